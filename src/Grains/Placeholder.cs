@@ -1,0 +1,3 @@
+namespace Autonomy;
+
+internal static class Placeholder;
