@@ -1,0 +1,25 @@
+namespace Autonomy.Hosting;
+
+/// <summary>Where Autonomy keeps its state and how the silo finds its peers.</summary>
+public sealed class AutonomyOptions
+{
+    public const string Section = "Autonomy";
+
+    /// <summary><see cref="AutonomyMode.Embedded"/> (one process, SQLite files) or <see cref="AutonomyMode.Cluster"/> (PostgreSQL).</summary>
+    public AutonomyMode Mode { get; set; } = AutonomyMode.Embedded;
+
+    /// <summary>Folder of the embedded SQLite files (grain state, reminders, ledger). Created when missing.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Orleans service id. Stored state and reminders are keyed by it, so it never changes.</summary>
+    public string ServiceId { get; set; } = "autonomy";
+
+    /// <summary>Orleans cluster id.</summary>
+    public string ClusterId { get; set; } = "autonomy";
+}
+
+public enum AutonomyMode
+{
+    Embedded,
+    Cluster,
+}

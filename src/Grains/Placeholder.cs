@@ -1,3 +1,0 @@
-namespace Autonomy;
-
-internal static class Placeholder;
