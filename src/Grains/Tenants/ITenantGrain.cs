@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Autonomy.Actions;
+using Autonomy.Budgets;
+using Autonomy.Common;
+using Autonomy.CostGate;
+using Autonomy.Decisions;
+using Autonomy.Policy;
+using Autonomy.Triggers;
+
+namespace Autonomy.Tenants;
+
+/// <summary>A tenant's autonomy configuration, kill switches and tenant-wide counters. Key: the tenant id.</summary>
+[Alias("autonomy.ITenantGrain")]
+public interface ITenantGrain : IGrainWithStringKey
+{
+    /// <summary>Returns the whole autonomy state, kill switches included.</summary>
+    [Alias("GetAutonomy")]
+    Task<TenantAutonomyView> GetAutonomyAsync();
+
+    /// <summary>Returns the configuration history, oldest first.</summary>
+    [Alias("GetHistory")]
+    Task<ImmutableArray<ConfigChange>> GetHistoryAsync();
+
+    /// <summary>Sets one action type's mode; returns the new mode config with its version.</summary>
+    [Alias("SetMode")]
+    Task<AutonomyModeConfigV1> SetModeAsync(string actionType, AutonomyModeV1 mode, Actor actor);
+
+    /// <summary>Replaces the autonomy budget; returns the new config version.</summary>
+    [Alias("SetBudget")]
+    Task<long> SetBudgetAsync(AutonomyBudgetConfig budget, Actor actor);
+
+    /// <summary>Replaces the cost budget; returns the new config version.</summary>
+    [Alias("SetCostBudget")]
+    Task<long> SetCostBudgetAsync(CostBudget budget, Actor actor);
+
+    /// <summary>Replaces the policy parameters; returns the new config version.</summary>
+    [Alias("SetPolicyParameters")]
+    Task<long> SetPolicyParametersAsync(PolicyParameters parameters, Actor actor);
+
+    /// <summary>Replaces the playbook and the tenant's own trigger types; returns the new config version.</summary>
+    [Alias("SetPlaybook")]
+    Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor);
+
+    /// <summary>Adds or tightens an action type of the tenant's catalog; returns the effective spec.</summary>
+    [Alias("PutActionType")]
+    Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor);
+
+    /// <summary>Returns the effective action catalog.</summary>
+    [Alias("GetCatalog")]
+    Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync();
+
+    /// <summary>Sets where executed actions are delivered; returns the new config version.</summary>
+    [Alias("SetExecutor")]
+    Task<long> SetExecutorAsync(ExecutorSettings settings, Actor actor);
+
+    /// <summary>Engages or releases a kill switch (scope "all" or an action type); returns it.</summary>
+    [Alias("SetKillSwitch")]
+    Task<KillSwitchView> SetKillSwitchAsync(string scope, bool engaged, string? reason, Actor actor);
+
+    /// <summary>Records an account's opt-in to autonomous schedules (requirements are checked by the account).</summary>
+    [Alias("SetScheduleOptIn")]
+    Task<long> SetScheduleOptInAsync(string accountId, bool optedIn, Actor actor);
+
+    /// <summary>Returns what a decision run of this account needs, read fresh.</summary>
+    [Alias("GetSnapshot")]
+    Task<TenantSnapshot> GetSnapshotAsync(string accountId);
+
+    /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
+    [Alias("GetKillSwitches")]
+    Task<KillSwitchState> GetKillSwitchesAsync();
+
+    /// <summary>Reserves one decision run from the tenant's daily budget, counted here and nowhere else.</summary>
+    [Alias("ReserveDecisionRun")]
+    Task<RunBudgetReservation> ReserveDecisionRunAsync();
+}

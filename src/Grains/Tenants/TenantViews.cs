@@ -1,0 +1,95 @@
+using System.Collections.Immutable;
+using Autonomy.Actions;
+using Autonomy.Budgets;
+using Autonomy.Decisions;
+using Autonomy.Policy;
+using Autonomy.Triggers;
+
+namespace Autonomy.Tenants;
+
+/// <summary>The tenant's cost budget: how much deciding may cost per UTC day.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.CostBudget")]
+public sealed record CostBudget(
+    [property: Id(0)] long DecisionRunsPerDay,
+    [property: Id(1)] long EngineTokensPerDay,
+    [property: Id(2)] long PullsPerDay)
+{
+    public static readonly CostBudget Default = new(10_000, 2_000_000, 50_000);
+}
+
+/// <summary>Where executed actions go when they leave the system. No URL: the internal executor keeps them.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.ExecutorSettings")]
+public sealed record ExecutorSettings(
+    [property: Id(0)] string? WebhookUrl,
+    [property: Id(1)] ImmutableArray<string> WebhookActionTypes)
+{
+    public static readonly ExecutorSettings Default = new(null, []);
+
+    /// <summary>Whether an action type goes to the webhook (all non-internal types when none are listed).</summary>
+    public bool UsesWebhook(string actionType, bool internalType) =>
+        WebhookUrl is not null && (WebhookActionTypes.IsDefaultOrEmpty ? !internalType : WebhookActionTypes.Contains(actionType));
+}
+
+/// <summary>One kill switch as the API shows it.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.KillSwitchView")]
+public sealed record KillSwitchView(
+    [property: Id(0)] string Scope,
+    [property: Id(1)] bool Engaged,
+    [property: Id(2)] string? Reason,
+    [property: Id(3)] DateTimeOffset? ChangedAt,
+    [property: Id(4)] string? ChangedBy,
+    [property: Id(5)] long Version);
+
+/// <summary>Every switch that applies to a tenant: the platform's, the tenant's own ("all") and per action type.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.KillSwitchesView")]
+public sealed record KillSwitchesView(
+    [property: Id(0)] KillSwitchView Platform,
+    [property: Id(1)] KillSwitchView All,
+    [property: Id(2)] ImmutableArray<KillSwitchView> ActionTypes);
+
+/// <summary>One entry of the tenant's configuration history; nothing in it is ever rewritten.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.ConfigChange")]
+public sealed record ConfigChange(
+    [property: Id(0)] long Version,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string Actor,
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] string Before,
+    [property: Id(5)] string After);
+
+/// <summary>The whole autonomy state of a tenant (GET .../autonomy). Kill switches are always included.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.TenantAutonomyView")]
+public sealed record TenantAutonomyView(
+    [property: Id(0)] string TenantId,
+    [property: Id(1)] long ConfigVersion,
+    [property: Id(2)] ImmutableArray<AutonomyModeConfigV1> Modes,
+    [property: Id(3)] AutonomyBudgetConfig Budget,
+    [property: Id(4)] CostBudget CostBudget,
+    [property: Id(5)] long DecisionRunsUsedToday,
+    [property: Id(6)] KillSwitchesView KillSwitches,
+    [property: Id(7)] ImmutableArray<string> OptedInAccounts,
+    [property: Id(8)] PolicyParameters Policy,
+    [property: Id(9)] string PolicyVersion,
+    [property: Id(10)] ExecutorSettings Executor,
+    [property: Id(11)] int PlaybookRules,
+    [property: Id(12)] ImmutableArray<ActionTypeSpec> CustomActionTypes);
+
+/// <summary>
+/// What an account's decision run needs from its tenant, read fresh for every run so a change applies to the
+/// next evaluation without restart.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("autonomy.TenantSnapshot")]
+public sealed record TenantSnapshot(
+    [property: Id(0)] long ConfigVersion,
+    [property: Id(1)] ImmutableDictionary<string, AutonomyModeV1> Modes,
+    [property: Id(2)] ImmutableDictionary<string, ActionTypeSpec> Catalog,
+    [property: Id(3)] PolicyParameters Policy,
+    [property: Id(4)] AutonomyBudgetConfig Budget,
+    [property: Id(5)] KillSwitchState KillSwitches,
+    [property: Id(6)] bool AccountOptedIn,
+    [property: Id(7)] Playbook Playbook,
+    [property: Id(8)] TriggerRegistry Triggers,
+    [property: Id(9)] ExecutorSettings Executor)
+{
+    public AutonomyModeV1 ModeOf(string actionType) => Modes.GetValueOrDefault(actionType, AutonomyModeConfigV1.Default);
+}
