@@ -357,7 +357,7 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         return BinaryPrimitives.ReadInt64BigEndian(bytes);
     }
 
-    private static async Task<SqliteDataReader> ExecuteReaderAsync(SqliteCommand command, CancellationToken cancellationToken)
+    private async Task<SqliteDataReader> ExecuteReaderAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
         try
         {
@@ -365,7 +365,7 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         }
         catch (SqliteException ex) when (SqliteLedgerSchema.IsUnavailable(ex))
         {
-            throw new LedgerUnavailableException("The ledger cannot be read.", ex);
+            throw Unavailable(ex);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Autonomy.Ledger;
 
 namespace Autonomy.Tests.Ledger;
@@ -69,6 +71,34 @@ public sealed class LedgerGroupCommitterTests
 
         await Task.WhenAll(appends);
         Assert.Equal([3, 2, 4], writer.Calls.Select(c => c.Length));
+    }
+
+    [Fact]
+    public async Task CommitsRecordLagEntriesAndBatchSizeOnTheAutonomyMeter()
+    {
+        // Other tests commit in parallel on the same static instruments, so assert presence, not totals.
+        var seen = new ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == LedgerMetrics.MeterName && instrument.Name.StartsWith("autonomy.ledger.", StringComparison.Ordinal))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
+        listener.SetMeasurementEventCallback<long>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
+        listener.SetMeasurementEventCallback<int>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
+        listener.Start();
+        await using var committer = new LedgerGroupCommitter(new RecordingWriter(), TimeProvider.System);
+
+        await committer.AppendAsync([Entry("a"), Entry("a"), Entry("a")]);
+
+        Assert.True(seen.ContainsKey("autonomy.ledger.commit_lag"));
+        Assert.True(seen.GetValueOrDefault("autonomy.ledger.entries") >= 3);
+        Assert.True(seen.GetValueOrDefault("autonomy.ledger.batch_size") >= 3);
     }
 
     private static LedgerEntry Entry(string stream) =>
