@@ -220,7 +220,7 @@ public sealed partial class AccountGrain(
         {
             var delay = at - time.GetUtcNow();
             wake = this.RegisterGrainTimer(
-                static (grain, _) => grain.PollAsync(),
+                _ => PollAsync(),
                 new GrainTimerCreationOptions { DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
         }
     }
