@@ -45,14 +45,15 @@ public sealed partial class AccountGrain
             Draft(LedgerTypes.TriggerSuppressed, null, "system", new { reason = "HOURLY_CAP", heldUntil = poll.WakeAt, maxRunsPerHour = snapshot.Triggers.MaxRunsPerAccountPerHour });
         }
 
-        if (poll.ShouldFire || poll.CapReached || s.DeferredUntil is not null)
-        {
-            await CommitAsync(s with { Trigger = poll.State, DeferredUntil = null });
-        }
-
+        var next = s with { Trigger = poll.State, DeferredUntil = null };
         if (poll.ShouldFire)
         {
-            await RunAsync(poll.Fire[0].Type, poll.Fire, startedBySchedule: false, snapshot);
+            // The closed window is stored with the run's first step, so a run that fails before it keeps its signals.
+            await RunAsync(poll.Fire[0].Type, poll.Fire, startedBySchedule: false, snapshot, next);
+        }
+        else if (poll.CapReached || s.DeferredUntil is not null)
+        {
+            await CommitAsync(next);
         }
 
         ScheduleWake();
@@ -91,18 +92,19 @@ public sealed partial class AccountGrain
                 continue;
             }
 
-            await WriteAsync(state.State with { Trigger = trigger });
-            await RunAsync(tick.Ritual, [new SignalRef(tick.OccurrenceKey, tick.Ritual, now, 1)], startedBySchedule: true, snapshot);
+            await RunAsync(tick.Ritual, [new SignalRef(tick.OccurrenceKey, tick.Ritual, now, 1)], startedBySchedule: true, snapshot, state.State with { Trigger = trigger });
         }
+
+        // The tick is also the heartbeat that picks up a window a failed wake left behind.
+        await PollAsync();
     }
 
-    private async Task RunAsync(string triggerType, ImmutableArray<SignalRef> signals, bool startedBySchedule, TenantSnapshot snapshot)
+    private async Task RunAsync(string triggerType, ImmutableArray<SignalRef> signals, bool startedBySchedule, TenantSnapshot snapshot, AccountState s)
     {
         using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
         var now = time.GetUtcNow();
         var runId = Ids.NewRun(time);
         activity?.SetTag("autonomy.run_id", runId);
-        var s = state.State;
         Draft(LedgerTypes.TriggerFired, runId, "system", new { triggerType, startedBySchedule, signals, configVersion = snapshot.ConfigVersion });
 
         var inputs = InputsDigest(signals);

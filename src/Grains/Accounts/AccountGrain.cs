@@ -221,10 +221,29 @@ public sealed partial class AccountGrain(
         {
             var delay = at - time.GetUtcNow();
             wake = this.RegisterGrainTimer(
-                _ => PollAsync(),
+                _ => WakeAsync(),
                 new GrainTimerCreationOptions { DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
         }
     }
+
+    /// <summary>The timer's work. A failed run (ledger or store down) is retried later rather than dropped.</summary>
+    private async Task WakeAsync()
+    {
+        try
+        {
+            await PollAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Decision run of {TenantId}/{AccountId} failed; retrying in {Delay}", TenantId, AccountId, RetryDelay);
+            wake?.Dispose();
+            wake = this.RegisterGrainTimer(
+                _ => WakeAsync(),
+                new GrainTimerCreationOptions { DueTime = RetryDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        }
+    }
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>Posture JSON may carry scores in 0..1 ("intent", "risk", "engagement"); the highest sets the heat floor.</summary>
     private static double PostureScore(string posture)

@@ -115,6 +115,12 @@ public sealed class SafetyTests(ClusterFixture fixture)
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Empty(await t.TimelineAsync());
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+
+        // Nothing was lost either: once the ledger is back, the held run goes through, once.
+        cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
+        await t.Account.PollAsync();
+        Assert.Single(await t.TimelineAsync());
+        Assert.Single((await t.Workspace.GetAsync()).Items);
     }
 
     [Fact]
