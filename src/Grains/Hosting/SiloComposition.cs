@@ -1,14 +1,52 @@
+using Autonomy.Actions;
+using Autonomy.Decisions;
+using Autonomy.Ledger;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
 
 namespace Autonomy.Hosting;
 
 /// <summary>The one way to build an Autonomy silo, used by the silo host and by the gateway in embedded mode.</summary>
 public static class SiloComposition
 {
-    /// <summary>Adds Autonomy's grains, seams, ledger and storage for the configured mode (section "Autonomy").</summary>
+    /// <summary>
+    /// Adds Autonomy's grains, seams, ledger and storage for the configured mode (section "Autonomy"):
+    /// embedded keeps grain state, reminders and the ledger in SQLite files under <c>Autonomy:DataDirectory</c>.
+    /// </summary>
     public static ISiloBuilder AddAutonomySilo(this ISiloBuilder silo, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
+        var services = silo.Services;
+
+        services.AddOptions<AutonomyOptions>().BindConfiguration(AutonomyOptions.Section);
+        services.AddOptions<AutonomyEngineOptions>().BindConfiguration(AutonomyEngineOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+
+        switch (options.Mode)
+        {
+            case AutonomyMode.Embedded:
+                silo.UseAutonomyEmbeddedStorage(options);
+                var ledgerPath = Path.Combine(Path.GetFullPath(options.DataDirectory), "ledger.db");
+                services.TryAddSingleton<ILedger>(sp => new SqliteLedger(ledgerPath, sp.GetRequiredService<TimeProvider>()));
+                break;
+            default:
+                throw new NotSupportedException($"Autonomy:Mode={options.Mode} is not supported by this build; use Embedded.");
+        }
+
+        if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)
+        {
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = minimum);
+        }
+
+        services.TryAddSingleton<IDecisionEngine, PlaybookEngine>();
+        services.TryAddSingleton<InternalExecutor>();
+        services.TryAddSingleton<WebhookExecutor>();
+        services.AddHttpClient(WebhookExecutor.ClientName).AddStandardResilienceHandler();
+
+        silo.AddActivityPropagation();
         return silo;
     }
 }

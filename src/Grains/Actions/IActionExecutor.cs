@@ -1,0 +1,29 @@
+namespace Autonomy.Actions;
+
+/// <summary>One execution, identified by a durable business key that every retry reuses.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.ExecutionRequest")]
+public sealed record ExecutionRequest(
+    [property: Id(0)] string IdempotencyKey,
+    [property: Id(1)] string TenantId,
+    [property: Id(2)] string AccountId,
+    [property: Id(3)] string ActionType,
+    [property: Id(4)] string Parameters,
+    [property: Id(5)] string RunId,
+    [property: Id(6)] bool Autonomous,
+    [property: Id(7)] string? WebhookUrl);
+
+/// <summary>What the executor reports. A failure is a result, not an exception.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.ExecutionResult")]
+public sealed record ExecutionResult(
+    [property: Id(0)] bool Succeeded,
+    [property: Id(1)] string Detail,
+    [property: Id(2)] string Executor);
+
+/// <summary>The execution seam. Implementations must be idempotent on <see cref="ExecutionRequest.IdempotencyKey"/>.</summary>
+public interface IActionExecutor
+{
+    Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Undoes an executed action where the executor can.</summary>
+    Task<ExecutionResult> RevertAsync(ExecutionRequest request, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,17 @@
+namespace Autonomy.Actions;
+
+/// <summary>
+/// Deduplicates executions by their durable business key. Key: "{tenantId}/{idempotencyKey}". A retry, a
+/// duplicate approval or a restart reaches the same grain and gets the stored result instead of a second execution.
+/// </summary>
+[Alias("autonomy.IExecutionGrain")]
+public interface IExecutionGrain : IGrainWithStringKey
+{
+    /// <summary>Executes once; later calls return the first result.</summary>
+    [Alias("Execute")]
+    Task<ExecutionResult> ExecuteAsync(ExecutionRequest request);
+
+    /// <summary>Reverts a succeeded execution once; later calls return the first result.</summary>
+    [Alias("Revert")]
+    Task<ExecutionResult> RevertAsync();
+}

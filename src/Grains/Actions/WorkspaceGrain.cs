@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+
+namespace Autonomy.Actions;
+
+[GenerateSerializer, Alias("autonomy.WorkspaceState")]
+public sealed record WorkspaceState
+{
+    [Id(0)] public ImmutableDictionary<string, WorkItem> Items { get; init; } = ImmutableDictionary<string, WorkItem>.Empty;
+    [Id(1)] public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
+}
+
+/// <summary>
+/// Keeps what the internal executor produced. <c>UPDATE_CRM_FIELD</c> takes <c>{"field":...,"value":...}</c> and
+/// remembers the previous value so a revert restores it; every other type is kept as an item.
+/// </summary>
+[GrainType("autonomy.workspace")]
+public sealed class WorkspaceGrain(
+    [PersistentState("workspace", "autonomy")] IPersistentState<WorkspaceState> state,
+    TimeProvider time) : Grain, IWorkspaceGrain
+{
+    public async Task<WorkItem> ApplyAsync(string key, string actionType, string parameters)
+    {
+        if (state.State.Items.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var current = state.State;
+        var item = new WorkItem(key, actionType, parameters, time.GetUtcNow(), Reverted: false, Field: null, PreviousValue: null);
+        var fields = current.Fields;
+        if (actionType == "UPDATE_CRM_FIELD" && JsonNode.Parse(parameters) is JsonObject p && p["field"]?.ToString() is { Length: > 0 } field)
+        {
+            item = item with { Field = field, PreviousValue = fields.GetValueOrDefault(field) };
+            fields = fields.SetItem(field, p["value"]?.ToJsonString() ?? "null");
+        }
+
+        await WriteAsync(current with { Items = current.Items.SetItem(key, item), Fields = fields });
+        return item;
+    }
+
+    public async Task<WorkItem?> RevertAsync(string key)
+    {
+        if (!state.State.Items.TryGetValue(key, out var item) || item.Reverted)
+        {
+            return item;
+        }
+
+        var current = state.State;
+        var fields = item.Field is not { } field
+            ? current.Fields
+            : item.PreviousValue is { } previous ? current.Fields.SetItem(field, previous) : current.Fields.Remove(field);
+        var reverted = item with { Reverted = true };
+        await WriteAsync(current with { Items = current.Items.SetItem(key, reverted), Fields = fields });
+        return reverted;
+    }
+
+    public Task<WorkspaceView> GetAsync() =>
+        Task.FromResult(new WorkspaceView([.. state.State.Items.Values.OrderBy(i => i.CreatedAt)], state.State.Fields));
+
+    private async Task WriteAsync(WorkspaceState next)
+    {
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Autonomy.Perception;
+using Autonomy.Schedules;
+
+namespace Autonomy.Hosting;
+
+/// <summary>Engine tuning (section "Autonomy:Engine"). Defaults suit production; tests shorten the periods.</summary>
+public sealed class AutonomyEngineOptions
+{
+    public const string Section = "Autonomy:Engine";
+
+    /// <summary>How long a proposal waits for a human before it expires (outcome EXPIRED).</summary>
+    public TimeSpan ApprovalTtl { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>The cost gate's minimum interval between two decision runs of one account (0: none).</summary>
+    public TimeSpan MinRunInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The cost gate's minimum marginal value of a run.</summary>
+    public double MinMarginalValue { get; set; } = 0.05;
+
+    /// <summary>Reminder period per heat tier.</summary>
+    public TimeSpan HotTick { get; set; } = TickPeriods.Default.Hot;
+
+    public TimeSpan WarmTick { get; set; } = TickPeriods.Default.Warm;
+
+    public TimeSpan ColdTick { get; set; } = TickPeriods.Default.Cold;
+
+    /// <summary>Days before the renewal date when the renewal-runway ritual runs.</summary>
+    public int[] RenewalRunwayDays { get; set; } = [90, 60, 30];
+
+    /// <summary>How long a ritual tick may be late and still run after downtime.</summary>
+    public TimeSpan CatchUpWindow { get; set; } = RitualConfig.Default.CatchUpWindow;
+
+    /// <summary>How long an account may reuse its tenant's trigger registry on the ingest path (safety checks always read fresh).</summary>
+    public TimeSpan TriggerCacheTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many signal ids an account remembers for idempotency.</summary>
+    public int SignalIdMemory { get; set; } = 4096;
+
+    public TickPeriods Ticks => new(HotTick, WarmTick, ColdTick);
+
+    public RitualConfig Rituals => RitualConfig.Default with { RenewalRunwayDays = [.. RenewalRunwayDays], CatchUpWindow = CatchUpWindow };
+}

@@ -1,0 +1,45 @@
+using Microsoft.Data.Sqlite;
+
+namespace Autonomy.Hosting;
+
+/// <summary>How the embedded mode opens its SQLite files and applies their schema scripts.</summary>
+internal static class SqliteDatabase
+{
+    /// <summary>
+    /// Seconds a command keeps retrying while another connection holds the write lock: Microsoft.Data.Sqlite
+    /// retries on SQLITE_BUSY until the command timeout, whose default is the connection's Default Timeout.
+    /// </summary>
+    private const int BusyTimeoutSeconds = 30;
+
+    /// <summary>The connection string of one database file; connections are pooled, so opening one per call is cheap.</summary>
+    public static string ConnectionString(string databasePath) =>
+        new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutSeconds,
+        }.ToString();
+
+    /// <summary>
+    /// Runs <c>deploy/sql/sqlite/{scriptName}</c>, copied next to the assembly under <c>sql/sqlite/</c> by
+    /// Autonomy.Grains.csproj, so the SQL text lives in that one file. The scripts are re-runnable.
+    /// </summary>
+    public static async Task ApplyScriptAsync(string connectionString, string scriptName, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "sql", "sqlite", scriptName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                $"The SQLite schema script '{path}' is missing; Autonomy.Grains.csproj copies deploy/sql/sqlite/*.sql to sql/sqlite/ in the output folder.",
+                path);
+        }
+
+        var script = await File.ReadAllTextAsync(path, cancellationToken);
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = script;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

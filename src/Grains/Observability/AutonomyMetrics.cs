@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Autonomy;
+
+/// <summary>Autonomy's traces and meters: one ActivitySource and one Meter, both named "Autonomy".</summary>
+public static class AutonomyMetrics
+{
+    public const string Name = "Autonomy";
+
+    public static readonly ActivitySource Source = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    private static readonly Counter<long> GateResults = Meter.CreateCounter<long>("autonomy.gate.results", description: "Cost gate results by verdict and reason");
+    private static readonly Counter<long> Decisions = Meter.CreateCounter<long>("autonomy.policy.decisions", description: "Policy decisions by decision and reason");
+    private static readonly Counter<long> Executions = Meter.CreateCounter<long>("autonomy.executions", description: "Executions by action type, autonomy and result");
+    private static readonly Counter<long> BudgetUse = Meter.CreateCounter<long>("autonomy.budget.used", description: "Autonomous actions counted against budgets");
+    private static readonly Counter<long> BudgetExhausted = Meter.CreateCounter<long>("autonomy.budget.exhausted", description: "Actions downgraded because a budget was used up");
+    private static readonly Counter<long> Signals = Meter.CreateCounter<long>("autonomy.signals.accepted", description: "Signals accepted");
+    private static readonly UpDownCounter<long> KillSwitches = Meter.CreateUpDownCounter<long>("autonomy.kill_switches.engaged", description: "Kill switches engaged (changes)");
+
+    public static void Gate(string verdict, string reason) =>
+        GateResults.Add(1, new("verdict", verdict), new("reason", reason));
+
+    public static void Decision(string decision, string reason) =>
+        Decisions.Add(1, new("decision", decision), new("reason", reason));
+
+    public static void Execution(string actionType, bool autonomous, bool succeeded) =>
+        Executions.Add(1, new("action_type", actionType), new("autonomous", autonomous), new("succeeded", succeeded));
+
+    public static void BudgetUsed(string actionType) => BudgetUse.Add(1, new KeyValuePair<string, object?>("action_type", actionType));
+
+    public static void BudgetDowngraded(string actionType) => BudgetExhausted.Add(1, new KeyValuePair<string, object?>("action_type", actionType));
+
+    public static void SignalsAccepted(int count) => Signals.Add(count);
+
+    public static void KillSwitchChanged(string tenantId, string scope, bool engaged) =>
+        KillSwitches.Add(engaged ? 1 : -1, new("tenant", tenantId), new("scope", scope));
+}

@@ -1,0 +1,49 @@
+using Autonomy.Common;
+using Autonomy.Ledger;
+using Autonomy.Tenants;
+using Microsoft.Extensions.Logging;
+
+namespace Autonomy.Platform;
+
+[GenerateSerializer, Alias("autonomy.PlatformState")]
+public sealed record PlatformState
+{
+    [Id(0)] public KillSwitchView Switch { get; init; } = new("platform", false, null, null, null, 0);
+}
+
+/// <summary>The platform-wide kill switch. Stored, so an engaged switch survives restarts; ledgered under stream "platform".</summary>
+[GrainType("autonomy.platform")]
+public sealed class PlatformGrain(
+    [PersistentState("platform", "autonomy")] IPersistentState<PlatformState> state,
+    ILedger ledger,
+    TimeProvider time,
+    ILogger<PlatformGrain> logger) : Grain, IPlatformGrain
+{
+    public const string LedgerTenant = "_platform";
+
+    private LedgerStream? stream;
+
+    public Task<KillSwitchView> GetAsync() => Task.FromResult(state.State.Switch);
+
+    public async Task<KillSwitchView> SetAsync(bool engaged, string? reason, Actor actor)
+    {
+        stream ??= new LedgerStream(ledger, time, LedgerTenant, "platform");
+        var before = state.State.Switch;
+        var after = new KillSwitchView("platform", engaged, reason, time.GetUtcNow(), actor.Id, before.Version + 1);
+        await stream.AppendAsync(LedgerTypes.KillSwitchChanged, null, actor.Id, new { kind = "kill-switch:platform", version = after.Version, before, after });
+        state.State = new PlatformState { Switch = after };
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = new PlatformState { Switch = before };
+            throw;
+        }
+
+        logger.LogWarning("Platform kill switch {State} by {Actor}: {Reason}", engaged ? "engaged" : "released", actor.Id, reason);
+        AutonomyMetrics.KillSwitchChanged(LedgerTenant, "platform", engaged);
+        return after;
+    }
+}

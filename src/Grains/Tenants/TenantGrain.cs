@@ -1,0 +1,171 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Autonomy.Actions;
+using Autonomy.Budgets;
+using Autonomy.Common;
+using Autonomy.CostGate;
+using Autonomy.Decisions;
+using Autonomy.Ledger;
+using Autonomy.Platform;
+using Autonomy.Policy;
+using Autonomy.Triggers;
+using Microsoft.Extensions.Logging;
+
+namespace Autonomy.Tenants;
+
+/// <summary>
+/// The tenant: modes, catalog, policy parameters, budgets, kill switches, opt-ins and the tenant-wide decision-run
+/// counter. Every change is ledgered (who, before, after, version) before it is stored, and the next evaluation
+/// reads it: snapshots are never cached by callers.
+/// </summary>
+[GrainType("autonomy.tenant")]
+public sealed class TenantGrain(
+    [PersistentState("tenant", "autonomy")] IPersistentState<TenantState> state,
+    ILedger ledger,
+    TimeProvider time,
+    ILogger<TenantGrain> logger) : Grain, ITenantGrain
+{
+    private LedgerStream? stream;
+
+    private string TenantId => this.GetPrimaryKeyString();
+
+    private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
+
+    public async Task<TenantAutonomyView> GetAutonomyAsync()
+    {
+        var s = state.State;
+        var platform = await Platform().GetAsync();
+        var modes = ActionCatalog.Effective(s.CustomTypes).Keys.Order(StringComparer.Ordinal)
+            .Select(type => s.Modes.GetValueOrDefault(type) ?? new AutonomyModeConfigV1(type, AutonomyModeConfigV1.Default, 0, default, "default"));
+        var used = s.Runs.Day == AutonomyBudget.DayOf(time.GetUtcNow()) ? s.Runs.Used : 0;
+        return new TenantAutonomyView(
+            TenantId, s.Version, [.. modes], s.Budget, s.Cost, used, Switches(s, platform), [.. s.OptedIn], s.Policy,
+            AutoApprovalPolicyV1.Version, s.Executor, s.Playbook.Rules.Length, [.. s.CustomTypes.Values.OrderBy(t => t.ActionType, StringComparer.Ordinal)]);
+    }
+
+    public Task<ImmutableArray<ConfigChange>> GetHistoryAsync() => Task.FromResult(state.State.History.ToImmutableArray());
+
+    public async Task<AutonomyModeConfigV1> SetModeAsync(string actionType, AutonomyModeV1 mode, Actor actor)
+    {
+        RequireKnownType(actionType);
+        var before = state.State.Modes.GetValueOrDefault(actionType);
+        var version = state.State.Version + 1;
+        var config = new AutonomyModeConfigV1(actionType, mode, version, time.GetUtcNow(), actor.Id);
+        await ChangeAsync($"mode:{actionType}", actor, (object?)before ?? AutonomyModeConfigV1.Default, config, s => s with { Modes = s.Modes.SetItem(actionType, config) });
+        return config;
+    }
+
+    public Task<long> SetBudgetAsync(AutonomyBudgetConfig budget, Actor actor) =>
+        ChangeAsync("budget", actor, state.State.Budget, budget, s => s with { Budget = budget });
+
+    public Task<long> SetCostBudgetAsync(CostBudget budget, Actor actor) =>
+        ChangeAsync("cost-budget", actor, state.State.Cost, budget, s => s with { Cost = budget });
+
+    public Task<long> SetPolicyParametersAsync(PolicyParameters parameters, Actor actor) =>
+        ChangeAsync("policy-parameters", actor, state.State.Policy, parameters, s => s with { Policy = parameters });
+
+    public Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor) =>
+        ChangeAsync("playbook", actor, new { state.State.Playbook, state.State.Triggers }, new { playbook, triggers }, s => s with { Playbook = playbook, Triggers = triggers });
+
+    public async Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor)
+    {
+        var before = ActionCatalog.Find(state.State.CustomTypes, spec.ActionType);
+        await ChangeAsync($"action-type:{spec.ActionType}", actor, before, spec, s => s with { CustomTypes = s.CustomTypes.SetItem(spec.ActionType, spec) });
+        return ActionCatalog.Find(state.State.CustomTypes, spec.ActionType)!;
+    }
+
+    public Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync() =>
+        Task.FromResult(ActionCatalog.Effective(state.State.CustomTypes).Values.OrderBy(s => s.ActionType, StringComparer.Ordinal).ToImmutableArray());
+
+    public Task<long> SetExecutorAsync(ExecutorSettings settings, Actor actor) =>
+        ChangeAsync("executor", actor, state.State.Executor, settings, s => s with { Executor = settings });
+
+    public async Task<KillSwitchView> SetKillSwitchAsync(string scope, bool engaged, string? reason, Actor actor)
+    {
+        if (scope != "all")
+        {
+            RequireKnownType(scope);
+        }
+
+        var before = scope == "all" ? state.State.All : state.State.TypeSwitches.GetValueOrDefault(scope);
+        var view = new KillSwitchView(scope, engaged, reason, time.GetUtcNow(), actor.Id, state.State.Version + 1);
+        await ChangeAsync(
+            $"kill-switch:{scope}", actor, before, view,
+            s => scope == "all" ? s with { All = view } : s with { TypeSwitches = s.TypeSwitches.SetItem(scope, view) },
+            LedgerTypes.KillSwitchChanged);
+        logger.LogWarning("Kill switch {Scope} {State} for {TenantId} by {Actor}: {Reason}", scope, engaged ? "engaged" : "released", TenantId, actor.Id, reason);
+        AutonomyMetrics.KillSwitchChanged(TenantId, scope, engaged);
+        return view;
+    }
+
+    public Task<long> SetScheduleOptInAsync(string accountId, bool optedIn, Actor actor) =>
+        ChangeAsync(
+            $"opt-in:{accountId}", actor, state.State.OptedIn.Contains(accountId), optedIn,
+            s => s with { OptedIn = optedIn ? s.OptedIn.Add(accountId) : s.OptedIn.Remove(accountId) });
+
+    public async Task<TenantSnapshot> GetSnapshotAsync(string accountId)
+    {
+        var s = state.State;
+        var switches = await GetKillSwitchesAsync();
+        return new TenantSnapshot(
+            s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
+            switches, s.OptedIn.Contains(accountId), s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor);
+    }
+
+    public async Task<KillSwitchState> GetKillSwitchesAsync()
+    {
+        var platform = await Platform().GetAsync();
+        return state.State.Switches(platform.Engaged);
+    }
+
+    public async Task<RunBudgetReservation> ReserveDecisionRunAsync()
+    {
+        var (counter, reservation) = state.State.Runs.Reserve(state.State.Cost.DecisionRunsPerDay, time.GetUtcNow());
+        if (reservation.Granted)
+        {
+            await WriteAsync(state.State with { Runs = counter });
+        }
+
+        return reservation;
+    }
+
+    private IPlatformGrain Platform() => GrainFactory.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
+
+    private static KillSwitchesView Switches(TenantState s, KillSwitchView platform) =>
+        new(platform, s.All ?? new KillSwitchView("all", false, null, null, null, 0), [.. s.TypeSwitches.Values.OrderBy(v => v.Scope, StringComparer.Ordinal)]);
+
+    private void RequireKnownType(string actionType)
+    {
+        if (ActionCatalog.Find(state.State.CustomTypes, actionType) is null)
+        {
+            throw new NotFoundException($"Action type {actionType} is not in this tenant's catalog; add it first with PUT .../actions/catalog/{actionType}.");
+        }
+    }
+
+    /// <summary>Ledgers the change (who, before, after, version), then stores it; the ledger entry comes first so no change goes unrecorded.</summary>
+    private async Task<long> ChangeAsync(string kind, Actor actor, object? before, object? after, Func<TenantState, TenantState> apply, string type = LedgerTypes.ConfigChanged)
+    {
+        var version = state.State.Version + 1;
+        var change = new ConfigChange(
+            version, kind, actor.Id, time.GetUtcNow(),
+            JsonSerializer.Serialize(before, LedgerJson.Options), JsonSerializer.Serialize(after, LedgerJson.Options));
+        await Stream.AppendAsync(type, null, actor.Id, new { kind, version, before, after });
+        await WriteAsync(apply(state.State) with { Version = version, History = state.State.History.Add(change) });
+        return version;
+    }
+
+    private async Task WriteAsync(TenantState next)
+    {
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
+    }
+}

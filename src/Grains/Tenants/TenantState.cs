@@ -1,0 +1,32 @@
+using System.Collections.Immutable;
+using Autonomy.Actions;
+using Autonomy.Budgets;
+using Autonomy.CostGate;
+using Autonomy.Decisions;
+using Autonomy.Policy;
+using Autonomy.Triggers;
+
+namespace Autonomy.Tenants;
+
+/// <summary>A tenant's stored configuration. Immutable: a change replaces the whole value, so a failed write restores it.</summary>
+[GenerateSerializer, Alias("autonomy.TenantState")]
+public sealed record TenantState
+{
+    [Id(0)] public long Version { get; init; }
+    [Id(1)] public ImmutableDictionary<string, AutonomyModeConfigV1> Modes { get; init; } = ImmutableDictionary<string, AutonomyModeConfigV1>.Empty;
+    [Id(2)] public ImmutableDictionary<string, ActionTypeSpec> CustomTypes { get; init; } = ImmutableDictionary<string, ActionTypeSpec>.Empty;
+    [Id(3)] public PolicyParameters Policy { get; init; } = PolicyParameters.Default;
+    [Id(4)] public AutonomyBudgetConfig Budget { get; init; } = AutonomyBudgetConfig.Default;
+    [Id(5)] public CostBudget Cost { get; init; } = CostBudget.Default;
+    [Id(6)] public ExecutorSettings Executor { get; init; } = ExecutorSettings.Default;
+    [Id(7)] public Playbook Playbook { get; init; } = Playbook.Empty;
+    [Id(8)] public ImmutableArray<TriggerType> Triggers { get; init; } = [];
+    [Id(9)] public KillSwitchView? All { get; init; }
+    [Id(10)] public ImmutableDictionary<string, KillSwitchView> TypeSwitches { get; init; } = ImmutableDictionary<string, KillSwitchView>.Empty;
+    [Id(11)] public ImmutableSortedSet<string> OptedIn { get; init; } = ImmutableSortedSet<string>.Empty;
+    [Id(12)] public RunBudgetCounter Runs { get; init; } = new(default, 0);
+    [Id(13)] public ImmutableList<ConfigChange> History { get; init; } = ImmutableList<ConfigChange>.Empty;
+
+    public KillSwitchState Switches(bool platform) =>
+        new(platform, All?.Engaged == true, [.. TypeSwitches.Values.Where(s => s.Engaged).Select(s => s.Scope).Order(StringComparer.Ordinal)]);
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Autonomy.Ledger;
+
+namespace Autonomy.Tests.Ledger;
+
+public sealed class LedgerGroupCommitterTests
+{
+    [Fact]
+    public async Task UnavailableStoreFailsEveryCallerOfTheBatchWithoutRetries()
+    {
+        var writer = new RecordingWriter { Fail = _ => new LedgerUnavailableException("down") };
+        await using var committer = new LedgerGroupCommitter(writer, TimeProvider.System);
+
+        Task[] appends;
+        using (committer.Hold())
+        {
+            appends = [.. Enumerable.Range(0, 3).Select(i => committer.AppendAsync([Entry($"s{i}")]))];
+        }
+
+        foreach (var append in appends)
+        {
+            await Assert.ThrowsAsync<LedgerUnavailableException>(() => append);
+        }
+
+        Assert.Single(writer.Calls);
+        Assert.Equal(0, committer.Transactions);
+    }
+
+    [Fact]
+    public async Task BadDataFailsOnlyItsCallerAfterTheSharedTransactionFails()
+    {
+        var writer = new RecordingWriter
+        {
+            Fail = entries => entries.Any(e => e.StreamId == "bad") ? new ArgumentException("bad entry") : null,
+        };
+        await using var committer = new LedgerGroupCommitter(writer, TimeProvider.System);
+
+        Task good1, bad, good2;
+        using (committer.Hold())
+        {
+            good1 = committer.AppendAsync([Entry("a")]);
+            bad = committer.AppendAsync([Entry("bad")]);
+            good2 = committer.AppendAsync([Entry("b"), Entry("c")]);
+        }
+
+        await Task.WhenAll(good1, good2);
+        await Assert.ThrowsAsync<ArgumentException>(() => bad);
+        Assert.Equal([4, 1, 1, 2], writer.Calls.Select(c => c.Length));
+        Assert.Equal(2, committer.Transactions);
+        Assert.Equal(1, committer.SharedFailures);
+    }
+
+    [Fact]
+    public async Task BatchesStayWithinTheEntryLimitButNeverSplitACaller()
+    {
+        var writer = new RecordingWriter();
+        await using var committer = new LedgerGroupCommitter(writer, TimeProvider.System, maxBatchEntries: 3);
+
+        Task[] appends;
+        using (committer.Hold())
+        {
+            appends =
+            [
+                committer.AppendAsync([Entry("a"), Entry("a")]),
+                committer.AppendAsync([Entry("b")]),
+                committer.AppendAsync([Entry("c"), Entry("c")]),
+                committer.AppendAsync([Entry("d"), Entry("d"), Entry("d"), Entry("d")]),
+            ];
+        }
+
+        await Task.WhenAll(appends);
+        Assert.Equal([3, 2, 4], writer.Calls.Select(c => c.Length));
+    }
+
+    [Fact]
+    public async Task CommitsRecordLagEntriesAndBatchSizeOnTheAutonomyMeter()
+    {
+        // Other tests commit in parallel on the same static instruments, so assert presence, not totals.
+        var seen = new ConcurrentDictionary<string, double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == LedgerMetrics.MeterName && instrument.Name.StartsWith("autonomy.ledger.", StringComparison.Ordinal))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
+        listener.SetMeasurementEventCallback<long>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
+        listener.SetMeasurementEventCallback<int>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
+        listener.Start();
+        await using var committer = new LedgerGroupCommitter(new RecordingWriter(), TimeProvider.System);
+
+        await committer.AppendAsync([Entry("a"), Entry("a"), Entry("a")]);
+
+        Assert.True(seen.ContainsKey("autonomy.ledger.commit_lag"));
+        Assert.True(seen.GetValueOrDefault("autonomy.ledger.entries") >= 3);
+        Assert.True(seen.GetValueOrDefault("autonomy.ledger.batch_size") >= 3);
+    }
+
+    private static LedgerEntry Entry(string stream) =>
+        new("le_x", "t", stream, 1, null, "STEP", DateTimeOffset.UnixEpoch, "system", "{}", LedgerHash.Genesis, "h");
+
+    private sealed class RecordingWriter : ILedgerBatchWriter
+    {
+        public List<LedgerEntry[]> Calls { get; } = [];
+
+        public Func<IReadOnlyList<LedgerEntry>, Exception?> Fail { get; init; } = _ => null;
+
+        public ValueTask WriteAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
+        {
+            // Copy: the committer reuses its batch list.
+            Calls.Add([.. entries]);
+            return Fail(entries) is { } error ? ValueTask.FromException(error) : ValueTask.CompletedTask;
+        }
+    }
+}
