@@ -19,7 +19,7 @@ public static class GatewayJson
         options.NumberHandling = JsonNumberHandling.Strict;
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.RespectNullableAnnotations = true;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper, allowIntegerValues: false));
+        options.Converters.Add(new ContractEnumConverter());
         options.Converters.Add(new DateOnlyConverter());
         options.Converters.Add(new TimeOnlyConverter());
     }
@@ -43,6 +43,34 @@ public static class GatewayJson
         }
     }
 
+    /// <summary>
+    /// Enums are read and written exactly as the contract spells them (UPPER_SNAKE_CASE of the member name); a
+    /// number, another casing or an unknown name is refused with the allowed spellings.
+    /// </summary>
+    private sealed class ContractEnumConverter : JsonConverterFactory
+    {
+        public override bool CanConvert(Type typeToConvert) => typeToConvert.IsEnum;
+
+        public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+            (JsonConverter)Activator.CreateInstance(typeof(EnumConverter<>).MakeGenericType(typeToConvert))!;
+    }
+
+    private sealed class EnumConverter<T> : JsonConverter<T>
+        where T : struct, Enum
+    {
+        private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => JsonNamingPolicy.SnakeCaseUpper.ConvertName(v.ToString()));
+        private static readonly Dictionary<string, T> Values = Names.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
+        private static readonly string Allowed = "must be one of " + string.Join(", ", Names.Values) + ".";
+
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.String && Values.TryGetValue(reader.GetString()!, out var value)
+                ? value
+                : throw new JsonContractException(Allowed);
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Names.TryGetValue(value, out var name) ? name : JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString()));
+    }
+
     private sealed class DateOnlyConverter : JsonConverter<DateOnly>
     {
         private const string Format = "yyyy-MM-dd";
@@ -51,7 +79,7 @@ public static class GatewayJson
             reader.TokenType == JsonTokenType.String
             && DateOnly.TryParseExact(reader.GetString(), Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
                 ? date
-                : throw new JsonException("Expected a date as \"yyyy-MM-dd\".");
+                : throw new JsonContractException("must be a date as \"yyyy-MM-dd\".");
 
         public override void Write(Utf8JsonWriter writer, DateOnly value, JsonSerializerOptions options) =>
             writer.WriteStringValue(value.ToString(Format, CultureInfo.InvariantCulture));
@@ -65,9 +93,12 @@ public static class GatewayJson
             reader.TokenType == JsonTokenType.String
             && TimeOnly.TryParseExact(reader.GetString(), Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
                 ? time
-                : throw new JsonException("Expected a time of day as \"HH:mm\".");
+                : throw new JsonContractException("must be a time of day as \"HH:mm\".");
 
         public override void Write(Utf8JsonWriter writer, TimeOnly value, JsonSerializerOptions options) =>
             writer.WriteStringValue(value.ToString(Format, CultureInfo.InvariantCulture));
     }
 }
+
+/// <summary>A value the contract does not allow; the message says what is allowed (e.g. "must be one of ...").</summary>
+public sealed class JsonContractException(string message) : JsonException(message);

@@ -1,10 +1,6 @@
 using System.Text.Json;
-using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Ledger;
-using Autonomy.Outcomes;
-using Autonomy.Perception;
-using Autonomy.Policy;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Orleans.Serialization;
@@ -17,9 +13,6 @@ namespace Autonomy.Gateway.Infrastructure;
 /// </summary>
 public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
 {
-    /// <summary>Enums a client may send; a bad value is answered with the allowed spellings.</summary>
-    private static readonly Type[] RequestEnums = [typeof(AutonomyModeV1), typeof(RiskLevel), typeof(OutcomeV1), typeof(PolicyDecision), typeof(HeatTier)];
-
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
@@ -49,11 +42,12 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
     private static ProblemDetails FromJson(JsonException json)
     {
         var field = FieldOf(json.Path);
-        var message = json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
-            ? $"{field} is not a known field; remove it."
-            : EnumValues(json.Message) is { } allowed
-                ? $"{field} must be one of {allowed}."
-                : $"{field} has the wrong type or format.";
+        var message = json switch
+        {
+            JsonContractException contract => $"{field} {contract.Message}",
+            _ when json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) => $"{field} is not a known field; remove it.",
+            _ => $"{field} has the wrong type or format.",
+        };
         return Invalid(field, message);
     }
 
@@ -69,14 +63,6 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
     /// <summary>"$.signals[0].tipe" -> "signals[0].tipe"; the whole body -> "body".</summary>
     internal static string FieldOf(string? path) =>
         path is null or "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-
-    private static string? EnumValues(string message)
-    {
-        var type = RequestEnums.FirstOrDefault(t => message.Contains(t.FullName!, StringComparison.Ordinal));
-        return type is null
-            ? null
-            : string.Join(", ", Enum.GetNames(type).Select(n => JsonNamingPolicy.SnakeCaseUpper.ConvertName(n)));
-    }
 
     private static HttpValidationProblemDetails Invalid(string field, string message) => new(new Dictionary<string, string[]> { [field] = [message] })
     {
