@@ -30,7 +30,12 @@ public sealed record GateInput(
     DateTimeOffset Now);
 
 /// <summary>The tenant's decision-run budget after asking for one run: granted or not, and the counters.</summary>
-public sealed record RunBudgetReservation(bool Granted, long UsedToday, long PerDay, DateTimeOffset ResetsAt);
+[GenerateSerializer, Immutable, Alias("autonomy.RunBudgetReservation")]
+public sealed record RunBudgetReservation(
+    [property: Id(0)] bool Granted,
+    [property: Id(1)] long UsedToday,
+    [property: Id(2)] long PerDay,
+    [property: Id(3)] DateTimeOffset ResetsAt);
 
 /// <summary>
 /// Decides whether a decision run is worth its cost. Local checks come first, so a run that would be skipped

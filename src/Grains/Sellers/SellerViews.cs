@@ -36,5 +36,5 @@ public sealed record DigestView(
     [property: Id(6)] DigestSettings Settings);
 
 /// <summary>A page of a list, newest first, with the cursor of the next page (null at the end).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ItemPage")]
+[GenerateSerializer, Immutable, Alias("autonomy.ItemPage`1")]
 public sealed record ItemPage<T>([property: Id(0)] ImmutableArray<T> Items, [property: Id(1)] string? NextCursor);
