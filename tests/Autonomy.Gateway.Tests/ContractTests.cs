@@ -74,6 +74,75 @@ public sealed class ContractTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task EditingExecutesTheEditedPayloadWithOutcomeIdeaEdited()
+    {
+        var walk = await WalkAsync();
+        var seller = factory.Client(Tokens.Seller(walk.Tenant, "seller-1"));
+
+        var response = await seller.PostJson(
+            $"/v1/tenants/{walk.Tenant}/proposals/{walk.Waiting["proposalId"]}/edit",
+            $$$"""{"argsDigest":"{{{walk.Waiting["argsDigest"]}}}","parameters":{"template":"renewal-personal","cc":["manager"]}}""");
+
+        var action = await response.Expect(HttpStatusCode.OK);
+        Assert.Equal("IDEA_EDITED", (string?)action["outcome"]);
+        Assert.Equal("renewal-personal", (string?)action["parameters"]?["template"]);
+        Assert.Equal("manager", (string?)action["parameters"]?["cc"]?[0]);
+    }
+
+    [Fact]
+    public async Task RejectingResolvesTheProposalOnce()
+    {
+        var walk = await WalkAsync();
+        var seller = factory.Client(Tokens.Seller(walk.Tenant, "seller-1"));
+        var path = $"/v1/tenants/{walk.Tenant}/proposals/{walk.Waiting["proposalId"]}/reject";
+
+        var rejected = await (await seller.PostJson(path, """{"reason":"customer asked for a call instead"}""")).Expect(HttpStatusCode.OK);
+        var again = await (await seller.PostJson(path, "{}")).Expect(HttpStatusCode.Conflict);
+
+        Assert.Equal((string?)walk.Waiting["proposalId"], (string?)rejected["proposalId"]);
+        Assert.Equal("PROPOSAL_RESOLVED", (string?)again["code"]);
+        var queue = await (await seller.GetAsync($"/v1/tenants/{walk.Tenant}/sellers/seller-1/needs-input")).Expect(HttpStatusCode.OK);
+        Assert.Empty(queue["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task RevertingAnAutonomousActionShowsItRevertedOnTheTimeline()
+    {
+        var walk = await WalkAsync();
+        var seller = factory.Client(Tokens.Seller(walk.Tenant, "seller-1"));
+        var actionId = (string)walk.Executed["actionId"]!;
+
+        var reverted = await (await seller.PostAsync($"/v1/tenants/{walk.Tenant}/actions/{actionId}/revert", null)).Expect(HttpStatusCode.OK);
+
+        Assert.Equal("REVERTED", (string?)reverted["status"]);
+        var timeline = await (await seller.GetAsync($"/v1/tenants/{walk.Tenant}/sellers/seller-1/timeline")).Expect(HttpStatusCode.OK);
+        Assert.Contains(timeline["items"]!.AsArray(), i => (string?)i!["actionId"] == actionId && (string?)i["status"] == "REVERTED");
+    }
+
+    [Fact]
+    public async Task UpstreamReportsAnOutcomeOfAnExecutedAction()
+    {
+        var walk = await WalkAsync();
+        var ingest = factory.Client(Tokens.Ingest(walk.Tenant));
+
+        var action = await (await ingest.PostJson(
+            $"/v1/tenants/{walk.Tenant}/actions/{walk.Executed["actionId"]}/outcome", """{"outcome":"NO_RESPONSE"}""")).Expect(HttpStatusCode.OK);
+
+        Assert.Equal("NO_RESPONSE", (string?)action["outcome"]);
+    }
+
+    [Fact]
+    public async Task UnknownActionOfAValidAccountIs404()
+    {
+        var tenant = Tokens.FreshTenant();
+        var actionId = Autonomy.Common.Ids.Action("acc-1", "nothing");
+
+        var response = await factory.Client(Tokens.Admin(tenant)).PostAsync($"/v1/tenants/{tenant}/actions/{actionId}/revert", null);
+
+        await response.Expect(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task LedgerListsExplainsExportsAndVerifiesTheRun()
     {
         var walk = await WalkAsync();
