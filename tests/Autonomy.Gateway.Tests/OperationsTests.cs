@@ -20,6 +20,9 @@ public sealed class OperationsTests(GatewayFactory factory)
         Assert.True(paths.ContainsKey("/v1/tenants/{tenantId}/accounts/{accountId}/signals"));
         Assert.True(paths.ContainsKey("/v1/tenants/{tenantId}/ledger/export"));
         Assert.True(paths.ContainsKey("/v1/platform/kill-switch"));
+        Assert.Equal("bearer", (string?)document["components"]?["securitySchemes"]?["Bearer"]?["scheme"]);
+        var modeSchema = document["components"]?["schemas"]?.AsObject().FirstOrDefault(s => s.Key.Contains("AutonomyModeV1", StringComparison.Ordinal)).Value;
+        Assert.Contains("AUTO_EXECUTE", modeSchema?.ToJsonString() ?? document.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -171,6 +171,18 @@ public sealed class ValidationTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task NullSignalIs400NamingItsIndex()
+    {
+        var tenant = Tokens.FreshTenant();
+        var ingest = factory.Client(Tokens.Ingest(tenant));
+
+        var response = await ingest.PostJson($"/v1/tenants/{tenant}/accounts/acc-1/signals", """{"signals":[{"id":"s-1","type":"WEBSITE_VISIT"},null]}""");
+
+        await response.ExpectValidationProblem("signals[1]");
+        await AssertSignalNotSeen(ingest, tenant, "acc-1", "s-1");
+    }
+
+    [Fact]
     public async Task BadAccountIdInThePathIs400()
     {
         var tenant = Tokens.FreshTenant();

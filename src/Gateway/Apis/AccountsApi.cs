@@ -101,17 +101,23 @@ public sealed record SignalsRequest(IReadOnlyList<SignalBody>? Signals)
         }
 
         var inputs = ImmutableArray.CreateBuilder<SignalInput>(signals.Count);
+        // A null element gets past the serializer (element nullability is not enforced), so it is checked here.
         for (var i = 0; i < signals.Count; i++)
         {
-            var s = signals[i];
             var field = $"signals[{i}]";
+            if (signals[i] is not { } s)
+            {
+                v.Add(field, $"{field} must be a signal object.");
+                continue;
+            }
+
             v.Key(s.Id, $"{field}.id");
             v.Name(s.Type, $"{field}.type");
             v.Range(s.Value, $"{field}.value", 0, 1);
             inputs.Add(new SignalInput(s.Id ?? "", s.Type ?? "", s.OccurredAt, s.Value, s.Attributes is null ? null : ArgsDigest.Canonical(s.Attributes)));
         }
 
-        return inputs.MoveToImmutable();
+        return inputs.ToImmutable();
     }
 }
 

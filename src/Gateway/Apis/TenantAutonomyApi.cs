@@ -307,7 +307,12 @@ public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IRe
         for (var i = 0; i < bodies.Count; i++)
         {
             var field = $"rules[{i}]";
-            var rule = bodies[i];
+            if (bodies[i] is not { } rule)
+            {
+                v.Add(field, $"{field} must be a rule object.");
+                continue;
+            }
+
             var when = v.Required(rule.When, $"{field}.when");
             v.Name(when?.SignalType, $"{field}.when.signalType");
             v.Name(when?.Lifecycle, $"{field}.when.lifecycle", required: false);
@@ -320,8 +325,13 @@ public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IRe
             var proposals = ImmutableArray.CreateBuilder<PlaybookProposal>();
             for (var j = 0; j < propose.Count; j++)
             {
-                var p = propose[j];
                 var pf = $"{field}.propose[{j}]";
+                if (propose[j] is not { } p)
+                {
+                    v.Add(pf, $"{pf} must be an action object.");
+                    continue;
+                }
+
                 v.Name(p.ActionType, $"{pf}.actionType");
                 var confidence = v.Required(p.Confidence, $"{pf}.confidence");
                 v.Range(p.Confidence, $"{pf}.confidence", 0, 1);
@@ -335,8 +345,13 @@ public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IRe
         var triggers = ImmutableArray.CreateBuilder<TriggerType>();
         for (var i = 0; i < (Triggers?.Count ?? 0); i++)
         {
-            var t = Triggers![i];
             var tf = $"triggers[{i}]";
+            if (Triggers![i] is not { } t)
+            {
+                v.Add(tf, $"{tf} must be a trigger object.");
+                continue;
+            }
+
             v.Name(t.Type, $"{tf}.type");
             var debounce = v.Required(t.DebounceSeconds, $"{tf}.debounceSeconds");
             var maxWait = v.Required(t.MaxWaitSeconds, $"{tf}.maxWaitSeconds");
