@@ -46,6 +46,7 @@ public static class Extensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        builder.Services.AddHostedService<DevelopmentKeyWarning>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
         {

@@ -227,6 +227,10 @@ public sealed class ContractTests(GatewayFactory factory)
         Assert.Equal("APPROVAL_REQUIRED", (string?)autonomy["defaultMode"]);
         var history = await (await admin.GetAsync($"/v1/tenants/{tenant}/autonomy/history")).Expect(HttpStatusCode.OK);
         Assert.NotEmpty(history["items"]!.AsArray());
+        var ledger = await (await factory.Client(Tokens.Auditor(tenant)).GetAsync($"/v1/tenants/{tenant}/ledger?type=CONFIG_CHANGED")).Expect(HttpStatusCode.OK);
+        Assert.NotEmpty(ledger["items"]!.AsArray());
+        Assert.All(ledger["items"]!.AsArray(), e => Assert.Equal("CONFIG_CHANGED", (string?)e!["type"]));
+        Assert.Equal("admin-1", (string?)ledger["items"]![0]!["actor"]);
     }
 
     [Fact]

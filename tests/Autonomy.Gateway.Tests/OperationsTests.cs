@@ -62,6 +62,17 @@ public sealed class OperationsTests(GatewayFactory factory)
     }
 
     [Fact]
+    public void ClusterModeIsRefusedUntilItIsBuilt()
+    {
+        using var cluster = factory.WithWebHostBuilder(b => b.UseSetting("Autonomy:Mode", "Cluster"));
+
+        var error = Record.Exception(() => cluster.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains("Cluster mode", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MintTokenPrintsATokenTheGatewayAccepts()
     {
         var tenant = Tokens.FreshTenant();

@@ -194,6 +194,18 @@ public sealed class ValidationTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task BadLedgerFiltersAre400NamingEach()
+    {
+        var tenant = Tokens.FreshTenant();
+
+        var response = await factory.Client(Tokens.Auditor(tenant)).GetAsync($"/v1/tenants/{tenant}/ledger?from=yesterday&limit=0&type=config-changed");
+
+        var problem = await response.ExpectValidationProblem("from");
+        Assert.NotNull(problem["errors"]?["limit"]);
+        Assert.NotNull(problem["errors"]?["type"]);
+    }
+
+    [Fact]
     public async Task BadDigestDateIs400()
     {
         var tenant = Tokens.FreshTenant();
