@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Budgets;
@@ -25,7 +26,7 @@ public sealed partial class AccountGrain(
     [PersistentState("account", "autonomy")] IPersistentState<AccountState> state,
     ILedger ledger,
     IDecisionEngine engine,
-    TimeProvider time,
+    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     IOptions<AutonomyEngineOptions> options,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
 {

@@ -54,7 +54,7 @@ public static class ActionCatalog
     /// <summary>Looks a type up in the tenant's effective catalog; null for an unknown type.</summary>
     public static ActionTypeSpec? Find(IReadOnlyDictionary<string, ActionTypeSpec> tenantTypes, string actionType) =>
         tenantTypes.TryGetValue(actionType, out var spec)
-            ? BuiltIns.TryGetValue(actionType, out var builtIn) ? Stricter(builtIn, spec) : spec
+            ? BuiltIns.TryGetValue(actionType, out var builtIn) ? Stricter(builtIn, spec) : spec with { BuiltIn = false }
             : BuiltIns.GetValueOrDefault(actionType);
 
     /// <summary>Action type names are UPPER_SNAKE_CASE, 2 to 64 characters.</summary>

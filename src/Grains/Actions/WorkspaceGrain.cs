@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Autonomy.Hosting;
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 
@@ -17,7 +19,7 @@ public sealed record WorkspaceState
 [GrainType("autonomy.workspace")]
 public sealed class WorkspaceGrain(
     [PersistentState("workspace", "autonomy")] IPersistentState<WorkspaceState> state,
-    TimeProvider time) : Grain, IWorkspaceGrain
+    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time) : Grain, IWorkspaceGrain
 {
     public async Task<WorkItem> ApplyAsync(string key, string actionType, string parameters)
     {

@@ -6,7 +6,8 @@ namespace Autonomy.Budgets;
 /// Optional decay of an unused allowance: an account that has not used autonomy for a while gets a smaller
 /// daily allowance, so a dormant account cannot wake to a burst of autonomous actions.
 /// <c>effective = max(floor, floor(max × 0.5^(idleDays / halfLifeDays)))</c>, where idleDays counts whole
-/// UTC days since the account last ran an autonomous action (or since its budget use was first tracked).
+/// UTC days since the account last ran an autonomous action before that day (or since its budget use was first
+/// tracked), minus one, never negative; the result is capped at max.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.BudgetDecay")]
 public sealed record BudgetDecay(
@@ -23,14 +24,18 @@ public sealed record AutonomyBudgetConfig(
     public static readonly AutonomyBudgetConfig Default = new(5, ImmutableDictionary<string, int>.Empty, null);
 }
 
-/// <summary>An account's autonomous actions on one UTC day, and when it last used autonomy.</summary>
+/// <summary>
+/// An account's autonomous actions on one UTC day, and when it last used autonomy. <see cref="PreviousUsedDay"/>
+/// is the use before <see cref="LastUsedDay"/>, so the first action of a day does not reset that day's decay.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.BudgetUsage")]
 public sealed record BudgetUsage(
     [property: Id(0)] DateOnly Day,
     [property: Id(1)] int Total,
     [property: Id(2)] ImmutableDictionary<string, int> PerActionType,
     [property: Id(3)] DateOnly? LastUsedDay,
-    [property: Id(4)] DateOnly TrackedSince)
+    [property: Id(4)] DateOnly TrackedSince,
+    [property: Id(5)] DateOnly? PreviousUsedDay = null)
 {
     public static BudgetUsage Start(DateOnly day) => new(day, 0, ImmutableDictionary<string, int>.Empty, null, day);
 
@@ -54,7 +59,9 @@ public static class AutonomyBudget
             return config.MaxPerAccountPerDay;
         }
 
-        var since = usage.LastUsedDay ?? usage.TrackedSince;
+        // Idle days count up to the day's first action: using the allowance must not refill it the same day.
+        var lastBefore = usage.LastUsedDay is { } last && last >= day ? usage.PreviousUsedDay : usage.LastUsedDay;
+        var since = lastBefore ?? usage.TrackedSince;
         var idleDays = Math.Max(0, day.DayNumber - since.DayNumber - 1);
         var decayed = (int)Math.Floor(config.MaxPerAccountPerDay * Math.Pow(0.5, idleDays / decay.HalfLifeDays));
         return Math.Min(config.MaxPerAccountPerDay, Math.Max(Math.Max(0, decay.Floor), decayed));
@@ -92,6 +99,7 @@ public static class AutonomyBudget
             Total = today.Total + 1,
             PerActionType = today.PerActionType.SetItem(actionType, today.PerActionType.GetValueOrDefault(actionType) + 1),
             LastUsedDay = day,
+            PreviousUsedDay = usage.LastUsedDay is { } last && last < day ? last : usage.PreviousUsedDay,
         };
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
+using Orleans.Storage;
 
 namespace Autonomy.Hosting;
 
@@ -21,9 +22,9 @@ public static class SiloComposition
         var options = configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
         var services = silo.Services;
 
-        services.AddOptions<AutonomyOptions>().BindConfiguration(AutonomyOptions.Section);
-        services.AddOptions<AutonomyEngineOptions>().BindConfiguration(AutonomyEngineOptions.Section);
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
+        services.AddOptions<AutonomyEngineOptions>().Bind(configuration.GetSection(AutonomyEngineOptions.Section));
+        services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
 
         switch (options.Mode)
         {
@@ -35,6 +36,10 @@ public static class SiloComposition
             default:
                 throw new NotSupportedException($"Autonomy:Mode={options.Mode} is not supported by this build; use Embedded.");
         }
+
+        // Orleans' own version-tolerant binary format for grain state: every state type is [GenerateSerializer]
+        // with stable [Id]s, and immutable collections round-trip exactly (the JSON default does not).
+        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 
         if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Autonomy.Hosting;
 using Autonomy.Common;
 using Autonomy.Ledger;
 using Autonomy.Tenants;
@@ -16,7 +18,7 @@ public sealed record PlatformState
 public sealed class PlatformGrain(
     [PersistentState("platform", "autonomy")] IPersistentState<PlatformState> state,
     ILedger ledger,
-    TimeProvider time,
+    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     ILogger<PlatformGrain> logger) : Grain, IPlatformGrain
 {
     public const string LedgerTenant = "_platform";

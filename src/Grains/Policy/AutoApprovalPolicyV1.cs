@@ -78,13 +78,15 @@ public static class AutoApprovalPolicyV1
             return Block(PolicyReason.ModeProposeOnly, "R5.mode-propose-only", $"{type} is propose-only: shown as a suggestion, never executed.");
         }
 
-        if (input.Mode == AutonomyModeV1.ApprovalRequired)
+        // Any mode other than AUTO_EXECUTE (including a value outside the enum) needs a human: fail closed.
+        if (input.Mode != AutonomyModeV1.AutoExecute)
         {
             return Approval(PolicyReason.ModeApprovalRequired, "R6.mode-approval-required", $"{type} requires approval for this tenant.");
         }
 
         var spec = input.Spec;
-        if (spec.RiskLevel == RiskLevel.High)
+        // A risk level outside the enum is treated as high: fail closed.
+        if (spec.RiskLevel is not (RiskLevel.Low or RiskLevel.Medium))
         {
             return Approval(PolicyReason.RiskLevelHigh, "R7.risk-high", $"{type} is high risk; a human must approve it.");
         }

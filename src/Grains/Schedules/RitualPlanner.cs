@@ -74,7 +74,8 @@ public static class RitualPlanner
     {
         var candidates = new List<DateTimeOffset>();
         var day = DateOnly.FromDateTime(now.UtcDateTime);
-        for (var d = 0; d <= 8; d++)
+        // Start a day back: jitter can carry yesterday's occurrence past midnight into today.
+        for (var d = -1; d <= 8; d++)
         {
             var date = day.AddDays(d);
             candidates.Add(At(date, config.DailyBriefAt, Jitter(config, jitterKey, TriggerRegistry.DailyBrief)));

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Autonomy.Hosting;
 using System.Collections.Immutable;
 using System.Globalization;
 using Autonomy.Accounts;
@@ -14,7 +16,7 @@ namespace Autonomy.Sellers;
 public sealed class SellerGrain(
     [PersistentState("seller", "autonomy")] IPersistentState<SellerState> state,
     ILedger ledger,
-    TimeProvider time) : Grain, ISellerGrain
+    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time) : Grain, ISellerGrain
 {
     private LedgerStream? stream;
 

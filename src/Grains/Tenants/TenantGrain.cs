@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Autonomy.Hosting;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Autonomy.Actions;
@@ -22,7 +24,7 @@ namespace Autonomy.Tenants;
 public sealed class TenantGrain(
     [PersistentState("tenant", "autonomy")] IPersistentState<TenantState> state,
     ILedger ledger,
-    TimeProvider time,
+    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
     private LedgerStream? stream;

@@ -111,7 +111,8 @@ public static class DecisionTrigger
         var recent = Recent(state, now);
         if (recent.Length >= registry.MaxRunsPerAccountPerHour)
         {
-            return new(state with { RecentRuns = recent }, [], recent[0] + Hour, true);
+            // With a cap of zero there is no run to wait out: hold until the registry changes.
+            return new(state with { RecentRuns = recent }, [], recent.IsEmpty ? null : recent[0] + Hour, true);
         }
 
         var cooldowns = state.CooldownUntil;

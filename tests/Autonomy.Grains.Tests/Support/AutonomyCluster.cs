@@ -4,6 +4,7 @@ using Autonomy.Ledger;
 using Autonomy.Tests.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 
@@ -11,17 +12,11 @@ namespace Autonomy.Tests.Support;
 
 /// <summary>
 /// One embedded silo composed exactly as in production (<c>AddAutonomySilo</c>), on a data directory of its own,
-/// with the domain clock replaced by a <see cref="FakeTimeProvider"/>. Orleans' own clocks stay on system time so
-/// its timers, reminders and timeouts keep running.
+/// with the domain clock (<see cref="AutonomyClock"/>) replaced by a <see cref="FakeTimeProvider"/>. Orleans' own
+/// clock stays on system time so its timers, reminders and timeouts keep running.
 /// </summary>
 public sealed class AutonomyCluster : IAsyncDisposable
 {
-    private static readonly string[] OrleansClockKeys =
-    [
-        "Orleans.Membership", "Orleans.Messaging", "Orleans.SystemTimers", "Orleans.ActivationManagement",
-        "Orleans.GrainDirectory", "Orleans.Grains", "Orleans.Reminders",
-    ];
-
     private AutonomyCluster(InProcessTestCluster cluster, TestHooks hooks)
     {
         Cluster = cluster;
@@ -58,16 +53,13 @@ public sealed class AutonomyCluster : IAsyncDisposable
                 ["Autonomy:Engine:ColdTick"] = "00:00:01",
             }).Build();
 
-            silo.Services.AddSingleton<TimeProvider>(hooks.Clock);
-            foreach (var key in OrleansClockKeys)
-            {
-                silo.Services.AddKeyedSingleton<TimeProvider>(key, TimeProvider.System);
-            }
+            silo.Services.AddKeyedSingleton<TimeProvider>(AutonomyClock.Key, hooks.Clock);
 
             silo.Services.AddSingleton(hooks);
             silo.Services.AddSingleton<IDecisionEngine, GatedEngine>();
             silo.Services.AddSingleton<ILedger>(sp => new SwitchableLedger(
                 new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System), hooks));
+            silo.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
             silo.AddAutonomySilo(configuration);
         });
 

@@ -36,7 +36,7 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 }
 
 /// <summary>A tenant with one account owned by one seller, and the moves tests make on it.</summary>
-public sealed class Scenario(AutonomyCluster cluster)
+public sealed class Scenario(AutonomyCluster cluster, string? tenantId = null)
 {
     public static readonly Actor Admin = new("admin-1", [Actor.Admin]);
     public static readonly Actor Ingest = new("upstream", [Actor.Ingest]);
@@ -44,7 +44,7 @@ public sealed class Scenario(AutonomyCluster cluster)
     /// <summary>A trigger type with no debounce and no cooldown, so every signal starts its own run.</summary>
     public const string Instant = "TEST_INSTANT";
 
-    public string TenantId { get; } = "t-" + Guid.NewGuid().ToString("N")[..12];
+    public string TenantId { get; } = tenantId ?? "t-" + Guid.NewGuid().ToString("N")[..12];
 
     public string AccountId { get; } = "acc-1";
 

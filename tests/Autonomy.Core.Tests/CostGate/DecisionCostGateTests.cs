@@ -1,0 +1,112 @@
+using Autonomy.CostGate;
+using CsCheck;
+
+namespace Autonomy.Tests.CostGate;
+
+public class DecisionCostGateTests
+{
+    private static readonly DateTimeOffset Now = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly Gen<double> Value = Gen.OneOf<double>(Gen.Double[-1, 2], Gen.OneOf(double.NaN, 0.0, 0.5, 1.0));
+
+    private static readonly Gen<GateInput> Input = Gen.Select(
+        Value,
+        Value,
+        Gen.Int[-7_200, 7_200].Select(s => Now.AddSeconds(-s)).Nullable(0.2),
+        Gen.Int[0, 3_600].Select(s => TimeSpan.FromSeconds(s)),
+        Gen.Int[0, 3].Select(i => $"sha256:{i}"),
+        Gen.Int[0, 3].Select(i => $"sha256:{i}").Null(0.2),
+        (value, min, last, interval, digest, lastDigest) => new GateInput(value, min, last, interval, digest, lastDigest, Now));
+
+    private static readonly Gen<RunBudgetReservation> Reservation =
+        Gen.Select(Gen.Bool, Gen.Int[0, 20], Gen.Int[0, 20], (granted, used, perDay) => new RunBudgetReservation(granted, used, perDay, Now.AddHours(12)));
+
+    [Fact]
+    public void DuplicateInputsAreSkipped() =>
+        Input.Select(i => i with { LastRunInputsDigest = i.InputsDigest }).Sample(input =>
+        {
+            var result = DecisionCostGate.EvaluateLocal(input);
+            Assert.Equal((GateVerdict.Skip, GateReason.DuplicateInputs, (DateTimeOffset?)null), (result.Verdict, result.Reason, result.RetryAt));
+        });
+
+    [Fact]
+    public void RunWithinTheMinimumIntervalIsDeferredUntilTheIntervalEnds() =>
+        Gen.Select(Input, Gen.Int[1, 3_600], Gen.Double.Unit).Sample((input, intervalSeconds, fraction) =>
+        {
+            var interval = TimeSpan.FromSeconds(intervalSeconds);
+            var last = Now - (interval * fraction);
+            var result = DecisionCostGate.EvaluateLocal(input with { LastRunAt = last, MinRunInterval = interval, LastRunInputsDigest = "sha256:other" });
+
+            Assert.Equal(GateVerdict.Defer, result.Verdict);
+            Assert.Equal(GateReason.AccountCooldown, result.Reason);
+            Assert.Equal(last + interval, result.RetryAt);
+            Assert.True(result.RetryAt > Now);
+        });
+
+    [Fact]
+    public void EveryVerdictFollowsTheRulesInOrder() =>
+        Input.Sample(input =>
+        {
+            var result = DecisionCostGate.EvaluateLocal(input);
+            var duplicate = input.LastRunInputsDigest == input.InputsDigest;
+            var coolingDown = input.LastRunAt is { } last && Now < last + input.MinRunInterval;
+            var (verdict, reason) = duplicate ? (GateVerdict.Skip, GateReason.DuplicateInputs)
+                : coolingDown ? (GateVerdict.Defer, GateReason.AccountCooldown)
+                : !(input.MarginalValue >= input.MinMarginalValue) ? (GateVerdict.Skip, GateReason.LowMarginalValue)
+                : (GateVerdict.Allow, GateReason.WorthRunning);
+
+            Assert.Equal((verdict, reason), (result.Verdict, result.Reason));
+            Assert.Equal(result.Verdict == GateVerdict.Defer, result.RetryAt is not null);
+            Assert.True(result.RetryAt is null || result.RetryAt > Now);
+            Assert.False(string.IsNullOrWhiteSpace(result.Explanation));
+        }, iter: 10_000);
+
+    [Fact]
+    public void LowOrUnknownMarginalValueIsSkipped() =>
+        Gen.Select(Input, Gen.OneOf<double>(Gen.Double[-1, 0.49], Gen.Const(double.NaN))).Sample((input, value) =>
+        {
+            var result = DecisionCostGate.EvaluateLocal(input with { MarginalValue = value, MinMarginalValue = 0.5, LastRunAt = null, LastRunInputsDigest = null });
+            Assert.Equal((GateVerdict.Skip, GateReason.LowMarginalValue), (result.Verdict, result.Reason));
+        });
+
+    [Fact]
+    public void BudgetRefusalOnlyTurnsAllowIntoSkip() =>
+        Gen.Select(Input, Reservation).Sample((input, reservation) =>
+        {
+            var local = DecisionCostGate.EvaluateLocal(input);
+            var result = DecisionCostGate.WithBudget(local, reservation);
+
+            if (local.Verdict == GateVerdict.Allow && !reservation.Granted)
+            {
+                Assert.Equal((GateVerdict.Skip, GateReason.RunBudgetExhausted, (DateTimeOffset?)null), (result.Verdict, result.Reason, result.RetryAt));
+            }
+            else
+            {
+                Assert.Same(local, result);
+            }
+        }, iter: 10_000);
+
+    [Fact]
+    public void RunBudgetNeverGrantsMoreThanPerDayAndRefillsEachDay() =>
+        Gen.Select(
+            Gen.Int[0, 10],
+            Gen.Frequency((6, Gen.Int[0, 60]), (1, Gen.Int[0, 2 * 24 * 60])).List[0, 120]).Sample((perDay, gaps) =>
+        {
+            var counter = new RunBudgetCounter(default, 0);
+            var at = new DateTimeOffset(2025, 3, 1, 20, 0, 0, TimeSpan.Zero);
+            var requests = new List<(DateOnly Day, bool Granted)>();
+            foreach (var gap in gaps)
+            {
+                at = at.AddMinutes(gap);
+                (counter, var reservation) = counter.Reserve(perDay, at);
+                requests.Add((DateOnly.FromDateTime(at.UtcDateTime), reservation.Granted));
+                Assert.True(reservation.ResetsAt > at && reservation.ResetsAt <= at.AddDays(1));
+                Assert.True(reservation.UsedToday <= perDay);
+            }
+
+            foreach (var day in requests.GroupBy(r => r.Day))
+            {
+                Assert.Equal(Math.Min(perDay, day.Count()), day.Count(r => r.Granted));
+            }
+        }, iter: 5_000);
+}

@@ -1,0 +1,60 @@
+using Autonomy.Budgets;
+using Autonomy.Policy;
+using Autonomy.Tests.Storage;
+using Autonomy.Tests.Support;
+using System.Collections.Immutable;
+
+namespace Autonomy.Tests.Accounts;
+
+/// <summary>Stop the embedded host and start it on the same data directory: nothing that matters is forgotten.</summary>
+public sealed class RestartTests : IDisposable
+{
+    private readonly TempDataDirectory directory = new();
+
+    [Fact]
+    public async Task KillSwitchBudgetsProposalsLedgerAndRemindersSurviveARestart()
+    {
+        var hooks = new TestHooks();
+        string tenantId;
+        string pendingId;
+        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks))
+        {
+            var t = new Scenario(first);
+            tenantId = t.TenantId;
+            await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+            await t.Tenant.SetBudgetAsync(new AutonomyBudgetConfig(5, ImmutableDictionary<string, int>.Empty, null), Scenario.Admin);
+            await t.SignalAsync();
+            await t.SignalAsync();
+            pendingId = (await t.NeedsInputAsync()).First(p => p.ActionType == "SEND_EMAIL").ProposalId;
+            await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident before restart", Scenario.Admin);
+        }
+
+        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks);
+        var again = new Scenario(second, tenantId);
+
+        var autonomy = await again.Tenant.GetAutonomyAsync();
+        Assert.True(autonomy.KillSwitches.All.Engaged);
+        Assert.Equal("incident before restart", autonomy.KillSwitches.All.Reason);
+
+        var account = await again.Account.GetAsync();
+        Assert.Equal(2, account.BudgetUse.Used);
+        Assert.Contains(account.PendingProposals, p => p.ProposalId == pendingId);
+        Assert.Contains(await again.NeedsInputAsync(), p => p.ProposalId == pendingId);
+
+        var verification = await second.Ledger.VerifyAsync(tenantId);
+        Assert.True(verification.Ok, verification.Problem);
+
+        // The reminder was registered before the restart; its next tick after it is recorded on the account.
+        hooks.Clock.Advance(TimeSpan.FromMinutes(5));
+        var after = hooks.Clock.GetUtcNow();
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => (await again.Account.GetAsync()).LastTickAt >= after, TimeSpan.FromSeconds(30), "a reminder tick arrives after the restart");
+
+        // Still engaged after the restart: a new run executes nothing.
+        await again.SignalAsync();
+        Assert.Equal(2, (await again.Account.GetAsync()).BudgetUse.Used);
+        Assert.Equal(2, (await again.TimelineAsync()).Length);
+    }
+
+    public void Dispose() => directory.Dispose();
+}
