@@ -312,6 +312,8 @@ public sealed class ContractTests(GatewayFactory factory)
             """{"enabled":true,"deliverAt":"07:30","timeZone":"Europe/Berlin","webhookUrl":null}""")).Expect(HttpStatusCode.OK);
         var digest = await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/digest?date=2026-01-31")).Expect(HttpStatusCode.OK);
 
+        var today = await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/digest")).Expect(HttpStatusCode.OK);
+        Assert.Equal(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), (string?)today["date"]);
         Assert.Equal("07:30", (string?)saved["deliverAt"]);
         Assert.Equal("2026-01-31", (string?)digest["date"]);
         Assert.True((bool?)digest["settings"]!["enabled"]);

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
+using Autonomy.Hosting;
 using Autonomy.Sellers;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -55,7 +56,7 @@ public static class SellersApi
     }
 
     public static async Task<Results<Ok<DigestResponse>, ValidationProblem>> GetDigest(
-        string tenantId, string sellerId, string? date, IGrainFactory grains, TimeProvider time)
+        string tenantId, string sellerId, string? date, IGrainFactory grains, [FromKeyedServices(AutonomyClock.Key)] TimeProvider time)
     {
         var v = new Validation();
         var day = v.Date(date, "date") ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
