@@ -1,0 +1,101 @@
+using System.Security.Claims;
+using Autonomy.Gateway.Auth;
+using Autonomy.Gateway.Infrastructure;
+using Autonomy.Hosting;
+using Autonomy.Sellers;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Autonomy.Gateway.Apis;
+
+/// <summary>A seller's needs-input queue, timeline, digest and digest settings (admin, or that seller).</summary>
+public static class SellersApi
+{
+    public static RouteGroupBuilder MapSellersApi(this IEndpointRouteBuilder app)
+    {
+        var seller = app.MapGroup("/v1/tenants/{tenantId}/sellers/{sellerId}")
+            .WithTags("Sellers")
+            .RequireAuthorization(Access.Tenant, Access.SellerSelf)
+            .AddEndpointFilter<RouteValuesFilter>();
+
+        seller.MapGet("/needs-input", GetNeedsInput).WithName("GetNeedsInput").WithSummary("Proposals awaiting a human, newest first.");
+        seller.MapGet("/timeline", GetTimeline).WithName("GetTimeline").WithSummary("Executed actions, newest first; autonomous ones say so.");
+        seller.MapGet("/digest", GetDigest).WithName("GetDigest").WithSummary("The daily digest (date=yyyy-MM-dd, default today UTC).");
+        seller.MapGet("/digest-settings", GetDigestSettings).WithName("GetDigestSettings").WithSummary("When and where the daily digest goes.");
+        seller.MapPut("/digest-settings", SetDigestSettings).WithName("SetDigestSettings").WithSummary("Replaces the digest settings.");
+        return seller;
+    }
+
+    public static async Task<Results<Ok<ItemsResponse<ProposalResponse>>, ValidationProblem>> GetNeedsInput(
+        string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var size = v.Limit(limit, 50, 200);
+        v.MaxLength(cursor, "cursor", 512);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        var page = await Seller(grains, tenantId, sellerId).GetNeedsInputAsync(size, cursor);
+        return TypedResults.Ok(new ItemsResponse<ProposalResponse>(page.Items.Select(ProposalResponse.From).ToList(), page.NextCursor));
+    }
+
+    public static async Task<Results<Ok<ItemsResponse<TimelineItemResponse>>, ValidationProblem>> GetTimeline(
+        string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var size = v.Limit(limit, 50, 200);
+        v.MaxLength(cursor, "cursor", 512);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        var page = await Seller(grains, tenantId, sellerId).GetTimelineAsync(size, cursor);
+        return TypedResults.Ok(new ItemsResponse<TimelineItemResponse>(page.Items.Select(TimelineItemResponse.From).ToList(), page.NextCursor));
+    }
+
+    public static async Task<Results<Ok<DigestResponse>, ValidationProblem>> GetDigest(
+        string tenantId, string sellerId, string? date, IGrainFactory grains, [FromKeyedServices(AutonomyClock.Key)] TimeProvider time)
+    {
+        var v = new Validation();
+        var day = v.Date(date, "date") ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        return TypedResults.Ok(DigestResponse.From(await Seller(grains, tenantId, sellerId).GetDigestAsync(day)));
+    }
+
+    public static async Task<Ok<DigestSettingsResponse>> GetDigestSettings(string tenantId, string sellerId, IGrainFactory grains) =>
+        TypedResults.Ok(DigestSettingsResponse.From(await Seller(grains, tenantId, sellerId).GetDigestSettingsAsync()));
+
+    public static async Task<Results<Ok<DigestSettingsResponse>, ValidationProblem>> SetDigestSettings(
+        string tenantId, string sellerId, DigestSettingsRequest body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var enabled = v.Required(body.Enabled, "enabled");
+        var zone = body.TimeZone ?? DigestSettings.Default.TimeZone;
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+        {
+            v.Add("timeZone", "timeZone must be an IANA time zone id, e.g. Europe/Berlin or UTC.");
+        }
+
+        v.HttpUrl(body.WebhookUrl, "webhookUrl");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        var settings = new DigestSettings(enabled, body.DeliverAt ?? DigestSettings.Default.DeliverAt, zone, body.WebhookUrl);
+        var saved = await Seller(grains, tenantId, sellerId).SetDigestSettingsAsync(settings, user.ToActor());
+        return TypedResults.Ok(DigestSettingsResponse.From(saved));
+    }
+
+    private static ISellerGrain Seller(IGrainFactory grains, string tenantId, string sellerId) =>
+        grains.GetGrain<ISellerGrain>($"{tenantId}/{sellerId}");
+}
+
+/// <summary><c>{"enabled":true,"deliverAt":"07:00","timeZone":"Europe/Berlin","webhookUrl":null}</c></summary>
+public sealed record DigestSettingsRequest(bool? Enabled, TimeOnly? DeliverAt, string? TimeZone, string? WebhookUrl);

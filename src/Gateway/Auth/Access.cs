@@ -1,0 +1,161 @@
+using System.Collections.Immutable;
+using System.Security.Claims;
+using Autonomy.Common;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Autonomy.Gateway.Auth;
+
+/// <summary>
+/// Who may do what. Every tenant route needs <see cref="Tenant"/> (the token's tenant is the route's); each route
+/// then names the roles allowed. A failed check is a 403 whose detail says what was missing.
+/// </summary>
+public static class Access
+{
+    /// <summary>Authenticated, and the route's tenantId is the token's tenant.</summary>
+    public const string Tenant = "tenant";
+
+    /// <summary>admin.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>admin or seller (autonomy state and accounts; the kill switches stay visible to sellers).</summary>
+    public const string Readers = "readers";
+
+    /// <summary>admin, or the seller whose sub is the route's sellerId.</summary>
+    public const string SellerSelf = "seller-self";
+
+    /// <summary>admin or seller: approve, edit, reject, revert (the account grain checks the seller owns the account).</summary>
+    public const string Deciders = "deciders";
+
+    /// <summary>ingest or admin: signals, account upserts, outcomes.</summary>
+    public const string Ingest = "ingest";
+
+    /// <summary>auditor or admin: the ledger.</summary>
+    public const string Ledger = "ledger";
+
+    /// <summary>The platform operator (no tenant).</summary>
+    public const string Operator = "operator";
+
+    public static AuthorizationBuilder AddAccessPolicies(this AuthorizationBuilder authorization) => authorization
+        .AddPolicy(Tenant, p => p.RequireAuthenticatedUser().AddRequirements(new TenantRequirement()))
+        .AddPolicy(Admin, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Admin)))
+        .AddPolicy(Readers, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Admin, Actor.Seller)))
+        .AddPolicy(SellerSelf, p => p.RequireAuthenticatedUser().AddRequirements(new SellerSelfRequirement()))
+        .AddPolicy(Deciders, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Admin, Actor.Seller)))
+        .AddPolicy(Ingest, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Ingest, Actor.Admin)))
+        .AddPolicy(Ledger, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Auditor, Actor.Admin)))
+        .AddPolicy(Operator, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Operator)));
+
+    /// <summary>The caller as the grains see it: the token's sub and roles.</summary>
+    public static Actor ToActor(this ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return new Actor(user.FindFirstValue(GatewayClaims.Subject) ?? "unknown", Roles(user));
+    }
+
+    public static ImmutableArray<string> Roles(this ClaimsPrincipal user) =>
+        user.FindAll(GatewayClaims.Role).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToImmutableArray();
+
+    public static bool IsOnly(this ClaimsPrincipal user, string role) =>
+        user.HasClaim(GatewayClaims.Role, role) && !user.HasClaim(GatewayClaims.Role, Actor.Admin);
+}
+
+public sealed record TenantRequirement : IAuthorizationRequirement;
+
+public sealed record RoleRequirement(params string[] Roles) : IAuthorizationRequirement;
+
+public sealed record SellerSelfRequirement : IAuthorizationRequirement;
+
+/// <summary>Checks the access requirements against the token's claims and the route's values.</summary>
+public sealed class AccessHandler : IAuthorizationHandler
+{
+    public Task HandleAsync(AuthorizationHandlerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var route = (context.Resource as HttpContext)?.Request.RouteValues;
+        foreach (var requirement in context.PendingRequirements.ToList())
+        {
+            var failure = requirement switch
+            {
+                TenantRequirement => CheckTenant(context.User, route?["tenantId"] as string),
+                RoleRequirement roles => roles.Roles.Any(r => context.User.HasClaim(GatewayClaims.Role, r))
+                    ? null
+                    : $"This needs one of the roles {string.Join(", ", roles.Roles)}; the token has {Describe(context.User)}.",
+                SellerSelfRequirement => CheckSellerSelf(context.User, route?["sellerId"] as string),
+                _ => "skip",
+            };
+
+            if (failure is null)
+            {
+                context.Succeed(requirement);
+            }
+            else if (failure != "skip")
+            {
+                context.Fail(new AuthorizationFailureReason(this, failure));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static string? CheckTenant(ClaimsPrincipal user, string? routeTenant)
+    {
+        var tenant = user.FindFirstValue(GatewayClaims.Tenant);
+        return tenant is null
+            ? "The token carries no tenant claim."
+            : routeTenant is not null && !string.Equals(tenant, routeTenant, StringComparison.Ordinal)
+                ? $"The token is for tenant '{tenant}', not '{routeTenant}'."
+                : null;
+    }
+
+    private static string? CheckSellerSelf(ClaimsPrincipal user, string? sellerId)
+    {
+        if (user.HasClaim(GatewayClaims.Role, Actor.Admin))
+        {
+            return null;
+        }
+
+        if (!user.HasClaim(GatewayClaims.Role, Actor.Seller))
+        {
+            return $"This needs the role admin, or seller for your own queue; the token has {Describe(user)}.";
+        }
+
+        return string.Equals(user.FindFirstValue(GatewayClaims.Subject), sellerId, StringComparison.Ordinal)
+            ? null
+            : "A seller may read and change only its own queue, timeline and digest (sellerId must be the token's sub).";
+    }
+
+    private static string Describe(ClaimsPrincipal user) =>
+        user.Roles() is { Length: > 0 } roles ? "roles " + string.Join(", ", roles) : "no role";
+}
+
+/// <summary>Answers a failed authorization with a problem details 403 that says what was missing.</summary>
+public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler fallback = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(authorizeResult);
+        if (!authorizeResult.Forbidden)
+        {
+            await fallback.HandleAsync(next, context, policy, authorizeResult);
+            return;
+        }
+
+        var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).ToList() ?? [];
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = StatusCodes.Status403Forbidden,
+                Title = "Forbidden",
+                Detail = reasons.Count > 0 ? string.Join(" ", reasons) : "The token's tenant or roles do not allow this.",
+            },
+        });
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Autonomy.Gateway.Auth;
+
+/// <summary>JWT settings (section "Auth"): tokens are HS256, signed with <see cref="SigningKey"/>.</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Auth";
+
+    /// <summary>HS256 needs a 256-bit key: at least 32 bytes of UTF-8.</summary>
+    public const int MinKeyBytes = 32;
+
+    /// <summary>The shared secret, a UTF-8 string of at least 32 characters.</summary>
+    public string SigningKey { get; set; } = "";
+
+    public string Issuer { get; set; } = "";
+
+    public string Audience { get; set; } = "";
+
+    public SymmetricSecurityKey Key() => new(Encoding.UTF8.GetBytes(SigningKey));
+
+    /// <summary>What is wrong with the settings, each message naming the setting; empty when they are usable.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Encoding.UTF8.GetByteCount(SigningKey ?? "") < MinKeyBytes)
+        {
+            yield return $"Auth:SigningKey must be a secret of at least {MinKeyBytes} characters (UTF-8 bytes) for HS256.";
+        }
+
+        if (string.IsNullOrWhiteSpace(Issuer))
+        {
+            yield return "Auth:Issuer must be set (the JWT 'iss' the gateway accepts).";
+        }
+
+        if (string.IsNullOrWhiteSpace(Audience))
+        {
+            yield return "Auth:Audience must be set (the JWT 'aud' the gateway accepts).";
+        }
+    }
+}
+
+/// <summary>The raw claim names of a gateway token (no inbound claim type mapping).</summary>
+public static class GatewayClaims
+{
+    public const string Tenant = "tenant";
+    public const string Role = "role";
+    public const string Subject = "sub";
+}
+
+/// <summary>Fails start-up with a message naming each bad Auth setting.</summary>
+public sealed class AuthOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<AuthOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Problems().ToList();
+        return problems.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using Autonomy.Common;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Autonomy.Gateway.Auth;
+
+/// <summary>
+/// Mints a gateway token and exits without starting the server:
+/// <code>dotnet run --project src/Gateway -- mint-token --tenant t1 --role admin [--role seller] --sub alice [--hours 12]</code>
+/// The token is HS256, signed with the configured <c>Auth:SigningKey</c> for <c>Auth:Issuer</c> and
+/// <c>Auth:Audience</c> (appsettings.json, environment variables such as <c>Auth__SigningKey</c>). Claims:
+/// <c>tenant</c>, <c>role</c> (a string for one role, an array for several), <c>sub</c>. An <c>operator</c>
+/// token needs no <c>--tenant</c>. Prints the token on stdout; exit code 2 and the usage on stderr when the
+/// arguments are wrong.
+/// </summary>
+public static class MintTokenCommand
+{
+    public const string Name = "mint-token";
+
+    public const string Usage = "usage: mint-token --tenant <tenantId> --role <admin|seller|auditor|ingest|operator> [--role ...] --sub <id> [--hours 12]";
+
+    private static readonly string[] KnownRoles = [Actor.Admin, Actor.Seller, Actor.Auditor, Actor.Ingest, Actor.Operator];
+
+    public static bool Matches(string[] args) => args is [Name, ..];
+
+    /// <summary>Runs the command with the gateway's configuration (appsettings.json next to the binary, environment).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT")
+            ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT")
+            ?? "Production";
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile($"appsettings.{environment}.json", optional: true)
+            .AddEnvironmentVariables()
+            .Build();
+        return Run(args, configuration, output, error);
+    }
+
+    public static int Run(string[] args, IConfiguration configuration, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        if (options.Problems().ToList() is { Count: > 0 } problems)
+        {
+            error.WriteLine(string.Join(Environment.NewLine, problems));
+            return 2;
+        }
+
+        if (Parse(args.Skip(1).ToArray()) is not { } request)
+        {
+            error.WriteLine(Usage);
+            return 2;
+        }
+
+        output.WriteLine(Mint(options, request.Tenant, request.Roles, request.Subject, TimeSpan.FromHours(request.Hours), DateTimeOffset.UtcNow));
+        return 0;
+    }
+
+    /// <summary>A signed token. One role is written as a string, several as an array.</summary>
+    public static string Mint(AuthOptions options, string? tenant, IReadOnlyList<string> roles, string subject, TimeSpan lifetime, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(roles);
+        var claims = new Dictionary<string, object>
+        {
+            [GatewayClaims.Subject] = subject,
+            [GatewayClaims.Role] = roles.Count == 1 ? roles[0] : roles.ToArray(),
+        };
+        if (tenant is not null)
+        {
+            claims[GatewayClaims.Tenant] = tenant;
+        }
+
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            Claims = claims,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = (now + lifetime).UtcDateTime,
+            SigningCredentials = new SigningCredentials(options.Key(), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    private static MintRequest? Parse(string[] args)
+    {
+        string? tenant = null, subject = null;
+        var roles = new List<string>();
+        var hours = 12.0;
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (i + 1 >= args.Length)
+            {
+                return null;
+            }
+
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--tenant" when Ids.IsValidKey(value):
+                    tenant = value;
+                    break;
+                case "--sub" when value.Length > 0:
+                    subject = value;
+                    break;
+                case "--role" when KnownRoles.Contains(value):
+                    roles.Add(value);
+                    break;
+                case "--hours" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h > 0 && h <= 24 * 366:
+                    hours = h;
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        var tenantNeeded = roles.Any(r => r != Actor.Operator);
+        return roles.Count == 0 || subject is null || (tenantNeeded && tenant is null)
+            ? null
+            : new MintRequest(tenant, roles.Distinct(StringComparer.Ordinal).ToList(), subject, hours);
+    }
+
+    private sealed record MintRequest(string? Tenant, IReadOnlyList<string> Roles, string Subject, double Hours);
+}

@@ -1,0 +1,183 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Autonomy.Gateway.Auth;
+using Autonomy.Gateway.Infrastructure;
+using Autonomy.Hosting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Microsoft.OpenApi;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Autonomy.Gateway;
+
+/// <summary>The gateway's wiring, one concern per method, in the order Program.cs reads.</summary>
+public static class Extensions
+{
+    /// <summary>
+    /// Orleans. Embedded (default): the gateway co-hosts the silo, so one process runs everything. Cluster: the
+    /// gateway is an Orleans client of separately run silos.
+    /// </summary>
+    public static WebApplicationBuilder AddAutonomyOrleans(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var autonomy = builder.Configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
+        if (autonomy.Mode == AutonomyMode.Cluster)
+        {
+            throw new NotSupportedException("Cluster mode arrives with the cluster issue");
+        }
+
+        builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>JWT bearer tokens (HS256; claims tenant, role, sub kept raw) and the access policies.</summary>
+    public static WebApplicationBuilder AddGatewayAuth(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        builder.Services.AddHostedService<DevelopmentKeyWarning>();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
+        {
+            jwt.MapInboundClaims = false;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = auth.Value.Issuer,
+                ValidAudience = auth.Value.Audience,
+                IssuerSigningKey = auth.Value.Key(),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = GatewayClaims.Subject,
+                RoleClaimType = GatewayClaims.Role,
+                ClockSkew = TimeSpan.FromMinutes(1),
+            };
+            jwt.Events = new JwtBearerEvents
+            {
+                OnTokenValidated = context =>
+                {
+                    if (context.Principal?.FindFirst(GatewayClaims.Subject) is null)
+                    {
+                        context.Fail("The token has no sub claim.");
+                    }
+
+                    return Task.CompletedTask;
+                },
+                OnChallenge = async context =>
+                {
+                    context.HandleResponse();
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    var detail = context.AuthenticateFailure is null
+                        ? "Send a token: Authorization: Bearer <JWT> (mint one with the gateway's mint-token command)."
+                        : "The bearer token is invalid or expired; send a token signed with the configured key, issuer and audience.";
+                    await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = context.HttpContext,
+                        ProblemDetails = new ProblemDetails { Status = StatusCodes.Status401Unauthorized, Title = "Unauthorized", Detail = detail },
+                    });
+                },
+            };
+        });
+
+        builder.Services.AddAuthorizationBuilder().AddAccessPolicies();
+        builder.Services.AddSingleton<IAuthorizationHandler, AccessHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        return builder;
+    }
+
+    /// <summary>The one JSON setup, problem details everywhere, and the one exception handler.</summary>
+    public static WebApplicationBuilder AddGatewayProblems(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.ConfigureHttpJsonOptions(options => GatewayJson.Configure(options.SerializerOptions));
+
+        // Unreadable JSON reaches the exception handler as BadHttpRequestException, which names the field.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        return builder;
+    }
+
+    /// <summary>OpenAPI, health checks and OpenTelemetry (OTLP only when an endpoint is configured).</summary>
+    public static WebApplicationBuilder AddGatewayOperations(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOpenApi(options => options.AddSchemaTransformer((schema, context, _) =>
+        {
+            // The contract's enums are strings spelled UPPER_SNAKE_CASE (see GatewayJson); say so in the document.
+            var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
+            if (type.IsEnum)
+            {
+                schema.Type = JsonSchemaType.String;
+                schema.Enum = [.. Enum.GetNames(type).Select(n => (JsonNode)JsonNamingPolicy.SnakeCaseUpper.ConvertName(n))];
+            }
+
+            return Task.CompletedTask;
+        }).AddDocumentTransformer((document, _, _) =>
+        {
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "HS256 token with the claims tenant, role (string or array) and sub; mint one with the mint-token command.",
+            };
+            document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] }];
+            return Task.CompletedTask;
+        }));
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("autonomy-gateway"))
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Autonomy"))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddMeter("Autonomy", "Microsoft.Orleans"));
+
+        if (builder.Configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } endpoint)
+        {
+            telemetry.UseOtlpExporter(OtlpExportProtocol.Grpc, new Uri(endpoint));
+        }
+        else if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary>Errors as problem details, then authentication and authorization.</summary>
+    public static WebApplication UseGatewayPipeline(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>OpenAPI document and health endpoints, all without auth.</summary>
+    public static WebApplication MapOperations(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapOpenApi().AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        return app;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Autonomy.Common;
+using Autonomy.Ledger;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Orleans.Serialization;
+
+namespace Autonomy.Gateway.Infrastructure;
+
+/// <summary>
+/// The one place errors leave the gateway: unreadable JSON and domain errors become problem details with the
+/// status they deserve (400, 403, 404, 409, 503); anything else is a plain 500 that reveals no internals.
+/// </summary>
+public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var problem = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } => FromJson(json),
+            BadHttpRequestException bad => FromBadRequest(bad),
+            ValidationFailedException invalid => Invalid(invalid.Field, invalid.Problem),
+            ForbiddenException forbidden => Plain(StatusCodes.Status403Forbidden, "Forbidden", forbidden.Message),
+            NotFoundException missing => Plain(StatusCodes.Status404NotFound, "Not found", missing.Message),
+            ConflictException conflict => Conflict(conflict),
+            LedgerUnavailableException => LedgerUnavailable(),
+            UnavailableExceptionFallbackException { ExceptionType: { } type } when type.Contains(nameof(LedgerUnavailableException), StringComparison.Ordinal) => LedgerUnavailable(),
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            logger.LogError(exception, "Unhandled error on {Method} {Path}", httpContext.Request.Method, httpContext.Request.Path);
+            problem = Plain(StatusCodes.Status500InternalServerError, "Internal server error", "The server failed to process the request; it has been logged.");
+        }
+
+        httpContext.Response.StatusCode = problem.Status ?? StatusCodes.Status500InternalServerError;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails FromJson(JsonException json)
+    {
+        var field = FieldOf(json.Path);
+        var message = json switch
+        {
+            JsonContractException contract => $"{field} {contract.Message}",
+            _ when json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) => $"{field} is not a known field; remove it.",
+            _ => $"{field} has the wrong type or format.",
+        };
+        return Invalid(field, message);
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad) =>
+        bad.StatusCode == StatusCodes.Status400BadRequest
+            ? Invalid("body", bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase)
+                ? "A JSON request body is required."
+                : bad.Message)
+            : Plain(bad.StatusCode, "Bad request", bad.StatusCode == StatusCodes.Status415UnsupportedMediaType
+                ? "Send the body as application/json."
+                : bad.Message);
+
+    /// <summary>"$.signals[0].tipe" -> "signals[0].tipe"; the whole body -> "body".</summary>
+    internal static string FieldOf(string? path) =>
+        path is null or "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    private static HttpValidationProblemDetails Invalid(string field, string message) => new(new Dictionary<string, string[]> { [field] = [message] })
+    {
+        Status = StatusCodes.Status400BadRequest,
+        Title = Validation.Title,
+        Detail = message,
+    };
+
+    private static ProblemDetails Conflict(ConflictException conflict)
+    {
+        var problem = Plain(StatusCodes.Status409Conflict, "Conflict", conflict.Message);
+        problem.Extensions["code"] = conflict.Code;
+        return problem;
+    }
+
+    private static ProblemDetails LedgerUnavailable() =>
+        Plain(StatusCodes.Status503ServiceUnavailable, "Ledger unavailable", "The audit ledger cannot be written or read right now; nothing was done. Retry later.");
+
+    private static ProblemDetails Plain(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
+}

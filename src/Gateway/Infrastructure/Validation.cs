@@ -1,0 +1,190 @@
+using System.Globalization;
+using Autonomy.Actions;
+using Autonomy.Common;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Autonomy.Gateway.Infrastructure;
+
+/// <summary>
+/// Collects what is wrong with a request, keyed by the JSON field name ("mode", "signals[3].id"), so a handler
+/// validates everything before it calls a grain and a rejected request changes nothing.
+/// </summary>
+public sealed class Validation
+{
+    public const string Title = "The request is invalid.";
+
+    private readonly Dictionary<string, List<string>> errors = new(StringComparer.Ordinal);
+
+    public bool IsValid => errors.Count == 0;
+
+    public void Add(string field, string message)
+    {
+        if (!errors.TryGetValue(field, out var messages))
+        {
+            errors[field] = messages = [];
+        }
+
+        messages.Add(message);
+    }
+
+    /// <summary>Records a missing value; returns it (default when missing) so the caller can go on checking.</summary>
+    public T Required<T>(T? value, string field)
+        where T : struct
+    {
+        if (value is null)
+        {
+            Add(field, $"{field} is required.");
+        }
+
+        return value.GetValueOrDefault();
+    }
+
+    public T Required<T>(T? value, string field)
+        where T : class
+    {
+        if (value is null)
+        {
+            Add(field, $"{field} is required.");
+        }
+
+        return value!;
+    }
+
+    /// <summary>Tenant, account, seller, signal and run ids.</summary>
+    public bool Key(string? id, string field, bool required = true)
+    {
+        if (id is null)
+        {
+            if (required)
+            {
+                Add(field, $"{field} is required.");
+            }
+
+            return !required;
+        }
+
+        if (!Ids.IsValidKey(id))
+        {
+            Add(field, $"{field} must be 1 to 128 letters, digits, '.', '_' or '-'.");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Action types, signal types and lifecycles: UPPER_SNAKE_CASE, 2 to 64 characters.</summary>
+    public bool Name(string? name, string field, bool required = true)
+    {
+        if (name is null)
+        {
+            if (required)
+            {
+                Add(field, $"{field} is required.");
+            }
+
+            return !required;
+        }
+
+        if (!ActionCatalog.IsValidName(name))
+        {
+            Add(field, $"{field} must be UPPER_SNAKE_CASE, 2 to 64 characters (e.g. CREATE_TASK).");
+            return false;
+        }
+
+        return true;
+    }
+
+    public void Range(double? value, string field, double min, double max)
+    {
+        if (value is { } v && !(v >= min && v <= max))
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} must be between {min} and {max}."));
+        }
+    }
+
+    public void Range(long? value, string field, long min, long max)
+    {
+        if (value is { } v && (v < min || v > max))
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} must be between {min} and {max}."));
+        }
+    }
+
+    public void MaxLength(string? value, string field, int max)
+    {
+        if (value is not null && value.Length > max)
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} must be at most {max} characters."));
+        }
+    }
+
+    /// <summary>An absolute http or https URL (webhooks).</summary>
+    public void HttpUrl(string? value, string field)
+    {
+        if (value is not null
+            && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        {
+            Add(field, $"{field} must be an absolute http or https URL.");
+        }
+    }
+
+    /// <summary>A page size from the query string: 1 to <paramref name="max"/>, <paramref name="defaultValue"/> when absent.</summary>
+    public int Limit(string? text, int defaultValue, int max)
+    {
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= max)
+        {
+            return limit;
+        }
+
+        Add("limit", string.Create(CultureInfo.InvariantCulture, $"limit must be a whole number from 1 to {max}."));
+        return defaultValue;
+    }
+
+    /// <summary>A date from the query string, "yyyy-MM-dd".</summary>
+    public DateOnly? Date(string? text, string field)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        Add(field, $"{field} must be a date as yyyy-MM-dd.");
+        return null;
+    }
+
+    /// <summary>An instant from the query string, ISO-8601 with an offset or Z.</summary>
+    public DateTimeOffset? Instant(string? text, string field)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            return at.ToUniversalTime();
+        }
+
+        Add(field, $"{field} must be an ISO-8601 time, e.g. 2026-01-31T08:00:00Z.");
+        return null;
+    }
+
+    public ValidationProblem Problem() => TypedResults.ValidationProblem(Errors(), detail: Detail(), title: Title);
+
+    public IDictionary<string, string[]> Errors() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+
+    private string Detail() =>
+        errors.Count == 1
+            ? errors.First().Value[0]
+            : $"Fix these fields: {string.Join(", ", errors.Keys)}. {errors.First().Value[0]}";
+}

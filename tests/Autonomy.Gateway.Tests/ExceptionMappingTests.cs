@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Autonomy.Common;
+using Autonomy.Gateway.Infrastructure;
+using Autonomy.Gateway.Tests.Support;
+using Autonomy.Ledger;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Autonomy.Gateway.Tests;
+
+/// <summary>The one exception handler: each domain error to its status, the unknown to a plain 500.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class ExceptionMappingTests(GatewayFactory factory)
+{
+    [Fact]
+    public async Task ValidationFailedIs400NamingTheField()
+    {
+        var (status, body) = await Handle(new ValidationFailedException("outcome", "Upstream may report NO_RESPONSE or NEGATIVE_RESPONSE."));
+
+        Assert.Equal(400, status);
+        Assert.NotNull(body["errors"]?["outcome"]);
+    }
+
+    [Fact]
+    public async Task ForbiddenIs403() => Assert.Equal(403, (await Handle(new ForbiddenException("not yours"))).Status);
+
+    [Fact]
+    public async Task NotFoundIs404() => Assert.Equal(404, (await Handle(new NotFoundException("no such proposal"))).Status);
+
+    [Fact]
+    public async Task ConflictIs409WithItsCode()
+    {
+        var (status, body) = await Handle(new ConflictException("ARGS_DIGEST_MISMATCH", "changed"));
+
+        Assert.Equal(409, status);
+        Assert.Equal("ARGS_DIGEST_MISMATCH", (string?)body["code"]);
+        Assert.Equal("changed", (string?)body["detail"]);
+    }
+
+    [Fact]
+    public async Task LedgerUnavailableIs503() => Assert.Equal(503, (await Handle(new LedgerUnavailableException("disk full"))).Status);
+
+    [Fact]
+    public async Task AnythingElseIsAPlain500WithoutInternals()
+    {
+        var (status, body) = await Handle(new InvalidOperationException("connection string Password=hunter2"));
+
+        Assert.Equal(500, status);
+        Assert.DoesNotContain("hunter2", body.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("InvalidOperationException", body.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    private async Task<(int Status, JsonNode Body)> Handle(Exception exception)
+    {
+        using var scope = factory.Services.CreateScope();
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        context.Response.Body = new MemoryStream();
+        var handler = new ProblemDetailsExceptionHandler(
+            scope.ServiceProvider.GetRequiredService<IProblemDetailsService>(), NullLogger<ProblemDetailsExceptionHandler>.Instance);
+
+        Assert.True(await handler.TryHandleAsync(context, exception, CancellationToken.None));
+
+        context.Response.Body.Position = 0;
+        return (context.Response.StatusCode, await JsonNode.ParseAsync(context.Response.Body) ?? new JsonObject());
+    }
+}
