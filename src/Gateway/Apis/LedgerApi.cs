@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Autonomy.Gateway.Audit;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Ledger;
@@ -51,7 +50,7 @@ public static class LedgerApi
         return TypedResults.Ok(new ItemsResponse<LedgerEntryResponse>(page.Items.Select(LedgerEntryResponse.From).ToList(), page.NextCursor));
     }
 
-    public static async Task<Results<Ok<RunExplanationResponse>, NotFound>> Explain(
+    public static async Task<Results<Ok<RunExplanation>, NotFound>> Explain(
         string tenantId, string runId, ILedger ledger, CancellationToken cancellationToken)
     {
         var entries = new List<LedgerEntry>();
@@ -64,7 +63,7 @@ public static class LedgerApi
         }
         while (cursor is not null && entries.Count < MaxRunEntries);
 
-        return RunExplainer.Explain(runId, entries) is { } explanation ? TypedResults.Ok(explanation) : TypedResults.NotFound();
+        return RunExplanation.Build(runId, entries) is { } explanation ? TypedResults.Ok(explanation) : TypedResults.NotFound();
     }
 
     public static Results<PushStreamHttpResult, ValidationProblem> Export(
