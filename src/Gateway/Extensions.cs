@@ -36,7 +36,6 @@ public static class Extensions
         }
 
         builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
-        builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }
 

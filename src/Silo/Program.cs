@@ -1,3 +1,13 @@
+using Autonomy.Hosting;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+// A silo host: the grains, seams, ledger and storage of AddAutonomySilo, plus health endpoints on --urls.
+// The gateway co-hosts the same silo in embedded mode; this host exists for cluster mode, where any number run.
 var builder = WebApplication.CreateBuilder(args);
+builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
+builder.Services.AddHealthChecks();
+
 var app = builder.Build();
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready");
 app.Run();

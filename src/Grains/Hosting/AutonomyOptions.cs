@@ -16,6 +16,12 @@ public sealed class AutonomyOptions
 
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = "autonomy";
+
+    /// <summary>Orleans silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Orleans client gateway port.</summary>
+    public int GatewayPort { get; set; } = 30000;
 }
 
 public enum AutonomyMode

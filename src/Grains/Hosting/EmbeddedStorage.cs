@@ -39,7 +39,7 @@ public static class EmbeddedStorage
         var grainsConnectionString = SqliteDatabase.ConnectionString(Path.Combine(directory, "grains.db"));
         var remindersPath = Path.Combine(directory, "reminders.db");
 
-        silo.UseLocalhostClustering(serviceId: options.ServiceId, clusterId: options.ClusterId);
+        silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
 
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new GrainStorageSchema(grainsConnectionString));
         silo.AddAdoNetGrainStorage(GrainStorageName, storage =>
