@@ -24,6 +24,9 @@ public static class MintTokenCommand
 
     public static bool Matches(string[] args) => args is [Name, ..];
 
+    /// <summary>Settings given like the server's, e.g. <c>--Auth:SigningKey=...</c>, override the configuration.</summary>
+    private static bool IsSetting(string arg) => arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':', StringComparison.Ordinal) && arg.Contains('=', StringComparison.Ordinal);
+
     /// <summary>Runs the command with the gateway's configuration (appsettings.json next to the binary, environment).</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
@@ -35,8 +38,9 @@ public static class MintTokenCommand
             .AddJsonFile("appsettings.json", optional: true)
             .AddJsonFile($"appsettings.{environment}.json", optional: true)
             .AddEnvironmentVariables()
+            .AddCommandLine(args.Where(IsSetting).ToArray())
             .Build();
-        return Run(args, configuration, output, error);
+        return Run(args.Where(a => !IsSetting(a)).ToArray(), configuration, output, error);
     }
 
     public static int Run(string[] args, IConfiguration configuration, TextWriter output, TextWriter error)
@@ -57,7 +61,7 @@ public static class MintTokenCommand
             return 2;
         }
 
-        output.WriteLine(Mint(options, request.Tenant, request.Roles, request.Subject, TimeSpan.FromHours(request.Hours), DateTimeOffset.UtcNow));
+        output.WriteLine(Mint(options, request.Tenant, request.Roles, request.Subject, TimeSpan.FromHours(request.Hours), TimeProvider.System.GetUtcNow()));
         return 0;
     }
 
