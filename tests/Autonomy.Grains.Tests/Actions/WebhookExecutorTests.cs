@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Autonomy.Actions;
+using Autonomy.Policy;
+using Autonomy.Tenants;
+using Autonomy.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Autonomy.Tests.Actions;
+
+/// <summary>A receiver on loopback that fails the first delivery of each key, then records what it accepted.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private WebhookReceiver(WebApplication app) => this.app = app;
+
+    public ConcurrentQueue<(string? Key, JsonNode? Body)> Received { get; } = new();
+
+    public ConcurrentDictionary<string, int> Attempts { get; } = new();
+
+    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/hook";
+
+    public static async Task<WebhookReceiver> StartAsync(bool failFirstAttempt)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(app);
+        app.MapPost("/hook", async (HttpRequest request) =>
+        {
+            var key = request.Headers["Idempotency-Key"].ToString();
+            var attempt = receiver.Attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
+            if (failFirstAttempt && attempt == 1)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            receiver.Received.Enqueue((key, await JsonNode.ParseAsync(request.Body)));
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        return receiver;
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+}
+
+public sealed class WebhookExecutorTests
+{
+    [Fact]
+    public async Task DeliveryIsRetriedWithTheSameIdempotencyKey()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
+        var services = new ServiceCollection();
+        services.AddHttpClient(WebhookExecutor.ClientName).AddStandardResilienceHandler();
+        await using var provider = services.BuildServiceProvider();
+        var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
+
+        var result = await executor.ExecuteAsync(new ExecutionRequest("a.key.1", "t1", "acc-1", "SEND_EMAIL", """{"template":"x"}""", "run_1", false, receiver.Url));
+
+        Assert.True(result.Succeeded, result.Detail);
+        Assert.Equal(2, receiver.Attempts["a.key.1"]);
+        var (key, body) = Assert.Single(receiver.Received);
+        Assert.Equal("a.key.1", key);
+        Assert.Equal("SEND_EMAIL", (string?)body!["actionType"]);
+        Assert.Equal("x", (string?)body["parameters"]!["template"]);
+    }
+
+    [Fact]
+    public async Task AnUnreachableWebhookIsAFailedResultNotAnException()
+    {
+        var services = new ServiceCollection();
+        services.AddHttpClient(WebhookExecutor.ClientName);
+        await using var provider = services.BuildServiceProvider();
+        var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
+
+        var result = await executor.ExecuteAsync(new ExecutionRequest("a.key.2", "t1", "acc-1", "SEND_EMAIL", "{}", "run_1", false, "http://127.0.0.1:1/hook"));
+
+        Assert.False(result.Succeeded);
+    }
+}
+
+[Collection(ClusterCollection.Name)]
+public sealed class WebhookDeliveryTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task AnApprovedExternalActionIsDeliveredToTheTenantsWebhookOnce()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: false);
+        var t = new Scenario(fixture.Cluster);
+        await t.SetUpAsync(("SEND_EMAIL", AutonomyModeV1.ApprovalRequired));
+        await t.Tenant.SetExecutorAsync(new ExecutorSettings(receiver.Url, []), Scenario.Admin);
+        await t.SignalAsync();
+        var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
+
+        var first = await t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor);
+        var again = await t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor);
+
+        Assert.Equal(first.ActionId, again.ActionId);
+        var (key, body) = Assert.Single(receiver.Received);
+        Assert.Equal(first.ActionId, key);
+        Assert.Equal(t.AccountId, (string?)body!["accountId"]);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+}
