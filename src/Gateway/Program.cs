@@ -8,7 +8,8 @@ if (MintTokenCommand.Matches(args))
     return MintTokenCommand.Run(args, Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is read from next to the binary, whatever the working directory (dotnet run, dotnet X.dll, containers).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddAutonomyOrleans();       // embedded: co-hosted silo; cluster: Orleans client
 builder.AddGatewayAuth();           // JWT bearer, access policies
 builder.AddGatewayProblems();       // JSON setup, problem details, the exception handler

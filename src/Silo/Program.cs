@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 // A silo host: the grains, seams, ledger and storage of AddAutonomySilo, plus health endpoints on --urls.
 // The gateway co-hosts the same silo in embedded mode; this host exists for cluster mode, where any number run.
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is read from next to the binary, whatever the working directory (dotnet run, dotnet X.dll, containers).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
 builder.Services.AddHealthChecks();
 

@@ -60,7 +60,8 @@ INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES
 INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES
 (
     'WriteToStorageKey',
-    'UPDATE OrleansStorage
+    'PRAGMA synchronous = NORMAL;
+     UPDATE OrleansStorage
      SET PayloadBinary = @PayloadBinary,
          ModifiedOn = strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''),
          Version = Version + 1
@@ -89,7 +90,8 @@ INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES
 INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES
 (
     'ClearStorageKey',
-    'UPDATE OrleansStorage
+    'PRAGMA synchronous = NORMAL;
+     UPDATE OrleansStorage
      SET PayloadBinary = NULL,
          ModifiedOn = strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''),
          Version = Version + 1

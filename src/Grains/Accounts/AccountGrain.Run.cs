@@ -212,6 +212,19 @@ public sealed partial class AccountGrain
         var switches = await FreshKillSwitchesAsync();
         var stopped = switches.Stops(p.ActionType);
         Draft(LedgerTypes.KillSwitchChecked, runId, "system", new { index, p.ActionType, switches, stopped });
+        if (!stopped)
+        {
+            // Every step is durable now; the last read of the switches is the only thing left between it and the
+            // executor, so a switch engaged while the ledger was writing still stops this action.
+            await FlushAsync();
+            switches = await FreshKillSwitchesAsync();
+            stopped = switches.Stops(p.ActionType);
+            if (stopped)
+            {
+                Draft(LedgerTypes.KillSwitchChecked, runId, "system", new { index, p.ActionType, switches, stopped });
+            }
+        }
+
         if (stopped)
         {
             s = s with { Budget = before.Budget };

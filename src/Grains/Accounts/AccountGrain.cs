@@ -34,6 +34,8 @@ public sealed partial class AccountGrain(
     private readonly List<LedgerDraft> drafts = [];
     private LedgerStream? stream;
     private IGrainTimer? wake;
+    private IGrainTimer? snapshot;
+    private bool unsaved;
     private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
 
     private AutonomyEngineOptions Options => options.Value;
@@ -48,11 +50,19 @@ public sealed partial class AccountGrain(
 
     private ISellerGrain Seller(string? sellerId = null) => GrainFactory.GetGrain<ISellerGrain>($"{TenantId}/{sellerId ?? SellerId}");
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         stream = new LedgerStream(ledger, time, TenantId, $"account/{TenantId}/{AccountId}");
+        await ReplayAsync(cancellationToken);
         ScheduleWake();
-        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (unsaved)
+        {
+            await SnapshotAsync();
+        }
     }
 
     public async Task<AccountView> UpsertAsync(AccountUpdate update, Actor actor)
@@ -93,6 +103,10 @@ public sealed partial class AccountGrain(
         return await ViewAsync();
     }
 
+    /// <summary>
+    /// The hot path. Acknowledged once the SIGNAL_INGESTED entry is durable; the state snapshot follows within
+    /// <see cref="AutonomyEngineOptions.SnapshotDelay"/>, and an activation replays whatever the snapshot missed.
+    /// </summary>
     public async Task<IngestResult> IngestSignalsAsync(ImmutableArray<SignalInput> signals, Actor actor)
     {
         drafts.Clear();
@@ -111,12 +125,7 @@ public sealed partial class AccountGrain(
             }
 
             var value = signal.Value ?? 0.5;
-            var outcome = DecisionTrigger.OnSignal(registry, next.Trigger, new SignalRef(signal.Id, signal.Type, now, value), now);
-            next = next.RememberSignal(signal.Id, Options.SignalIdMemory) with
-            {
-                Heat = Heat.OnSignal(next.Heat!, value, now),
-                Trigger = outcome.State,
-            };
+            (next, var outcome) = next.Ingest(registry, new SignalRef(signal.Id, signal.Type, now, value), Options.SignalIdMemory, now);
             accepted.Add(new { signal.Id, signal.Type, signal.OccurredAt, value, attributes = Json(signal.Attributes) });
             if (outcome.Verdict != TriggerVerdict.Accepted)
             {
@@ -135,7 +144,9 @@ public sealed partial class AccountGrain(
             Draft(LedgerTypes.TriggerSuppressed, null, "system", s);
         }
 
-        await CommitAsync(next);
+        await FlushAsync();
+        state.State = next with { LedgerSeq = stream!.Seq };
+        ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
         AutonomyMetrics.SignalsAccepted(accepted.Count);
@@ -178,7 +189,7 @@ public sealed partial class AccountGrain(
     /// <summary>Marks the account as existing (and starts its schedule) the first time anything happens to it.</summary>
     private AccountState Touch(AccountState s, DateTimeOffset now) => s.Exists
         ? s with { Heat = s.Heat ?? HeatState.Cold(now) }
-        : s with { Exists = true, ScheduledSince = now, Heat = HeatState.Cold(now), Budget = BudgetUsage.Start(AutonomyBudget.DayOf(now)), TickPeriod = Options.Ticks.Cold };
+        : s with { Exists = true, ScheduledSince = now, Heat = HeatState.Cold(now), Budget = BudgetUsage.Start(AutonomyBudget.DayOf(now)) };
 
     /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds (it decides no safety question).</summary>
     private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
@@ -198,16 +209,14 @@ public sealed partial class AccountGrain(
     {
         var s = state.State;
         var period = Heat.TickPeriod(Heat.At(s.Heat ?? HeatState.Cold(time.GetUtcNow()), time.GetUtcNow()).Tier, Options.Ticks);
-        if (s.TickPeriod == period && s.LastTickAt is not null)
+        if (s.TickPeriod == period)
         {
             return;
         }
 
+        // TickPeriod is the period registered with Orleans: zero until the first registration.
         await this.RegisterOrUpdateReminder(TickReminder, period, period);
-        if (s.TickPeriod != period)
-        {
-            await WriteAsync(s with { TickPeriod = period });
-        }
+        await WriteAsync(s with { TickPeriod = period });
     }
 
     /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
@@ -284,21 +293,82 @@ public sealed partial class AccountGrain(
 
     private async Task WriteAsync(AccountState next)
     {
-        if (ReferenceEquals(next, state.State))
+        if (ReferenceEquals(next, state.State) && !unsaved)
         {
             return;
         }
 
         var previous = state.State;
-        state.State = next;
+        state.State = next with { LedgerSeq = stream!.Seq };
         try
         {
             await state.WriteStateAsync();
+            unsaved = false;
         }
         catch
         {
             state.State = previous;
             throw;
+        }
+    }
+
+    /// <summary>Writes the in-memory state that ingestion left unsaved (its signals are already in the ledger).</summary>
+    private async Task SnapshotAsync()
+    {
+        snapshot?.Dispose();
+        snapshot = null;
+        if (unsaved)
+        {
+            await WriteAsync(state.State);
+        }
+    }
+
+    private void ScheduleSnapshot()
+    {
+        unsaved = true;
+        snapshot ??= this.RegisterGrainTimer(
+            _ => SnapshotAsync(),
+            new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+    }
+
+    /// <summary>
+    /// Folds the account's SIGNAL_INGESTED entries that the stored snapshot does not hold yet (a crash between the
+    /// acknowledgement and the snapshot), so no acknowledged signal is lost.
+    /// </summary>
+    private async Task ReplayAsync(CancellationToken cancellationToken)
+    {
+        var s = state.State;
+        TriggerRegistry? registry = null;
+        var replayed = 0;
+        for (IReadOnlyList<LedgerEntry> entries; (entries = await ledger.ReadStreamAsync(stream!.StreamId, s.LedgerSeq, 500, cancellationToken)).Count > 0;)
+        {
+            foreach (var entry in entries)
+            {
+                if (entry.Type == LedgerTypes.SignalIngested && JsonNode.Parse(entry.Payload)?["signals"] is JsonArray signals)
+                {
+                    registry ??= (await Tenant.GetSnapshotAsync(AccountId)).Triggers;
+                    s = Touch(s, entry.At);
+                    foreach (var signal in signals.OfType<JsonObject>())
+                    {
+                        var id = signal["id"]!.GetValue<string>();
+                        if (!s.SeenSignals.Contains(id))
+                        {
+                            (s, _) = s.Ingest(registry, new SignalRef(id, signal["type"]!.GetValue<string>(), entry.At, signal["value"]?.GetValue<double>() ?? 0.5), Options.SignalIdMemory, entry.At);
+                            replayed++;
+                        }
+                    }
+                }
+
+                s = s with { LedgerSeq = entry.Seq };
+            }
+        }
+
+        if (replayed > 0)
+        {
+            logger.LogWarning("Account {TenantId}/{AccountId} replayed {Count} acknowledged signals the snapshot missed", TenantId, AccountId, replayed);
+            state.State = s;
+            unsaved = true;
+            await SnapshotAsync();
         }
     }
 }

@@ -43,12 +43,30 @@ public sealed record AccountState
     [Id(20)] public DateTimeOffset? DeferredUntil { get; init; }
     [Id(21)] public bool AutonomousSchedules { get; init; }
 
+    /// <summary>The seq of the account's last ledger entry whose effect this value holds (replay starts after it).</summary>
+    [Id(22)] public long LedgerSeq { get; init; }
+
     public const int MaxActions = 200;
 
     public AccountState WithAction(ActionView action)
     {
         var list = Actions.RemoveAll(a => a.ActionId == action.ActionId).Add(action);
         return this with { Actions = list.Count > MaxActions ? list.RemoveRange(0, list.Count - MaxActions) : list };
+    }
+
+    /// <summary>
+    /// One new signal: remembered for idempotency, added to heat, offered to the trigger. Pure, so the ingest path
+    /// and the replay of the ledger after a crash fold signals the same way.
+    /// </summary>
+    public (AccountState State, SignalOutcome Outcome) Ingest(TriggerRegistry registry, SignalRef signal, int memory, DateTimeOffset at)
+    {
+        var outcome = DecisionTrigger.OnSignal(registry, Trigger, signal, at);
+        var next = RememberSignal(signal.Id, memory) with
+        {
+            Heat = Perception.Heat.OnSignal(Heat ?? HeatState.Cold(at), signal.Value, at),
+            Trigger = outcome.State,
+        };
+        return (next, outcome);
     }
 
     public AccountState RememberSignal(string id, int memory)

@@ -33,6 +33,12 @@ public sealed class AutonomyEngineOptions
     /// <summary>How long an account may reuse its tenant's trigger registry on the ingest path (safety checks always read fresh).</summary>
     public TimeSpan TriggerCacheTtl { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How soon an account writes its state after ingesting signals. Signals are durable in the ledger when they
+    /// are acknowledged; the snapshot only saves replay work, so batching writes here is what lets ingestion scale.
+    /// </summary>
+    public TimeSpan SnapshotDelay { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How many signal ids an account remembers for idempotency.</summary>
     public int SignalIdMemory { get; set; } = 4096;
 

@@ -22,6 +22,18 @@ internal static class SqliteDatabase
         }.ToString();
 
     /// <summary>
+    /// WAL with <c>synchronous = NORMAL</c>, as the ledger uses: a commit survives a crash of the process; only a
+    /// power loss may take back the last commits before the next checkpoint. FULL would fsync every commit and cap
+    /// the embedded mode at a few hundred writes a second.
+    /// </summary>
+    public static async Task UseWalDurabilityAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// Runs <c>deploy/sql/sqlite/{scriptName}</c>, copied next to the assembly under <c>sql/sqlite/</c> by
     /// Autonomy.Grains.csproj, so the SQL text lives in that one file. The scripts are re-runnable.
     /// </summary>

@@ -150,6 +150,7 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId) :
         try
         {
             await connection.OpenAsync(cancellationToken);
+            await SqliteDatabase.UseWalDurabilityAsync(connection, cancellationToken);
             return connection;
         }
         catch

@@ -1,3 +1,4 @@
+using Autonomy.Accounts;
 using Autonomy.Budgets;
 using Autonomy.Policy;
 using Autonomy.Tests.Storage;
@@ -54,6 +55,34 @@ public sealed class RestartTests : IDisposable
         await again.SignalAsync();
         Assert.Equal(2, (await again.Account.GetAsync()).BudgetUse.Used);
         Assert.Equal(2, (await again.TimelineAsync()).Length);
+    }
+
+    [Fact]
+    public async Task AcknowledgedSignalsSurviveASiloKilledBeforeItsSnapshot()
+    {
+        var hooks = new TestHooks();
+        var slowSnapshots = new Dictionary<string, string?> { ["Autonomy:Engine:SnapshotDelay"] = "01:00:00" };
+        string tenantId;
+        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks, slowSnapshots))
+        {
+            var t = new Scenario(first);
+            tenantId = t.TenantId;
+            await t.SetUpAsync();
+            var result = await t.Account.IngestSignalsAsync(
+                [new SignalInput("s-1", "WEBSITE_VISIT", null, 0.9, null), new SignalInput("s-2", "WEBSITE_VISIT", null, 0.9, null)],
+                Scenario.Ingest);
+            Assert.Equal(2, result.Accepted);
+            await first.Cluster.KillSiloAsync(first.Cluster.Silos[0]);
+        }
+
+        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks, slowSnapshots);
+        var again = new Scenario(second, tenantId);
+
+        var replayed = await again.Account.IngestSignalsAsync(
+            [new SignalInput("s-1", "WEBSITE_VISIT", null, 0.9, null), new SignalInput("s-2", "WEBSITE_VISIT", null, 0.9, null)],
+            Scenario.Ingest);
+        Assert.Equal((0, 2), (replayed.Accepted, replayed.Duplicates));
+        Assert.True((await again.Account.GetAsync()).Heat >= 1.8);
     }
 
     public void Dispose() => directory.Dispose();

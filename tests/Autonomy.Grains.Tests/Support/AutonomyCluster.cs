@@ -33,7 +33,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
 
     public ILedger Ledger => Cluster.Silos[0].ServiceProvider.GetRequiredService<ILedger>();
 
-    public static async Task<AutonomyCluster> StartAsync(string dataDirectory, TestHooks? hooks = null)
+    public static async Task<AutonomyCluster> StartAsync(string dataDirectory, TestHooks? hooks = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         hooks ??= new TestHooks();
         var builder = new InProcessTestClusterBuilder(1);
@@ -51,7 +51,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
                 ["Autonomy:Engine:HotTick"] = "00:00:01",
                 ["Autonomy:Engine:WarmTick"] = "00:00:01",
                 ["Autonomy:Engine:ColdTick"] = "00:00:01",
-            }).Build();
+            }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
 
             silo.Services.AddKeyedSingleton<TimeProvider>(AutonomyClock.Key, hooks.Clock);
 
