@@ -12,11 +12,21 @@ namespace Autonomy.Ledger;
 /// semantics as <see cref="SqliteLedger"/>: time filters are half-open (<c>from</c> inclusive, <c>to</c>
 /// exclusive), an entry's account id comes from its stream id (<see cref="LedgerStreamIds"/>), paging and
 /// verification are <see cref="LedgerPaging"/> and <see cref="LedgerVerifier"/>. An unreachable server or a
-/// missing schema is a <see cref="LedgerUnavailableException"/>.
+/// missing schema is a <see cref="LedgerUnavailableException"/>. Connections come from a pool of the ledger's
+/// own, <see cref="DefaultMaxPoolSize"/> unless the connection string sets another Maximum Pool Size.
 /// </summary>
 public sealed class PostgresLedger : ILedger, IAsyncDisposable
 {
     private const string Columns = "entry_id, tenant_id, stream_id, seq, run_id, type, at, actor, payload, prev_hash, hash";
+
+    /// <summary>
+    /// The ledger's pool size when the connection string keeps Npgsql's default (100): hundreds of grains
+    /// activating at once each read their head, and a pool of 100 per silo would exhaust the server's
+    /// connections (100 by default) for every silo; beyond the pool, reads wait their turn instead.
+    /// </summary>
+    internal const int DefaultMaxPoolSize = 20;
+
+    private const int NpgsqlDefaultMaxPoolSize = 100;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgresLedgerWriter _writer;
@@ -27,7 +37,13 @@ public sealed class PostgresLedger : ILedger, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         ArgumentNullException.ThrowIfNull(time);
-        _dataSource = NpgsqlDataSource.Create(connectionString);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxPoolSize == NpgsqlDefaultMaxPoolSize)
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _writer = new PostgresLedgerWriter(_dataSource);
         _committer = new LedgerGroupCommitter(_writer, time, maxBatchEntries);
     }
