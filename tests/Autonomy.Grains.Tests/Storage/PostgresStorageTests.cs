@@ -120,6 +120,30 @@ public sealed class PostgresStorageTests : IAsyncLifetime
             "the reminder ticks");
     }
 
+    [Fact]
+    public async Task ReminderTableReadsRangesAndRemovesOnlyWithTheCurrentETag()
+    {
+        var table = _cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
+        var grainId = GrainId.Create("autonomy.tests.reminders", "r1");
+        var hash = grainId.GetUniformHashCode();
+        var entry = new ReminderEntry { GrainId = grainId, ReminderName = "r", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1) };
+
+        var first = await table.UpsertRow(entry) ?? throw new InvalidOperationException("no ETag");
+        var second = await table.UpsertRow(entry) ?? throw new InvalidOperationException("no ETag");
+        Assert.NotEqual(first, second);
+        Assert.Equal(second, (await table.ReadRow(grainId, "r"))?.ETag);
+        Assert.Single((await table.ReadRows(grainId)).Reminders);
+        // Ranges are (begin, end]; one with begin after end wraps around the ring.
+        Assert.Single((await table.ReadRows(hash - 1, hash)).Reminders);
+        Assert.Empty((await table.ReadRows(hash, hash + 1)).Reminders);
+        Assert.Single((await table.ReadRows(hash + 1, hash)).Reminders);
+        Assert.Empty((await table.ReadRows(hash, hash - 1)).Reminders);
+
+        Assert.False(await table.RemoveRow(grainId, "r", first));
+        Assert.True(await table.RemoveRow(grainId, "r", second));
+        Assert.Empty((await table.ReadRows(grainId)).Reminders);
+    }
+
     private IGrainStorage Storage() =>
         _cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(EmbeddedStorage.GrainStorageName);
 
