@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -15,8 +13,6 @@ namespace Autonomy.Ledger;
 /// </summary>
 public sealed class SqliteLedger : ILedger, IAsyncDisposable
 {
-    private const int MaxPageSize = 1000;
-
     private const string Columns = "entry_id, tenant_id, stream_id, seq, run_id, type, at, actor, payload, prev_hash, hash";
 
     private readonly string _readConnectionString;
@@ -125,7 +121,7 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE stream_id = $stream_id AND seq > $after ORDER BY seq LIMIT $limit;";
         command.Parameters.AddWithValue("$stream_id", streamId);
         command.Parameters.AddWithValue("$after", afterSeq);
-        command.Parameters.AddWithValue("$limit", Math.Clamp(limit, 1, MaxPageSize));
+        command.Parameters.AddWithValue("$limit", LedgerPaging.PageSize(limit));
         var entries = new List<LedgerEntry>();
         try
         {
@@ -148,8 +144,8 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentException.ThrowIfNullOrEmpty(query.TenantId);
-        var limit = Math.Clamp(query.Limit, 1, MaxPageSize);
-        var afterPosition = DecodeCursor(query.Cursor);
+        var limit = LedgerPaging.PageSize(query.Limit);
+        var afterPosition = LedgerPaging.DecodeCursor(query.Cursor);
 
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -203,7 +199,7 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
             throw Unavailable(ex);
         }
 
-        return new LedgerPage(items, more ? EncodeCursor(lastPosition) : null);
+        return new LedgerPage(items, more ? LedgerPaging.EncodeCursor(lastPosition) : null);
     }
 
     /// <inheritdoc />
@@ -231,58 +227,10 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default)
+    public Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = $tenant_id ORDER BY stream_id, seq;";
-        command.Parameters.AddWithValue("$tenant_id", tenantId);
-        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-
-        long count = 0;
-        string? stream = null;
-        long expectedSeq = 1;
-        var expectedPrev = LedgerHash.Genesis;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var entryId = reader.GetString(0);
-            var streamId = reader.GetString(2);
-            var seq = reader.GetInt64(3);
-            var prevHash = reader.GetString(9);
-            var hash = reader.GetString(10);
-            if (!string.Equals(stream, streamId, StringComparison.Ordinal))
-            {
-                stream = streamId;
-                expectedSeq = 1;
-                expectedPrev = LedgerHash.Genesis;
-            }
-
-            if (seq != expectedSeq)
-            {
-                return new LedgerVerification(false, count, entryId, "sequence gap");
-            }
-
-            if (!string.Equals(prevHash, expectedPrev, StringComparison.Ordinal))
-            {
-                return new LedgerVerification(false, count, entryId, "chain broken");
-            }
-
-            // Hash the stored text of every field, not a parsed copy, so any rewrite shows.
-            var recomputed = LedgerHash.Compute(
-                entryId, reader.GetString(1), streamId, seq, reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetString(8), prevHash);
-            if (!string.Equals(hash, recomputed, StringComparison.Ordinal))
-            {
-                return new LedgerVerification(false, count, entryId, "hash mismatch");
-            }
-
-            count++;
-            expectedSeq = seq + 1;
-            expectedPrev = hash;
-        }
-
-        return new LedgerVerification(true, count, null, null);
+        return LedgerVerifier.VerifyAsync(ReadChainsAsync(tenantId, cancellationToken), cancellationToken);
     }
 
     /// <summary>Writes everything already appended, stops the writer and releases the file.</summary>
@@ -319,6 +267,31 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         }
     }
 
+    // One reader over one snapshot, grouped by stream and in seq order, as the verifier walks it.
+    private async IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = $tenant_id ORDER BY stream_id, seq;";
+        command.Parameters.AddWithValue("$tenant_id", tenantId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new StoredLedgerEntry(
+                EntryId: reader.GetString(0),
+                TenantId: reader.GetString(1),
+                StreamId: reader.GetString(2),
+                Seq: reader.GetInt64(3),
+                RunId: reader.IsDBNull(4) ? null : reader.GetString(4),
+                Type: reader.GetString(5),
+                At: reader.GetString(6),
+                Actor: reader.GetString(7),
+                Payload: reader.GetString(8),
+                PrevHash: reader.GetString(9),
+                Hash: reader.GetString(10));
+        }
+    }
+
     private static LedgerEntry ReadEntry(SqliteDataReader reader, int first) => new(
         EntryId: reader.GetString(first),
         TenantId: reader.GetString(first + 1),
@@ -331,31 +304,6 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         Payload: reader.GetString(first + 8),
         PrevHash: reader.GetString(first + 9),
         Hash: reader.GetString(first + 10));
-
-    private static string EncodeCursor(long position)
-    {
-        Span<byte> bytes = stackalloc byte[sizeof(long)];
-        BinaryPrimitives.WriteInt64BigEndian(bytes, position);
-        return Base64Url.EncodeToString(bytes);
-    }
-
-    private static long DecodeCursor(string? cursor)
-    {
-        if (cursor is null)
-        {
-            return 0;
-        }
-
-        Span<byte> bytes = stackalloc byte[sizeof(long)];
-        // TryDecode throws on characters outside the alphabet; IsValid answers without throwing.
-        if (!Base64Url.IsValid(cursor, out var length) || length != sizeof(long)
-            || !Base64Url.TryDecodeFromChars(cursor, bytes, out _) || BinaryPrimitives.ReadInt64BigEndian(bytes) < 0)
-        {
-            throw new ArgumentException("The cursor is not one this ledger issued.", nameof(cursor));
-        }
-
-        return BinaryPrimitives.ReadInt64BigEndian(bytes);
-    }
 
     private async Task<SqliteDataReader> ExecuteReaderAsync(SqliteCommand command, CancellationToken cancellationToken)
     {

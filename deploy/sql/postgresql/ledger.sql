@@ -1,0 +1,82 @@
+-- The ledger of the cluster (PostgreSQL, 14 or newer) mode, read and written by Autonomy.Ledger.PostgresLedger.
+-- The same columns and rules as deploy/sql/sqlite/ledger.sql.
+--
+-- Applied by Autonomy.Hosting.PostgresSchema in one transaction with orleans.sql, or by an operator:
+--   psql -v ON_ERROR_STOP=1 -f deploy/sql/postgresql/orleans.sql -f deploy/sql/postgresql/ledger.sql
+-- Re-runnable: IF NOT EXISTS, CREATE OR REPLACE and upserts only. No BEGIN/COMMIT here, so the caller
+-- chooses the transaction. The schema version is the number in the two autonomy_schema calls below.
+
+-- Which version of each script a database holds; a script refuses to run over a newer version of itself.
+CREATE TABLE IF NOT EXISTS autonomy_schema
+(
+    name       text        NOT NULL PRIMARY KEY,
+    version    integer     NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE OR REPLACE FUNCTION autonomy_schema_check(script_name text, script_version integer) RETURNS void
+LANGUAGE plpgsql AS
+$$
+DECLARE
+    recorded integer;
+BEGIN
+    SELECT version INTO recorded FROM autonomy_schema WHERE name = script_name;
+    IF recorded > script_version THEN
+        RAISE EXCEPTION 'The database holds % schema version %, newer than this script (version %); run the newer release.',
+            script_name, recorded, script_version;
+    END IF;
+END
+$$;
+
+SELECT autonomy_schema_check('ledger', 1);
+
+-- position orders the whole ledger (cursors, "oldest first") and is never reused. Positions are taken at
+-- insert, not at commit, so two silos committing at once may make a lower position visible just after a
+-- higher one: a page read at that instant can miss it. Export and verify read one snapshot.
+-- UNIQUE (stream_id, seq) makes a fork impossible; its index serves reads by (stream_id, seq).
+-- account_id is derived by the writer from stream ids of the form account/{tenant_id}/{account_id}.
+-- at is the hashed text, UTC ISO-8601 with 7 fractional digits (timestamptz would keep only 6), compared
+-- byte-wise (COLLATE "C") so text order is time order. payload is the exact JSON text that was hashed.
+CREATE TABLE IF NOT EXISTS ledger_entries
+(
+    position   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entry_id   text   NOT NULL UNIQUE,
+    tenant_id  text   NOT NULL,
+    stream_id  text   NOT NULL,
+    seq        bigint NOT NULL CHECK (seq >= 1),
+    run_id     text,
+    account_id text,
+    type       text   NOT NULL,
+    at         text   COLLATE "C" NOT NULL,
+    actor      text   NOT NULL,
+    payload    text   NOT NULL,
+    prev_hash  text   NOT NULL,
+    hash       text   NOT NULL,
+    CONSTRAINT ledger_entries_stream_seq UNIQUE (stream_id, seq)
+);
+
+CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_position ON ledger_entries (tenant_id, position);
+CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_run ON ledger_entries (tenant_id, run_id, position);
+CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_account ON ledger_entries (tenant_id, account_id, position);
+
+-- Append-only: the application never changes or removes an entry. Anyone who drops these triggers to
+-- rewrite history is caught by verification, which recomputes every hash and link.
+CREATE OR REPLACE FUNCTION ledger_entries_append_only() RETURNS trigger
+LANGUAGE plpgsql AS
+$$
+BEGIN
+    RAISE EXCEPTION 'ledger_entries is append-only' USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+
+CREATE OR REPLACE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+
+CREATE OR REPLACE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+
+CREATE OR REPLACE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
+
+INSERT INTO autonomy_schema (name, version) VALUES ('ledger', 1)
+ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, applied_at = now();

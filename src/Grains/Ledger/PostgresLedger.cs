@@ -1,0 +1,285 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Npgsql;
+
+namespace Autonomy.Ledger;
+
+/// <summary>
+/// The ledger of the cluster mode: the <c>ledger_entries</c> table of a PostgreSQL database shared by every
+/// silo (<c>deploy/sql/postgresql/ledger.sql</c>, applied by <see cref="Hosting.PostgresSchema"/> before use).
+/// Appends go through a group committer whose writer owns one connection and writes each batch with one
+/// binary COPY in one transaction; reads take pooled connections and never wait for the writer. The same
+/// semantics as <see cref="SqliteLedger"/>: time filters are half-open (<c>from</c> inclusive, <c>to</c>
+/// exclusive), an entry's account id comes from its stream id (<see cref="LedgerStreamIds"/>), paging and
+/// verification are <see cref="LedgerPaging"/> and <see cref="LedgerVerifier"/>. An unreachable server or a
+/// missing schema is a <see cref="LedgerUnavailableException"/>. Connections come from a pool of the ledger's
+/// own, <see cref="DefaultMaxPoolSize"/> unless the connection string sets another Maximum Pool Size.
+/// </summary>
+public sealed class PostgresLedger : ILedger, IAsyncDisposable
+{
+    private const string Columns = "entry_id, tenant_id, stream_id, seq, run_id, type, at, actor, payload, prev_hash, hash";
+
+    /// <summary>
+    /// The ledger's pool size when the connection string keeps Npgsql's default (100): hundreds of grains
+    /// activating at once each read their head, and a pool of 100 per silo would exhaust the server's
+    /// connections (100 by default) for every silo; beyond the pool, reads wait their turn instead.
+    /// </summary>
+    internal const int DefaultMaxPoolSize = 20;
+
+    private const int NpgsqlDefaultMaxPoolSize = 100;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresLedgerWriter _writer;
+    private readonly LedgerGroupCommitter _committer;
+    private int _disposed;
+
+    public PostgresLedger(string connectionString, TimeProvider time, int maxBatchEntries = 4096)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        ArgumentNullException.ThrowIfNull(time);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxPoolSize == NpgsqlDefaultMaxPoolSize)
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _writer = new PostgresLedgerWriter(_dataSource);
+        _committer = new LedgerGroupCommitter(_writer, time, maxBatchEntries);
+    }
+
+    internal LedgerGroupCommitter Committer => _committer;
+
+    /// <inheritdoc />
+    public Task AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default) =>
+        _committer.AppendAsync(entries, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<LedgerHead?> ReadHeadAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT seq, hash FROM ledger_entries WHERE stream_id = @stream_id ORDER BY seq DESC LIMIT 1;", connection);
+        command.Parameters.AddWithValue("stream_id", streamId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new LedgerHead(streamId, reader.GetInt64(0), reader.GetString(1))
+            : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LedgerEntry>> ReadStreamAsync(string streamId, long afterSeq, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"SELECT {Columns} FROM ledger_entries WHERE stream_id = @stream_id AND seq > @after ORDER BY seq LIMIT @limit;", connection);
+        command.Parameters.AddWithValue("stream_id", streamId);
+        command.Parameters.AddWithValue("after", afterSeq);
+        command.Parameters.AddWithValue("limit", LedgerPaging.PageSize(limit));
+        var entries = new List<LedgerEntry>();
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(ReadEntry(reader, 0));
+        }
+
+        return entries;
+    }
+
+    /// <inheritdoc />
+    public async Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentException.ThrowIfNullOrEmpty(query.TenantId);
+        var limit = LedgerPaging.PageSize(query.Limit);
+        var afterPosition = LedgerPaging.DecodeCursor(query.Cursor);
+
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder($"SELECT position, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after");
+        command.Parameters.AddWithValue("tenant_id", query.TenantId);
+        command.Parameters.AddWithValue("after", afterPosition);
+        if (query.AccountId is not null)
+        {
+            sql.Append(" AND account_id = @account_id");
+            command.Parameters.AddWithValue("account_id", query.AccountId);
+        }
+
+        if (query.RunId is not null)
+        {
+            sql.Append(" AND run_id = @run_id");
+            command.Parameters.AddWithValue("run_id", query.RunId);
+        }
+
+        if (query.Type is not null)
+        {
+            sql.Append(" AND type = @type");
+            command.Parameters.AddWithValue("type", query.Type);
+        }
+
+        AppendTimeFilter(sql, command, query.From, query.To);
+        // One row more than the page tells whether a next page exists without a count.
+        sql.Append(" ORDER BY position LIMIT @take;");
+        command.Parameters.AddWithValue("take", limit + 1);
+        command.CommandText = sql.ToString();
+
+        var items = new List<LedgerEntry>(Math.Min(limit, 64));
+        long lastPosition = 0;
+        var more = false;
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (items.Count == limit)
+            {
+                more = true;
+                break;
+            }
+
+            lastPosition = reader.GetInt64(0);
+            items.Add(ReadEntry(reader, 1));
+        }
+
+        return new LedgerPage(items, more ? LedgerPaging.EncodeCursor(lastPosition) : null);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LedgerEntry> ExportAsync(
+        string tenantId,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var sql = new StringBuilder($"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id");
+        command.Parameters.AddWithValue("tenant_id", tenantId);
+        AppendTimeFilter(sql, command, from, to);
+        sql.Append(" ORDER BY position;");
+        command.CommandText = sql.ToString();
+
+        // One statement is one snapshot, and Npgsql streams its rows: consistent, never the tenant in memory.
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadEntry(reader, 0);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        return LedgerVerifier.VerifyAsync(ReadChainsAsync(tenantId, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Writes everything already appended, then closes the writer and the connection pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _committer.DisposeAsync();
+        await _writer.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
+
+    /// <summary>
+    /// True when the failure says the store cannot be used now (no answer, connection lost, server shutting
+    /// down or out of resources, refused login, missing database or schema, read-only standby) rather than
+    /// that the statement or its data were wrong.
+    /// </summary>
+    internal static bool IsUnavailable(NpgsqlException exception) => exception switch
+    {
+        PostgresException server => server.SqlState[..2] is "08" or "28" or "3D" or "40" or "53" or "57" or "58"
+            || server.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.ReadOnlySqlTransaction,
+        _ => true,
+    };
+
+    internal static LedgerUnavailableException Unavailable(string what, NpgsqlException exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }
+            ? new($"The PostgreSQL ledger cannot be {what}: its schema is missing; apply deploy/sql/postgresql/ledger.sql (PostgresSchema.ApplyAsync).", exception)
+            : new($"The PostgreSQL ledger cannot be {what}.", exception);
+
+    private static void AppendTimeFilter(StringBuilder sql, NpgsqlCommand command, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        // Stored times share one fixed UTC format compared byte-wise, so comparing text compares instants.
+        if (from is { } start)
+        {
+            sql.Append(" AND at >= @from");
+            command.Parameters.AddWithValue("from", LedgerHash.FormatTime(start));
+        }
+
+        if (to is { } end)
+        {
+            sql.Append(" AND at < @to");
+            command.Parameters.AddWithValue("to", LedgerHash.FormatTime(end));
+        }
+    }
+
+    private static LedgerEntry ReadEntry(NpgsqlDataReader reader, int first) => new(
+        EntryId: reader.GetString(first),
+        TenantId: reader.GetString(first + 1),
+        StreamId: reader.GetString(first + 2),
+        Seq: reader.GetInt64(first + 3),
+        RunId: reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        Type: reader.GetString(first + 5),
+        At: LedgerHash.ParseTime(reader.GetString(first + 6)),
+        Actor: reader.GetString(first + 7),
+        Payload: reader.GetString(first + 8),
+        PrevHash: reader.GetString(first + 9),
+        Hash: reader.GetString(first + 10));
+
+    // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.
+    private async IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id ORDER BY stream_id, seq;", connection);
+        command.Parameters.AddWithValue("tenant_id", tenantId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new StoredLedgerEntry(
+                EntryId: reader.GetString(0),
+                TenantId: reader.GetString(1),
+                StreamId: reader.GetString(2),
+                Seq: reader.GetInt64(3),
+                RunId: reader.IsDBNull(4) ? null : reader.GetString(4),
+                Type: reader.GetString(5),
+                At: reader.GetString(6),
+                Actor: reader.GetString(7),
+                Payload: reader.GetString(8),
+                PrevHash: reader.GetString(9),
+                Hash: reader.GetString(10));
+        }
+    }
+
+    private static async Task<NpgsqlDataReader> ExecuteReaderAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await command.ExecuteReaderAsync(cancellationToken);
+        }
+        catch (NpgsqlException ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable("read", ex);
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenReadAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed == 1, this);
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Unavailable("read", ex);
+        }
+    }
+}

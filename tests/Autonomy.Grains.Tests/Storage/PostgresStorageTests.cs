@@ -1,0 +1,165 @@
+using Autonomy.Hosting;
+using Autonomy.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.Runtime;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace Autonomy.Tests.Storage;
+
+/// <summary>Orleans' own ADO.NET clustering, grain storage and reminders work on deploy/sql/postgresql/orleans.sql.</summary>
+public sealed class PostgresStorageTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private PostgresDatabase _database = null!;
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        await PostgresSchema.ApplyAsync(_database.ConnectionString);
+        _cluster = await PostgresCluster.StartAsync(_database.ConnectionString, silos: 2);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BothSilosAreActiveInTheMembershipTable()
+    {
+        var clusterId = _cluster.Options.ClusterId;
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => await ScalarAsync<long>(
+                "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 3", ("id", clusterId)) == 2,
+            Patience,
+            "both silos are active in OrleansMembershipTable");
+
+        var management = _cluster.Client.GetGrain<IManagementGrain>(0);
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => (await management.GetHosts(onlyActive: true)).Count == 2,
+            Patience,
+            "each silo sees two active silos");
+        Assert.True(await ScalarAsync<int>("SELECT Version FROM OrleansMembershipVersionTable WHERE DeploymentId = @id", ("id", clusterId)) >= 2);
+    }
+
+    [Fact]
+    public async Task GrainStateRoundTripsThroughTheDatabase()
+    {
+        var grain = _cluster.Client.GetGrain<IStorageProbeGrain>("round-trip");
+        await grain.SetValueAsync("kept");
+
+        var stored = new GrainState<ProbeState>();
+        await Storage().ReadStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
+        Assert.True(stored.RecordExists);
+        Assert.Equal("kept", stored.State?.Value);
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM OrleansStorage WHERE PayloadBinary IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task StaleWriteRaisesInconsistentStateException()
+    {
+        var grain = _cluster.Client.GetGrain<IStorageProbeGrain>("contended");
+        await grain.SetValueAsync("first");
+
+        // Another writer (a second activation, in a split brain) moves the stored version on.
+        var storage = Storage();
+        var stored = new GrainState<ProbeState>();
+        await storage.ReadStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
+        stored.State = stored.State! with { Value = "other writer" };
+        await storage.WriteStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => grain.SetValueAsync("stale"));
+    }
+
+    [Fact]
+    public async Task StorageAcceptsOnlyTheCurrentVersion()
+    {
+        var storage = Storage();
+        var grainId = GrainId.Create("autonomy.tests.versions", "1");
+
+        var state = new GrainState<ProbeState> { State = new ProbeState { Value = "v1" } };
+        await storage.WriteStateAsync("s", grainId, state);
+        var first = state.ETag;
+        await storage.WriteStateAsync("s", grainId, state);
+        Assert.NotEqual(first, state.ETag);
+
+        // A write from the old version, and a first write while a row exists, both lose.
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grainId, Copy(state, first)));
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grainId, Copy(state, null)));
+
+        // Clearing keeps counting versions, so the cleared ETag writes and the one before it does not.
+        var beforeClear = state.ETag;
+        await storage.ClearStateAsync("s", grainId, state);
+        var read = new GrainState<ProbeState>();
+        await storage.ReadStateAsync("s", grainId, read);
+        Assert.False(read.RecordExists);
+        Assert.Equal(state.ETag, read.ETag);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grainId, Copy(state, beforeClear)));
+        state.State = new ProbeState { Value = "v2" };
+        await storage.WriteStateAsync("s", grainId, state);
+
+        await storage.ReadStateAsync("s", grainId, read);
+        Assert.Equal(("v2", state.ETag), (read.State?.Value, read.ETag));
+    }
+
+    [Fact]
+    public async Task RegisteredReminderFires()
+    {
+        var grain = _cluster.Client.GetGrain<IStorageProbeGrain>("ticking");
+        await grain.StartTickingAsync(dueTime: TimeSpan.FromSeconds(1), period: TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM OrleansRemindersTable WHERE ReminderName = 'tick'"));
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => (await grain.GetStateAsync()).Ticks > 0,
+            Patience,
+            "the reminder ticks");
+    }
+
+    [Fact]
+    public async Task ReminderTableReadsRangesAndRemovesOnlyWithTheCurrentETag()
+    {
+        var table = _cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
+        var grainId = GrainId.Create("autonomy.tests.reminders", "r1");
+        var hash = grainId.GetUniformHashCode();
+        var entry = new ReminderEntry { GrainId = grainId, ReminderName = "r", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1) };
+
+        var first = await table.UpsertRow(entry) ?? throw new InvalidOperationException("no ETag");
+        var second = await table.UpsertRow(entry) ?? throw new InvalidOperationException("no ETag");
+        Assert.NotEqual(first, second);
+        Assert.Equal(second, (await table.ReadRow(grainId, "r"))?.ETag);
+        Assert.Single((await table.ReadRows(grainId)).Reminders);
+        // Ranges are (begin, end]; one with begin after end wraps around the ring.
+        Assert.Single((await table.ReadRows(hash - 1, hash)).Reminders);
+        Assert.Empty((await table.ReadRows(hash, hash + 1)).Reminders);
+        Assert.Single((await table.ReadRows(hash + 1, hash)).Reminders);
+        Assert.Empty((await table.ReadRows(hash, hash - 1)).Reminders);
+
+        Assert.False(await table.RemoveRow(grainId, "r", first));
+        Assert.True(await table.RemoveRow(grainId, "r", second));
+        Assert.Empty((await table.ReadRows(grainId)).Reminders);
+    }
+
+    private IGrainStorage Storage() =>
+        _cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(EmbeddedStorage.GrainStorageName);
+
+    private static GrainState<ProbeState> Copy(GrainState<ProbeState> state, string? etag) =>
+        new() { State = state.State, ETag = etag, RecordExists = etag is not null };
+
+    private async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
