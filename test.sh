@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Extra arguments go to `dotnet test`.
+# Runs every test of the solution (the command CI runs). Extra arguments go to `dotnet test`.
+# The cluster-mode tests need PostgreSQL: set AUTONOMY_TEST_POSTGRES to an Npgsql connection string of a role
+# that may create databases, or let this script install (as root, on Debian), start and prepare the local server.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ -z "${AUTONOMY_TEST_POSTGRES:-}" ]; then
+  bash deploy/local-postgres.sh
+  export AUTONOMY_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=autonomy;Password=autonomy"
+fi
+
 dotnet build Autonomy.sln -c Release
 dotnet test Autonomy.sln -c Release --no-build --logger trx "$@"

@@ -32,10 +32,13 @@ public static class Extensions
         var autonomy = builder.Configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
         if (autonomy.Mode == AutonomyMode.Cluster)
         {
-            throw new NotSupportedException("Cluster mode arrives with the cluster issue");
+            builder.UseOrleansClient(client => client.AddAutonomyClient(builder.Configuration));
+        }
+        else
+        {
+            builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
         }
 
-        builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
         return builder;
     }
 

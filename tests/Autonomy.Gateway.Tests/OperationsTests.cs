@@ -62,14 +62,14 @@ public sealed class OperationsTests(GatewayFactory factory)
     }
 
     [Fact]
-    public void ClusterModeIsRefusedUntilItIsBuilt()
+    public void ClusterModeWithoutAConnectionStringNamesTheSetting()
     {
         using var cluster = factory.WithWebHostBuilder(b => b.UseSetting("Autonomy:Mode", "Cluster"));
 
         var error = Record.Exception(() => cluster.CreateClient());
 
         Assert.NotNull(error);
-        Assert.Contains("Cluster mode", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Autonomy", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

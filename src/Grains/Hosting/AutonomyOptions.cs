@@ -17,11 +17,21 @@ public sealed class AutonomyOptions
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = "autonomy";
 
-    /// <summary>Orleans silo-to-silo port.</summary>
+    /// <summary>Orleans silo-to-silo port. Cluster mode: 0 leaves the endpoints to the host (test clusters).</summary>
     public int SiloPort { get; set; } = 11111;
 
     /// <summary>Orleans client gateway port.</summary>
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// Cluster mode: the host name or IP other silos and gateways reach this silo at (e.g. the container's host
+    /// name under docker compose); <c>*</c> means this machine's host name. Unset: loopback, for silos started by
+    /// hand on one machine.
+    /// </summary>
+    public string? AdvertisedHost { get; set; }
+
+    /// <summary>The PostgreSQL connection string of cluster mode (<c>ConnectionStrings:Autonomy</c>).</summary>
+    public const string ConnectionStringName = "Autonomy";
 }
 
 public enum AutonomyMode

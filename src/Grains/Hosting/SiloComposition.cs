@@ -33,8 +33,13 @@ public static class SiloComposition
                 var ledgerPath = Path.Combine(Path.GetFullPath(options.DataDirectory), "ledger.db");
                 services.TryAddSingleton<ILedger>(sp => new SqliteLedger(ledgerPath, sp.GetRequiredService<TimeProvider>()));
                 break;
+            case AutonomyMode.Cluster:
+                var connectionString = ClusterConnectionString(configuration);
+                silo.UseAutonomyClusterStorage(options, connectionString);
+                services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));
+                break;
             default:
-                throw new NotSupportedException($"Autonomy:Mode={options.Mode} is not supported by this build; use Embedded.");
+                throw new NotSupportedException($"Autonomy:Mode={options.Mode} is not a storage mode; use Embedded or Cluster.");
         }
 
         // Orleans' own version-tolerant binary format for grain state: every state type is [GenerateSerializer]
@@ -54,4 +59,10 @@ public static class SiloComposition
         silo.AddActivityPropagation();
         return silo;
     }
+
+    /// <summary>The PostgreSQL connection string of cluster mode, or a message naming the missing setting.</summary>
+    public static string ClusterConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(AutonomyOptions.ConnectionStringName) is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException("Autonomy:Mode=Cluster needs ConnectionStrings:Autonomy (a PostgreSQL connection string), e.g. --ConnectionStrings:Autonomy=\"Host=db;Username=autonomy;Password=...;Database=autonomy\".");
 }

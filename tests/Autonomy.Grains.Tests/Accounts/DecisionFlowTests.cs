@@ -8,10 +8,9 @@ using System.Collections.Immutable;
 
 namespace Autonomy.Tests.Accounts;
 
-[Collection(ClusterCollection.Name)]
-public sealed class DecisionFlowTests(ClusterFixture fixture)
+public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster cluster = cluster;
 
     [Fact]
     public async Task AllowedLowRiskActionExecutesOnceLabelledAutonomousWithEveryStepLedgeredUnderOneRun()
@@ -212,3 +211,9 @@ public sealed class DecisionFlowTests(ClusterFixture fixture)
         Assert.Single(await t.TimelineAsync());
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class DecisionFlowTests(ClusterFixture fixture) : DecisionFlowTestsBase(fixture.Cluster);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class DecisionFlowTestsOnPostgres(PostgresClusterFixture fixture) : DecisionFlowTestsBase(fixture.Cluster);

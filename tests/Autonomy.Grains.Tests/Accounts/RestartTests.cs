@@ -63,7 +63,7 @@ public sealed class RestartTests : IDisposable
         var hooks = new TestHooks();
         var slowSnapshots = new Dictionary<string, string?> { ["Autonomy:Engine:SnapshotDelay"] = "01:00:00" };
         string tenantId;
-        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks, slowSnapshots))
+        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks, settings: slowSnapshots))
         {
             var t = new Scenario(first);
             tenantId = t.TenantId;
@@ -75,7 +75,7 @@ public sealed class RestartTests : IDisposable
             await first.Cluster.KillSiloAsync(first.Cluster.Silos[0]);
         }
 
-        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks, slowSnapshots);
+        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks, settings: slowSnapshots);
         var again = new Scenario(second, tenantId);
 
         var replayed = await again.Account.IngestSignalsAsync(

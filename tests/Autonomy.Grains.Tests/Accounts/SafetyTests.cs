@@ -9,10 +9,9 @@ using Autonomy.Tests.Support;
 namespace Autonomy.Tests.Accounts;
 
 /// <summary>Principles 5 and 6, config changes without restart, and Mode 4 gating.</summary>
-[Collection(ClusterCollection.Name)]
-public sealed class SafetyTests(ClusterFixture fixture)
+public abstract class SafetyTestsBase(AutonomyCluster cluster)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster cluster = cluster;
 
     [Fact]
     public async Task KillSwitchStopsWorkAlreadyInFlightBehindIt()
@@ -172,3 +171,9 @@ public sealed class SafetyTests(ClusterFixture fixture)
         Assert.Equal("OWNER_REQUIRED", error.Code);
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class SafetyTests(ClusterFixture fixture) : SafetyTestsBase(fixture.Cluster);
+
+[Collection(PostgresClusterCollection.Name)]
+public sealed class SafetyTestsOnPostgres(PostgresClusterFixture fixture) : SafetyTestsBase(fixture.Cluster);

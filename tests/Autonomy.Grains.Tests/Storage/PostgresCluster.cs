@@ -52,7 +52,7 @@ internal static class PostgresCluster
     /// The in-process cluster registers its in-memory membership table after our silo configuration, so it
     /// would shadow the ADO.NET one; its switch is internal in Orleans.TestingHost 10.x, hence reflection.
     /// </summary>
-    private static void UseConfiguredMembership(InProcessTestClusterOptions options)
+    internal static void UseConfiguredMembership(InProcessTestClusterOptions options)
     {
         var property = typeof(InProcessTestClusterOptions).GetProperty("UseTestClusterMembership", BindingFlags.Instance | BindingFlags.NonPublic)
             ?? throw new InvalidOperationException("InProcessTestClusterOptions.UseTestClusterMembership is gone; find the new way to keep the in-memory membership out.");

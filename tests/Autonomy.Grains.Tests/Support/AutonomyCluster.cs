@@ -31,36 +31,63 @@ public sealed class AutonomyCluster : IAsyncDisposable
 
     public FakeTimeProvider Clock => Hooks.Clock;
 
-    public ILedger Ledger => Cluster.Silos[0].ServiceProvider.GetRequiredService<ILedger>();
+    public ILedger Ledger => Cluster.Silos.First().ServiceProvider.GetRequiredService<ILedger>();
 
-    public static async Task<AutonomyCluster> StartAsync(string dataDirectory, TestHooks? hooks = null, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos. Without <paramref name="postgres"/>: embedded mode on
+    /// <paramref name="dataDirectory"/>. With it: cluster mode on that PostgreSQL database, membership included
+    /// (the test cluster's own membership is switched off), so silos find each other as in production.
+    /// </summary>
+    public static async Task<AutonomyCluster> StartAsync(
+        string dataDirectory, TestHooks? hooks = null, int silos = 1, string? postgres = null, Action<ISiloBuilder>? configure = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         hooks ??= new TestHooks();
-        var builder = new InProcessTestClusterBuilder(1);
+        var values = new Dictionary<string, string?>
+        {
+            ["Autonomy:DataDirectory"] = dataDirectory,
+            ["Autonomy:ServiceId"] = EmbeddedCluster.ServiceId,
+            ["Autonomy:ClusterId"] = EmbeddedCluster.ServiceId,
+            ["Autonomy:MinimumReminderPeriod"] = "00:00:01",
+            ["Autonomy:Engine:HotTick"] = "00:00:01",
+            ["Autonomy:Engine:WarmTick"] = "00:00:01",
+            ["Autonomy:Engine:ColdTick"] = "00:00:01",
+        };
+        if (postgres is not null)
+        {
+            values["Autonomy:Mode"] = "Cluster";
+            values["Autonomy:SiloPort"] = "0";
+            values["ConnectionStrings:Autonomy"] = postgres;
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ServiceId = EmbeddedCluster.ServiceId;
         builder.Options.ClusterId = EmbeddedCluster.ServiceId;
         builder.Options.ConfigureFileLogging = false;
+        if (postgres is not null)
+        {
+            PostgresCluster.UseConfiguredMembership(builder.Options);
+            builder.ConfigureClient(client => client.AddAutonomyClient(configuration));
+        }
+
         builder.ConfigureSilo((_, silo) =>
         {
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Autonomy:DataDirectory"] = dataDirectory,
-                ["Autonomy:ServiceId"] = EmbeddedCluster.ServiceId,
-                ["Autonomy:ClusterId"] = EmbeddedCluster.ServiceId,
-                ["Autonomy:MinimumReminderPeriod"] = "00:00:01",
-                ["Autonomy:Engine:HotTick"] = "00:00:01",
-                ["Autonomy:Engine:WarmTick"] = "00:00:01",
-                ["Autonomy:Engine:ColdTick"] = "00:00:01",
-            }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
-
             silo.Services.AddKeyedSingleton<TimeProvider>(AutonomyClock.Key, hooks.Clock);
-
             silo.Services.AddSingleton(hooks);
             silo.Services.AddSingleton<IDecisionEngine, GatedEngine>();
             silo.Services.AddSingleton<ILedger>(sp => new SwitchableLedger(
-                new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System), hooks));
+                postgres is null
+                    ? new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System)
+                    : new PostgresLedger(postgres, TimeProvider.System),
+                hooks));
             silo.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
             silo.AddAutonomySilo(configuration);
+            configure?.Invoke(silo);
         });
 
         var cluster = builder.Build();

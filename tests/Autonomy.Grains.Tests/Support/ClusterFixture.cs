@@ -13,7 +13,7 @@ using Autonomy.Triggers;
 
 namespace Autonomy.Tests.Support;
 
-/// <summary>One cluster shared by a collection; each test takes a fresh tenant, so tests never see each other's data.</summary>
+/// <summary>One embedded cluster shared by a collection; each test takes a fresh tenant, so tests never see each other's data.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
     private readonly TempDataDirectory directory = new();
@@ -35,8 +35,40 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
     public const string Name = "cluster";
 }
 
+/// <summary>The same suites in cluster mode: two silos on a throw-away PostgreSQL database.</summary>
+public sealed class PostgresClusterFixture : IAsyncLifetime
+{
+    private readonly TempDataDirectory directory = new();
+    private PostgresDatabase? database;
+
+    public AutonomyCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        database = await PostgresDatabase.CreateAsync();
+        Cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 2, postgres: database.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        if (database is not null)
+        {
+            await database.DisposeAsync();
+        }
+
+        directory.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresClusterCollection : ICollectionFixture<PostgresClusterFixture>
+{
+    public const string Name = "postgres-cluster";
+}
+
 /// <summary>A tenant with one account owned by one seller, and the moves tests make on it.</summary>
-public sealed class Scenario(AutonomyCluster cluster, string? tenantId = null)
+public sealed class Scenario(AutonomyCluster cluster, string? tenantId = null, string accountId = "acc-1")
 {
     public static readonly Actor Admin = new("admin-1", [Actor.Admin]);
     public static readonly Actor Ingest = new("upstream", [Actor.Ingest]);
@@ -46,7 +78,7 @@ public sealed class Scenario(AutonomyCluster cluster, string? tenantId = null)
 
     public string TenantId { get; } = tenantId ?? "t-" + Guid.NewGuid().ToString("N")[..12];
 
-    public string AccountId { get; } = "acc-1";
+    public string AccountId { get; } = accountId;
 
     public string SellerId { get; } = "seller-1";
 

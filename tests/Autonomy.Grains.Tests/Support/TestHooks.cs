@@ -39,7 +39,7 @@ public sealed class GatedEngine(TestHooks hooks) : IDecisionEngine
 }
 
 /// <summary>The real ledger, except for tenants whose ledger a test has taken down.</summary>
-public sealed class SwitchableLedger(SqliteLedger inner, TestHooks hooks) : ILedger
+public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
 {
     public Task AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default) =>
         entries.Any(e => hooks.LedgerDown.ContainsKey(e.TenantId))

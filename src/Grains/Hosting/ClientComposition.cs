@@ -1,0 +1,39 @@
+using Autonomy.Ledger;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
+
+namespace Autonomy.Hosting;
+
+/// <summary>The one way to build an Orleans client of an Autonomy cluster (the gateway in cluster mode).</summary>
+public static class ClientComposition
+{
+    /// <summary>
+    /// Joins the cluster through the PostgreSQL membership table and registers the ledger for reads (the gateway
+    /// reads, explains, exports and verifies the ledger directly; only grains write it).
+    /// </summary>
+    public static IClientBuilder AddAutonomyClient(this IClientBuilder client, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
+        var connectionString = SiloComposition.ClusterConnectionString(configuration);
+
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ServiceId = options.ServiceId;
+            o.ClusterId = options.ClusterId;
+        });
+        client.UseAdoNetClustering(o =>
+        {
+            o.Invariant = ClusterStorage.Invariant;
+            o.ConnectionString = connectionString;
+        });
+        client.AddActivityPropagation();
+        client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
+        client.Services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
+        client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));
+        return client;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Autonomy.Tests.Storage;
+using Autonomy.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Autonomy.Tests.Cluster;
+
+/// <summary>Cluster mode on PostgreSQL: silos die and join under load, and nothing is lost, doubled or let through.</summary>
+public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Accounts = 24;
+    private const int Budget = 3;
+    private readonly TempDataDirectory directory = new();
+    private PostgresDatabase database = null!;
+
+    public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();
+
+    public async Task DisposeAsync()
+    {
+        await database.DisposeAsync();
+        directory.Dispose();
+    }
+
+    [Fact]
+    public async Task KillingOneOfThreeSilosUnderLoadLosesNothingDoublesNothingAndHoldsTheKillSwitch()
+    {
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString, configure: ClusterLoad.FastFailureDetection);
+        var open = new ClusterLoad(cluster, "t-open-" + Guid.NewGuid().ToString("N")[..8], Accounts);
+        var held = new ClusterLoad(cluster, "t-held-" + Guid.NewGuid().ToString("N")[..8], Accounts);
+        await open.SetUpAsync(Budget, killSwitch: false);
+        await held.SetUpAsync(Budget, killSwitch: true);
+
+        using var stop = new CancellationTokenSource();
+        var loads = new[] { open.RunAsync(4, stop.Token), held.RunAsync(2, stop.Token) };
+        await WaitForAsync(() => open.Acknowledged.Count >= 200, "the load to get going");
+
+        var victim = cluster.Cluster.Silos[^1];
+        var killedAt = Stopwatch.StartNew();
+        await cluster.Cluster.KillSiloAsync(victim);
+        var before = open.Acknowledged.Count;
+        await WaitForAsync(() => open.Acknowledged.Count >= before + 200, "the load to go on after the kill");
+        var recovered = killedAt.Elapsed;
+        stop.Cancel();
+        var results = await Task.WhenAll(loads);
+
+        // Every account's reminder still ticks, on the survivors.
+        cluster.Clock.Advance(TimeSpan.FromMinutes(5));
+        var mark = cluster.Clock.GetUtcNow();
+        for (var i = 0; i < Accounts; i++)
+        {
+            var account = open.Account(i).Account;
+            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(60), $"acc-{i} ticks after the kill");
+        }
+
+        var ticksBack = killedAt.Elapsed;
+        await open.AssertInvariantsAsync(Budget, killSwitch: false);
+        await held.AssertInvariantsAsync(Budget, killSwitch: true);
+
+        var (signals, elapsed) = results[0];
+        output.WriteLine($"MEASURED three-silo fault: {signals + results[1].Signals} signals acknowledged in {elapsed.TotalSeconds:0.0} s ({(signals + results[1].Signals) / elapsed.TotalSeconds:0} signals/s through grain calls), {open.Approvals} approvals, {open.Failures + held.Failures} failed calls retried; load flowing again {recovered.TotalSeconds:0.0} s after the kill; every reminder ticking again {ticksBack.TotalSeconds:0.0} s after the kill.");
+    }
+
+    [Fact]
+    public async Task AnAddedSiloJoinsTakesGrainsAndRemindersAndLosesNothing()
+    {
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 1, postgres: database.ConnectionString, configure: ClusterLoad.FastFailureDetection);
+        var load = new ClusterLoad(cluster, "t-grow-" + Guid.NewGuid().ToString("N")[..8], Accounts);
+        await load.SetUpAsync(Budget, killSwitch: false);
+        using (var first = new CancellationTokenSource())
+        {
+            var running = load.RunAsync(2, first.Token);
+            await WaitForAsync(() => load.Acknowledged.Count >= 100, "the first load");
+            first.Cancel();
+            await running;
+        }
+
+        var pending = await PendingAsync(load);
+
+        var joined = Stopwatch.StartNew();
+        await cluster.Cluster.StartAdditionalSiloAsync();
+        await cluster.Cluster.WaitForLivenessToStabilizeAsync();
+        Assert.Equal(2, cluster.Cluster.GetActiveSilos().Count());
+
+        // New activations land on both silos.
+        var management = cluster.Grains.GetGrain<IManagementGrain>(0);
+        for (var i = Accounts; i < Accounts * 3; i++)
+        {
+            await load.Account(i).Account.UpsertAsync(new Autonomy.Accounts.AccountUpdate("seller-1", "CUSTOMER", null, null), Scenario.Admin);
+        }
+
+        var stats = await management.GetSimpleGrainStatistics();
+        var hosts = stats.Where(s => s.GrainType.Contains("AccountGrain", StringComparison.Ordinal) && s.ActivationCount > 0).Select(s => s.SiloAddress).Distinct().Count();
+        Assert.Equal(2, hosts);
+        Assert.Equal(pending, await PendingAsync(load));
+
+        using (var second = new CancellationTokenSource())
+        {
+            var running = load.RunAsync(2, second.Token);
+            await WaitForAsync(() => load.Acknowledged.Count >= 200, "the load after the join");
+            second.Cancel();
+            await running;
+        }
+
+        cluster.Clock.Advance(TimeSpan.FromMinutes(5));
+        var mark = cluster.Clock.GetUtcNow();
+        for (var i = 0; i < Accounts; i++)
+        {
+            var account = load.Account(i).Account;
+            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(60), $"acc-{i} ticks after the join");
+        }
+
+        await load.AssertInvariantsAsync(Budget, killSwitch: false);
+        output.WriteLine($"MEASURED join: second silo active and every reminder ticking {joined.Elapsed.TotalSeconds:0.0} s after it started; {load.Acknowledged.Count} signals acknowledged.");
+    }
+
+    private static async Task<List<string>> PendingAsync(ClusterLoad load)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < Accounts; i++)
+        {
+            ids.AddRange((await load.Account(i).Account.GetAsync()).PendingProposals.Select(p => p.ProposalId));
+        }
+
+        return [.. ids.Order(StringComparer.Ordinal)];
+    }
+
+    private static Task WaitForAsync(Func<bool> condition, string what) =>
+        EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(90), what);
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Autonomy.Tests.Cluster;
+
+/// <summary>
+/// Real processes on loopback: silo and gateway hosts started from the solution's build output with
+/// <c>dotnet</c>, the way an operator runs them by hand against an existing PostgreSQL.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    public const string SigningKey = "process-cluster-test-signing-key-0123456789";
+
+    private readonly List<HostProcess> hosts = [];
+    private readonly string connectionString;
+    private readonly string serviceId = "proc-" + Guid.NewGuid().ToString("N")[..8];
+
+    public ProcessCluster(string connectionString) => this.connectionString = connectionString;
+
+    public IReadOnlyList<HostProcess> Hosts => hosts;
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Autonomy.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Autonomy.sln not found above the test binaries.");
+    }
+
+    /// <summary>The built host of the same configuration as these tests (./test.sh builds the whole solution first).</summary>
+    public static string HostDll(string project)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot(), "src", project, "bin", configuration, "net10.0", $"Autonomy.{project}.dll");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution first (./test.sh does).");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task<HostProcess> StartSiloAsync(string name)
+    {
+        var http = FreePort();
+        var host = HostProcess.Start(name, HostDll("Silo"), http,
+        [
+            .. Common(),
+            $"--Autonomy:SiloPort={FreePort()}",
+            $"--Autonomy:GatewayPort={FreePort()}",
+        ]);
+        hosts.Add(host);
+        await host.WaitReadyAsync();
+        return host;
+    }
+
+    public async Task<HostProcess> StartGatewayAsync(string name)
+    {
+        var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(), [.. Common(), $"--Auth:SigningKey={SigningKey}"]);
+        hosts.Add(host);
+        await host.WaitReadyAsync();
+        return host;
+    }
+
+    /// <summary>A token minted by the gateway's own command.</summary>
+    public static async Task<string> MintAsync(string tenant, string role, string sub)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { HostDll("Gateway"), "mint-token", "--tenant", tenant, "--role", role, "--sub", sub, $"--Auth:SigningKey={SigningKey}" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(psi)!;
+        var token = (await process.StandardOutput.ReadToEndAsync()).Trim();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? token : throw new InvalidOperationException(await process.StandardError.ReadToEndAsync());
+    }
+
+    private string[] Common() =>
+    [
+        "--Autonomy:Mode=Cluster",
+        $"--ConnectionStrings:Autonomy={connectionString}",
+        $"--Autonomy:ServiceId={serviceId}",
+        $"--Autonomy:ClusterId={serviceId}",
+        "--Logging:LogLevel:Default=Warning",
+    ];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in hosts)
+        {
+            await host.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>One host process, its HTTP base address, and its output kept for failure messages.</summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder log = new();
+
+    private HostProcess(string name, Process process, Uri address)
+    {
+        Name = name;
+        this.process = process;
+        Address = address;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Name { get; }
+
+    public Uri Address { get; }
+
+    public bool HasExited => process.HasExited;
+
+    public string Log
+    {
+        get
+        {
+            lock (log)
+            {
+                return log.ToString();
+            }
+        }
+    }
+
+    public static HostProcess Start(string name, string dll, int httpPort, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        psi.ArgumentList.Add($"--urls=http://127.0.0.1:{httpPort}");
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        return new HostProcess(name, Process.Start(psi)!, new Uri($"http://127.0.0.1:{httpPort}"));
+    }
+
+    public async Task WaitReadyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with {process.ExitCode}:\n{Log}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync(new Uri(Address, "/health/ready"))).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{Name} was not ready within 90 s:\n{Log}");
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, no goodbye to the membership table.</summary>
+    public void KillHard() => process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.AppendLine(line);
+        }
+    }
+}
