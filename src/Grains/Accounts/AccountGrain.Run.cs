@@ -45,15 +45,19 @@ public sealed partial class AccountGrain
             Draft(LedgerTypes.TriggerSuppressed, null, "system", new { reason = "HOURLY_CAP", heldUntil = poll.WakeAt, maxRunsPerHour = snapshot.Triggers.MaxRunsPerAccountPerHour });
         }
 
-        var next = s with { Trigger = poll.State, DeferredUntil = null };
-        if (poll.ShouldFire)
+        if (poll.CapReached)
+        {
+            // Held once, ledgered once: later signals join the window without waking the account until the cap frees.
+            await CommitAsync(s with { Trigger = poll.State, DeferredUntil = poll.WakeAt });
+        }
+        else if (poll.ShouldFire)
         {
             // The closed window is stored with the run's first step, so a run that fails before it keeps its signals.
-            await RunAsync(poll.Fire[0].Type, poll.Fire, startedBySchedule: false, snapshot, next);
+            await RunAsync(poll.Fire[0].Type, poll.Fire, startedBySchedule: false, snapshot, s with { Trigger = poll.State, DeferredUntil = null });
         }
-        else if (poll.CapReached || s.DeferredUntil is not null)
+        else if (s.DeferredUntil is not null)
         {
-            await CommitAsync(next);
+            await CommitAsync(s with { Trigger = poll.State, DeferredUntil = null });
         }
 
         ScheduleWake();

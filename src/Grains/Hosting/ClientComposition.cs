@@ -31,6 +31,8 @@ public static class ClientComposition
             o.ConnectionString = connectionString;
         });
         client.AddActivityPropagation();
+        client.Services.AddOptions<ClientMessagingOptions>().Bind(configuration.GetSection("Orleans:Messaging"));
+        client.Services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Orleans:Gateway"));
         client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
         client.Services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
         client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));

@@ -46,6 +46,10 @@ public static class SiloComposition
         // with stable [Id]s, and immutable collections round-trip exactly (the JSON default does not).
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 
+        // Orleans' own tuning stays reachable from configuration, e.g. --Orleans:ClusterMembership:ProbeTimeout=00:00:02.
+        services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection("Orleans:ClusterMembership"));
+        services.AddOptions<SiloMessagingOptions>().Bind(configuration.GetSection("Orleans:Messaging"));
+
         if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)
         {
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = minimum);

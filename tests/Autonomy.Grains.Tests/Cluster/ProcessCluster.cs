@@ -91,6 +91,14 @@ public sealed class ProcessCluster : IAsyncDisposable
         $"--Autonomy:ServiceId={serviceId}",
         $"--Autonomy:ClusterId={serviceId}",
         "--Logging:LogLevel:Default=Warning",
+
+        // Declare a killed silo dead within seconds, and give up on calls to it sooner than the default 30 s.
+        "--Orleans:ClusterMembership:ProbeTimeout=00:00:01",
+        "--Orleans:ClusterMembership:NumMissedProbesLimit=2",
+        "--Orleans:ClusterMembership:TableRefreshTimeout=00:00:01",
+        "--Orleans:ClusterMembership:IAmAliveTablePublishTimeout=00:00:02",
+        "--Orleans:Messaging:ResponseTimeout=00:00:10",
+        "--Orleans:Gateway:GatewayListRefreshPeriod=00:00:02",
     ];
 
     public async ValueTask DisposeAsync()

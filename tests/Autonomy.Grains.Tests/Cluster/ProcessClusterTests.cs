@@ -52,9 +52,9 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
                             break;
                         }
                     }
-                    catch (HttpRequestException)
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                     {
-                        // The gateway itself must keep answering; counted below.
+                        // A call that reached the killed silo; the same id is sent again (signal ids are idempotent).
                     }
 
                     Interlocked.Increment(ref failures);
@@ -116,12 +116,13 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var gateways = new[] { await cluster.StartGatewayAsync("gateway-1"), await cluster.StartGatewayAsync("gateway-2") };
         var tenant = "t-two-" + Guid.NewGuid().ToString("N")[..8];
         using var admin = Client(gateways[0], await ProcessCluster.MintAsync(tenant, "admin", "alice"));
-        await SetUpAsync(admin, tenant);
+        await SetUpAsync(admin, tenant, budget: 2);
         var token = await ProcessCluster.MintAsync(tenant, "ingest", "crm");
         var clients = gateways.Select(g => Client(g, token)).ToList();
 
         // Rounds of two signals fired at acc-0 at once, one through each gateway; each round closes its window.
-        for (var round = 0; round < 8; round++)
+        // Three rounds: at least three runs for a budget of two, at most six, the hourly cap.
+        for (var round = 0; round < 3; round++)
         {
             var responses = await Task.WhenAll(clients.Select((client, g) => client.PostAsync(
                 $"/v1/tenants/{tenant}/accounts/acc-0/signals", Json($$"""{"signals":[{"id":"c-{{round}}-{{g}}","type":"TEST_INSTANT","value":0.8}]}"""))));
@@ -129,11 +130,11 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
             await WaitForAsync(() => Account(admin, tenant).GetProperty("pendingRunDueAt").ValueKind == JsonValueKind.Null, "the round's run");
         }
 
-        Assert.Equal(Budget, Account(admin, tenant).GetProperty("budgetUse").GetProperty("used").GetInt32());
+        Assert.Equal(2, Account(admin, tenant).GetProperty("budgetUse").GetProperty("used").GetInt32());
         var waiting = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/sellers/seller-1/needs-input?limit=100")).RootElement.GetProperty("items");
         Assert.Contains(waiting.EnumerateArray(), p => p.GetProperty("reason").GetString() == "BUDGET_EXHAUSTED");
         var timeline = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/sellers/seller-1/timeline?limit=100")).RootElement.GetProperty("items");
-        Assert.Equal(Budget, timeline.EnumerateArray().Count(a => a.GetProperty("autonomous").GetBoolean()));
+        Assert.Equal(2, timeline.EnumerateArray().Count(a => a.GetProperty("autonomous").GetBoolean()));
         foreach (var client in clients)
         {
             client.Dispose();
@@ -143,11 +144,11 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
     private static JsonElement Account(HttpClient admin, string tenant) =>
         JsonDocument.Parse(admin.GetStringAsync($"/v1/tenants/{tenant}/accounts/acc-0").GetAwaiter().GetResult()).RootElement;
 
-    private static async Task SetUpAsync(HttpClient admin, string tenant)
+    private static async Task SetUpAsync(HttpClient admin, string tenant, int budget = Budget)
     {
         var t = $"/v1/tenants/{tenant}";
         await Ok(admin.PutAsync($"{t}/autonomy/modes/CREATE_TASK", Json("""{"mode":"AUTO_EXECUTE"}""")));
-        await Ok(admin.PutAsync($"{t}/autonomy/budget", Json($$$"""{"maxPerAccountPerDay":{{{Budget}}},"maxPerActionTypePerDay":{}}""")));
+        await Ok(admin.PutAsync($"{t}/autonomy/budget", Json($$$"""{"maxPerAccountPerDay":{{{budget}}},"maxPerActionTypePerDay":{}}""")));
         await Ok(admin.PutAsync($"{t}/playbook", Json("""
             {"rules":[{"when":{"signalType":"TEST_INSTANT"},"propose":[{"actionType":"CREATE_TASK","parameters":{"title":"Follow up"},"confidence":0.9}]}],
              "triggers":[{"type":"TEST_INSTANT","debounceSeconds":0,"maxWaitSeconds":0,"cooldownSeconds":0}]}
