@@ -125,9 +125,11 @@ public sealed partial class AccountGrain
         var spec = snapshot.Catalog.GetValueOrDefault(view.ActionType)
             ?? throw new ConflictException("UNKNOWN_ACTION_TYPE", $"{view.ActionType} is no longer in the tenant's catalog.");
         var edited = editedParameters is not null && editedParameters != view.Parameters;
+        var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
         Draft(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new
         {
             proposalId,
+            actionId,
             resolution = edited ? "EDITED" : "APPROVED",
             argsDigest,
             editedParameters = edited ? Json(editedParameters) : null,
@@ -135,7 +137,6 @@ public sealed partial class AccountGrain
         });
 
         var result = new PolicyResult(PolicyDecision.RequireApproval, view.Reason, $"Approved by {actor.Id}. {view.Explanation}", view.PolicyVersion, "human-approval");
-        var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
         var (s, action) = await ExecuteAsync(state.State, view.RunId, actionId, proposalId, view.ActionType, editedParameters ?? view.Parameters, spec, autonomous: false, result, snapshot.Executor, actor.Id);
         if (edited)
         {

@@ -331,6 +331,37 @@ public sealed partial class AccountGrain(
             new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
     }
 
+    /// <summary>Executions whose steps reached the ledger but whose result did not (a crash in between).</summary>
+    private static void TrackExecution(LedgerEntry entry, Dictionary<string, (string? RunId, string? ProposalId)> started)
+    {
+        if (entry.Type is not (LedgerTypes.KillSwitchChecked or LedgerTypes.ProposalResolved or LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed))
+        {
+            return;
+        }
+
+        var payload = JsonNode.Parse(entry.Payload) as JsonObject;
+        var actionId = (payload?["actionId"] ?? payload?["action"]?["actionId"])?.GetValue<string>();
+        if (actionId is null)
+        {
+            return;
+        }
+
+        var opens = entry.Type switch
+        {
+            LedgerTypes.KillSwitchChecked => payload!["stopped"]?.GetValue<bool>() == false,
+            LedgerTypes.ProposalResolved => payload!["resolution"]?.GetValue<string>() is "APPROVED" or "EDITED",
+            _ => false,
+        };
+        if (opens)
+        {
+            started[actionId] = (entry.RunId, payload!["proposalId"]?.GetValue<string>());
+        }
+        else
+        {
+            started.Remove(actionId);
+        }
+    }
+
     /// <summary>
     /// Folds the account's SIGNAL_INGESTED entries that the stored snapshot does not hold yet (a crash between the
     /// acknowledgement and the snapshot), so no acknowledged signal is lost.
@@ -340,6 +371,7 @@ public sealed partial class AccountGrain(
         var s = state.State;
         TriggerRegistry? registry = null;
         var replayed = 0;
+        var started = new Dictionary<string, (string? RunId, string? ProposalId)>();
         for (IReadOnlyList<LedgerEntry> entries; (entries = await ledger.ReadStreamAsync(stream!.StreamId, s.LedgerSeq, 500, cancellationToken)).Count > 0;)
         {
             foreach (var entry in entries)
@@ -359,8 +391,21 @@ public sealed partial class AccountGrain(
                     }
                 }
 
+                TrackExecution(entry, started);
                 s = s with { LedgerSeq = entry.Seq };
             }
+        }
+
+        var before = s;
+        foreach (var (actionId, (runId, proposalId)) in started)
+        {
+            s = await RecoverExecutionAsync(s, actionId, runId, proposalId);
+        }
+
+        if (!ReferenceEquals(before, s) || drafts.Count > 0)
+        {
+            state.State = s;
+            await CommitAsync(s);
         }
 
         if (replayed > 0)

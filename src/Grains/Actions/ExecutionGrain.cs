@@ -9,7 +9,7 @@ public enum ExecutionStatus
     Done,
 }
 
-[GenerateSerializer, Alias("autonomy.ExecutionState")]
+[GenerateSerializer, Immutable, Alias("autonomy.ExecutionState")]
 public sealed record ExecutionState
 {
     [Id(0)] public ExecutionStatus Status { get; init; }
@@ -47,6 +47,8 @@ public sealed class ExecutionGrain(
         await WriteAsync(state.State with { Status = ExecutionStatus.Done, Result = result });
         return result;
     }
+
+    public Task<ExecutionState> GetAsync() => Task.FromResult(state.State);
 
     public async Task<ExecutionResult> RevertAsync()
     {

@@ -11,6 +11,10 @@ public interface IExecutionGrain : IGrainWithStringKey
     [Alias("Execute")]
     Task<ExecutionResult> ExecuteAsync(ExecutionRequest request);
 
+    /// <summary>Returns what is stored: whether the executor was called, and its result.</summary>
+    [Alias("Get")]
+    Task<ExecutionState> GetAsync();
+
     /// <summary>Reverts a succeeded execution once; later calls return the first result.</summary>
     [Alias("Revert")]
     Task<ExecutionResult> RevertAsync();

@@ -123,6 +123,34 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     }
 
     [Fact]
+    public async Task AnExecutionWhoseResultWasNotLedgeredIsCompletedOnceWhenTheAccountComesBack()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
+        await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+        var run = t.Account.PollAsync();
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.ActionExecuted;
+        gate.Release.SetResult();
+        await Record.ExceptionAsync(() => run);
+        await t.Account.PollAsync();
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+
+        cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+
+        var executed = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        Assert.Contains("\"recovered\":true", executed.Payload, StringComparison.Ordinal);
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        Assert.Single(await t.TimelineAsync(), a => a.Autonomous && a.Status == ActionStatus.Succeeded);
+        Assert.True((await cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
+    }
+
+    [Fact]
     public async Task ConfigChangeAppliesToTheNextEvaluationAndHistoryKeepsTheOldVersion()
     {
         var t = new Scenario(cluster);

@@ -13,6 +13,9 @@ public sealed class TestHooks
     public ConcurrentDictionary<string, EngineGate> EngineGates { get; } = new();
 
     public ConcurrentDictionary<string, bool> LedgerDown { get; } = new();
+
+    /// <summary>Tenants whose ledger refuses entries of one type (e.g. the result of an execution).</summary>
+    public ConcurrentDictionary<string, string> LedgerRefuses { get; } = new();
 }
 
 /// <summary>Holds a tenant's decision runs inside the engine until released, so a test can act while a run is in flight.</summary>
@@ -42,7 +45,7 @@ public sealed class GatedEngine(TestHooks hooks) : IDecisionEngine
 public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
 {
     public Task AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default) =>
-        entries.Any(e => hooks.LedgerDown.ContainsKey(e.TenantId))
+        entries.Any(e => hooks.LedgerDown.ContainsKey(e.TenantId) || (hooks.LedgerRefuses.TryGetValue(e.TenantId, out var type) && e.Type == type))
             ? Task.FromException(new LedgerUnavailableException("The ledger is down (test)."))
             : inner.AppendAsync(entries, cancellationToken);
 
