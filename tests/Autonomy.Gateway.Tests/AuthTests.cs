@@ -4,8 +4,7 @@ using Autonomy.Gateway.Tests.Support;
 
 namespace Autonomy.Gateway.Tests;
 
-[Collection(GatewayCollection.Name)]
-public sealed class AuthTests(GatewayFactory factory)
+public abstract class AuthTestsBase(GatewayFactory factory)
 {
     [Fact]
     public async Task MissingTokenIs401ProblemDetails()
@@ -194,3 +193,9 @@ public sealed class AuthTests(GatewayFactory factory)
         return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(part));
     }
 }
+
+[Collection(GatewayCollection.Name)]
+public sealed class AuthTests(GatewayFactory factory) : AuthTestsBase(factory);
+
+[Collection(ClusterGatewayCollection.Name)]
+public sealed class AuthTestsInClusterMode(ClusterGatewayFactory factory) : AuthTestsBase(factory);

@@ -5,8 +5,7 @@ using Autonomy.Gateway.Tests.Support;
 namespace Autonomy.Gateway.Tests;
 
 /// <summary>The walk of API.md, end to end through the co-hosted silo.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class ContractTests(GatewayFactory factory)
+public abstract class ContractTestsBase(GatewayFactory factory)
 {
     private const string Playbook = """
         {"rules":[{"when":{"signalType":"RENEWAL_WINDOW_OPENED"},
@@ -357,3 +356,9 @@ public sealed class ContractTests(GatewayFactory factory)
 
     private sealed record Walk(string Tenant, JsonNode Executed, JsonNode Waiting);
 }
+
+[Collection(GatewayCollection.Name)]
+public sealed class ContractTests(GatewayFactory factory) : ContractTestsBase(factory);
+
+[Collection(ClusterGatewayCollection.Name)]
+public sealed class ContractTestsInClusterMode(ClusterGatewayFactory factory) : ContractTestsBase(factory);

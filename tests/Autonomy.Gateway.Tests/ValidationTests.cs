@@ -5,8 +5,7 @@ using Autonomy.Gateway.Tests.Support;
 namespace Autonomy.Gateway.Tests;
 
 /// <summary>Every rejected request is a 400 problem naming the JSON field, and changes nothing.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class ValidationTests(GatewayFactory factory)
+public abstract class ValidationTestsBase(GatewayFactory factory)
 {
     [Fact]
     public async Task UnknownFieldIs400NamingItAndTheModeStaysUnchanged()
@@ -285,3 +284,9 @@ public sealed class ValidationTests(GatewayFactory factory)
         Assert.Equal(0, (int?)result["duplicates"]);
     }
 }
+
+[Collection(GatewayCollection.Name)]
+public sealed class ValidationTests(GatewayFactory factory) : ValidationTestsBase(factory);
+
+[Collection(ClusterGatewayCollection.Name)]
+public sealed class ValidationTestsInClusterMode(ClusterGatewayFactory factory) : ValidationTestsBase(factory);

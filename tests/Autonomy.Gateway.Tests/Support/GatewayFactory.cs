@@ -1,4 +1,11 @@
+using System.Globalization;
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Autonomy.Hosting;
+using Autonomy.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Autonomy.Gateway.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -10,7 +17,7 @@ namespace Autonomy.Gateway.Tests.Support;
 /// collection: the silo listens on fixed localhost ports, so two at once would collide. Tests keep apart by
 /// using fresh tenant ids.
 /// </summary>
-public sealed class GatewayFactory : WebApplicationFactory<Program>
+public class GatewayFactory : WebApplicationFactory<Program>
 {
     public static readonly AuthOptions Auth = new()
     {
@@ -44,6 +51,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        GC.SuppressFinalize(this);
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -59,6 +67,68 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 public sealed class GatewayCollection : ICollectionFixture<GatewayFactory>
 {
     public const string Name = "gateway";
+}
+
+/// <summary>
+/// The gateway in cluster mode: an Orleans client of a silo host (the same <c>AddAutonomySilo</c>, cluster mode)
+/// on a throw-away PostgreSQL database, both in this process on free loopback ports.
+/// </summary>
+public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
+{
+    private PostgresDatabase? database;
+    private IHost? silo;
+
+    public async Task InitializeAsync()
+    {
+        database = await PostgresDatabase.CreateAsync();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Autonomy:Mode"] = "Cluster",
+            ["ConnectionStrings:Autonomy"] = database.ConnectionString,
+            ["Autonomy:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Autonomy:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.UseOrleans(s => s.AddAutonomySilo(builder.Configuration));
+        silo = builder.Build();
+        await silo.StartAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (silo is not null)
+        {
+            await silo.StopAsync();
+            silo.Dispose();
+        }
+
+        if (database is not null)
+        {
+            await database.DisposeAsync();
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Autonomy:Mode", "Cluster");
+        builder.UseSetting("ConnectionStrings:Autonomy", database!.ConnectionString);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterGatewayCollection : ICollectionFixture<ClusterGatewayFactory>
+{
+    public const string Name = "gateway-cluster";
 }
 
 /// <summary>Tokens signed like the gateway's, and fresh ids so tests never share data.</summary>
