@@ -11,4 +11,4 @@ if [ -z "${AUTONOMY_TEST_POSTGRES:-}" ]; then
 fi
 
 dotnet build Autonomy.sln -c Release
-dotnet test Autonomy.sln -c Release --no-build --logger trx "$@"
+dotnet test Autonomy.sln -c Release --no-build --logger "trx;LogFilePrefix=results" "$@"
