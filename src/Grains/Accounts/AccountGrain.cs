@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Budgets;
@@ -11,6 +10,7 @@ using Autonomy.Schedules;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
 using Autonomy.Triggers;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
-using Autonomy.Hosting;
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
+using Autonomy.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Autonomy.Actions;
 

@@ -24,6 +24,9 @@ public sealed class AutonomyEngineOptions
 
     public TimeSpan ColdTick { get; set; } = TickPeriods.Default.Cold;
 
+    /// <summary>How often a seller with the digest switched on checks whether it is due.</summary>
+    public TimeSpan DigestTick { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Days before the renewal date when the renewal-runway ritual runs.</summary>
     public int[] RenewalRunwayDays { get; set; } = [90, 60, 30];
 

@@ -19,6 +19,7 @@ public static class LedgerTypes
     public const string ProposalResolved = "PROPOSAL_RESOLVED";
     public const string OutcomeRecorded = "OUTCOME_RECORDED";
     public const string ScheduleTick = "SCHEDULE_TICK";
+    public const string DigestDelivered = "DIGEST_DELIVERED";
     public const string PullScheduled = "PULL_SCHEDULED";
     public const string PullCompleted = "PULL_COMPLETED";
     public const string KillSwitchChanged = "KILL_SWITCH_CHANGED";

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-using Autonomy.Hosting;
 using Autonomy.Common;
+using Autonomy.Hosting;
 using Autonomy.Ledger;
 using Autonomy.Tenants;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Autonomy.Platform;

@@ -1,23 +1,34 @@
-using Microsoft.Extensions.DependencyInjection;
-using Autonomy.Hosting;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Net.Http.Json;
 using Autonomy.Accounts;
+using Autonomy.Actions;
 using Autonomy.Common;
+using Autonomy.Hosting;
 using Autonomy.Ledger;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Autonomy.Sellers;
 
 /// <summary>
 /// A seller's view of the system: the needs-input queue, the timeline ("Autopilot did X") and the daily digest.
-/// Account grains own proposals and actions; this grain keeps the index a seller reads, newest first.
+/// Account grains own proposals and actions; this grain keeps the index a seller reads, newest first. With the
+/// digest switched on, a reminder checks every <see cref="AutonomyEngineOptions.DigestTick"/> whether the
+/// digest is due and delivers it (to the webhook when one is set), once per local day, ledgered.
 /// </summary>
 [GrainType("autonomy.seller")]
 public sealed class SellerGrain(
     [PersistentState("seller", "autonomy")] IPersistentState<SellerState> state,
     ILedger ledger,
-    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time) : Grain, ISellerGrain
+    IHttpClientFactory clients,
+    IOptions<AutonomyEngineOptions> options,
+    ILogger<SellerGrain> logger,
+    [FromKeyedServices(AutonomyClock.Key)] TimeProvider time) : Grain, ISellerGrain, IRemindable
 {
+    private const string DigestReminder = "digest";
+
     private LedgerStream? stream;
 
     private (string TenantId, string SellerId) Key => Ids.SplitKey(this.GetPrimaryKeyString());
@@ -48,7 +59,7 @@ public sealed class SellerGrain(
     public Task<DigestView> GetDigestAsync(DateOnly date)
     {
         var s = state.State;
-        bool On(DateTimeOffset at) => DateOnly.FromDateTime(at.UtcDateTime) == date;
+        bool On(DateTimeOffset at) => DigestSchedule.LocalDate(s.Digest, at) == date;
         var done = s.Timeline.Where(a => On(a.ExecutedAt)).Reverse().ToImmutableArray();
         return Task.FromResult(new DigestView(
             Key.SellerId,
@@ -64,11 +75,71 @@ public sealed class SellerGrain(
 
     public async Task<DigestSettings> SetDigestSettingsAsync(DigestSettings settings, Actor actor)
     {
-        stream ??= new LedgerStream(ledger, time, Key.TenantId, $"seller/{Key.TenantId}/{Key.SellerId}");
-        await stream.AppendAsync(LedgerTypes.ConfigChanged, null, actor.Id, new { kind = $"digest-settings:{Key.SellerId}", before = state.State.Digest, after = settings });
+        await Stream.AppendAsync(LedgerTypes.ConfigChanged, null, actor.Id, new { kind = $"digest-settings:{Key.SellerId}", before = state.State.Digest, after = settings });
         await WriteAsync(state.State with { Digest = settings });
+        if (settings.Enabled)
+        {
+            await this.RegisterOrUpdateReminder(DigestReminder, options.Value.DigestTick, options.Value.DigestTick);
+        }
+        else if (await this.GetReminder(DigestReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
         return settings;
     }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        var now = time.GetUtcNow();
+        if (reminderName != DigestReminder || DigestSchedule.Due(state.State.Digest, state.State.LastDigest, now) is not { } today)
+        {
+            return;
+        }
+
+        var digest = await GetDigestAsync(today.AddDays(-1));
+        var (channel, delivered, detail) = await DeliverAsync(digest, today);
+        await Stream.AppendAsync(LedgerTypes.DigestDelivered, null, "system", new
+        {
+            sellerId = Key.SellerId,
+            digest.Date,
+            channel,
+            delivered,
+            detail,
+            done = digest.Done.Length,
+            skipped = digest.Skipped.Length,
+            waiting = digest.Waiting.Length,
+            digest.AutonomousActions,
+        });
+        await WriteAsync(state.State with { LastDigest = today });
+    }
+
+    /// <summary>POSTs the digest to the seller's webhook (idempotent per seller and day); without one it waits in the API.</summary>
+    private async Task<(string Channel, bool Delivered, string Detail)> DeliverAsync(DigestView digest, DateOnly today)
+    {
+        if (state.State.Digest.WebhookUrl is not { } url)
+        {
+            return ("api", true, $"Ready at GET .../sellers/{Key.SellerId}/digest?date={digest.Date:yyyy-MM-dd}.");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = JsonContent.Create(new { tenantId = Key.TenantId, sellerId = Key.SellerId, digest }, options: LedgerJson.Options),
+        };
+        request.Headers.Add("Idempotency-Key", $"digest:{Key.TenantId}:{Key.SellerId}:{today:yyyy-MM-dd}");
+        try
+        {
+            using var response = await clients.CreateClient(WebhookExecutor.ClientName).SendAsync(request);
+            return ("webhook", response.IsSuccessStatusCode, $"Webhook answered {(int)response.StatusCode}.");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            logger.LogWarning(ex, "Digest of {TenantId}/{SellerId} for {Date} not delivered", Key.TenantId, Key.SellerId, digest.Date);
+            return ("webhook", false, $"Webhook unreachable: {ex.GetType().Name}.");
+        }
+    }
+
+    private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, Key.TenantId, $"seller/{Key.TenantId}/{Key.SellerId}");
 
     private static ImmutableList<T> Bounded<T>(ImmutableList<T> list, int max) =>
         list.Count > max ? list.RemoveRange(0, list.Count - max) : list;

@@ -17,6 +17,9 @@ public sealed record SellerState
 
     [Id(3)] public DigestSettings Digest { get; init; } = DigestSettings.Default;
 
+    /// <summary>The local date of the last digest that went out.</summary>
+    [Id(4)] public DateOnly? LastDigest { get; init; }
+
     public const int MaxTimeline = 1000;
     public const int MaxSkipped = 500;
 }

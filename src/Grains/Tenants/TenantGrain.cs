@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Autonomy.Hosting;
 using System.Collections.Immutable;
 using System.Text.Json;
 using Autonomy.Actions;
@@ -7,10 +5,12 @@ using Autonomy.Budgets;
 using Autonomy.Common;
 using Autonomy.CostGate;
 using Autonomy.Decisions;
+using Autonomy.Hosting;
 using Autonomy.Ledger;
 using Autonomy.Platform;
 using Autonomy.Policy;
 using Autonomy.Triggers;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Autonomy.Tenants;

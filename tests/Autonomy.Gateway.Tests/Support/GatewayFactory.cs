@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Autonomy.Gateway.Auth;
 using Autonomy.Hosting;
 using Autonomy.Tests.Support;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Autonomy.Gateway.Auth;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 
 namespace Autonomy.Gateway.Tests.Support;
 

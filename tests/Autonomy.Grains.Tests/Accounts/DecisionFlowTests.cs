@@ -1,10 +1,10 @@
+using System.Collections.Immutable;
 using Autonomy.Accounts;
 using Autonomy.Budgets;
 using Autonomy.Common;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tests.Support;
-using System.Collections.Immutable;
 
 namespace Autonomy.Tests.Accounts;
 

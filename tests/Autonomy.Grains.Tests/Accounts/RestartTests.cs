@@ -1,9 +1,9 @@
+using System.Collections.Immutable;
 using Autonomy.Accounts;
 using Autonomy.Budgets;
 using Autonomy.Policy;
 using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
-using System.Collections.Immutable;
 
 namespace Autonomy.Tests.Accounts;
 

@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Policy;
+using Autonomy.Ledger;
+using Autonomy.Sellers;
 using Autonomy.Tenants;
+using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -109,5 +112,32 @@ public sealed class WebhookDeliveryTests(ClusterFixture fixture)
         Assert.Equal(first.ActionId, key);
         Assert.Equal(t.AccountId, (string?)body!["accountId"]);
         Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+}
+
+[Collection(ClusterCollection.Name)]
+public sealed class DigestDeliveryTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task TheDailyDigestIsDeliveredToTheSellersWebhookOncePerDay()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: false);
+        var t = new Scenario(fixture.Cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.SignalAsync();
+        await t.Seller.SetDigestSettingsAsync(new DigestSettings(true, new TimeOnly(7, 0), "UTC", receiver.Url), t.SellerActor);
+
+        var clock = fixture.Cluster.Clock;
+        var now = clock.GetUtcNow();
+        clock.Advance(new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(new TimeOnly(7, 10)), TimeSpan.Zero) - now);
+        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest to arrive");
+        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
+
+        clock.Advance(TimeSpan.FromMinutes(30));
+        var (key, body) = Assert.Single(receiver.Received);
+        Assert.StartsWith($"digest:{t.TenantId}:{t.SellerId}:", key, StringComparison.Ordinal);
+        Assert.Equal(t.SellerId, (string?)body!["sellerId"]);
+        Assert.Equal(1, (int)body["digest"]!["autonomousActions"]!);
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.DigestDelivered));
     }
 }

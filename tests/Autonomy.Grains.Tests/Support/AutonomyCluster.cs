@@ -51,6 +51,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
             ["Autonomy:Engine:HotTick"] = "00:00:01",
             ["Autonomy:Engine:WarmTick"] = "00:00:01",
             ["Autonomy:Engine:ColdTick"] = "00:00:01",
+            ["Autonomy:Engine:DigestTick"] = "00:00:01",
         };
         if (postgres is not null)
         {
