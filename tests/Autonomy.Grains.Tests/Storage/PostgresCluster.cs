@@ -11,35 +11,21 @@ namespace Autonomy.Tests.Storage;
 /// </summary>
 internal static class PostgresCluster
 {
-    public const string Invariant = "Npgsql";
-
     public static async Task<InProcessTestCluster> StartAsync(string connectionString, short silos = 2)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         UseConfiguredMembership(builder.Options);
+        // The production composition of cluster storage (schema applied at start included), endpoints left to the test cluster.
+        var options = new AutonomyOptions { Mode = AutonomyMode.Cluster, SiloPort = 0 };
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseAdoNetClustering(o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-            });
-            silo.AddAdoNetGrainStorage(EmbeddedStorage.GrainStorageName, o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-            });
-            silo.UseAdoNetReminderService(o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-            });
+            silo.UseAutonomyClusterStorage(options, connectionString);
             silo.Configure<ReminderOptions>(reminders => reminders.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         });
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {
-            o.Invariant = Invariant;
+            o.Invariant = ClusterStorage.Invariant;
             o.ConnectionString = connectionString;
         }));
 
