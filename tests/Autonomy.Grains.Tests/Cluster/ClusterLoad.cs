@@ -65,7 +65,9 @@ public sealed class ClusterLoad(AutonomyCluster cluster, string tenantId, int ac
                 {
                     try
                     {
-                        await account.Account.IngestSignalsAsync([new SignalInput(id, Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+                        // One signal in ten starts a decision run at once; the rest wait in their debounce window.
+                        var type = n % 10 == 0 ? Scenario.Instant : "WEBSITE_VISIT";
+                        await account.Account.IngestSignalsAsync([new SignalInput(id, type, null, 0.8, null)], Scenario.Ingest);
                         Acknowledged.TryAdd(id, 0);
                         Interlocked.Increment(ref sent);
                         if (n % 5 == 0)

@@ -31,14 +31,14 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         await held.SetUpAsync(Budget, killSwitch: true);
 
         using var stop = new CancellationTokenSource();
-        var loads = new[] { open.RunAsync(4, stop.Token), held.RunAsync(2, stop.Token) };
-        await WaitForAsync(() => open.Acknowledged.Count >= 200, "the load to get going");
+        var loads = new[] { open.RunAsync(12, stop.Token), held.RunAsync(4, stop.Token) };
+        await WaitForAsync(() => open.Acknowledged.Count >= 500, "the load to get going");
 
         var victim = cluster.Cluster.Silos[^1];
         var killedAt = Stopwatch.StartNew();
         await cluster.Cluster.KillSiloAsync(victim);
         var before = open.Acknowledged.Count;
-        await WaitForAsync(() => open.Acknowledged.Count >= before + 200, "the load to go on after the kill");
+        await WaitForAsync(() => open.Acknowledged.Count >= before + 1000, "the load to go on after the kill");
         var recovered = killedAt.Elapsed;
         stop.Cancel();
         var results = await Task.WhenAll(loads);
