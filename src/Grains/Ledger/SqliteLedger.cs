@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace Autonomy.Ledger;
@@ -13,8 +12,6 @@ namespace Autonomy.Ledger;
 /// </summary>
 public sealed class SqliteLedger : ILedger, IAsyncDisposable
 {
-    private const string Columns = "entry_id, tenant_id, stream_id, seq, run_id, type, at, actor, payload, prev_hash, hash";
-
     private readonly string _readConnectionString;
     private readonly string _writeConnectionString;
     private readonly SqliteLedgerWriter _writer;
@@ -97,14 +94,11 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(streamId);
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, hash FROM ledger_entries WHERE stream_id = $stream_id ORDER BY seq DESC LIMIT 1;";
-        command.Parameters.AddWithValue("$stream_id", streamId);
+        LedgerReads.PrepareHead(command, streamId);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            return await reader.ReadAsync(cancellationToken)
-                ? new LedgerHead(streamId, reader.GetInt64(0), reader.GetString(1))
-                : null;
+            return await LedgerReads.ReadHeadAsync(reader, streamId, cancellationToken);
         }
         catch (SqliteException ex) when (SqliteLedgerSchema.IsUnavailable(ex))
         {
@@ -118,25 +112,16 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(streamId);
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE stream_id = $stream_id AND seq > $after ORDER BY seq LIMIT $limit;";
-        command.Parameters.AddWithValue("$stream_id", streamId);
-        command.Parameters.AddWithValue("$after", afterSeq);
-        command.Parameters.AddWithValue("$limit", LedgerPaging.PageSize(limit));
-        var entries = new List<LedgerEntry>();
+        LedgerReads.PrepareStream(command, streamId, afterSeq, limit);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                entries.Add(ReadEntry(reader, 0));
-            }
+            return await LedgerReads.ReadEntriesAsync(reader, cancellationToken);
         }
         catch (SqliteException ex) when (SqliteLedgerSchema.IsUnavailable(ex))
         {
             throw Unavailable(ex);
         }
-
-        return entries;
     }
 
     /// <inheritdoc />
@@ -144,62 +129,20 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentException.ThrowIfNullOrEmpty(query.TenantId);
-        var limit = LedgerPaging.PageSize(query.Limit);
         var afterPosition = LedgerPaging.DecodeCursor(query.Cursor);
 
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT position, {Columns} FROM ledger_entries WHERE tenant_id = $tenant_id AND position > $after");
-        command.Parameters.AddWithValue("$tenant_id", query.TenantId);
-        command.Parameters.AddWithValue("$after", afterPosition);
-        if (query.AccountId is not null)
-        {
-            sql.Append(" AND account_id = $account_id");
-            command.Parameters.AddWithValue("$account_id", query.AccountId);
-        }
-
-        if (query.RunId is not null)
-        {
-            sql.Append(" AND run_id = $run_id");
-            command.Parameters.AddWithValue("$run_id", query.RunId);
-        }
-
-        if (query.Type is not null)
-        {
-            sql.Append(" AND type = $type");
-            command.Parameters.AddWithValue("$type", query.Type);
-        }
-
-        AppendTimeFilter(sql, command, query.From, query.To);
-        // One row more than the page tells whether a next page exists without a count.
-        sql.Append(" ORDER BY position LIMIT $take;");
-        command.Parameters.AddWithValue("$take", limit + 1);
-        command.CommandText = sql.ToString();
-
-        var items = new List<LedgerEntry>(Math.Min(limit, 64));
-        long lastPosition = 0;
-        var more = false;
+        var limit = LedgerReads.PreparePage(command, query, afterPosition);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                if (items.Count == limit)
-                {
-                    more = true;
-                    break;
-                }
-
-                lastPosition = reader.GetInt64(0);
-                items.Add(ReadEntry(reader, 1));
-            }
+            return await LedgerReads.ReadPageAsync(reader, limit, cancellationToken);
         }
         catch (SqliteException ex) when (SqliteLedgerSchema.IsUnavailable(ex))
         {
             throw Unavailable(ex);
         }
-
-        return new LedgerPage(items, more ? LedgerPaging.EncodeCursor(lastPosition) : null);
     }
 
     /// <inheritdoc />
@@ -212,17 +155,13 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Columns} FROM ledger_entries WHERE tenant_id = $tenant_id");
-        command.Parameters.AddWithValue("$tenant_id", tenantId);
-        AppendTimeFilter(sql, command, from, to);
-        sql.Append(" ORDER BY position;");
-        command.CommandText = sql.ToString();
+        LedgerReads.PrepareExport(command, tenantId, from, to);
 
         // One reader over one snapshot: the export is consistent and never holds the tenant in memory.
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return ReadEntry(reader, 0);
+            yield return LedgerReads.ReadEntry(reader, 0);
         }
     }
 
@@ -251,59 +190,18 @@ public sealed class SqliteLedger : ILedger, IAsyncDisposable
         _schemaLock.Dispose();
     }
 
-    private static void AppendTimeFilter(StringBuilder sql, SqliteCommand command, DateTimeOffset? from, DateTimeOffset? to)
-    {
-        // Stored times share one fixed UTC format, so comparing text compares instants.
-        if (from is { } start)
-        {
-            sql.Append(" AND at >= $from");
-            command.Parameters.AddWithValue("$from", LedgerHash.FormatTime(start));
-        }
-
-        if (to is { } end)
-        {
-            sql.Append(" AND at < $to");
-            command.Parameters.AddWithValue("$to", LedgerHash.FormatTime(end));
-        }
-    }
-
     // One reader over one snapshot, grouped by stream and in seq order, as the verifier walks it.
     private async IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = $tenant_id ORDER BY stream_id, seq;";
-        command.Parameters.AddWithValue("$tenant_id", tenantId);
+        LedgerReads.PrepareChains(command, tenantId);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return new StoredLedgerEntry(
-                EntryId: reader.GetString(0),
-                TenantId: reader.GetString(1),
-                StreamId: reader.GetString(2),
-                Seq: reader.GetInt64(3),
-                RunId: reader.IsDBNull(4) ? null : reader.GetString(4),
-                Type: reader.GetString(5),
-                At: reader.GetString(6),
-                Actor: reader.GetString(7),
-                Payload: reader.GetString(8),
-                PrevHash: reader.GetString(9),
-                Hash: reader.GetString(10));
+            yield return LedgerReads.ReadStoredEntry(reader);
         }
     }
-
-    private static LedgerEntry ReadEntry(SqliteDataReader reader, int first) => new(
-        EntryId: reader.GetString(first),
-        TenantId: reader.GetString(first + 1),
-        StreamId: reader.GetString(first + 2),
-        Seq: reader.GetInt64(first + 3),
-        RunId: reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
-        Type: reader.GetString(first + 5),
-        At: LedgerHash.ParseTime(reader.GetString(first + 6)),
-        Actor: reader.GetString(first + 7),
-        Payload: reader.GetString(first + 8),
-        PrevHash: reader.GetString(first + 9),
-        Hash: reader.GetString(first + 10));
 
     private async Task<SqliteDataReader> ExecuteReaderAsync(SqliteCommand command, CancellationToken cancellationToken)
     {

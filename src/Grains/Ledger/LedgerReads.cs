@@ -1,0 +1,182 @@
+using System.Data.Common;
+using System.Text;
+
+namespace Autonomy.Ledger;
+
+/// <summary>
+/// The reads every SQL store makes of its <c>ledger_entries</c> table, written once over ADO.NET: the
+/// statements (the same text for SQLite and PostgreSQL, with <c>@name</c> parameters both providers accept)
+/// and the mapping of their rows. A store opens the connection, runs the command and turns its own failures
+/// into <see cref="LedgerUnavailableException"/>; this class fills the command before and reads the rows after.
+/// </summary>
+internal static class LedgerReads
+{
+    private const string Columns = "entry_id, tenant_id, stream_id, seq, run_id, type, at, actor, payload, prev_hash, hash";
+
+    /// <summary>The statement of <see cref="ILedger.ReadHeadAsync"/>; its rows are read by <see cref="ReadHeadAsync"/>.</summary>
+    public static void PrepareHead(DbCommand command, string streamId)
+    {
+        command.CommandText = "SELECT seq, hash FROM ledger_entries WHERE stream_id = @stream_id ORDER BY seq DESC LIMIT 1;";
+        AddParameter(command, "stream_id", streamId);
+    }
+
+    /// <summary>The statement of <see cref="ILedger.ReadStreamAsync"/>; its rows are read by <see cref="ReadEntriesAsync"/>.</summary>
+    public static void PrepareStream(DbCommand command, string streamId, long afterSeq, int limit)
+    {
+        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE stream_id = @stream_id AND seq > @after ORDER BY seq LIMIT @limit;";
+        AddParameter(command, "stream_id", streamId);
+        AddParameter(command, "after", afterSeq);
+        AddParameter(command, "limit", LedgerPaging.PageSize(limit));
+    }
+
+    /// <summary>
+    /// The statement of a <see cref="ILedger.QueryAsync"/> page starting after <paramref name="afterPosition"/>
+    /// (the decoded cursor, which the store checks before it connects); its rows are read by
+    /// <see cref="ReadPageAsync"/> with the returned page size.
+    /// </summary>
+    public static int PreparePage(DbCommand command, LedgerQuery query, long afterPosition)
+    {
+        var limit = LedgerPaging.PageSize(query.Limit);
+        var sql = new StringBuilder($"SELECT position, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after");
+        AddParameter(command, "tenant_id", query.TenantId);
+        AddParameter(command, "after", afterPosition);
+        if (query.AccountId is not null)
+        {
+            sql.Append(" AND account_id = @account_id");
+            AddParameter(command, "account_id", query.AccountId);
+        }
+
+        if (query.RunId is not null)
+        {
+            sql.Append(" AND run_id = @run_id");
+            AddParameter(command, "run_id", query.RunId);
+        }
+
+        if (query.Type is not null)
+        {
+            sql.Append(" AND type = @type");
+            AddParameter(command, "type", query.Type);
+        }
+
+        AppendTimeFilter(sql, command, query.From, query.To);
+        // One row more than the page tells whether a next page exists without a count.
+        sql.Append(" ORDER BY position LIMIT @take;");
+        AddParameter(command, "take", limit + 1);
+        command.CommandText = sql.ToString();
+        return limit;
+    }
+
+    /// <summary>The statement of <see cref="ILedger.ExportAsync"/>; its rows are read by <see cref="ReadEntry"/> from column 0.</summary>
+    public static void PrepareExport(DbCommand command, string tenantId, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id");
+        AddParameter(command, "tenant_id", tenantId);
+        AppendTimeFilter(sql, command, from, to);
+        sql.Append(" ORDER BY position;");
+        command.CommandText = sql.ToString();
+    }
+
+    /// <summary>
+    /// The statement the verifier walks: a tenant's entries grouped by stream and in seq order; its rows are
+    /// read by <see cref="ReadStoredEntry"/>.
+    /// </summary>
+    public static void PrepareChains(DbCommand command, string tenantId)
+    {
+        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id ORDER BY stream_id, seq;";
+        AddParameter(command, "tenant_id", tenantId);
+    }
+
+    /// <summary>The head of the stream from the rows of <see cref="PrepareHead"/>: null when it has no entry.</summary>
+    public static async Task<LedgerHead?> ReadHeadAsync(DbDataReader reader, string streamId, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken)
+            ? new LedgerHead(streamId, reader.GetInt64(0), reader.GetString(1))
+            : null;
+
+    /// <summary>Every row, each an entry from column 0.</summary>
+    public static async Task<IReadOnlyList<LedgerEntry>> ReadEntriesAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var entries = new List<LedgerEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(ReadEntry(reader, 0));
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// A page from the rows of <see cref="PreparePage"/>: up to <paramref name="limit"/> entries, and the cursor
+    /// of the next page when one row more came back.
+    /// </summary>
+    public static async Task<LedgerPage> ReadPageAsync(DbDataReader reader, int limit, CancellationToken cancellationToken)
+    {
+        var items = new List<LedgerEntry>(Math.Min(limit, 64));
+        long lastPosition = 0;
+        var more = false;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (items.Count == limit)
+            {
+                more = true;
+                break;
+            }
+
+            lastPosition = reader.GetInt64(0);
+            items.Add(ReadEntry(reader, 1));
+        }
+
+        return new LedgerPage(items, more ? LedgerPaging.EncodeCursor(lastPosition) : null);
+    }
+
+    /// <summary>The entry whose <see cref="Columns"/> start at column <paramref name="first"/> of the current row.</summary>
+    public static LedgerEntry ReadEntry(DbDataReader reader, int first) => new(
+        EntryId: reader.GetString(first),
+        TenantId: reader.GetString(first + 1),
+        StreamId: reader.GetString(first + 2),
+        Seq: reader.GetInt64(first + 3),
+        RunId: reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4),
+        Type: reader.GetString(first + 5),
+        At: LedgerHash.ParseTime(reader.GetString(first + 6)),
+        Actor: reader.GetString(first + 7),
+        Payload: reader.GetString(first + 8),
+        PrevHash: reader.GetString(first + 9),
+        Hash: reader.GetString(first + 10));
+
+    /// <summary>The current row of <see cref="PrepareChains"/> as stored, its time as the text that was hashed.</summary>
+    public static StoredLedgerEntry ReadStoredEntry(DbDataReader reader) => new(
+        EntryId: reader.GetString(0),
+        TenantId: reader.GetString(1),
+        StreamId: reader.GetString(2),
+        Seq: reader.GetInt64(3),
+        RunId: reader.IsDBNull(4) ? null : reader.GetString(4),
+        Type: reader.GetString(5),
+        At: reader.GetString(6),
+        Actor: reader.GetString(7),
+        Payload: reader.GetString(8),
+        PrevHash: reader.GetString(9),
+        Hash: reader.GetString(10));
+
+    private static void AppendTimeFilter(StringBuilder sql, DbCommand command, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        // Stored times share one fixed UTC format compared byte-wise, so comparing text compares instants.
+        if (from is { } start)
+        {
+            sql.Append(" AND at >= @from");
+            AddParameter(command, "from", LedgerHash.FormatTime(start));
+        }
+
+        if (to is { } end)
+        {
+            sql.Append(" AND at < @to");
+            AddParameter(command, "to", LedgerHash.FormatTime(end));
+        }
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@" + name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+}
