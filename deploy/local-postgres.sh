@@ -29,6 +29,13 @@ done
 pg_isready -h 127.0.0.1 -p 5432
 
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+
+# The test suites run several clusters at once (silos, gateways, processes), each with connection pools.
+if [ "$(as_postgres "psql -tAc 'show max_connections'")" -lt 400 ]; then
+  as_postgres "psql -q -c 'alter system set max_connections = 400'"
+  pg_ctlcluster "$version" main restart
+  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+fi
 if ! as_postgres "psql -tAc \"select 1 from pg_roles where rolname = 'autonomy'\"" | grep -q 1; then
   as_postgres "psql -q -c \"create role autonomy login createdb superuser password 'autonomy'\""
 fi

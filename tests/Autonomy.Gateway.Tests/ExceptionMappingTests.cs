@@ -42,6 +42,9 @@ public sealed class ExceptionMappingTests(GatewayFactory factory)
     public async Task LedgerUnavailableIs503() => Assert.Equal(503, (await Handle(new LedgerUnavailableException("disk full"))).Status);
 
     [Fact]
+    public async Task ALostSiloIs503ToRetry() => Assert.Equal(503, (await Handle(new Orleans.Runtime.SiloUnavailableException("silo gone"))).Status);
+
+    [Fact]
     public async Task AnythingElseIsAPlain500WithoutInternals()
     {
         var (status, body) = await Handle(new InvalidOperationException("connection string Password=hunter2"));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Autonomy.Common;
 using Autonomy.Ledger;
+using Orleans.Runtime;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Orleans.Serialization;
@@ -26,6 +27,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             ConflictException conflict => Conflict(conflict),
             LedgerUnavailableException => LedgerUnavailable(),
             UnavailableExceptionFallbackException { ExceptionType: { } type } when type.Contains(nameof(LedgerUnavailableException), StringComparison.Ordinal) => LedgerUnavailable(),
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => ClusterUnavailable(httpContext),
             _ => null,
         };
 
@@ -76,6 +78,13 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         var problem = Plain(StatusCodes.Status409Conflict, "Conflict", conflict.Message);
         problem.Extensions["code"] = conflict.Code;
         return problem;
+    }
+
+    /// <summary>A silo died under the call: its grains come back on the survivors once membership declares it dead.</summary>
+    private static ProblemDetails ClusterUnavailable(HttpContext httpContext)
+    {
+        httpContext.Response.Headers.RetryAfter = "1";
+        return Plain(StatusCodes.Status503ServiceUnavailable, "Cluster recovering", "A silo that held this request's data is gone; its grains are moving to the survivors. Retry in a moment.");
     }
 
     private static ProblemDetails LedgerUnavailable() =>

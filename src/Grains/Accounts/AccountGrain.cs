@@ -215,7 +215,18 @@ public sealed partial class AccountGrain(
         }
 
         // TickPeriod is the period registered with Orleans: zero until the first registration.
-        await this.RegisterOrUpdateReminder(TickReminder, period, period);
+        try
+        {
+            await this.RegisterOrUpdateReminder(TickReminder, period, period);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // The reminder service is still starting (or its table is briefly unreachable): the account's next
+            // ingest, update or tick tries again; what was asked of it now has already been done.
+            logger.LogWarning(ex, "Reminder of {TenantId}/{AccountId} not registered yet", TenantId, AccountId);
+            return;
+        }
+
         await WriteAsync(s with { TickPeriod = period });
     }
 

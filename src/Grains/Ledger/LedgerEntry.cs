@@ -39,12 +39,17 @@ public sealed record LedgerPage(IReadOnlyList<LedgerEntry> Items, string? NextCu
 public sealed record LedgerVerification(bool Ok, long Entries, string? FirstBrokenEntryId, string? Problem);
 
 /// <summary>The store could not durably write; callers must not perform the side effect that depended on it.</summary>
+[GenerateSerializer, Alias("autonomy.LedgerUnavailableException")]
 public sealed class LedgerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Another writer already holds this (stream, seq): the writer's head is stale.</summary>
+[GenerateSerializer, Alias("autonomy.LedgerConflictException")]
 public sealed class LedgerConflictException(string streamId, long seq)
     : Exception($"Ledger stream '{streamId}' already has an entry with seq {seq}.")
 {
+    [Id(0)]
     public string StreamId { get; } = streamId;
+
+    [Id(1)]
     public long Seq { get; } = seq;
 }
