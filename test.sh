@@ -11,4 +11,12 @@ if [ -z "${AUTONOMY_TEST_POSTGRES:-}" ]; then
 fi
 
 dotnet build Autonomy.sln -c Release
-dotnet test Autonomy.sln -c Release --no-build --logger "trx;LogFilePrefix=results" "$@"
+
+# One project after another, each with its own TRX file, so results never overwrite each other and the
+# PostgreSQL-backed clusters of different projects do not compete for the two cores.
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" "$@" || status=$?
+done
+exit "$status"
