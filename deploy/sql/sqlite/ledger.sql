@@ -1,5 +1,4 @@
--- The ledger of the embedded (SQLite) mode. SqliteLedgerSchema.Ddl in src/Grains/Ledger holds the same
--- text and runs it at start; a test keeps the two equal. Every statement is idempotent.
+-- The ledger of the embedded (SQLite) mode, run by SqliteLedger at start. Every statement is idempotent.
 -- position orders the whole ledger (cursors, "oldest first") and is never reused (AUTOINCREMENT).
 -- UNIQUE (stream_id, seq) makes a fork impossible; its automatic index serves reads by (stream_id, seq).
 -- account_id is derived by the writer from stream ids of the form account/{tenant_id}/{account_id}.

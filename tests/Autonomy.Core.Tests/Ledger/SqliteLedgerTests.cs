@@ -18,15 +18,6 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public void SchemaConstantMatchesTheDeployFile()
-    {
-        // The build copies deploy/sql next to the tests; the repository copy is the fallback.
-        var copied = System.IO.Path.Combine(AppContext.BaseDirectory, "sql", "sqlite", "ledger.sql");
-        var path = File.Exists(copied) ? copied : System.IO.Path.Combine(RepositoryRoot(), "deploy", "sql", "sqlite", "ledger.sql");
-        Assert.Equal(SqliteLedgerSchema.Ddl, File.ReadAllText(path));
-    }
-
     protected override SqliteLedger Open() => new(Path, Time);
 
     protected override SqliteLedger OpenUnreachable()
