@@ -176,6 +176,16 @@ public abstract class ContractTestsBase(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task AnAccountNothingWasSentForIs404()
+    {
+        var tenant = Tokens.FreshTenant();
+
+        var response = await factory.Client(Tokens.Admin(tenant)).GetAsync($"/v1/tenants/{tenant}/accounts/never-seen");
+
+        await response.Expect(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task ExplainingAnUnknownRunIs404()
     {
         var tenant = Tokens.FreshTenant();

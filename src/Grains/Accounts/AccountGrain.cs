@@ -153,7 +153,10 @@ public sealed partial class AccountGrain(
         return new IngestResult(accepted.Count, duplicates);
     }
 
-    public Task<AccountView> GetAsync() => ViewAsync();
+    public Task<AccountView> GetAsync() =>
+        state.State.Exists
+            ? ViewAsync()
+            : throw new NotFoundException($"Account {AccountId} is unknown: nothing was ever sent for it (PUT .../accounts/{AccountId} or POST .../signals).");
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

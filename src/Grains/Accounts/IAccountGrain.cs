@@ -16,7 +16,7 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("IngestSignals")]
     Task<IngestResult> IngestSignalsAsync(ImmutableArray<SignalInput> signals, Actor actor);
 
-    /// <summary>Returns the account's state.</summary>
+    /// <summary>Returns the account's state; 404 for an account nothing was ever sent for.</summary>
     [Alias("Get")]
     Task<AccountView> GetAsync();
 
