@@ -28,6 +28,7 @@ public sealed class TenantGrain(
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
     private LedgerStream? stream;
+    private TenantSnapshot? configuration;
 
     private string TenantId => this.GetPrimaryKeyString();
 
@@ -109,9 +110,16 @@ public sealed class TenantGrain(
     {
         var s = state.State;
         var switches = await GetKillSwitchesAsync();
-        return new TenantSnapshot(
-            s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
-            switches, s.OptedIn.Contains(accountId), s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor);
+
+        // The configuration part is rebuilt only when the version moves; switches and the opt-in are read every time.
+        if (configuration?.ConfigVersion != s.Version)
+        {
+            configuration = new TenantSnapshot(
+                s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
+                KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor);
+        }
+
+        return configuration with { KillSwitches = switches, AccountOptedIn = s.OptedIn.Contains(accountId) };
     }
 
     public async Task<KillSwitchState> GetKillSwitchesAsync()
