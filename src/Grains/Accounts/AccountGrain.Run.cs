@@ -277,50 +277,6 @@ public sealed partial class AccountGrain
         return (s, action);
     }
 
-    /// <summary>
-    /// Finishes an execution that a crash interrupted after its steps were ledgered but before its result was: the
-    /// execution grain knows whether the executor was called. Called, it is completed under the same idempotency
-    /// key and its result ledgered; never called, nothing ran, which is ledgered for an autonomous action, and an
-    /// approved proposal simply stays pending for its human.
-    /// </summary>
-    private async Task<AccountState> RecoverExecutionAsync(AccountState s, string actionId, string? runId, string? proposalId)
-    {
-        var execution = GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}");
-        var stored = await execution.GetAsync();
-        if (stored.Request is not { } request)
-        {
-            if (proposalId is null)
-            {
-                Draft(LedgerTypes.ActionFailed, runId, "system", new { actionId, recovered = true, detail = "Interrupted before the executor was called; nothing was executed." });
-            }
-
-            return s;
-        }
-
-        var result = stored is { Status: ExecutionStatus.Done, Result: { } done } ? done : await execution.ExecuteAsync(request);
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
-        var pending = proposalId is null ? null : s.Pending.GetValueOrDefault(proposalId)?.View;
-        var action = new ActionView(
-            actionId, request.RunId, AccountId, SellerId, request.ActionType, request.Parameters, request.Autonomous,
-            result.Succeeded ? ActionStatus.Succeeded : ActionStatus.Failed, time.GetUtcNow(),
-            pending?.Reason ?? PolicyReason.AllowedByPolicy, "Completed after an interruption. " + (pending?.Explanation ?? string.Empty),
-            pending?.PolicyVersion ?? AutoApprovalPolicyV1.Version, proposalId,
-            result.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, result.Detail,
-            snapshot.Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false);
-        Draft(result.Succeeded ? LedgerTypes.ActionExecuted : LedgerTypes.ActionFailed, request.RunId, "system", new { action, executor = result.Executor, idempotencyKey = actionId, recovered = true });
-        Draft(LedgerTypes.OutcomeRecorded, request.RunId, "system", new { actionId, proposalId, outcome = action.Outcome, taxonomy = OutcomeTaxonomyV1.Version });
-        s = s.WithAction(action);
-        if (proposalId is not null)
-        {
-            s = s with { Pending = s.Pending.Remove(proposalId), Resolved = s.Resolved.SetItem(proposalId, actionId) };
-            await Seller().RemoveNeedsInputAsync(proposalId);
-        }
-
-        await Seller().RecordActionAsync(action);
-        logger.LogWarning("Execution {ActionId} of {TenantId}/{AccountId} completed after an interruption", actionId, TenantId, AccountId);
-        return s;
-    }
-
     private async Task ExpireOverdueAsync(DateTimeOffset now)
     {
         var overdue = state.State.Pending.Values.Where(p => p.View.ExpiresAt <= now).ToList();
