@@ -11,11 +11,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.OpenApi;
-using OpenTelemetry;
-using OpenTelemetry.Exporter;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Autonomy.Gateway;
 
@@ -141,23 +136,7 @@ public static class Extensions
         }));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("autonomy-gateway"))
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Autonomy"))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddMeter("Autonomy", "Microsoft.Orleans"));
-
-        if (builder.Configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } endpoint)
-        {
-            telemetry.UseOtlpExporter(OtlpExportProtocol.Grpc, new Uri(endpoint));
-        }
-        else if (builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
-        {
-            telemetry.UseOtlpExporter();
-        }
+        builder.Services.AddAutonomyTelemetry(builder.Configuration, "autonomy-gateway");
 
         return builder;
     }
@@ -180,6 +159,7 @@ public static class Extensions
         app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapAutonomyMetrics(app.Configuration);
         return app;
     }
 }

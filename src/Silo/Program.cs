@@ -1,3 +1,4 @@
+using Autonomy;
 using Autonomy.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -7,8 +8,10 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
 builder.Services.AddHealthChecks();
+builder.Services.AddAutonomyTelemetry(builder.Configuration, "autonomy-silo");
 
 var app = builder.Build();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready");
+app.MapAutonomyMetrics(app.Configuration);
 app.Run();

@@ -42,6 +42,20 @@ public sealed class OperationsTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task MetricsAreScrapedWithoutATokenAndCountAcceptedSignals()
+    {
+        var tenant = Tokens.FreshTenant();
+        var ingest = await factory.Client(Tokens.Ingest(tenant)).PostAsync(
+            $"/v1/tenants/{tenant}/accounts/acc-1/signals",
+            new StringContent("""{"signals":[{"id":"m-1","type":"WEBSITE_VISIT","value":0.2}]}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, ingest.StatusCode);
+
+        var metrics = await factory.Client(null).GetStringAsync("/metrics");
+
+        Assert.Contains("autonomy_signals_accepted", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownRouteIs404ProblemDetails()
     {
         var response = await factory.Client(null).GetAsync("/v1/nothing-here");

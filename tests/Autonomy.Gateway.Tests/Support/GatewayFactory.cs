@@ -46,6 +46,7 @@ public class GatewayFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:SigningKey", Auth.SigningKey);
         builder.UseSetting("Auth:Issuer", Auth.Issuer);
         builder.UseSetting("Auth:Audience", Auth.Audience);
+        builder.UseSetting("Autonomy:Metrics:Prometheus", "true");
     }
 
     public override async ValueTask DisposeAsync()

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Autonomy;
+
+/// <summary>
+/// One OpenTelemetry setup for every host (gateway and silo): traces from ASP.NET Core through Orleans (activity
+/// propagation) to the decision runs (source "Autonomy"), metrics of the meter "Autonomy", Orleans and ASP.NET
+/// Core. Exported by OTLP when <c>Autonomy:Otlp:Endpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
+/// scraped at <c>GET /metrics</c> when <c>Autonomy:Metrics:Prometheus</c> is true.
+/// </summary>
+public static class Telemetry
+{
+    public static IServiceCollection AddAutonomyTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation().AddMeter(AutonomyMetrics.Name, "Microsoft.Orleans");
+                if (PrometheusEnabled(configuration))
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            });
+
+        if (configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } endpoint)
+        {
+            telemetry.UseOtlpExporter(OtlpExportProtocol.Grpc, new Uri(endpoint));
+        }
+        else if (configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 })
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return services;
+    }
+
+    /// <summary>Maps <c>GET /metrics</c> (Prometheus text format) when enabled.</summary>
+    public static IEndpointRouteBuilder MapAutonomyMetrics(this IEndpointRouteBuilder app, IConfiguration configuration)
+    {
+        if (PrometheusEnabled(configuration))
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        }
+
+        return app;
+    }
+
+    private static bool PrometheusEnabled(IConfiguration configuration) => configuration.GetValue<bool>("Autonomy:Metrics:Prometheus");
+}
