@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Autonomy.Accounts;
 using Autonomy.Actions;
 using Autonomy.Common;
@@ -124,7 +126,7 @@ public sealed class SellerGrain(
 
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
-            Content = JsonContent.Create(new { tenantId = Key.TenantId, sellerId = Key.SellerId, digest }, options: LedgerJson.Options),
+            Content = JsonContent.Create(new JsonObject { ["tenantId"] = Key.TenantId, ["sellerId"] = Key.SellerId, ["digest"] = WireDigest(digest) }),
         };
         request.Headers.Add("Idempotency-Key", $"digest:{Key.TenantId}:{Key.SellerId}:{today:yyyy-MM-dd}");
         try
@@ -137,6 +139,24 @@ public sealed class SellerGrain(
             logger.LogWarning(ex, "Digest of {TenantId}/{SellerId} for {Date} not delivered", Key.TenantId, Key.SellerId, digest.Date);
             return ("webhook", false, $"Webhook unreachable: {ex.GetType().Name}.");
         }
+    }
+
+    /// <summary>The digest as the API shows it: parameters as JSON objects, not as the text grains carry.</summary>
+    private static JsonNode WireDigest(DigestView digest)
+    {
+        var node = JsonSerializer.SerializeToNode(digest, LedgerJson.Options)!;
+        foreach (var list in new[] { "done", "waiting" })
+        {
+            foreach (var item in node[list]?.AsArray().OfType<JsonObject>() ?? [])
+            {
+                if (item["parameters"] is JsonValue text && text.TryGetValue(out string? json))
+                {
+                    item["parameters"] = JsonNode.Parse(json);
+                }
+            }
+        }
+
+        return node;
     }
 
     private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, Key.TenantId, $"seller/{Key.TenantId}/{Key.SellerId}");

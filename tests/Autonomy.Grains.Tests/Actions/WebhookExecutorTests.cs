@@ -138,6 +138,7 @@ public sealed class DigestDeliveryTests(ClusterFixture fixture)
         Assert.StartsWith($"digest:{t.TenantId}:{t.SellerId}:", key, StringComparison.Ordinal);
         Assert.Equal(t.SellerId, (string?)body!["sellerId"]);
         Assert.Equal(1, (int)body["digest"]!["autonomousActions"]!);
+        Assert.Equal("Prepare renewal", (string?)body["digest"]!["done"]![0]!["parameters"]!["title"]);
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.DigestDelivered));
     }
 }
