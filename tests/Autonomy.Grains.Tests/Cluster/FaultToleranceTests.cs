@@ -49,7 +49,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         for (var i = 0; i < Accounts; i++)
         {
             var account = open.Account(i).Account;
-            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(60), $"acc-{i} ticks after the kill");
+            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(90), $"acc-{i} ticks after the kill");
         }
 
         var ticksBack = killedAt.Elapsed;
@@ -106,7 +106,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         for (var i = 0; i < Accounts; i++)
         {
             var account = load.Account(i).Account;
-            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(60), $"acc-{i} ticks after the join");
+            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(90), $"acc-{i} ticks after the join");
         }
 
         await load.AssertInvariantsAsync(Budget, killSwitch: false);
