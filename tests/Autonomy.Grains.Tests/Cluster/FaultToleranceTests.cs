@@ -81,16 +81,23 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         await cluster.Cluster.WaitForLivenessToStabilizeAsync();
         Assert.Equal(2, cluster.Cluster.GetActiveSilos().Count());
 
-        // New activations land on both silos.
+        // New activations land on both silos once the newcomer is in every silo's view of the cluster.
+        await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var management = cluster.Grains.GetGrain<IManagementGrain>(0);
-        for (var i = Accounts; i < Accounts * 3; i++)
-        {
-            await load.Account(i).Account.UpsertAsync(new Autonomy.Accounts.AccountUpdate("seller-1", "CUSTOMER", null, null), Scenario.Admin);
-        }
+        var next = Accounts;
+        await EmbeddedCluster.WaitUntilAsync(
+            async () =>
+            {
+                for (var end = next + Accounts; next < end; next++)
+                {
+                    await load.Account(next).Account.UpsertAsync(new Autonomy.Accounts.AccountUpdate("seller-1", "CUSTOMER", null, null), Scenario.Admin);
+                }
 
-        var stats = await management.GetSimpleGrainStatistics();
-        var hosts = stats.Where(s => s.GrainType.Contains("AccountGrain", StringComparison.Ordinal) && s.ActivationCount > 0).Select(s => s.SiloAddress).Distinct().Count();
-        Assert.Equal(2, hosts);
+                var stats = await management.GetSimpleGrainStatistics();
+                return stats.Where(s => s.GrainType.Contains("AccountGrain", StringComparison.Ordinal) && s.ActivationCount > 0).Select(s => s.SiloAddress).Distinct().Count() == 2;
+            },
+            TimeSpan.FromSeconds(60),
+            "new account activations to land on the added silo");
         Assert.Equal(pending, await PendingAsync(load));
 
         using (var second = new CancellationTokenSource())
