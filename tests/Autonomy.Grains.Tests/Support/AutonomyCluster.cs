@@ -80,6 +80,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
         {
             silo.Services.AddKeyedSingleton<TimeProvider>(AutonomyClock.Key, hooks.Clock);
             silo.Services.AddSingleton(hooks);
+            silo.AddIncomingGrainCallFilter<FaultInjectionFilter>();
             silo.Services.AddSingleton<IDecisionEngine, GatedEngine>();
             silo.Services.AddSingleton<ILedger>(sp => new SwitchableLedger(
                 postgres is null
