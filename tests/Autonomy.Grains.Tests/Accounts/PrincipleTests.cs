@@ -326,3 +326,45 @@ public sealed class PrincipleTests(ClusterFixture fixture)
 
     private static T Read<T>(LedgerEntry entry) => JsonSerializer.Deserialize<T>(entry.Payload, LedgerJson.Options)!;
 }
+
+/// <summary>Mode 4 holds continuously: an opt-in whose requirements stop holding is revoked, ledgered.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ModeFourRevocationTests(ClusterFixture fixture)
+{
+    private readonly AutonomyCluster cluster = fixture.Cluster;
+
+    [Fact]
+    public async Task SwitchingTheOwnersDigestOffRevokesTheOptIn()
+    {
+        var t = await OptedInAsync();
+
+        await t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = false }, t.SellerActor);
+
+        Assert.False((await t.Account.GetAsync()).AutonomousSchedules);
+        Assert.DoesNotContain(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        var revoked = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked));
+        Assert.Contains("OWNER_DIGEST_DISABLED", revoked.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChangingTheOwnerRevokesTheOptIn()
+    {
+        var t = await OptedInAsync();
+
+        await t.Account.UpsertAsync(new AccountUpdate("seller-9", null, null, null), Scenario.Admin);
+
+        Assert.False((await t.Account.GetAsync()).AutonomousSchedules);
+        Assert.DoesNotContain(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        Assert.Contains("OWNER_CHANGED", Assert.Single(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked)).Payload, StringComparison.Ordinal);
+    }
+
+    private async Task<Scenario> OptedInAsync()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = true }, t.SellerActor);
+        await t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin);
+        Assert.Contains(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        return t;
+    }
+}
