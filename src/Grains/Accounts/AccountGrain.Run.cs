@@ -115,7 +115,7 @@ public sealed partial class AccountGrain
         RunBudgetReservation? reservation = null;
         if (gate.Verdict == GateVerdict.Allow)
         {
-            reservation = await Tenant.ReserveDecisionRunAsync();
+            reservation = await GrainFactory.GetGrain<IRunCounterGrain>(TenantId).ReserveAsync(run.Snapshot.DecisionRunsPerDay);
             gate = DecisionCostGate.WithBudget(gate, reservation);
         }
 

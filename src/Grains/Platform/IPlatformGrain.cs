@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Autonomy.Common;
 using Autonomy.Tenants;
 
@@ -10,7 +11,7 @@ public interface IPlatformGrain : IGrainWithStringKey
     public const string Key = "platform";
 
     /// <summary>Returns the platform kill switch.</summary>
-    [Alias("Get")]
+    [Alias("Get"), ReadOnly]
     Task<KillSwitchView> GetAsync();
 
     /// <summary>Engages or releases the platform kill switch.</summary>

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using System.Collections.Immutable;
 using Autonomy.Actions;
 using Autonomy.Budgets;
@@ -14,11 +15,11 @@ namespace Autonomy.Tenants;
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Returns the whole autonomy state, kill switches included.</summary>
-    [Alias("GetAutonomy")]
+    [Alias("GetAutonomy"), ReadOnly]
     Task<TenantAutonomyView> GetAutonomyAsync();
 
-    /// <summary>Returns the configuration history, oldest first.</summary>
-    [Alias("GetHistory")]
+    /// <summary>Returns the configuration history, oldest first: the newest <c>TenantGrain.MaxHistory</c> changes, read from the ledger.</summary>
+    [Alias("GetHistory"), ReadOnly]
     Task<ImmutableArray<ConfigChange>> GetHistoryAsync();
 
     /// <summary>Sets one action type's mode; returns the new mode config with its version.</summary>
@@ -46,7 +47,7 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor);
 
     /// <summary>Returns the effective action catalog.</summary>
-    [Alias("GetCatalog")]
+    [Alias("GetCatalog"), ReadOnly]
     Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync();
 
     /// <summary>Sets where executed actions are delivered; returns the new config version.</summary>
@@ -62,14 +63,10 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<long> SetScheduleOptInAsync(string accountId, bool optedIn, Actor actor);
 
     /// <summary>Returns what a decision run of this account needs, read fresh.</summary>
-    [Alias("GetSnapshot")]
+    [Alias("GetSnapshot"), ReadOnly]
     Task<TenantSnapshot> GetSnapshotAsync(string accountId);
 
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
-    [Alias("GetKillSwitches")]
+    [Alias("GetKillSwitches"), ReadOnly]
     Task<KillSwitchState> GetKillSwitchesAsync();
-
-    /// <summary>Reserves one decision run from the tenant's daily budget, counted here and nowhere else.</summary>
-    [Alias("ReserveDecisionRun")]
-    Task<RunBudgetReservation> ReserveDecisionRunAsync();
 }
