@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using Autonomy.Actions;
 using Autonomy.Common;
@@ -8,7 +7,7 @@ using Autonomy.Policy;
 
 namespace Autonomy.Accounts;
 
-/// <summary>The human side: approve, edit, reject, revert, late outcomes, expiry, owners and the Mode 4 opt-in.</summary>
+/// <summary>The human side: approve, edit, reject, revert, late outcomes and expiry.</summary>
 public sealed partial class AccountGrain
 {
     public Task<ActionView> ApproveAsync(string proposalId, string argsDigest, Actor actor) =>
@@ -76,47 +75,6 @@ public sealed partial class AccountGrain
         return action;
     }
 
-    public async Task<AccountView> SetAutonomousSchedulesAsync(bool enabled, Actor actor)
-    {
-        if (enabled)
-        {
-            if (state.State.OwnerId is null)
-            {
-                throw new ConflictException("OWNER_REQUIRED", "Autonomous schedules need an account owner: set ownerId with PUT .../accounts/{accountId} first.");
-            }
-
-            if (!(await Seller()!.GetDigestSettingsAsync()).Enabled)
-            {
-                throw new ConflictException("OWNER_DIGEST_DISABLED", $"Autonomous schedules need the owner's daily digest switched on: PUT .../sellers/{state.State.OwnerId}/digest-settings with enabled=true.");
-            }
-        }
-
-        await Tenant.SetScheduleOptInAsync(AccountId, enabled, actor);
-        if (Seller() is { } seller)
-        {
-            await seller.TrackScheduleOptInAsync(AccountId, enabled);
-        }
-
-        await WriteAsync(Touch(state.State, time.GetUtcNow()) with { AutonomousSchedules = enabled });
-        return await ViewAsync();
-    }
-
-    public async Task RevokeAutonomousSchedulesAsync(string reason, string explanation)
-    {
-        var batch = NewBatch();
-        var s = await RevokeOptInAsync(batch, state.State, reason, explanation);
-        await CommitAsync(batch, s);
-    }
-
-    /// <summary>Withdraws Mode 4 (tenant opt-in and the account's flag), ledgered with the requirement that no longer holds.</summary>
-    private async Task<AccountState> RevokeOptInAsync(LedgerBatch batch, AccountState s, string reason, string explanation)
-    {
-        batch.Add(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(AccountId, reason, explanation));
-        await batch.FlushAsync();
-        await Tenant.SetScheduleOptInAsync(AccountId, false, Actor.System);
-        return s with { AutonomousSchedules = false };
-    }
-
     /// <summary>
     /// Approve and edit: bound to the digest the human saw, re-run through the policy on today's configuration,
     /// cleared against the kill switches after the ledger flush, executed once. A repeated approval of an executed
@@ -181,7 +139,8 @@ public sealed partial class AccountGrain
             view.ActionType, snapshot.Catalog.GetValueOrDefault(view.ActionType), snapshot.ModeOf(view.ActionType), await FreshKillSwitchesAsync(),
             view.Confidence, state.State.Lifecycle, view.StartedBySchedule, snapshot.AccountOptedIn, snapshot.Policy);
         var check = HumanApproval.Recheck(view.Decision, input);
-        batch.Add(LedgerTypes.PolicyEvaluated, view.RunId, "system", new { proposalId = view.ProposalId, reevaluation = true, view.ActionType, input, result = check.Policy, verdict = check.Verdict, configVersion = snapshot.ConfigVersion });
+        batch.Add(LedgerTypes.PolicyEvaluated, view.RunId, "system", new PolicyEvaluatedPayload(
+            null, view.ActionType, Json(view.Parameters), input, check.Policy, snapshot.ConfigVersion, view.ProposalId, Reevaluation: true, Verdict: check.Verdict));
         switch (check.Verdict)
         {
             case ApprovalVerdict.Suggestion:
@@ -270,46 +229,6 @@ public sealed partial class AccountGrain
         }
 
         return s with { Pending = s.Pending.SetItem(pending.View.ProposalId, pending) };
-    }
-
-    /// <summary>An owner change hands the pending proposals to the new owner (ledgered); none is left in the old queue.</summary>
-    private AccountState MoveProposals(LedgerBatch batch, string? from, AccountState next)
-    {
-        if (next.Pending.IsEmpty)
-        {
-            return next;
-        }
-
-        var owner = next.OwnerId ?? Unassigned;
-        batch.Add(LedgerTypes.ProposalsMoved, null, "system", new ProposalsMovedPayload(from, next.OwnerId, [.. next.Pending.Keys.Order(StringComparer.Ordinal)]));
-        return next with { Pending = next.Pending.ToImmutableDictionary(p => p.Key, p => p.Value with { View = p.Value.View with { SellerId = owner } }) };
-    }
-
-    private async Task HandOverQueueAsync(AccountState before, AccountState after)
-    {
-        if (before.OwnerId == after.OwnerId)
-        {
-            return;
-        }
-
-        var ids = after.Pending.Keys.ToList();
-        if (Seller(before.OwnerId) is { } old)
-        {
-            foreach (var id in ids)
-            {
-                await old.RemoveNeedsInputAsync(id);
-            }
-
-            if (before.AutonomousSchedules)
-            {
-                await old.TrackScheduleOptInAsync(AccountId, false);
-            }
-        }
-
-        if (Seller(after.OwnerId) is { } owner && ids.Count > 0)
-        {
-            await owner.AddNeedsInputAsync([.. after.Pending.Values.Select(p => p.View)]);
-        }
     }
 
     private async Task RemoveFromQueueAsync(ProposalView view)

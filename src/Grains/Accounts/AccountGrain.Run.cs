@@ -84,7 +84,7 @@ public sealed partial class AccountGrain
     {
         using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
         activity?.SetTag("autonomy.run_id", run.RunId);
-        run.Batch.Add(LedgerTypes.TriggerFired, run.RunId, "system", new { run.TriggerType, run.StartedBySchedule, signals = run.Window.Signals, signalCount = run.Window.SignalCount, configVersion = run.Snapshot.ConfigVersion });
+        run.Batch.Add(LedgerTypes.TriggerFired, run.RunId, "system", new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
         var gate = await GateAsync(run, s);
         if (gate.Verdict != GateVerdict.Allow)
         {
@@ -119,7 +119,7 @@ public sealed partial class AccountGrain
             gate = DecisionCostGate.WithBudget(gate, reservation);
         }
 
-        run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new { verdict = gate.Verdict, reason = gate.Reason, explanation = gate.Explanation, gate.RetryAt, marginalValue = value, inputsDigest = inputs, reservation });
+        run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(gate.Verdict, gate.Reason, gate.Explanation, gate.RetryAt, value, inputs, reservation));
         AutonomyMetrics.Gate(gate.Verdict.ToString(), gate.Reason.ToString());
         return gate;
     }
@@ -146,7 +146,8 @@ public sealed partial class AccountGrain
     {
         var decision = await engine.ProposeAsync(new DecisionContext(TenantId, AccountId, run.RunId, run.TriggerType, run.Window.Signals, s.Lifecycle, s.Posture, s.Heat!.Score, run.Snapshot.Playbook));
         var ranked = decision.Proposals.OrderByDescending(p => p.Confidence).ToImmutableArray();
-        run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new { engine = decision.Engine, decision.Tokens, ranking = "engine-confidence", proposals = ranked.Select(p => new { p.ActionType, parameters = Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed }) });
+        run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
+            decision.Engine, decision.Tokens, "engine-confidence", [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
         return ranked;
     }
 
@@ -156,7 +157,7 @@ public sealed partial class AccountGrain
         var snapshot = run.Snapshot;
         var input = new PolicyInput(p.ActionType, snapshot.Catalog.GetValueOrDefault(p.ActionType), snapshot.ModeOf(p.ActionType), snapshot.KillSwitches, p.Confidence, s.Lifecycle, run.StartedBySchedule, optedIn, snapshot.Policy);
         var result = AutoApprovalPolicyV1.Evaluate(input);
-        run.Batch.Add(LedgerTypes.PolicyEvaluated, run.RunId, "system", new { index, p.ActionType, parameters = Json(p.Parameters), input, result, configVersion = snapshot.ConfigVersion });
+        run.Batch.Add(LedgerTypes.PolicyEvaluated, run.RunId, "system", new PolicyEvaluatedPayload(index, p.ActionType, Json(p.Parameters), input, result, snapshot.ConfigVersion));
         if (result.Decision == PolicyDecision.AutoExecute)
         {
             result = CheckBudget(run, s, index, p.ActionType, result);
@@ -202,7 +203,7 @@ public sealed partial class AccountGrain
             check = check with { Allowed = false, Detail = $"{s.InFlight.Count} executions await their result" };
         }
 
-        run.Batch.Add(LedgerTypes.BudgetChecked, run.RunId, "system", new { index, actionType, check, budget = run.Snapshot.Budget });
+        run.Batch.Add(LedgerTypes.BudgetChecked, run.RunId, "system", new BudgetCheckedPayload(index, actionType, check, run.Snapshot.Budget));
         if (check.Allowed)
         {
             return result;

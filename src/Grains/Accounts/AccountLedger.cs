@@ -2,10 +2,13 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Autonomy.Budgets;
+using Autonomy.CostGate;
 using Autonomy.Ledger;
 using Autonomy.Outcomes;
 using Autonomy.Perception;
 using Autonomy.Policy;
+using Autonomy.Triggers;
 
 namespace Autonomy.Accounts;
 
@@ -14,6 +17,26 @@ public sealed record IngestedSignal(string Id, string Type, DateTimeOffset? Occu
 
 /// <summary>SIGNAL_INGESTED: the signals an ingest accepted (replayed after a crash), and the heat they left.</summary>
 public sealed record SignalIngestedPayload(ImmutableArray<IngestedSignal> Signals, double Heat, HeatTier Tier);
+
+/// <summary>TRIGGER_FIRED: what started a run (kept signals, how many joined) and the configuration it is decided under.</summary>
+public sealed record TriggerFiredPayload(string TriggerType, bool StartedBySchedule, ImmutableArray<SignalRef> Signals, int SignalCount, long ConfigVersion);
+
+/// <summary>COST_GATE: the gate's verdict and what it weighed.</summary>
+public sealed record CostGatePayload(GateVerdict Verdict, GateReason Reason, string Explanation, DateTimeOffset? RetryAt, double MarginalValue, string InputsDigest, RunBudgetReservation? Reservation);
+
+/// <summary>One proposal as DECISION_PROPOSED records it (parameters as JSON, not text).</summary>
+public sealed record ProposalEntry(string ActionType, JsonNode? Parameters, double Confidence, string? Rationale, ImmutableArray<string> InputsUsed);
+
+/// <summary>DECISION_PROPOSED: the engine, its cost, how the proposals were ordered, and the proposals.</summary>
+public sealed record DecisionProposedPayload(string Engine, long Tokens, string Ranking, ImmutableArray<ProposalEntry> Proposals);
+
+/// <summary>POLICY_EVALUATED: the whole policy input and result (a human's approval re-evaluates: <see cref="Reevaluation"/>).</summary>
+public sealed record PolicyEvaluatedPayload(
+    int? Index, string ActionType, JsonNode? Parameters, PolicyInput Input, PolicyResult Result, long ConfigVersion,
+    string? ProposalId = null, bool? Reevaluation = null, ApprovalVerdict? Verdict = null);
+
+/// <summary>BUDGET_CHECKED: the autonomy budget's answer for one action.</summary>
+public sealed record BudgetCheckedPayload(int Index, string ActionType, BudgetCheck Check, AutonomyBudgetConfig Budget);
 
 /// <summary>KILL_SWITCH_CHECKED: the switches read right before an execution, and whether they stopped it.</summary>
 public sealed record KillSwitchCheckedPayload(int? Index, string ActionId, string ActionType, KillSwitchState Switches, bool Stopped, string Moment);
@@ -47,6 +70,11 @@ public sealed record OptInRevokedPayload(string AccountId, string Reason, string
 
 /// <summary>The account stream's payload types, generated at build time; read back by type, never by string key.</summary>
 [JsonSerializable(typeof(SignalIngestedPayload))]
+[JsonSerializable(typeof(TriggerFiredPayload))]
+[JsonSerializable(typeof(CostGatePayload))]
+[JsonSerializable(typeof(DecisionProposedPayload))]
+[JsonSerializable(typeof(PolicyEvaluatedPayload))]
+[JsonSerializable(typeof(BudgetCheckedPayload))]
 [JsonSerializable(typeof(KillSwitchCheckedPayload))]
 [JsonSerializable(typeof(ProposalResolvedPayload))]
 [JsonSerializable(typeof(ActionResultPayload))]
