@@ -6,6 +6,7 @@ using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
+using Autonomy.Perception;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Autonomy.Gateway.Apis;
@@ -127,3 +128,34 @@ public sealed record IngestResponse(int Accepted, int Duplicates);
 public sealed record AccountRequest(string? OwnerId, string? Lifecycle, JsonObject? Posture, DateOnly? RenewalDate);
 
 public sealed record OptInRequest(bool? AutonomousSchedules);
+
+public sealed record BudgetUseResponse(DateOnly Day, int Used, int Limit, IReadOnlyDictionary<string, int> PerActionType);
+
+/// <summary>An account: heat, tier, cooldowns, budget use, next scheduled tick, pending proposals.</summary>
+public sealed record AccountResponse(
+    string TenantId,
+    string AccountId,
+    string? OwnerId,
+    string? Lifecycle,
+    JsonNode? Posture,
+    DateOnly? RenewalDate,
+    double Heat,
+    HeatTier Tier,
+    IReadOnlyDictionary<string, DateTimeOffset> Cooldowns,
+    BudgetUseResponse BudgetUse,
+    DateTimeOffset? NextTickAt,
+    DateTimeOffset? LastTickAt,
+    DateTimeOffset? NextRitualAt,
+    DateTimeOffset? PendingRunDueAt,
+    IReadOnlyList<ProposalResponse> PendingProposals,
+    IReadOnlyList<TimelineItemResponse> RecentActions,
+    bool AutonomousSchedules)
+{
+    public static AccountResponse From(AccountView a) => new(
+        a.TenantId, a.AccountId, a.OwnerId, a.Lifecycle, GatewayJson.Node(a.Posture), a.RenewalDate, a.Heat, a.Tier,
+        a.Cooldowns, new BudgetUseResponse(a.BudgetUse.Day, a.BudgetUse.Used, a.BudgetUse.Limit, a.BudgetUse.PerActionType),
+        a.NextTickAt, a.LastTickAt, a.NextRitualAt, a.PendingRunDueAt,
+        a.PendingProposals.IsDefault ? [] : a.PendingProposals.Select(ProposalResponse.From).ToList(),
+        a.RecentActions.IsDefault ? [] : a.RecentActions.Select(TimelineItemResponse.From).ToList(),
+        a.AutonomousSchedules);
+}

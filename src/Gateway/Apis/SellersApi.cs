@@ -29,7 +29,7 @@ public static class SellersApi
         string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
     {
         var v = new Validation();
-        var size = v.Limit(limit, 50, 200);
+        var size = v.Limit(limit);
         v.MaxLength(cursor, "cursor", 512);
         if (!v.IsValid)
         {
@@ -44,7 +44,7 @@ public static class SellersApi
         string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
     {
         var v = new Validation();
-        var size = v.Limit(limit, 50, 200);
+        var size = v.Limit(limit);
         v.MaxLength(cursor, "cursor", 512);
         if (!v.IsValid)
         {
@@ -99,3 +99,31 @@ public static class SellersApi
 
 /// <summary><c>{"enabled":true,"deliverAt":"07:00","timeZone":"Europe/Berlin","webhookUrl":null}</c></summary>
 public sealed record DigestSettingsRequest(bool? Enabled, TimeOnly? DeliverAt, string? TimeZone, string? WebhookUrl);
+
+public sealed record DigestSettingsResponse(bool Enabled, TimeOnly DeliverAt, string TimeZone, string? WebhookUrl)
+{
+    public static DigestSettingsResponse From(DigestSettings s) => new(s.Enabled, s.DeliverAt, s.TimeZone, s.WebhookUrl);
+}
+
+public sealed record SkippedItemResponse(string AccountId, string RunId, string Step, string Reason, string Explanation, DateTimeOffset At)
+{
+    public static SkippedItemResponse From(SkippedItem s) => new(s.AccountId, s.RunId, s.Step, s.Reason, s.Explanation, s.At);
+}
+
+/// <summary>The daily digest: done, skipped with reasons, waiting, budget use.</summary>
+public sealed record DigestResponse(
+    string SellerId,
+    DateOnly Date,
+    IReadOnlyList<TimelineItemResponse> Done,
+    IReadOnlyList<SkippedItemResponse> Skipped,
+    IReadOnlyList<ProposalResponse> Waiting,
+    int AutonomousActions,
+    DigestSettingsResponse Settings)
+{
+    public static DigestResponse From(DigestView d) => new(
+        d.SellerId, d.Date,
+        d.Done.IsDefault ? [] : d.Done.Select(TimelineItemResponse.From).ToList(),
+        d.Skipped.IsDefault ? [] : d.Skipped.Select(SkippedItemResponse.From).ToList(),
+        d.Waiting.IsDefault ? [] : d.Waiting.Select(ProposalResponse.From).ToList(),
+        d.AutonomousActions, DigestSettingsResponse.From(d.Settings));
+}

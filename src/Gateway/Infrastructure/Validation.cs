@@ -1,6 +1,8 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Autonomy.Actions;
 using Autonomy.Common;
+using Autonomy.Gateway.Apis;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Autonomy.Gateway.Infrastructure;
@@ -128,21 +130,64 @@ public sealed class Validation
         }
     }
 
-    /// <summary>A page size from the query string: 1 to <paramref name="max"/>, <paramref name="defaultValue"/> when absent.</summary>
-    public int Limit(string? text, int defaultValue, int max)
+    /// <summary>
+    /// A page size from the query string, the same rule for every list (<see cref="Lists"/>): absent is the default,
+    /// above the maximum is clamped to it, and 0, a negative or a non-number names <c>limit</c>.
+    /// </summary>
+    public int Limit(string? text)
     {
         if (text is null)
         {
-            return defaultValue;
+            return Lists.DefaultLimit;
         }
 
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= max)
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var limit) && limit >= 1)
         {
-            return limit;
+            return (int)Math.Min(limit, Lists.MaxLimit);
         }
 
-        Add("limit", string.Create(CultureInfo.InvariantCulture, $"limit must be a whole number from 1 to {max}."));
-        return defaultValue;
+        // A huge number of digits is still a request for "as many as allowed".
+        if (text.Length > 0 && text.All(char.IsAsciiDigit) && text.Any(c => c != '0'))
+        {
+            return Lists.MaxLimit;
+        }
+
+        Add("limit", string.Create(CultureInfo.InvariantCulture, $"limit must be a whole number from 1 (larger values are clamped to {Lists.MaxLimit})."));
+        return Lists.DefaultLimit;
+    }
+
+    /// <summary>The limit and offset cursor of a list the gateway holds whole (<see cref="ListPage"/>).</summary>
+    public ListPage Page(string? limit, string? cursor)
+    {
+        var size = Limit(limit);
+        var offset = 0;
+        if (cursor is not null && !(int.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out offset) && offset >= 0))
+        {
+            Add("cursor", "cursor must be the nextCursor of a previous page.");
+        }
+
+        return new ListPage(size, offset);
+    }
+
+    /// <summary>A list of action types or lifecycles (at most 200), each checked; duplicates dropped.</summary>
+    public ImmutableArray<string> Names(IReadOnlyList<string>? names, string field)
+    {
+        if (names is null)
+        {
+            return [];
+        }
+
+        if (names.Count > 200)
+        {
+            Add(field, $"{field} may list at most 200 names.");
+        }
+
+        for (var i = 0; i < names.Count; i++)
+        {
+            Name(names[i], $"{field}[{i}]");
+        }
+
+        return names.Distinct(StringComparer.Ordinal).ToImmutableArray();
     }
 
     /// <summary>A date from the query string, "yyyy-MM-dd".</summary>
