@@ -18,6 +18,7 @@ public sealed class ListTests(GatewayFactory factory)
         "sellers/seller-1/timeline",
         "autonomy/history",
         "actions/catalog",
+        "triggers",
     ];
 
     [Theory]

@@ -17,7 +17,9 @@ public static class PlaybookApi
     public static RouteGroupBuilder MapPlaybookApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapTenantGroup("Tenant administration: playbook and triggers").RequireAuthorization(Access.Admin);
-        admin.MapPut("/playbook", SetPlaybook).WithName("SetPlaybook").WithSummary("Replaces the deterministic engine's rules and the tenant's trigger types.");
+        admin.MapPut("/playbook", SetPlaybook).WithName("SetPlaybook").WithSummary("Replaces the deterministic engine's rules (and the tenant's trigger types when given); warns of rules no trigger starts.");
+        admin.MapGet("/triggers", GetTriggers).WithName("GetTriggers").WithSummary("The effective trigger registry: built-in types and the tenant's own.");
+        admin.MapPut("/triggers/{type}", SetTrigger).WithName("SetTrigger").WithSummary("Registers or re-tunes one trigger type (debounce, maximum wait, cooldown).");
         return admin;
     }
 
@@ -31,9 +33,86 @@ public static class PlaybookApi
             return v.Problem();
         }
 
-        var version = await grains.GetGrain<ITenantGrain>(tenantId).SetPlaybookAsync(playbook, triggers, user.ToActor());
-        return TypedResults.Ok(new PlaybookResponse(playbook.Rules.Length, triggers.Length, version));
+        // Without a "triggers" array the tenant's trigger types stay as they are (PUT .../triggers/{type} sets them one by one).
+        var tenant = grains.GetGrain<ITenantGrain>(tenantId);
+        var version = body.Triggers is null
+            ? await tenant.SetPlaybookRulesAsync(playbook, user.ToActor())
+            : await tenant.SetPlaybookAsync(playbook, triggers, user.ToActor());
+        var registered = (await tenant.GetTriggersAsync()).Select(t => t.Type).ToHashSet(StringComparer.Ordinal);
+        return TypedResults.Ok(new PlaybookResponse(playbook.Rules.Length, triggers.Length, version, PlaybookWarning.Unregistered(playbook, registered)));
     }
+
+    public static async Task<Results<Ok<ItemsResponse<TriggerResponse>>, ValidationProblem>> GetTriggers(
+        string tenantId, string? limit, string? cursor, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var page = v.Page(limit, cursor);
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        var triggers = await grains.GetGrain<ITenantGrain>(tenantId).GetTriggersAsync();
+        return TypedResults.Ok(page.Of(triggers.Select(t => TriggerResponse.From(t, null))));
+    }
+
+    public static async Task<Results<Ok<TriggerResponse>, ValidationProblem>> SetTrigger(
+        string tenantId, string type, TriggerSettingsRequest body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var v = new Validation();
+        var trigger = TriggerSettingsRequest.Check(v, type, body.DebounceSeconds, body.MaxWaitSeconds, body.CooldownSeconds, "");
+        if (!v.IsValid)
+        {
+            return v.Problem();
+        }
+
+        var version = await grains.GetGrain<ITenantGrain>(tenantId).SetTriggerAsync(trigger, user.ToActor());
+        return TypedResults.Ok(TriggerResponse.From(trigger, version));
+    }
+}
+
+/// <summary><c>{"debounceSeconds":30,"maxWaitSeconds":300,"cooldownSeconds":0}</c></summary>
+public sealed record TriggerSettingsRequest(int? DebounceSeconds, int? MaxWaitSeconds, int? CooldownSeconds)
+{
+    /// <summary>A week: the longest debounce, maximum wait or cooldown a trigger type may have.</summary>
+    public const int MaxSeconds = 7 * 86_400;
+
+    /// <summary>Checks one trigger type's timings (fields prefixed with <paramref name="prefix"/>) and builds it.</summary>
+    internal static TriggerType Check(Validation v, string type, int? debounceSeconds, int? maxWaitSeconds, int? cooldownSeconds, string prefix)
+    {
+        var debounce = v.Required(debounceSeconds, $"{prefix}debounceSeconds");
+        var maxWait = v.Required(maxWaitSeconds, $"{prefix}maxWaitSeconds");
+        var cooldown = v.Required(cooldownSeconds, $"{prefix}cooldownSeconds");
+        v.Range(debounceSeconds, $"{prefix}debounceSeconds", 0, MaxSeconds);
+        v.Range(maxWaitSeconds, $"{prefix}maxWaitSeconds", 0, MaxSeconds);
+        v.Range(cooldownSeconds, $"{prefix}cooldownSeconds", 0, MaxSeconds);
+        if (debounceSeconds is { } d && maxWaitSeconds is { } m && m < d)
+        {
+            v.Add($"{prefix}maxWaitSeconds", $"{prefix}maxWaitSeconds must be at least debounceSeconds ({d}): a run waits at most that long.");
+        }
+
+        return TriggerRegistry.Signal(type, debounce, maxWait, cooldown);
+    }
+}
+
+/// <summary>One trigger type of the effective registry; <c>builtIn</c> also when the tenant re-tuned it.</summary>
+public sealed record TriggerResponse(string Type, int DebounceSeconds, int MaxWaitSeconds, int CooldownSeconds, bool BuiltIn, long? Version)
+{
+    public static TriggerResponse From(TriggerType t, long? version) => new(
+        t.Type, (int)t.Debounce.TotalSeconds, (int)t.MaxWait.TotalSeconds, (int)t.Cooldown.TotalSeconds, TriggerRegistry.Default.Types.ContainsKey(t.Type), version);
+}
+
+/// <summary>A playbook rule that can never run: no trigger type registers its signal type.</summary>
+public sealed record PlaybookWarning(string Field, string SignalType, string Message)
+{
+    internal static IReadOnlyList<PlaybookWarning> Unregistered(Playbook playbook, IReadOnlySet<string> registered) =>
+        playbook.Rules
+            .Select((rule, i) => (rule.SignalType, Field: $"rules[{i}].when.signalType"))
+            .Where(r => !registered.Contains(r.SignalType))
+            .Select(r => new PlaybookWarning(
+                r.Field, r.SignalType,
+                $"No trigger registers {r.SignalType}, so this rule never runs; register it with PUT .../triggers/{r.SignalType}."))
+            .ToList();
 }
 
 public sealed record PlaybookWhen(string? SignalType, string? Lifecycle);
@@ -47,8 +126,6 @@ public sealed record TriggerBody(string? Type, int? DebounceSeconds, int? MaxWai
 /// <summary>API.md's playbook, plus the tenant's own trigger types (optional).</summary>
 public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IReadOnlyList<TriggerBody>? Triggers)
 {
-    private const int MaxSeconds = 7 * 86_400;
-
     internal (Playbook Playbook, ImmutableArray<TriggerType> Triggers) ToPlaybook(Validation v)
     {
         var rules = ImmutableArray.CreateBuilder<PlaybookRule>();
@@ -107,17 +184,12 @@ public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IRe
             }
 
             v.Name(t.Type, $"{tf}.type");
-            var debounce = v.Required(t.DebounceSeconds, $"{tf}.debounceSeconds");
-            var maxWait = v.Required(t.MaxWaitSeconds, $"{tf}.maxWaitSeconds");
-            var cooldown = v.Required(t.CooldownSeconds, $"{tf}.cooldownSeconds");
-            v.Range(t.DebounceSeconds, $"{tf}.debounceSeconds", 0, MaxSeconds);
-            v.Range(t.MaxWaitSeconds, $"{tf}.maxWaitSeconds", 0, MaxSeconds);
-            v.Range(t.CooldownSeconds, $"{tf}.cooldownSeconds", 0, MaxSeconds);
-            triggers.Add(TriggerRegistry.Signal(t.Type ?? "", debounce, maxWait, cooldown));
+            triggers.Add(TriggerSettingsRequest.Check(v, t.Type ?? "", t.DebounceSeconds, t.MaxWaitSeconds, t.CooldownSeconds, $"{tf}."));
         }
 
         return (new Playbook(rules.ToImmutable()), triggers.ToImmutable());
     }
 }
 
-public sealed record PlaybookResponse(int Rules, int Triggers, long Version);
+/// <summary>The saved playbook's size and version, and a warning for each rule that no trigger type starts.</summary>
+public sealed record PlaybookResponse(int Rules, int Triggers, long Version, IReadOnlyList<PlaybookWarning> Warnings);
