@@ -50,12 +50,13 @@ public static class AccountsApi
         var v = new Validation();
         v.Key(body.OwnerId, "ownerId", required: false);
         v.Name(body.Lifecycle, "lifecycle", required: false);
+        var posture = v.FreeJson(body.Posture, "posture");
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var update = new AccountUpdate(body.OwnerId, body.Lifecycle, body.Posture is null ? null : ArgsDigest.Canonical(body.Posture), body.RenewalDate);
+        var update = new AccountUpdate(body.OwnerId, body.Lifecycle, posture, body.RenewalDate);
         var view = await grains.GetGrain<IAccountGrain>(Ids.AccountKey(tenantId, accountId)).UpsertAsync(update, user.ToActor());
         return TypedResults.Ok(AccountResponse.From(view));
     }
@@ -115,7 +116,7 @@ public sealed record SignalsRequest(IReadOnlyList<SignalBody>? Signals)
             v.Key(s.Id, $"{field}.id");
             v.Name(s.Type, $"{field}.type");
             v.Range(s.Value, $"{field}.value", 0, 1);
-            inputs.Add(new SignalInput(s.Id ?? "", s.Type ?? "", s.OccurredAt, s.Value, s.Attributes is null ? null : ArgsDigest.Canonical(s.Attributes)));
+            inputs.Add(new SignalInput(s.Id ?? "", s.Type ?? "", s.OccurredAt, s.Value, v.FreeJson(s.Attributes, $"{field}.attributes")));
         }
 
         return inputs.ToImmutable();

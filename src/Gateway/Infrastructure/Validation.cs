@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Gateway.Apis;
@@ -190,6 +192,39 @@ public sealed class Validation
         return names.Distinct(StringComparer.Ordinal).ToImmutableArray();
     }
 
+    /// <summary>The most a free-form JSON field (posture, signal attributes, action parameters) may hold, as compact UTF-8.</summary>
+    public const int MaxFreeJsonBytes = 16 * 1024;
+
+    /// <summary>The deepest a free-form JSON field may nest: <c>{"a":{"b":1}}</c> is depth 2.</summary>
+    public const int MaxFreeJsonDepth = 8;
+
+    /// <summary>
+    /// A free-form JSON object within <see cref="MaxFreeJsonBytes"/> and <see cref="MaxFreeJsonDepth"/>; returns its
+    /// canonical text (what grains store and digest), or null when absent or too big.
+    /// </summary>
+    public string? FreeJson(JsonObject? value, string field)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (Depth(value) > MaxFreeJsonDepth)
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} may nest at most {MaxFreeJsonDepth} levels of objects and arrays."));
+            return null;
+        }
+
+        var text = ArgsDigest.Canonical(value);
+        if (Encoding.UTF8.GetByteCount(text) > MaxFreeJsonBytes)
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} must be at most {MaxFreeJsonBytes} bytes of JSON ({MaxFreeJsonBytes / 1024} KiB); keep large documents upstream and send a reference."));
+            return null;
+        }
+
+        return text;
+    }
+
     /// <summary>A date from the query string, "yyyy-MM-dd".</summary>
     public DateOnly? Date(string? text, string field)
     {
@@ -223,6 +258,13 @@ public sealed class Validation
         Add(field, $"{field} must be an ISO-8601 time, e.g. 2026-01-31T08:00:00Z.");
         return null;
     }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 
     public ValidationProblem Problem() => TypedResults.ValidationProblem(Errors(), detail: Detail(), title: Title);
 

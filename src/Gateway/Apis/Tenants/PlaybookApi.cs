@@ -167,7 +167,7 @@ public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IRe
                 var confidence = v.Required(p.Confidence, $"{pf}.confidence");
                 v.Range(p.Confidence, $"{pf}.confidence", 0, 1);
                 v.MaxLength(p.Rationale, $"{pf}.rationale", 2000);
-                proposals.Add(new PlaybookProposal(p.ActionType ?? "", ArgsDigest.Canonical(p.Parameters), confidence, p.Rationale));
+                proposals.Add(new PlaybookProposal(p.ActionType ?? "", v.FreeJson(p.Parameters, $"{pf}.parameters") ?? ArgsDigest.Canonical(p.Parameters), confidence, p.Rationale));
             }
 
             rules.Add(new PlaybookRule(when?.SignalType ?? "", when?.Lifecycle, proposals.ToImmutable()));
