@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Autonomy.Actions;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Hosting;
@@ -102,6 +103,9 @@ public static class Extensions
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+
+        // Webhook URLs are checked against the same rule the silo's webhook client applies at connect time.
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         return builder;
     }
 

@@ -1,9 +1,11 @@
 using System.Security.Claims;
+using Autonomy.Actions;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Hosting;
 using Autonomy.Sellers;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Autonomy.Gateway.Apis;
 
@@ -72,7 +74,7 @@ public static class SellersApi
         TypedResults.Ok(DigestSettingsResponse.From(await Seller(grains, tenantId, sellerId).GetDigestSettingsAsync()));
 
     public static async Task<Results<Ok<DigestSettingsResponse>, ValidationProblem>> SetDigestSettings(
-        string tenantId, string sellerId, DigestSettingsRequest body, ClaimsPrincipal user, IGrainFactory grains)
+        string tenantId, string sellerId, DigestSettingsRequest body, ClaimsPrincipal user, IGrainFactory grains, IOptions<WebhookOptions> webhooks)
     {
         var v = new Validation();
         var enabled = v.Required(body.Enabled, "enabled");
@@ -82,7 +84,7 @@ public static class SellersApi
             v.Add("timeZone", "timeZone must be an IANA time zone id, e.g. Europe/Berlin or UTC.");
         }
 
-        v.HttpUrl(body.WebhookUrl, "webhookUrl");
+        v.WebhookUrl(body.WebhookUrl, "webhookUrl", webhooks.Value.AllowPrivateNetworks);
         if (!v.IsValid)
         {
             return v.Problem();

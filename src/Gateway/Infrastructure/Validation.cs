@@ -122,13 +122,12 @@ public sealed class Validation
         }
     }
 
-    /// <summary>An absolute http or https URL (webhooks).</summary>
-    public void HttpUrl(string? value, string field)
+    /// <summary>A webhook URL: absolute http or https, and not aimed at a private network unless the operator allows it.</summary>
+    public void WebhookUrl(string? value, string field, bool allowPrivateNetworks)
     {
-        if (value is not null
-            && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        if (value is not null && WebhookAddressRule.Check(value, allowPrivateNetworks) is { } problem)
         {
-            Add(field, $"{field} must be an absolute http or https URL.");
+            Add(field, $"{field} {problem}");
         }
     }
 

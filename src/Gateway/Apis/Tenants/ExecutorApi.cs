@@ -4,6 +4,7 @@ using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Autonomy.Gateway.Apis;
 
@@ -18,10 +19,10 @@ public static class ExecutorApi
     }
 
     public static async Task<Results<Ok<ExecutorResponse>, ValidationProblem>> SetExecutor(
-        string tenantId, ExecutorBody body, ClaimsPrincipal user, IGrainFactory grains)
+        string tenantId, ExecutorBody body, ClaimsPrincipal user, IGrainFactory grains, IOptions<WebhookOptions> webhooks)
     {
         var v = new Validation();
-        v.HttpUrl(body.WebhookUrl, "webhookUrl");
+        v.WebhookUrl(body.WebhookUrl, "webhookUrl", webhooks.Value.AllowPrivateNetworks);
         var types = v.Names(body.WebhookActionTypes ?? [], "webhookActionTypes");
         if (!v.IsValid)
         {
