@@ -42,9 +42,12 @@ public static class Extensions
     public static WebApplicationBuilder AddGatewayAuth(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        // No key ships with the gateway: a configured one, else (embedded) the data directory's, generated on first start.
+        var signingKey = SigningKeys.Resolve(builder.Configuration);
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
+            .PostConfigure(auth => auth.SigningKey = signingKey ?? "")
+            .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        builder.Services.AddHostedService<DevelopmentKeyWarning>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
         {
