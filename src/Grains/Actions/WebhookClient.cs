@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Autonomy.Actions;
 
@@ -17,7 +18,10 @@ public static class WebhookClient
 {
     public static IServiceCollection AddWebhookClient(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
+        services.AddOptions<WebhookOptions>()
+            .Bind(configuration.GetSection(WebhookOptions.Section))
+            .PostConfigure<IOptions<SiloMessagingOptions>>((webhooks, messaging) => webhooks.ApplyDefaults(messaging.Value.ResponseTimeout))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
 
         services.AddHttpClient(WebhookExecutor.ClientName)
@@ -26,12 +30,12 @@ public static class WebhookClient
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
             {
                 var options = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
-                resilience.AttemptTimeout.Timeout = options.AttemptTimeout;
-                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
+                resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
+                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
                 resilience.Retry.MaxRetryAttempts = options.MaxRetries;
 
                 // The circuit breaker must sample at least two attempts' worth of time.
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Ticks));
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));
             });
         return services;
     }

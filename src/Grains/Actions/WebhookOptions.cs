@@ -12,14 +12,24 @@ public sealed class WebhookOptions
     /// <summary>Lets webhooks reach loopback, link-local and private addresses (tests, a receiver on the same network).</summary>
     public bool AllowPrivateNetworks { get; set; }
 
-    /// <summary>How long one attempt may take.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long one attempt may take. Unset: 5 s, or the total timeout when that is shorter.</summary>
+    public TimeSpan? AttemptTimeout { get; set; }
 
-    /// <summary>How long a delivery may take, retries and their backoff included; below Orleans' response timeout.</summary>
-    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long a delivery may take, retries and their backoff included; below Orleans' response timeout. Unset:
+    /// 15 s, or half the response timeout when that is below 30 s.
+    /// </summary>
+    public TimeSpan? TotalTimeout { get; set; }
 
     /// <summary>Retries after a failed attempt (5xx, 408, 429, a timeout or a broken connection).</summary>
     public int MaxRetries { get; set; } = 2;
+
+    /// <summary>Fills the timeouts left unset, so a lowered response timeout lowers the defaults with it.</summary>
+    public void ApplyDefaults(TimeSpan responseTimeout)
+    {
+        TotalTimeout ??= TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, responseTimeout.Ticks / 2));
+        AttemptTimeout ??= TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, TotalTimeout.Value.Ticks));
+    }
 }
 
 /// <summary>
@@ -32,21 +42,23 @@ public sealed class WebhookOptionsValidator(IOptions<SiloMessagingOptions> messa
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
-        if (options.AttemptTimeout <= TimeSpan.Zero)
+        var response = messaging.Value.ResponseTimeout;
+        var attempt = options.AttemptTimeout.GetValueOrDefault();
+        var total = options.TotalTimeout.GetValueOrDefault();
+        if (attempt <= TimeSpan.Zero)
         {
             problems.Add("Autonomy:Webhooks:AttemptTimeout must be positive, e.g. 00:00:05.");
         }
 
-        if (options.TotalTimeout < options.AttemptTimeout)
+        if (total < attempt)
         {
-            problems.Add(Invariant($"Autonomy:Webhooks:TotalTimeout ({options.TotalTimeout}) must be at least Autonomy:Webhooks:AttemptTimeout ({options.AttemptTimeout})."));
+            problems.Add(Invariant($"Autonomy:Webhooks:TotalTimeout ({total}) must be at least Autonomy:Webhooks:AttemptTimeout ({attempt})."));
         }
 
-        var response = messaging.Value.ResponseTimeout;
-        if (options.TotalTimeout >= response)
+        if (total >= response)
         {
             problems.Add(Invariant(
-                $"Autonomy:Webhooks:TotalTimeout ({options.TotalTimeout}) must be below Orleans:Messaging:ResponseTimeout ({response}): a webhook delivery runs inside a grain call, which would time out first. Lower the one or raise the other."));
+                $"Autonomy:Webhooks:TotalTimeout ({total}) must be below Orleans:Messaging:ResponseTimeout ({response}): a webhook delivery runs inside a grain call, which would time out first. Lower the one or raise the other."));
         }
 
         if (options.MaxRetries is < 0 or > 10)

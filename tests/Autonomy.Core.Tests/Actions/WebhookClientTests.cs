@@ -90,6 +90,17 @@ public sealed class WebhookClientTests
         Assert.True(webhooks.TotalTimeout < provider.GetRequiredService<IOptions<SiloMessagingOptions>>().Value.ResponseTimeout);
     }
 
+    [Fact]
+    public void ALowerResponseTimeoutLowersTheDefaultWebhookTimeoutsWithIt()
+    {
+        using var provider = Services(("Orleans:Messaging:ResponseTimeout", "00:00:10"));
+
+        var webhooks = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(5), webhooks.TotalTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), webhooks.AttemptTimeout);
+    }
+
     [Theory]
     [InlineData("00:00:30", "00:00:30")]
     [InlineData("00:01:00", "00:00:30")]
