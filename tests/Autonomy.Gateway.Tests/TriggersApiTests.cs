@@ -20,6 +20,7 @@ public sealed class TriggersApiTests(GatewayFactory factory)
         Assert.Equal(300, (int?)reply["maxWaitSeconds"]);
         Assert.Equal(0, (int?)reply["cooldownSeconds"]);
         Assert.True((bool?)reply["builtIn"]);
+        Assert.False(reply.AsObject().ContainsKey("version"));
         Assert.Equal(86_400, (int?)items["RENEWAL_WINDOW_OPENED"]["cooldownSeconds"]);
     }
 

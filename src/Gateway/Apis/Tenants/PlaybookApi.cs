@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Decisions;
@@ -95,8 +96,12 @@ public sealed record TriggerSettingsRequest(int? DebounceSeconds, int? MaxWaitSe
     }
 }
 
-/// <summary>One trigger type of the effective registry; <c>builtIn</c> also when the tenant re-tuned it.</summary>
-public sealed record TriggerResponse(string Type, int DebounceSeconds, int MaxWaitSeconds, int CooldownSeconds, bool BuiltIn, long? Version)
+/// <summary>
+/// One trigger type of the effective registry; <c>builtIn</c> also when the tenant re-tuned it. <c>version</c>, the
+/// configuration version a PUT created, is left out of the list.
+/// </summary>
+public sealed record TriggerResponse(
+    string Type, int DebounceSeconds, int MaxWaitSeconds, int CooldownSeconds, bool BuiltIn, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Version)
 {
     public static TriggerResponse From(TriggerType t, long? version) => new(
         t.Type, (int)t.Debounce.TotalSeconds, (int)t.MaxWait.TotalSeconds, (int)t.Cooldown.TotalSeconds, TriggerRegistry.Default.Types.ContainsKey(t.Type), version);
