@@ -45,9 +45,13 @@ public static class Extensions
         // No key ships with the gateway: a configured one, else (embedded) the data directory's, generated on first start.
         var signingKey = SigningKeys.Resolve(builder.Configuration);
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
-            .PostConfigure(auth => auth.SigningKey = signingKey ?? "")
+            .PostConfigure(auth => auth.SigningKey = signingKey?.Key ?? "")
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        if (signingKey?.File is { } keyFile)
+        {
+            builder.Services.AddHostedService(sp => new SigningKeyNotice(keyFile, sp.GetRequiredService<ILogger<SigningKeyNotice>>()));
+        }
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
         {

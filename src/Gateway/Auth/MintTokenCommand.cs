@@ -51,7 +51,7 @@ public static class MintTokenCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        options.SigningKey = SigningKeys.Resolve(configuration) ?? "";
+        options.SigningKey = SigningKeys.Resolve(configuration)?.Key ?? "";
         if (options.Problems().ToList() is { Count: > 0 } problems)
         {
             error.WriteLine(string.Join(Environment.NewLine, problems));

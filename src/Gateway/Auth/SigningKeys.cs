@@ -17,16 +17,18 @@ public static class SigningKeys
     private const int GeneratedBytes = 48;
 
     /// <summary>The configured key, the embedded key file's (created when missing), or null in cluster mode without one.</summary>
-    public static string? Resolve(IConfiguration configuration)
+    public static SigningKey? Resolve(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         if (configuration[$"{AuthOptions.Section}:SigningKey"] is { Length: > 0 } configured)
         {
-            return configured;
+            return new SigningKey(configured, null);
         }
 
         var autonomy = configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
-        return autonomy.Mode == AutonomyMode.Embedded ? LoadOrCreate(autonomy.DataDirectory) : null;
+        return autonomy.Mode == AutonomyMode.Embedded
+            ? new SigningKey(LoadOrCreate(autonomy.DataDirectory), PathIn(autonomy.DataDirectory))
+            : null;
     }
 
     /// <summary>The path of the key file of a data directory.</summary>
@@ -86,3 +88,6 @@ public static class SigningKeys
         }
     }
 }
+
+/// <summary>A signing key and, when it was generated, the file it is kept in.</summary>
+public sealed record SigningKey(string Key, string? File);
