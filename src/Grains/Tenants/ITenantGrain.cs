@@ -42,6 +42,18 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("SetPlaybook")]
     Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor);
 
+    /// <summary>Returns the effective trigger registry: the built-in types and the tenant's own, re-tuned ones as re-tuned.</summary>
+    [Alias("GetTriggers"), ReadOnly]
+    Task<ImmutableArray<TriggerType>> GetTriggersAsync();
+
+    /// <summary>Registers or re-tunes one trigger type of the tenant; returns the new config version.</summary>
+    [Alias("SetTrigger")]
+    Task<long> SetTriggerAsync(TriggerType trigger, Actor actor);
+
+    /// <summary>Replaces the playbook's rules and keeps the tenant's trigger types; returns the new config version.</summary>
+    [Alias("SetPlaybookRules")]
+    Task<long> SetPlaybookRulesAsync(Playbook playbook, Actor actor);
+
     /// <summary>Adds or tightens an action type of the tenant's catalog; returns the effective spec.</summary>
     [Alias("PutActionType")]
     Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor);

@@ -27,6 +27,9 @@ public sealed class TenantGrain(
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
+    /// <summary>The bound on the tenant's own (and re-tuned) trigger types held in its state.</summary>
+    public const int MaxTenantTriggerTypes = 200;
+
     private LedgerStream? stream;
     private TenantSnapshot? configuration;
 
@@ -156,6 +159,26 @@ public sealed class TenantGrain(
         var platform = await Platform().GetAsync();
         return state.State.Switches(platform.Engaged);
     }
+
+    public Task<ImmutableArray<TriggerType>> GetTriggersAsync() =>
+        Task.FromResult(TriggerRegistry.Default.With(state.State.Triggers).Types.Values.OrderBy(t => t.Type, StringComparer.Ordinal).ToImmutableArray());
+
+    public Task<long> SetTriggerAsync(TriggerType trigger, Actor actor)
+    {
+        var own = state.State.Triggers;
+        if (!own.Any(t => t.Type == trigger.Type) && own.Length >= MaxTenantTriggerTypes)
+        {
+            throw new ConflictException("TOO_MANY_TRIGGER_TYPES", $"A tenant may register or re-tune at most {MaxTenantTriggerTypes} trigger types.");
+        }
+
+        var before = TriggerRegistry.Default.With(own).Types.GetValueOrDefault(trigger.Type);
+        return ChangeAsync(
+            $"trigger:{trigger.Type}", actor, before, trigger,
+            s => s with { Triggers = [.. s.Triggers.Where(t => t.Type != trigger.Type), trigger] });
+    }
+
+    public Task<long> SetPlaybookRulesAsync(Playbook playbook, Actor actor) =>
+        ChangeAsync("playbook", actor, new { state.State.Playbook }, new { playbook }, s => s with { Playbook = playbook });
 
     private IPlatformGrain Platform() => GrainFactory.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
 

@@ -52,6 +52,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
             ["Autonomy:Engine:WarmTick"] = "00:00:01",
             ["Autonomy:Engine:ColdTick"] = "00:00:01",
             ["Autonomy:Engine:DigestTick"] = "00:00:01",
+            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the test receivers listen on loopback
         };
         if (postgres is not null)
         {
