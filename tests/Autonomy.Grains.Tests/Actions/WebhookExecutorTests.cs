@@ -146,3 +146,39 @@ public sealed class DigestDeliveryTests(ClusterFixture fixture)
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.DigestDelivered));
     }
 }
+
+[Collection(ClusterCollection.Name)]
+public sealed class DigestLedgerFirstTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task NoDigestIsSentBeforeItsDeliveryIsLedgered()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: false);
+        var t = new Scenario(fixture.Cluster);
+        await t.SetUpAsync();
+        await t.Seller.SetDigestSettingsAsync(new DigestSettings(true, new TimeOnly(7, 0), "UTC", receiver.Url), t.SellerActor);
+        var hooks = fixture.Cluster.Hooks;
+        hooks.LedgerDown[t.TenantId] = true;
+        try
+        {
+            var clock = fixture.Cluster.Clock;
+            var now = clock.GetUtcNow();
+            clock.Advance(new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(new TimeOnly(7, 10)), TimeSpan.Zero) - now);
+            await EmbeddedCluster.WaitUntilAsync(
+                () => Task.FromResult(hooks.Attempted.TryGetValue(t.TenantId, out var types) && types.Contains(LedgerTypes.DigestDelivering)),
+                TimeSpan.FromSeconds(30),
+                "the digest's delivery to be attempted");
+            Assert.Empty(receiver.Received);
+        }
+        finally
+        {
+            hooks.LedgerDown.TryRemove(t.TenantId, out _);
+        }
+
+        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest once the ledger is back");
+        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
+        var steps = (await t.LedgerAsync()).Where(e => e.Type is LedgerTypes.DigestDelivering or LedgerTypes.DigestDelivered).Select(e => e.Type).ToList();
+        Assert.Equal([LedgerTypes.DigestDelivering, LedgerTypes.DigestDelivered], steps);
+        Assert.Single(receiver.Received);
+    }
+}
