@@ -43,7 +43,7 @@ public sealed partial class AccountGrain
             throw new ConflictException("NOT_REVERTIBLE", $"Action {actionId} cannot be reverted: {(action.Revertible ? "it did not succeed" : $"{action.ActionType} is not revertible")}.");
         }
 
-        batch.Add(LedgerTypes.ActionRevertRequested, action.RunId, actor.Id, new ActionRevertPayload(actionId));
+        batch.Add(LedgerTypes.ActionRevertRequested, action.RunId, actor.Id, new ActionRevertPayload(actionId, Switches: await FreshKillSwitchesAsync()));
         await batch.FlushAsync();
         var result = await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}").RevertAsync();
         if (!result.Succeeded)

@@ -56,8 +56,11 @@ public sealed record ProposalResolvedPayload(
 /// <summary>ACTION_EXECUTED, ACTION_FAILED: the result of an execution (no <see cref="Action"/> when nothing ran).</summary>
 public sealed record ActionResultPayload(string ActionId, ActionView? Action, string? Executor, string? IdempotencyKey, bool? Recovered = null, string? Detail = null);
 
-/// <summary>ACTION_REVERT_REQUESTED and ACTION_REVERTED.</summary>
-public sealed record ActionRevertPayload(string ActionId, string? Executor = null, string? Detail = null);
+/// <summary>
+/// ACTION_REVERT_REQUESTED (with the kill switches read right before; a switch does not stop a revert, which
+/// undoes autonomy), ACTION_REVERTED and ACTION_REVERT_FAILED.
+/// </summary>
+public sealed record ActionRevertPayload(string ActionId, string? Executor = null, string? Detail = null, KillSwitchState? Switches = null);
 
 /// <summary>OUTCOME_RECORDED.</summary>
 public sealed record OutcomeRecordedPayload(string? ActionId, string? ProposalId, OutcomeV1? Outcome, string Taxonomy, string? Reason = null, bool? CountsAgainstIdea = null);
