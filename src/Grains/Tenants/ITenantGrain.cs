@@ -14,10 +14,14 @@ namespace Autonomy.Tenants;
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Returns the whole autonomy state, kill switches included.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetAutonomy")]
     Task<TenantAutonomyView> GetAutonomyAsync();
 
     /// <summary>Returns the configuration history, oldest first.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetHistory")]
     Task<ImmutableArray<ConfigChange>> GetHistoryAsync();
 
@@ -46,6 +50,8 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor);
 
     /// <summary>Returns the effective action catalog.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetCatalog")]
     Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync();
 
@@ -62,10 +68,12 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<long> SetScheduleOptInAsync(string accountId, bool optedIn, Actor actor);
 
     /// <summary>Returns what a decision run of this account needs, read fresh.</summary>
+    [Idempotent]
     [Alias("GetSnapshot")]
     Task<TenantSnapshot> GetSnapshotAsync(string accountId);
 
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
+    [Idempotent]
     [Alias("GetKillSwitches")]
     Task<KillSwitchState> GetKillSwitchesAsync();
 

@@ -21,6 +21,9 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IReadOnlyList<HostProcess> Hosts => hosts;
 
+    /// <summary>The Orleans service and cluster id of this cluster (the membership table's DeploymentId).</summary>
+    public string ClusterId => serviceId;
+
     public static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -63,7 +66,8 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public async Task<HostProcess> StartGatewayAsync(string name)
     {
-        var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(), [.. Common(), $"--Auth:SigningKey={SigningKey}"]);
+        var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(),
+            [.. Common(), $"--Auth:SigningKey={SigningKey}", "--Logging:LogLevel:Autonomy.Gateway.Infrastructure.SiloLossRetryFilter=Information"]);
         hosts.Add(host);
         await host.WaitReadyAsync();
         return host;
