@@ -2,6 +2,7 @@ using Autonomy.Ledger;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
 namespace Autonomy.Hosting;
@@ -35,6 +36,8 @@ public static class ClientComposition
         client.Services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Orleans:Gateway"));
         client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
         client.Services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
+        client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ClusterConnectionRetry(
+            options.ClusterConnectTimeout, sp.GetRequiredKeyedService<TimeProvider>(AutonomyClock.Key), sp.GetRequiredService<ILogger<ClusterConnectionRetry>>()));
         client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));
         return client;
     }
