@@ -107,7 +107,7 @@ public sealed class SiloLossRetryTests
     }
 
     private static SiloLossRetryFilter Filter(TimeSpan deadline) =>
-        new(Options.Create(new GatewayRetryOptions { RetryDeadline = deadline }), TimeProvider.System, NullLogger<SiloLossRetryFilter>.Instance);
+        new(Options.Create(new GatewayRetryOptions { RetryDeadline = deadline }), NullLogger<SiloLossRetryFilter>.Instance);
 
     /// <summary>A grain call that fails <c>failures</c> times with the given exception, then answers.</summary>
     private sealed class FailingCall(MethodInfo method, int failures, Exception failure) : IOutgoingGrainCallContext

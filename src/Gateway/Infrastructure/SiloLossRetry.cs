@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using Autonomy.Common;
-using Autonomy.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
@@ -50,10 +49,11 @@ public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
     private readonly TimeProvider time;
     private readonly TimeSpan deadline;
 
-    public SiloLossRetryFilter(IOptions<GatewayRetryOptions> options, [FromKeyedServices(AutonomyClock.Key)] TimeProvider time, ILogger<SiloLossRetryFilter> logger)
+    /// <summary>Real time, not the engine's clock: how long a silo takes to be declared dead is infrastructure.</summary>
+    public SiloLossRetryFilter(IOptions<GatewayRetryOptions> options, ILogger<SiloLossRetryFilter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.time = time;
+        time = TimeProvider.System;
         deadline = options.Value.RetryDeadline;
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(new RetryStrategyOptions
         {
