@@ -72,10 +72,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>A gateway process, not waited for: it may start before any silo. Settings may come from the environment instead of arguments.</summary>
-    public HostProcess StartGateway(string name, IReadOnlyDictionary<string, string>? environment = null)
+    public HostProcess StartGateway(string name, IReadOnlyDictionary<string, string>? environment = null, params string[] args)
     {
         var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(),
-            [.. Common(), .. environment is null ? [$"--Auth:SigningKey={SigningKey}"] : Array.Empty<string>(), "--Logging:LogLevel:Autonomy.Gateway.Infrastructure.SiloLossRetryFilter=Information"],
+            [.. Common(), .. environment is null ? [$"--Auth:SigningKey={SigningKey}"] : Array.Empty<string>(), "--Logging:LogLevel:Autonomy.Gateway.Infrastructure.SiloLossRetryFilter=Information", .. args],
             environment);
         hosts.Add(host);
         return host;

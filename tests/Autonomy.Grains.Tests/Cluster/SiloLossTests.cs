@@ -99,6 +99,31 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Subset(ledgered, acknowledged.Keys.ToHashSet());
     }
 
+    [Fact]
+    public async Task PastTheRetryDeadlineASignalPostIs503WithRetryAfter()
+    {
+        await using var cluster = new ProcessCluster(database.ConnectionString);
+        var silo = await cluster.StartSiloAsync("silo-1");
+        var gateway = cluster.StartGateway("gateway", null, "--Autonomy:Gateway:RetryDeadline=00:00:07");
+        await gateway.WaitReadyAsync();
+        var tenant = "t-gone-" + Guid.NewGuid().ToString("N")[..8];
+        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        var post = () => ingest.PostAsync($"/v1/tenants/{tenant}/accounts/acc-1/signals", Json("""{"signals":[{"id":"s-1","type":"EMAIL_REPLY_RECEIVED","value":0.5}]}"""));
+        Assert.Equal(HttpStatusCode.Accepted, (await post()).StatusCode);
+
+        // No silo left: the gateway keeps retrying for its deadline (longer than the 5 s an attempt caught on the dead
+        // silo waits), then says so.
+        silo.KillHard();
+        var sent = Stopwatch.StartNew();
+        var response = await post();
+        var elapsed = sent.Elapsed;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.True(elapsed >= TimeSpan.FromSeconds(7), $"answered after {elapsed}, before the 7 s retry deadline");
+        Assert.True(gateway.Log.Contains("Retrying a grain call", StringComparison.Ordinal), $"after {elapsed}:\n{gateway.Log}");
+    }
+
     private async Task<long> DeadSilosAsync(string clusterId)
     {
         await using var connection = new NpgsqlConnection(database.ConnectionString);
