@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Autonomy.Actions;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Hosting;
@@ -41,9 +42,16 @@ public static class Extensions
     public static WebApplicationBuilder AddGatewayAuth(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
+        // No key ships with the gateway: a configured one, else (embedded) the data directory's, generated on first start.
+        var signingKey = SigningKeys.Resolve(builder.Configuration);
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
+            .PostConfigure(auth => auth.SigningKey = signingKey?.Key ?? "")
+            .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        builder.Services.AddHostedService<DevelopmentKeyWarning>();
+        if (signingKey?.File is { } keyFile)
+        {
+            builder.Services.AddHostedService(sp => new SigningKeyNotice(keyFile, sp.GetRequiredService<ILogger<SigningKeyNotice>>()));
+        }
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
         {
@@ -102,6 +110,9 @@ public static class Extensions
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+
+        // Webhook URLs are checked against the same rule the silo's webhook client applies at connect time.
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         return builder;
     }
 

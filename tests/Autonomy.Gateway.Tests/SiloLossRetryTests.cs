@@ -78,6 +78,7 @@ public sealed class SiloLossRetryTests
     [InlineData(typeof(IAccountGrain), nameof(IAccountGrain.UpsertAsync))]
     [InlineData(typeof(IAccountGrain), nameof(IAccountGrain.GetAsync))]
     [InlineData(typeof(ITenantGrain), nameof(ITenantGrain.GetAutonomyAsync))]
+    [InlineData(typeof(ITenantGrain), nameof(ITenantGrain.GetTriggersAsync))]
     [InlineData(typeof(ISellerGrain), nameof(ISellerGrain.GetNeedsInputAsync))]
     [InlineData(typeof(IPlatformGrain), nameof(IPlatformGrain.GetAsync))]
     public void SignalsUpsertsAndReadsAreMarkedIdempotent(Type grain, string method) =>
@@ -91,7 +92,8 @@ public sealed class SiloLossRetryTests
     [InlineData(typeof(IAccountGrain), nameof(IAccountGrain.RecordOutcomeAsync))]
     [InlineData(typeof(ITenantGrain), nameof(ITenantGrain.SetModeAsync))]
     [InlineData(typeof(ITenantGrain), nameof(ITenantGrain.SetKillSwitchAsync))]
-    [InlineData(typeof(ITenantGrain), nameof(ITenantGrain.ReserveDecisionRunAsync))]
+    [InlineData(typeof(IRunCounterGrain), nameof(IRunCounterGrain.ReserveAsync))]
+    [InlineData(typeof(ITenantGrain), nameof(ITenantGrain.SetTriggerAsync))]
     [InlineData(typeof(IPlatformGrain), nameof(IPlatformGrain.SetAsync))]
     public void ApprovalsAndConfigurationWritesAreNotMarkedIdempotent(Type grain, string method) =>
         Assert.False(SiloLossRetryFilter.IsIdempotent(grain.GetMethod(method)));

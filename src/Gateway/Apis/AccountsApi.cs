@@ -6,6 +6,7 @@ using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
+using Autonomy.Perception;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Autonomy.Gateway.Apis;
@@ -49,12 +50,13 @@ public static class AccountsApi
         var v = new Validation();
         v.Key(body.OwnerId, "ownerId", required: false);
         v.Name(body.Lifecycle, "lifecycle", required: false);
+        var posture = v.FreeJson(body.Posture, "posture");
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var update = new AccountUpdate(body.OwnerId, body.Lifecycle, body.Posture is null ? null : ArgsDigest.Canonical(body.Posture), body.RenewalDate);
+        var update = new AccountUpdate(body.OwnerId, body.Lifecycle, posture, body.RenewalDate);
         var view = await grains.GetGrain<IAccountGrain>(Ids.AccountKey(tenantId, accountId)).UpsertAsync(update, user.ToActor());
         return TypedResults.Ok(AccountResponse.From(view));
     }
@@ -114,7 +116,7 @@ public sealed record SignalsRequest(IReadOnlyList<SignalBody>? Signals)
             v.Key(s.Id, $"{field}.id");
             v.Name(s.Type, $"{field}.type");
             v.Range(s.Value, $"{field}.value", 0, 1);
-            inputs.Add(new SignalInput(s.Id ?? "", s.Type ?? "", s.OccurredAt, s.Value, s.Attributes is null ? null : ArgsDigest.Canonical(s.Attributes)));
+            inputs.Add(new SignalInput(s.Id ?? "", s.Type ?? "", s.OccurredAt, s.Value, v.FreeJson(s.Attributes, $"{field}.attributes")));
         }
 
         return inputs.ToImmutable();
@@ -127,3 +129,34 @@ public sealed record IngestResponse(int Accepted, int Duplicates);
 public sealed record AccountRequest(string? OwnerId, string? Lifecycle, JsonObject? Posture, DateOnly? RenewalDate);
 
 public sealed record OptInRequest(bool? AutonomousSchedules);
+
+public sealed record BudgetUseResponse(DateOnly Day, int Used, int Limit, IReadOnlyDictionary<string, int> PerActionType);
+
+/// <summary>An account: heat, tier, cooldowns, budget use, next scheduled tick, pending proposals.</summary>
+public sealed record AccountResponse(
+    string TenantId,
+    string AccountId,
+    string? OwnerId,
+    string? Lifecycle,
+    JsonNode? Posture,
+    DateOnly? RenewalDate,
+    double Heat,
+    HeatTier Tier,
+    IReadOnlyDictionary<string, DateTimeOffset> Cooldowns,
+    BudgetUseResponse BudgetUse,
+    DateTimeOffset? NextTickAt,
+    DateTimeOffset? LastTickAt,
+    DateTimeOffset? NextRitualAt,
+    DateTimeOffset? PendingRunDueAt,
+    IReadOnlyList<ProposalResponse> PendingProposals,
+    IReadOnlyList<TimelineItemResponse> RecentActions,
+    bool AutonomousSchedules)
+{
+    public static AccountResponse From(AccountView a) => new(
+        a.TenantId, a.AccountId, a.OwnerId, a.Lifecycle, GatewayJson.Node(a.Posture), a.RenewalDate, a.Heat, a.Tier,
+        a.Cooldowns, new BudgetUseResponse(a.BudgetUse.Day, a.BudgetUse.Used, a.BudgetUse.Limit, a.BudgetUse.PerActionType),
+        a.NextTickAt, a.LastTickAt, a.NextRitualAt, a.PendingRunDueAt,
+        a.PendingProposals.IsDefault ? [] : a.PendingProposals.Select(ProposalResponse.From).ToList(),
+        a.RecentActions.IsDefault ? [] : a.RecentActions.Select(TimelineItemResponse.From).ToList(),
+        a.AutonomousSchedules);
+}

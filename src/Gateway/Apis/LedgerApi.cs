@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Ledger;
@@ -39,7 +40,7 @@ public static class LedgerApi
         v.Name(type, "type", required: false);
         var since = v.Instant(from, "from");
         var until = v.Instant(to, "to");
-        var size = v.Limit(limit, 100, 1000);
+        var size = v.Limit(limit);
         v.MaxLength(cursor, "cursor", 512);
         if (!v.IsValid)
         {
@@ -104,3 +105,21 @@ public static class LedgerApi
 
 /// <summary><c>{"ok":true,"entries":N}</c> or <c>{"ok":false,"firstBrokenEntryId":"..."}</c>.</summary>
 public sealed record LedgerVerifyResponse(bool Ok, long Entries, string? FirstBrokenEntryId, string? Problem);
+
+/// <summary>A ledger entry; <c>payload</c> is the stored JSON as an object.</summary>
+public sealed record LedgerEntryResponse(
+    string EntryId,
+    string TenantId,
+    string StreamId,
+    long Seq,
+    string? RunId,
+    string Type,
+    DateTimeOffset At,
+    string Actor,
+    JsonNode? Payload,
+    string PrevHash,
+    string Hash)
+{
+    public static LedgerEntryResponse From(LedgerEntry e) =>
+        new(e.EntryId, e.TenantId, e.StreamId, e.Seq, e.RunId, e.Type, e.At, e.Actor, GatewayJson.Node(e.Payload), e.PrevHash, e.Hash);
+}

@@ -52,14 +52,15 @@ public static class ProposalsApi
         var v = new Validation();
         var digest = v.Required(body.ArgsDigest, "argsDigest");
         v.MaxLength(body.ArgsDigest, "argsDigest", 200);
-        var parameters = v.Required(body.Parameters, "parameters");
+        v.Required(body.Parameters, "parameters");
+        var parameters = v.FreeJson(body.Parameters, "parameters");
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
         var account = Account(grains, tenantId, proposalId);
-        var action = await account.EditAsync(proposalId, digest, ArgsDigest.Canonical(parameters), user.ToActor());
+        var action = await account.EditAsync(proposalId, digest, parameters!, user.ToActor());
         return TypedResults.Ok(TimelineItemResponse.From(action));
     }
 

@@ -1,9 +1,11 @@
 using System.Security.Claims;
+using Autonomy.Actions;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Hosting;
 using Autonomy.Sellers;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Autonomy.Gateway.Apis;
 
@@ -29,7 +31,7 @@ public static class SellersApi
         string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
     {
         var v = new Validation();
-        var size = v.Limit(limit, 50, 200);
+        var size = v.Limit(limit);
         v.MaxLength(cursor, "cursor", 512);
         if (!v.IsValid)
         {
@@ -44,7 +46,7 @@ public static class SellersApi
         string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
     {
         var v = new Validation();
-        var size = v.Limit(limit, 50, 200);
+        var size = v.Limit(limit);
         v.MaxLength(cursor, "cursor", 512);
         if (!v.IsValid)
         {
@@ -72,7 +74,7 @@ public static class SellersApi
         TypedResults.Ok(DigestSettingsResponse.From(await Seller(grains, tenantId, sellerId).GetDigestSettingsAsync()));
 
     public static async Task<Results<Ok<DigestSettingsResponse>, ValidationProblem>> SetDigestSettings(
-        string tenantId, string sellerId, DigestSettingsRequest body, ClaimsPrincipal user, IGrainFactory grains)
+        string tenantId, string sellerId, DigestSettingsRequest body, ClaimsPrincipal user, IGrainFactory grains, IOptions<WebhookOptions> webhooks)
     {
         var v = new Validation();
         var enabled = v.Required(body.Enabled, "enabled");
@@ -82,7 +84,7 @@ public static class SellersApi
             v.Add("timeZone", "timeZone must be an IANA time zone id, e.g. Europe/Berlin or UTC.");
         }
 
-        v.HttpUrl(body.WebhookUrl, "webhookUrl");
+        v.WebhookUrl(body.WebhookUrl, "webhookUrl", webhooks.Value.AllowPrivateNetworks);
         if (!v.IsValid)
         {
             return v.Problem();
@@ -99,3 +101,31 @@ public static class SellersApi
 
 /// <summary><c>{"enabled":true,"deliverAt":"07:00","timeZone":"Europe/Berlin","webhookUrl":null}</c></summary>
 public sealed record DigestSettingsRequest(bool? Enabled, TimeOnly? DeliverAt, string? TimeZone, string? WebhookUrl);
+
+public sealed record DigestSettingsResponse(bool Enabled, TimeOnly DeliverAt, string TimeZone, string? WebhookUrl)
+{
+    public static DigestSettingsResponse From(DigestSettings s) => new(s.Enabled, s.DeliverAt, s.TimeZone, s.WebhookUrl);
+}
+
+public sealed record SkippedItemResponse(string AccountId, string RunId, string Step, string Reason, string Explanation, DateTimeOffset At)
+{
+    public static SkippedItemResponse From(SkippedItem s) => new(s.AccountId, s.RunId, s.Step, s.Reason, s.Explanation, s.At);
+}
+
+/// <summary>The daily digest: done, skipped with reasons, waiting, budget use.</summary>
+public sealed record DigestResponse(
+    string SellerId,
+    DateOnly Date,
+    IReadOnlyList<TimelineItemResponse> Done,
+    IReadOnlyList<SkippedItemResponse> Skipped,
+    IReadOnlyList<ProposalResponse> Waiting,
+    int AutonomousActions,
+    DigestSettingsResponse Settings)
+{
+    public static DigestResponse From(DigestView d) => new(
+        d.SellerId, d.Date,
+        d.Done.IsDefault ? [] : d.Done.Select(TimelineItemResponse.From).ToList(),
+        d.Skipped.IsDefault ? [] : d.Skipped.Select(SkippedItemResponse.From).ToList(),
+        d.Waiting.IsDefault ? [] : d.Waiting.Select(ProposalResponse.From).ToList(),
+        d.AutonomousActions, DigestSettingsResponse.From(d.Settings));
+}

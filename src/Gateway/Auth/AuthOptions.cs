@@ -11,7 +11,7 @@ public sealed class AuthOptions
     /// <summary>HS256 needs a 256-bit key: at least 32 bytes of UTF-8.</summary>
     public const int MinKeyBytes = 32;
 
-    /// <summary>The shared secret, a UTF-8 string of at least 32 characters.</summary>
+    /// <summary>The shared secret, a UTF-8 string of at least 32 characters; see <see cref="SigningKeys"/> for where it comes from when unset.</summary>
     public string SigningKey { get; set; } = "";
 
     public string Issuer { get; set; } = "";
@@ -23,7 +23,13 @@ public sealed class AuthOptions
     /// <summary>What is wrong with the settings, each message naming the setting; empty when they are usable.</summary>
     public IEnumerable<string> Problems()
     {
-        if (Encoding.UTF8.GetByteCount(SigningKey ?? "") < MinKeyBytes)
+        if (string.IsNullOrEmpty(SigningKey))
+        {
+            yield return "Auth:SigningKey is not set. In cluster mode every gateway must verify tokens with one shared key, so none is generated: "
+                + "give each gateway the same secret of at least 32 characters, e.g. the environment variable Auth__SigningKey=\"$(openssl rand -base64 48)\", "
+                + "and mint tokens with the same key (mint-token reads Auth__SigningKey too).";
+        }
+        else if (Encoding.UTF8.GetByteCount(SigningKey) < MinKeyBytes)
         {
             yield return $"Auth:SigningKey must be a secret of at least {MinKeyBytes} characters (UTF-8 bytes) for HS256.";
         }

@@ -8,8 +8,10 @@ namespace Autonomy.Gateway.Auth;
 /// <summary>
 /// Mints a gateway token and exits without starting the server:
 /// <code>dotnet run --project src/Gateway -- mint-token --tenant t1 --role admin [--role seller] --sub alice [--hours 12]</code>
-/// The token is HS256, signed with the configured <c>Auth:SigningKey</c> for <c>Auth:Issuer</c> and
-/// <c>Auth:Audience</c> (appsettings.json, environment variables such as <c>Auth__SigningKey</c>). Claims:
+/// The token is HS256, signed with the key the server uses (<see cref="SigningKeys"/>: <c>Auth:SigningKey</c> from
+/// appsettings.json, environment variables such as <c>Auth__SigningKey</c> or <c>--Auth:SigningKey=</c>; else, in
+/// embedded mode, the data directory's <c>signing.key</c>, generated here if the server has not yet), for
+/// <c>Auth:Issuer</c> and <c>Auth:Audience</c>. Claims:
 /// <c>tenant</c>, <c>role</c> (a string for one role, an array for several), <c>sub</c>. An <c>operator</c>
 /// token needs no <c>--tenant</c>. Prints the token on stdout; exit code 2 and the usage on stderr when the
 /// arguments are wrong.
@@ -49,6 +51,7 @@ public static class MintTokenCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        options.SigningKey = SigningKeys.Resolve(configuration)?.Key ?? "";
         if (options.Problems().ToList() is { Count: > 0 } problems)
         {
             error.WriteLine(string.Join(Environment.NewLine, problems));

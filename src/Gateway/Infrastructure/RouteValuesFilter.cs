@@ -19,7 +19,7 @@ public sealed class RouteValuesFilter : IEndpointFilter
                 case "tenantId" or "accountId" or "sellerId" or "runId":
                     validation.Key(text, name);
                     break;
-                case "actionType":
+                case "actionType" or "type":
                     validation.Name(text, name);
                     break;
                 case "scope" when text != "all":

@@ -1,6 +1,10 @@
+using System.Collections.Immutable;
 using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Common;
+using Autonomy.Gateway.Apis;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Autonomy.Gateway.Infrastructure;
@@ -118,31 +122,106 @@ public sealed class Validation
         }
     }
 
-    /// <summary>An absolute http or https URL (webhooks).</summary>
-    public void HttpUrl(string? value, string field)
+    /// <summary>A webhook URL: absolute http or https, and not aimed at a private network unless the operator allows it.</summary>
+    public void WebhookUrl(string? value, string field, bool allowPrivateNetworks)
     {
-        if (value is not null
-            && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        if (value is not null && WebhookAddressRule.Check(value, allowPrivateNetworks) is { } problem)
         {
-            Add(field, $"{field} must be an absolute http or https URL.");
+            Add(field, $"{field} {problem}");
         }
     }
 
-    /// <summary>A page size from the query string: 1 to <paramref name="max"/>, <paramref name="defaultValue"/> when absent.</summary>
-    public int Limit(string? text, int defaultValue, int max)
+    /// <summary>
+    /// A page size from the query string, the same rule for every list (<see cref="Lists"/>): absent is the default,
+    /// above the maximum is clamped to it, and 0, a negative or a non-number names <c>limit</c>.
+    /// </summary>
+    public int Limit(string? text)
     {
         if (text is null)
         {
-            return defaultValue;
+            return Lists.DefaultLimit;
         }
 
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= max)
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var limit) && limit >= 1)
         {
-            return limit;
+            return (int)Math.Min(limit, Lists.MaxLimit);
         }
 
-        Add("limit", string.Create(CultureInfo.InvariantCulture, $"limit must be a whole number from 1 to {max}."));
-        return defaultValue;
+        // A huge number of digits is still a request for "as many as allowed".
+        if (text.Length > 0 && text.All(char.IsAsciiDigit) && text.Any(c => c != '0'))
+        {
+            return Lists.MaxLimit;
+        }
+
+        Add("limit", string.Create(CultureInfo.InvariantCulture, $"limit must be a whole number from 1 (larger values are clamped to {Lists.MaxLimit})."));
+        return Lists.DefaultLimit;
+    }
+
+    /// <summary>The limit and offset cursor of a list the gateway holds whole (<see cref="ListPage"/>).</summary>
+    public ListPage Page(string? limit, string? cursor)
+    {
+        var size = Limit(limit);
+        var offset = 0;
+        if (cursor is not null && !(int.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out offset) && offset >= 0))
+        {
+            Add("cursor", "cursor must be the nextCursor of a previous page.");
+        }
+
+        return new ListPage(size, offset);
+    }
+
+    /// <summary>A list of action types or lifecycles (at most 200), each checked; duplicates dropped.</summary>
+    public ImmutableArray<string> Names(IReadOnlyList<string>? names, string field)
+    {
+        if (names is null)
+        {
+            return [];
+        }
+
+        if (names.Count > 200)
+        {
+            Add(field, $"{field} may list at most 200 names.");
+        }
+
+        for (var i = 0; i < names.Count; i++)
+        {
+            Name(names[i], $"{field}[{i}]");
+        }
+
+        return names.Distinct(StringComparer.Ordinal).ToImmutableArray();
+    }
+
+    /// <summary>The most a free-form JSON field (posture, signal attributes, action parameters) may hold, as compact UTF-8.</summary>
+    public const int MaxFreeJsonBytes = 16 * 1024;
+
+    /// <summary>The deepest a free-form JSON field may nest: <c>{"a":{"b":1}}</c> is depth 2.</summary>
+    public const int MaxFreeJsonDepth = 8;
+
+    /// <summary>
+    /// A free-form JSON object within <see cref="MaxFreeJsonBytes"/> and <see cref="MaxFreeJsonDepth"/>; returns its
+    /// canonical text (what grains store and digest), or null when absent or too big.
+    /// </summary>
+    public string? FreeJson(JsonObject? value, string field)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (Depth(value) > MaxFreeJsonDepth)
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} may nest at most {MaxFreeJsonDepth} levels of objects and arrays."));
+            return null;
+        }
+
+        var text = ArgsDigest.Canonical(value);
+        if (Encoding.UTF8.GetByteCount(text) > MaxFreeJsonBytes)
+        {
+            Add(field, string.Create(CultureInfo.InvariantCulture, $"{field} must be at most {MaxFreeJsonBytes} bytes of JSON ({MaxFreeJsonBytes / 1024} KiB); keep large documents upstream and send a reference."));
+            return null;
+        }
+
+        return text;
     }
 
     /// <summary>A date from the query string, "yyyy-MM-dd".</summary>
@@ -178,6 +257,13 @@ public sealed class Validation
         Add(field, $"{field} must be an ISO-8601 time, e.g. 2026-01-31T08:00:00Z.");
         return null;
     }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 
     public ValidationProblem Problem() => TypedResults.ValidationProblem(Errors(), detail: Detail(), title: Title);
 

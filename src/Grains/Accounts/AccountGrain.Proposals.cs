@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Ledger;
@@ -6,7 +7,7 @@ using Autonomy.Policy;
 
 namespace Autonomy.Accounts;
 
-/// <summary>The human side: approve, edit, reject, revert, late outcomes, and the Mode 4 opt-in.</summary>
+/// <summary>The human side: approve, edit, reject, revert, late outcomes and expiry.</summary>
 public sealed partial class AccountGrain
 {
     public Task<ActionView> ApproveAsync(string proposalId, string argsDigest, Actor actor) =>
@@ -17,17 +18,19 @@ public sealed partial class AccountGrain
 
     public async Task<ProposalView> RejectAsync(string proposalId, string? reason, Actor actor)
     {
+        var batch = NewBatch();
         var pending = await PendingForAsync(proposalId, actor);
-        Draft(LedgerTypes.ProposalResolved, pending.View.RunId, actor.Id, new { proposalId, resolution = "REJECTED", reason });
-        Draft(LedgerTypes.OutcomeRecorded, pending.View.RunId, actor.Id, new { proposalId, outcome = OutcomeV1.IdeaRejected, taxonomy = OutcomeTaxonomyV1.Version, reason });
-        await CommitAsync(state.State with { Pending = state.State.Pending.Remove(proposalId), Resolved = state.State.Resolved.SetItem(proposalId, "REJECTED") });
-        await Seller(pending.View.SellerId).RemoveNeedsInputAsync(proposalId);
+        batch.Add(LedgerTypes.ProposalResolved, pending.View.RunId, actor.Id, new ProposalResolvedPayload(proposalId, "REJECTED", Reason: reason));
+        batch.Add(LedgerTypes.OutcomeRecorded, pending.View.RunId, actor.Id, new OutcomeRecordedPayload(null, proposalId, OutcomeV1.IdeaRejected, OutcomeTaxonomyV1.Version, reason));
+        await CommitAsync(batch, state.State.WithResolved(proposalId, "REJECTED"));
+        await RemoveFromQueueAsync(pending.View);
         return pending.View;
     }
 
+    /// <summary>Undoes a revertible action: the intent is durable before the executor's revert, the result after it.</summary>
     public async Task<ActionView> RevertAsync(string actionId, Actor actor)
     {
-        drafts.Clear();
+        var batch = NewBatch();
         var action = FindAction(actionId);
         Authorize(actor);
         if (action.Status == ActionStatus.Reverted)
@@ -40,116 +43,126 @@ public sealed partial class AccountGrain
             throw new ConflictException("NOT_REVERTIBLE", $"Action {actionId} cannot be reverted: {(action.Revertible ? "it did not succeed" : $"{action.ActionType} is not revertible")}.");
         }
 
+        batch.Add(LedgerTypes.ActionRevertRequested, action.RunId, actor.Id, new ActionRevertPayload(actionId));
+        await batch.FlushAsync();
         var result = await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}").RevertAsync();
         if (!result.Succeeded)
         {
+            batch.Add(LedgerTypes.ActionRevertFailed, action.RunId, actor.Id, new ActionRevertPayload(actionId, result.Executor, result.Detail));
+            await batch.FlushAsync();
             throw new ConflictException("REVERT_FAILED", $"Action {actionId} could not be reverted: {result.Detail}");
         }
 
         var reverted = action with { Status = ActionStatus.Reverted, Detail = result.Detail };
-        Draft(LedgerTypes.ActionReverted, action.RunId, actor.Id, new { actionId, executor = result.Executor, result.Detail });
-        await CommitAsync(state.State.WithAction(reverted));
-        await Seller(action.SellerId).RecordActionAsync(reverted);
+        batch.Add(LedgerTypes.ActionReverted, action.RunId, actor.Id, new ActionRevertPayload(actionId, result.Executor, result.Detail));
+        await CommitAsync(batch, state.State.WithAction(reverted));
+        await RecordOnTimelineAsync(reverted);
         return reverted;
     }
 
     public async Task<ActionView> RecordOutcomeAsync(string actionId, OutcomeV1 outcome, Actor actor)
     {
-        drafts.Clear();
+        var batch = NewBatch();
         if (!OutcomeTaxonomyV1.IsUpstreamReport(outcome))
         {
             throw new ValidationFailedException("outcome", "Upstream may report NO_RESPONSE or NEGATIVE_RESPONSE.");
         }
 
         var action = FindAction(actionId) with { Outcome = outcome };
-        Draft(LedgerTypes.OutcomeRecorded, action.RunId, actor.Id, new { actionId, outcome, taxonomy = OutcomeTaxonomyV1.Version, countsAgainstIdea = OutcomeTaxonomyV1.CountsAgainstIdea(outcome) });
-        await CommitAsync(state.State.WithAction(action));
-        await Seller(action.SellerId).RecordActionAsync(action);
+        batch.Add(LedgerTypes.OutcomeRecorded, action.RunId, actor.Id, new OutcomeRecordedPayload(actionId, action.ProposalId, outcome, OutcomeTaxonomyV1.Version, CountsAgainstIdea: OutcomeTaxonomyV1.CountsAgainstIdea(outcome)));
+        await CommitAsync(batch, state.State.WithAction(action));
+        await RecordOnTimelineAsync(action);
         return action;
     }
 
-    public async Task<AccountView> SetAutonomousSchedulesAsync(bool enabled, Actor actor)
-    {
-        drafts.Clear();
-        if (enabled)
-        {
-            if (state.State.OwnerId is null)
-            {
-                throw new ConflictException("OWNER_REQUIRED", "Autonomous schedules need an account owner: set ownerId with PUT .../accounts/{accountId} first.");
-            }
-
-            var digest = await Seller().GetDigestSettingsAsync();
-            if (!digest.Enabled)
-            {
-                throw new ConflictException("OWNER_DIGEST_DISABLED", $"Autonomous schedules need the owner's daily digest switched on: PUT .../sellers/{state.State.OwnerId}/digest-settings with enabled=true.");
-            }
-        }
-
-        await Tenant.SetScheduleOptInAsync(AccountId, enabled, actor);
-        await WriteAsync(Touch(state.State, time.GetUtcNow()) with { AutonomousSchedules = enabled });
-        return await ViewAsync();
-    }
-
     /// <summary>
-    /// Approve and edit: bound to the digest the human saw, blocked by any kill switch, executed once. A repeated
-    /// approval of an executed proposal returns the same action; the approval is used up only with its execution.
+    /// Approve and edit: bound to the digest the human saw, re-run through the policy on today's configuration,
+    /// cleared against the kill switches after the ledger flush, executed once. A repeated approval of an executed
+    /// proposal returns the same action; the approval is used up only with its execution.
     /// </summary>
     private async Task<ActionView> ResolveByExecutionAsync(string proposalId, string argsDigest, string? editedParameters, Actor actor)
     {
-        drafts.Clear();
-        if (state.State.Resolved.TryGetValue(proposalId, out var resolution) && state.State.Actions.FirstOrDefault(a => a.ActionId == resolution) is { } already)
+        var batch = NewBatch();
+        if (state.State.ResolutionOf(proposalId) is { } resolution && state.State.Actions.FirstOrDefault(a => a.ActionId == resolution) is { } already)
         {
             Authorize(actor);
             return already;
         }
 
-        var pending = await PendingForAsync(proposalId, actor);
-        var view = pending.View;
-        if (view.Decision == PolicyDecision.Block)
-        {
-            throw new ConflictException("PROPOSAL_BLOCKED", $"Proposal {proposalId} cannot be executed: {view.Explanation}");
-        }
-
+        var view = (await PendingForAsync(proposalId, actor)).View;
         if (!string.Equals(argsDigest, view.ArgsDigest, StringComparison.Ordinal))
         {
             throw new ConflictException("ARGS_DIGEST_MISMATCH", $"The proposal changed since it was shown: argsDigest is now {view.ArgsDigest}. Reload it and decide again.");
         }
 
         var snapshot = await Tenant.GetSnapshotAsync(AccountId);
-        var switches = await FreshKillSwitchesAsync();
-        if (switches.Stops(view.ActionType))
-        {
-            throw new ConflictException("KILL_SWITCH_ENGAGED", $"A kill switch covering {view.ActionType} is engaged; nothing executes until it is released.");
-        }
-
-        var spec = snapshot.Catalog.GetValueOrDefault(view.ActionType)
-            ?? throw new ConflictException("UNKNOWN_ACTION_TYPE", $"{view.ActionType} is no longer in the tenant's catalog.");
+        var spec = snapshot.Catalog.GetValueOrDefault(view.ActionType);
+        var check = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;
         var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
-        Draft(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new
+        batch.Add(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new ProposalResolvedPayload(
+            proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
+            edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));
+        if (!await ClearToExecuteAsync(batch, view.RunId, null, actionId, view.ActionType))
         {
-            proposalId,
-            actionId,
-            resolution = edited ? "EDITED" : "APPROVED",
-            argsDigest,
-            editedParameters = edited ? Json(editedParameters) : null,
-            editedArgsDigest = edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null,
-        });
+            throw KillSwitchEngaged(view.ActionType);
+        }
 
         var result = new PolicyResult(PolicyDecision.RequireApproval, view.Reason, $"Approved by {actor.Id}. {view.Explanation}", view.PolicyVersion, "human-approval");
-        var (s, action) = await ExecuteAsync(state.State, view.RunId, actionId, proposalId, view.ActionType, editedParameters ?? view.Parameters, spec, autonomous: false, result, snapshot.Executor, actor.Id);
+        var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec!, snapshot.Executor, autonomous: false);
+        var (s, outcome, action) = await ExecuteAsync(batch, state.State, request, proposalId, spec!, result, actor.Id);
+        if (outcome != ExecutionOutcome.Settled)
+        {
+            throw new ConflictException("EXECUTION_PENDING", $"Action {actionId} was sent to its executor but no answer came back yet; it will be settled once. Approve again to see the result.");
+        }
+
         if (edited)
         {
-            action = action with { Outcome = OutcomeV1.IdeaEdited };
-            Draft(LedgerTypes.OutcomeRecorded, view.RunId, actor.Id, new { actionId, proposalId, outcome = OutcomeV1.IdeaEdited, taxonomy = OutcomeTaxonomyV1.Version });
+            action = action! with { Outcome = OutcomeV1.IdeaEdited };
+            batch.Add(LedgerTypes.OutcomeRecorded, view.RunId, actor.Id, new OutcomeRecordedPayload(actionId, proposalId, OutcomeV1.IdeaEdited, OutcomeTaxonomyV1.Version));
             s = s.WithAction(action);
         }
 
-        await CommitAsync(s with { Pending = s.Pending.Remove(proposalId), Resolved = s.Resolved.SetItem(proposalId, actionId) });
-        await Seller(view.SellerId).RemoveNeedsInputAsync(proposalId);
-        await Seller(view.SellerId).RecordActionAsync(action);
-        return action;
+        await CommitAsync(batch, s.WithResolved(proposalId, actionId));
+        await RemoveFromQueueAsync(view);
+        await RecordOnTimelineAsync(action!);
+        return action!;
     }
+
+    /// <summary>
+    /// Re-runs the policy for a human's approval on the configuration in force now (ledgered). A proposal the policy
+    /// now blocks leaves the queue with the reason and is refused; a kill switch refuses it for as long as it is engaged.
+    /// </summary>
+    private async Task<ApprovalCheck> RecheckAsync(LedgerBatch batch, ProposalView view, Tenants.TenantSnapshot snapshot)
+    {
+        var input = new PolicyInput(
+            view.ActionType, snapshot.Catalog.GetValueOrDefault(view.ActionType), snapshot.ModeOf(view.ActionType), await FreshKillSwitchesAsync(),
+            view.Confidence, state.State.Lifecycle, view.StartedBySchedule, snapshot.AccountOptedIn, snapshot.Policy);
+        var check = HumanApproval.Recheck(view.Decision, input);
+        batch.Add(LedgerTypes.PolicyEvaluated, view.RunId, "system", new PolicyEvaluatedPayload(
+            null, view.ActionType, Json(view.Parameters), input, check.Policy, snapshot.ConfigVersion, view.ProposalId, Reevaluation: true, Verdict: check.Verdict));
+        switch (check.Verdict)
+        {
+            case ApprovalVerdict.Suggestion:
+                await batch.FlushAsync();
+                throw new ConflictException("PROPOSAL_BLOCKED", $"Proposal {view.ProposalId} cannot be executed: {view.Explanation}");
+            case ApprovalVerdict.KillSwitch:
+                await batch.FlushAsync();
+                throw KillSwitchEngaged(view.ActionType);
+            case ApprovalVerdict.Refused:
+                batch.Add(LedgerTypes.ProposalResolved, view.RunId, "system", new ProposalResolvedPayload(view.ProposalId, "BLOCKED", Reason: ReasonCode(check.Policy.Reason), Policy: check.Policy));
+                await CommitAsync(batch, state.State.WithResolved(view.ProposalId, "BLOCKED"));
+                await RemoveFromQueueAsync(view);
+                throw new ConflictException(ReasonCode(check.Policy.Reason), $"The policy no longer allows proposal {view.ProposalId}: {check.Policy.Explanation} It left the queue.");
+            default:
+                return check;
+        }
+    }
+
+    private static ConflictException KillSwitchEngaged(string actionType) =>
+        new("KILL_SWITCH_ENGAGED", $"A kill switch covering {actionType} is engaged; nothing executes until it is released.");
+
+    private static string ReasonCode(PolicyReason reason) => JsonNamingPolicy.SnakeCaseUpper.ConvertName(reason.ToString());
 
     /// <summary>The pending proposal, after authorization and expiry; an expired one is resolved EXPIRED and refused.</summary>
     private async Task<PendingProposal> PendingForAsync(string proposalId, Actor actor)
@@ -166,7 +179,7 @@ public sealed partial class AccountGrain
             return pending;
         }
 
-        if (state.State.Resolved.TryGetValue(proposalId, out var resolution))
+        if (state.State.ResolutionOf(proposalId) is { } resolution)
         {
             throw new ConflictException(
                 resolution == "EXPIRED" ? "PROPOSAL_EXPIRED" : "PROPOSAL_RESOLVED",
@@ -176,22 +189,72 @@ public sealed partial class AccountGrain
         throw new NotFoundException($"Proposal {proposalId} does not exist.");
     }
 
+    private async Task ExpireOverdueAsync(DateTimeOffset now)
+    {
+        var overdue = state.State.Pending.Values.Where(p => p.View.ExpiresAt <= now).Select(p => p.View).ToList();
+        if (overdue.Count == 0)
+        {
+            return;
+        }
+
+        var batch = NewBatch();
+        var s = state.State;
+        foreach (var view in overdue)
+        {
+            s = Expire(batch, s, view, "ttl");
+        }
+
+        await CommitAsync(batch, s);
+        foreach (var view in overdue)
+        {
+            await RemoveFromQueueAsync(view);
+        }
+    }
+
+    private static AccountState Expire(LedgerBatch batch, AccountState s, ProposalView view, string why)
+    {
+        batch.Add(LedgerTypes.ProposalResolved, view.RunId, "system", new ProposalResolvedPayload(view.ProposalId, "EXPIRED", Reason: why, ExpiresAt: view.ExpiresAt));
+        batch.Add(LedgerTypes.OutcomeRecorded, view.RunId, "system", new OutcomeRecordedPayload(null, view.ProposalId, OutcomeV1.Expired, OutcomeTaxonomyV1.Version, why));
+        return s.WithResolved(view.ProposalId, "EXPIRED");
+    }
+
+    /// <summary>Adds a proposal to the account's queue; a full queue expires its oldest proposal (ledgered) to make room.</summary>
+    private static AccountState AddPending(DecisionRun run, AccountState s, PendingProposal pending)
+    {
+        while (s.Pending.Count >= AccountState.MaxPending)
+        {
+            var oldest = s.Pending.Values.MinBy(p => (p.View.CreatedAt, p.View.ProposalId))!.View;
+            s = Expire(run.Batch, s, oldest, "queue-full");
+            run.Evicted.Add(oldest);
+        }
+
+        return s with { Pending = s.Pending.SetItem(pending.View.ProposalId, pending) };
+    }
+
+    private async Task RemoveFromQueueAsync(ProposalView view)
+    {
+        if (Seller(view.SellerId) is { } seller)
+        {
+            await seller.RemoveNeedsInputAsync(view.ProposalId);
+        }
+    }
+
+    private async Task RecordOnTimelineAsync(ActionView action)
+    {
+        if (Seller(action.SellerId) is { } seller)
+        {
+            await seller.RecordActionAsync(action);
+        }
+    }
+
     private ActionView FindAction(string actionId) =>
         state.State.Actions.FirstOrDefault(a => a.ActionId == actionId) ?? throw new NotFoundException($"Action {actionId} does not exist.");
 
-    /// <summary>Admins act on every account of their tenant; a seller only on accounts it owns.</summary>
     private void Authorize(Actor actor)
     {
-        if (actor.Has(Actor.Admin) || actor == Actor.System)
+        if (!HumanApproval.MayAct(actor, state.State.OwnerId))
         {
-            return;
+            throw new ForbiddenException($"{actor.Id} may not act on account {AccountId}: only its owner or an admin may.");
         }
-
-        if (actor.Has(Actor.Seller) && actor.Id == state.State.OwnerId)
-        {
-            return;
-        }
-
-        throw new ForbiddenException($"{actor.Id} may not act on account {AccountId}: only its owner or an admin may.");
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Ledger;
 using Autonomy.Outcomes;
@@ -9,66 +8,36 @@ using Microsoft.Extensions.Logging;
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// After a crash: the acknowledged signals a snapshot missed are folded again, and executions whose steps reached
-/// the ledger but whose result did not are completed once.
+/// After a crash or a lost answer: the acknowledged signals a snapshot missed are folded again, and executions
+/// whose steps reached the ledger but whose result did not are settled once, never called past a kill switch.
 /// </summary>
 public sealed partial class AccountGrain
 {
-    /// <summary>Executions whose steps reached the ledger but whose result did not (a crash in between).</summary>
-    private static void TrackExecution(LedgerEntry entry, Dictionary<string, (string? RunId, string? ProposalId)> started)
-    {
-        if (entry.Type is not (LedgerTypes.KillSwitchChecked or LedgerTypes.ProposalResolved or LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed))
-        {
-            return;
-        }
-
-        var payload = JsonNode.Parse(entry.Payload) as JsonObject;
-        var actionId = (payload?["actionId"] ?? payload?["action"]?["actionId"])?.GetValue<string>();
-        if (actionId is null)
-        {
-            return;
-        }
-
-        var opens = entry.Type switch
-        {
-            LedgerTypes.KillSwitchChecked => payload!["stopped"]?.GetValue<bool>() == false,
-            LedgerTypes.ProposalResolved => payload!["resolution"]?.GetValue<string>() is "APPROVED" or "EDITED",
-            _ => false,
-        };
-        if (opens)
-        {
-            started[actionId] = (entry.RunId, payload!["proposalId"]?.GetValue<string>());
-        }
-        else
-        {
-            started.Remove(actionId);
-        }
-    }
-
     /// <summary>
-    /// Folds the account's SIGNAL_INGESTED entries that the stored snapshot does not hold yet (a crash between the
-    /// acknowledgement and the snapshot), so no acknowledged signal is lost.
+    /// Folds the ledger entries the stored snapshot does not hold yet (a crash between acknowledgement and snapshot),
+    /// so no acknowledged signal is lost, and settles the executions they left open.
     /// </summary>
     private async Task ReplayAsync(CancellationToken cancellationToken)
     {
         var s = state.State;
         TriggerRegistry? registry = null;
         var replayed = 0;
-        var started = new Dictionary<string, (string? RunId, string? ProposalId)>();
+        var read = 0;
+        var started = new Dictionary<string, InFlightExecution>(s.InFlight);
         for (IReadOnlyList<LedgerEntry> entries; (entries = await ledger.ReadStreamAsync(stream!.StreamId, s.LedgerSeq, 500, cancellationToken)).Count > 0;)
         {
             foreach (var entry in entries)
             {
-                if (entry.Type == LedgerTypes.SignalIngested && JsonNode.Parse(entry.Payload)?["signals"] is JsonArray signals)
+                read++;
+                if (entry.Type == LedgerTypes.SignalIngested)
                 {
                     registry ??= (await Tenant.GetSnapshotAsync(AccountId)).Triggers;
                     s = Touch(s, entry.At);
-                    foreach (var signal in signals.OfType<JsonObject>())
+                    foreach (var signal in AccountLedger.Read<SignalIngestedPayload>(entry).Signals)
                     {
-                        var id = signal["id"]!.GetValue<string>();
-                        if (!s.SeenSignals.Contains(id))
+                        if (!s.Signals.Contains(signal.Id))
                         {
-                            (s, _) = s.Ingest(registry, new SignalRef(id, signal["type"]!.GetValue<string>(), entry.At, signal["value"]?.GetValue<double>() ?? 0.5), Options.SignalIdMemory, entry.At);
+                            (s, _) = s.Ingest(registry, new SignalRef(signal.Id, signal.Type, entry.At, signal.Value), Options.SignalIdMemory, entry.At);
                             replayed++;
                         }
                     }
@@ -79,48 +48,107 @@ public sealed partial class AccountGrain
             }
         }
 
-        var before = s;
-        foreach (var (actionId, (runId, proposalId)) in started)
+        AutonomyMetrics.Replayed(read);
+        state.State = s with { InFlight = s.InFlight.SetItems(started) };
+        await RecoverInFlightAsync();
+        if (replayed > 0 || read > 0)
         {
-            s = await RecoverExecutionAsync(s, actionId, runId, proposalId);
-        }
-
-        if (!ReferenceEquals(before, s) || drafts.Count > 0)
-        {
-            state.State = s;
-            await CommitAsync(s);
-        }
-
-        if (replayed > 0)
-        {
-            logger.LogWarning("Account {TenantId}/{AccountId} replayed {Count} acknowledged signals the snapshot missed", TenantId, AccountId, replayed);
-            state.State = s;
+            logger.LogWarning("Account {TenantId}/{AccountId} replayed {Count} acknowledged signals ({Entries} entries) the snapshot missed", TenantId, AccountId, replayed, read);
             unsaved = true;
             await SnapshotAsync();
         }
     }
 
-    /// <summary>
-    /// Finishes an execution that a crash interrupted after its steps were ledgered but before its result was: the
-    /// execution grain knows whether the executor was called. Called, it is completed under the same idempotency
-    /// key and its result ledgered; never called, nothing ran, which is ledgered for an autonomous action, and an
-    /// approved proposal simply stays pending for its human.
-    /// </summary>
-    private async Task<AccountState> RecoverExecutionAsync(AccountState s, string actionId, string? runId, string? proposalId)
+    /// <summary>Executions whose steps reached the ledger but whose result did not: opened by a clearance or an approval, closed by a result.</summary>
+    private static void TrackExecution(LedgerEntry entry, Dictionary<string, InFlightExecution> started)
     {
-        var execution = GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}");
-        var stored = await execution.GetAsync();
+        switch (entry.Type)
+        {
+            case LedgerTypes.KillSwitchChecked:
+                var check = AccountLedger.Read<KillSwitchCheckedPayload>(entry);
+                if (check.Stopped)
+                {
+                    started.Remove(check.ActionId);
+                }
+                else if (!started.ContainsKey(check.ActionId))
+                {
+                    started[check.ActionId] = new InFlightExecution(check.ActionId, entry.RunId ?? string.Empty, null);
+                }
+
+                break;
+            case LedgerTypes.ProposalResolved:
+                var resolved = AccountLedger.Read<ProposalResolvedPayload>(entry);
+                if (resolved is { Resolution: "APPROVED" or "EDITED", ActionId: { } actionId })
+                {
+                    started[actionId] = new InFlightExecution(actionId, entry.RunId ?? string.Empty, resolved.ProposalId);
+                }
+
+                break;
+            case LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed:
+                started.Remove(AccountLedger.Read<ActionResultPayload>(entry).ActionId);
+                break;
+        }
+    }
+
+    /// <summary>Settles every execution in flight; one that still gets no answer stays in flight for the next tick.</summary>
+    private async Task RecoverInFlightAsync()
+    {
+        foreach (var execution in state.State.InFlight.Values.ToList())
+        {
+            var batch = NewBatch();
+            var s = await RecoverExecutionAsync(batch, state.State, execution);
+            await CommitAsync(batch, s);
+        }
+    }
+
+    /// <summary>
+    /// Settles one interrupted execution. The execution grain knows whether the executor was called and answered:
+    /// answered, its result is ledgered; never called, nothing ran (ledgered for an autonomous action; an approved
+    /// proposal simply stays pending for its human); called without an answer, it is called again under the same
+    /// idempotency key, but only after the kill switches are read again and the check is durable.
+    /// </summary>
+    private async Task<AccountState> RecoverExecutionAsync(LedgerBatch batch, AccountState s, InFlightExecution execution)
+    {
+        var (actionId, runId, proposalId) = (execution.ActionId, execution.RunId, execution.ProposalId);
+        var grain = GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}");
+        var stored = await grain.GetAsync();
         if (stored.Request is not { } request)
         {
             if (proposalId is null)
             {
-                Draft(LedgerTypes.ActionFailed, runId, "system", new { actionId, recovered = true, detail = "Interrupted before the executor was called; nothing was executed." });
+                batch.Add(LedgerTypes.ActionFailed, runId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "Interrupted before the executor was called; nothing was executed."));
             }
 
-            return s;
+            return s with { InFlight = s.InFlight.Remove(actionId) };
         }
 
-        var result = stored is { Status: ExecutionStatus.Done, Result: { } done } ? done : await execution.ExecuteAsync(request);
+        ExecutionResult result;
+        if (stored is { Status: ExecutionStatus.Done, Result: { } done })
+        {
+            result = done;
+        }
+        else if (!await ClearToExecuteAsync(batch, request.RunId, null, actionId, request.ActionType))
+        {
+            if (proposalId is null)
+            {
+                batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "A kill switch was engaged when the interrupted execution was to be retried; it was not called again (the interrupted attempt's effect is unknown)."));
+            }
+
+            return s with { InFlight = s.InFlight.Remove(actionId) };
+        }
+        else
+        {
+            try
+            {
+                result = await grain.ExecuteAsync(request);
+            }
+            catch (Exception ex) when (ex is not Common.AutonomyException)
+            {
+                logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} still has no answer", actionId, TenantId, AccountId);
+                return s with { InFlight = s.InFlight.SetItem(actionId, execution) };
+            }
+        }
+
         var snapshot = await Tenant.GetSnapshotAsync(AccountId);
         var pending = proposalId is null ? null : s.Pending.GetValueOrDefault(proposalId)?.View;
         var action = new ActionView(
@@ -130,16 +158,17 @@ public sealed partial class AccountGrain
             pending?.PolicyVersion ?? AutoApprovalPolicyV1.Version, proposalId,
             result.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, result.Detail,
             snapshot.Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false);
-        Draft(result.Succeeded ? LedgerTypes.ActionExecuted : LedgerTypes.ActionFailed, request.RunId, "system", new { action, executor = result.Executor, idempotencyKey = actionId, recovered = true });
-        Draft(LedgerTypes.OutcomeRecorded, request.RunId, "system", new { actionId, proposalId, outcome = action.Outcome, taxonomy = OutcomeTaxonomyV1.Version });
-        s = s.WithAction(action);
+        s = Settle(batch, s, action, result.Executor, "system", recovered: true);
         if (proposalId is not null)
         {
-            s = s with { Pending = s.Pending.Remove(proposalId), Resolved = s.Resolved.SetItem(proposalId, actionId) };
-            await Seller().RemoveNeedsInputAsync(proposalId);
+            s = s.WithResolved(proposalId, actionId);
+            if (pending is not null)
+            {
+                await RemoveFromQueueAsync(pending);
+            }
         }
 
-        await Seller().RecordActionAsync(action);
+        await RecordOnTimelineAsync(action);
         logger.LogWarning("Execution {ActionId} of {TenantId}/{AccountId} completed after an interruption", actionId, TenantId, AccountId);
         return s;
     }

@@ -17,9 +17,10 @@ using Microsoft.Extensions.Options;
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// One customer account. Holds heat, trigger state, budget use and proposals; runs the decision flow of DESIGN.md
-/// (see AccountGrain.Run.cs) and the human side of it (AccountGrain.Proposals.cs). Every step is ledgered in the
-/// account's stream before the next side effect; state is written only when it changed.
+/// One customer account: heat, trigger state, budget use and proposals. The decision flow of DESIGN.md is in
+/// AccountGrain.Run.cs, execution in AccountGrain.Execute.cs, the human side in AccountGrain.Proposals.cs,
+/// schedules in AccountGrain.Schedule.cs and crash recovery in AccountGrain.Recovery.cs. Every operation owns one
+/// <see cref="LedgerBatch"/> and flushes it before each side effect; state is written only after the ledger.
 /// </summary>
 [GrainType("autonomy.account")]
 public sealed partial class AccountGrain(
@@ -30,13 +31,10 @@ public sealed partial class AccountGrain(
     IOptions<AutonomyEngineOptions> options,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
 {
-    private const string TickReminder = "tick";
-    private readonly List<LedgerDraft> drafts = [];
+    /// <summary>The seller id shown on proposals of an account nobody owns (they stay on the account, in no seller's queue).</summary>
+    public const string Unassigned = "_unassigned";
+
     private LedgerStream? stream;
-    private IGrainTimer? wake;
-    private IGrainTimer? snapshot;
-    private bool unsaved;
-    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
 
     private AutonomyEngineOptions Options => options.Value;
 
@@ -46,13 +44,22 @@ public sealed partial class AccountGrain(
 
     private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
 
-    private string SellerId => state.State.OwnerId ?? "_unassigned";
+    private string SellerId => state.State.OwnerId ?? Unassigned;
 
-    private ISellerGrain Seller(string? sellerId = null) => GrainFactory.GetGrain<ISellerGrain>($"{TenantId}/{sellerId ?? SellerId}");
+    private LedgerBatch NewBatch() => new(stream!);
+
+    /// <summary>The owner's seller grain; null for an account nobody owns, so owner-less accounts never share one hot grain.</summary>
+    private ISellerGrain? Seller(string? sellerId = null)
+    {
+        var id = sellerId ?? state.State.OwnerId;
+        return id is null or Unassigned ? null : GrainFactory.GetGrain<ISellerGrain>($"{TenantId}/{id}");
+    }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         stream = new LedgerStream(ledger, time, TenantId, $"account/{TenantId}/{AccountId}");
+        await stream.InitializeAsync(cancellationToken);
+        state.State = state.State.Migrated(Options.SignalIdMemory);
         await ReplayAsync(cancellationToken);
         ScheduleWake();
     }
@@ -67,7 +74,7 @@ public sealed partial class AccountGrain(
 
     public async Task<AccountView> UpsertAsync(AccountUpdate update, Actor actor)
     {
-        drafts.Clear();
+        var batch = NewBatch();
         var now = time.GetUtcNow();
         var before = state.State;
         var next = Touch(before, now) with
@@ -79,27 +86,26 @@ public sealed partial class AccountGrain(
         };
         if (update.Posture is { } posture)
         {
-            next = next with { Heat = Heat.WithPosture(next.Heat!, PostureScore(posture), now) };
+            next = next with { Heat = Heat.WithPosture(next.Heat!, Posture.Score(posture), now) };
         }
 
-        Draft(LedgerTypes.AccountUpdated, null, actor.Id, new
+        batch.Add(LedgerTypes.AccountUpdated, null, actor.Id, new
         {
             before = new { before.OwnerId, before.Lifecycle, posture = Json(before.Posture), before.RenewalDate },
             after = new { next.OwnerId, next.Lifecycle, posture = Json(next.Posture), next.RenewalDate },
         });
-        await CommitAsync(next);
-        await EnsureReminderAsync();
-
-        if (before.OwnerId != next.OwnerId && !next.Pending.IsEmpty)
+        next = await OfferChangeTriggersAsync(batch, before, next, now);
+        var ownerChanged = before.Exists && before.OwnerId != next.OwnerId;
+        var moved = ownerChanged ? MoveProposals(batch, before.OwnerId, next) : next;
+        if (ownerChanged && moved.AutonomousSchedules)
         {
-            foreach (var id in next.Pending.Keys)
-            {
-                await Seller(before.OwnerId).RemoveNeedsInputAsync(id);
-            }
-
-            await Seller().AddNeedsInputAsync([.. next.Pending.Values.Select(p => p.View with { SellerId = SellerId })]);
+            moved = await RevokeOptInAsync(batch, moved, "OWNER_CHANGED", $"The owner changed from {before.OwnerId ?? "(none)"} to {next.OwnerId ?? "(none)"}; the new owner opts in anew.");
         }
 
+        await CommitAsync(batch, moved);
+        await HandOverQueueAsync(before, moved);
+        await EnsureReminderAsync();
+        ScheduleWake();
         return await ViewAsync();
     }
 
@@ -109,16 +115,16 @@ public sealed partial class AccountGrain(
     /// </summary>
     public async Task<IngestResult> IngestSignalsAsync(ImmutableArray<SignalInput> signals, Actor actor)
     {
-        drafts.Clear();
+        var batch = NewBatch();
         var now = time.GetUtcNow();
         var registry = await TriggersAsync(now);
         var next = Touch(state.State, now);
-        var accepted = new List<object>();
+        var accepted = ImmutableArray.CreateBuilder<IngestedSignal>();
         var suppressed = new List<object>();
         var duplicates = 0;
         foreach (var signal in signals)
         {
-            if (next.SeenSignals.Contains(signal.Id))
+            if (next.Signals.Contains(signal.Id))
             {
                 duplicates++;
                 continue;
@@ -126,7 +132,7 @@ public sealed partial class AccountGrain(
 
             var value = signal.Value ?? 0.5;
             (next, var outcome) = next.Ingest(registry, new SignalRef(signal.Id, signal.Type, now, value), Options.SignalIdMemory, now);
-            accepted.Add(new { signal.Id, signal.Type, signal.OccurredAt, value, attributes = Json(signal.Attributes) });
+            accepted.Add(new IngestedSignal(signal.Id, signal.Type, signal.OccurredAt, value, Json(signal.Attributes)));
             if (outcome.Verdict != TriggerVerdict.Accepted)
             {
                 suppressed.Add(new { signalId = signal.Id, signal.Type, reason = outcome.Verdict, outcome.Explanation });
@@ -138,14 +144,14 @@ public sealed partial class AccountGrain(
             return new IngestResult(0, duplicates);
         }
 
-        Draft(LedgerTypes.SignalIngested, null, actor.Id, new { signals = accepted, heat = next.Heat!.Score, tier = next.Heat.Tier });
+        batch.Add(LedgerTypes.SignalIngested, null, actor.Id, new SignalIngestedPayload(accepted.ToImmutable(), next.Heat!.Score, next.Heat.Tier));
         foreach (var s in suppressed)
         {
-            Draft(LedgerTypes.TriggerSuppressed, null, "system", s);
+            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", s);
         }
 
-        await FlushAsync();
-        state.State = next with { LedgerSeq = stream!.Seq };
+        await batch.FlushAsync();
+        state.State = next with { LedgerSeq = Math.Max(next.LedgerSeq, stream!.Seq) };
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
@@ -157,14 +163,6 @@ public sealed partial class AccountGrain(
         state.State.Exists
             ? ViewAsync()
             : throw new NotFoundException($"Account {AccountId} is unknown: nothing was ever sent for it (PUT .../accounts/{AccountId} or POST .../signals).");
-
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        if (reminderName == TickReminder)
-        {
-            await TickAsync();
-        }
-    }
 
     private async Task<AccountView> ViewAsync()
     {
@@ -194,114 +192,12 @@ public sealed partial class AccountGrain(
         ? s with { Heat = s.Heat ?? HeatState.Cold(now) }
         : s with { Exists = true, ScheduledSince = now, Heat = HeatState.Cold(now), Budget = BudgetUsage.Start(AutonomyBudget.DayOf(now)) };
 
-    /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds (it decides no safety question).</summary>
-    private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
-    {
-        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl)
-        {
-            return cached.Registry;
-        }
-
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
-        cachedTriggers = (snapshot.Triggers, now);
-        return snapshot.Triggers;
-    }
-
-    /// <summary>The reminder's period follows heat: re-registered only when the tier's period changes.</summary>
-    private async Task EnsureReminderAsync()
-    {
-        var s = state.State;
-        var period = Heat.TickPeriod(Heat.At(s.Heat ?? HeatState.Cold(time.GetUtcNow()), time.GetUtcNow()).Tier, Options.Ticks);
-        if (s.TickPeriod == period)
-        {
-            return;
-        }
-
-        // TickPeriod is the period registered with Orleans: zero until the first registration.
-        try
-        {
-            await this.RegisterOrUpdateReminder(TickReminder, period, period);
-        }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException)
-        {
-            // The reminder service is still starting (or its table is briefly unreachable): the account's next
-            // ingest, update or tick tries again; what was asked of it now has already been done.
-            logger.LogWarning(ex, "Reminder of {TenantId}/{AccountId} not registered yet", TenantId, AccountId);
-            return;
-        }
-
-        await WriteAsync(s with { TickPeriod = period });
-    }
-
-    /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
-    private void ScheduleWake()
-    {
-        var s = state.State;
-        DateTimeOffset? due = s.DeferredUntil is { } deferred && s.Trigger.Window is not null ? deferred : s.Trigger.Window?.DueAt;
-        wake?.Dispose();
-        wake = null;
-        if (due is { } at)
-        {
-            var delay = at - time.GetUtcNow();
-            wake = this.RegisterGrainTimer(
-                _ => WakeAsync(),
-                new GrainTimerCreationOptions { DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
-        }
-    }
-
-    /// <summary>The timer's work. A failed run (ledger or store down) is retried later rather than dropped.</summary>
-    private async Task WakeAsync()
-    {
-        try
-        {
-            await PollAsync();
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Decision run of {TenantId}/{AccountId} failed; retrying in {Delay}", TenantId, AccountId, RetryDelay);
-            wake?.Dispose();
-            wake = this.RegisterGrainTimer(
-                _ => WakeAsync(),
-                new GrainTimerCreationOptions { DueTime = RetryDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
-        }
-    }
-
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
-
-    /// <summary>Posture JSON may carry scores in 0..1 ("intent", "risk", "engagement"); the highest sets the heat floor.</summary>
-    private static double PostureScore(string posture)
-    {
-        if (JsonNode.Parse(posture) is not JsonObject obj)
-        {
-            return 0;
-        }
-
-        return new[] { "intent", "risk", "engagement" }
-            .Select(k => obj[k] is JsonValue v && v.TryGetValue(out double d) ? d : 0)
-            .Max();
-    }
-
     private static JsonNode? Json(string? text) => text is null ? null : JsonNode.Parse(text);
 
-    private void Draft(string type, string? runId, string actor, object payload) => drafts.Add(new LedgerDraft(type, runId, actor, payload));
-
-    /// <summary>Makes every drafted step durable. Called before every side effect: no ledger, no action.</summary>
-    private async Task FlushAsync()
-    {
-        if (drafts.Count == 0)
-        {
-            return;
-        }
-
-        var batch = drafts.ToArray();
-        drafts.Clear();
-        await stream!.AppendAsync(batch);
-    }
-
     /// <summary>Ledger first, then state: a step that is stored is always explained.</summary>
-    private async Task CommitAsync(AccountState next)
+    private async Task CommitAsync(LedgerBatch batch, AccountState next)
     {
-        await FlushAsync();
+        await batch.FlushAsync();
         await WriteAsync(next);
     }
 
@@ -313,7 +209,9 @@ public sealed partial class AccountGrain(
         }
 
         var previous = state.State;
-        state.State = next with { LedgerSeq = stream!.Seq };
+
+        // The watermark only moves forward: the stream's head is known from activation on, and never below what was stored.
+        state.State = next with { LedgerSeq = Math.Max(Math.Max(next.LedgerSeq, previous.LedgerSeq), stream!.Seq) };
         try
         {
             await state.WriteStateAsync();
@@ -325,24 +223,4 @@ public sealed partial class AccountGrain(
             throw;
         }
     }
-
-    /// <summary>Writes the in-memory state that ingestion left unsaved (its signals are already in the ledger).</summary>
-    private async Task SnapshotAsync()
-    {
-        snapshot?.Dispose();
-        snapshot = null;
-        if (unsaved)
-        {
-            await WriteAsync(state.State);
-        }
-    }
-
-    private void ScheduleSnapshot()
-    {
-        unsaved = true;
-        snapshot ??= this.RegisterGrainTimer(
-            _ => SnapshotAsync(),
-            new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
-    }
-
 }

@@ -11,10 +11,31 @@ public sealed record PendingProposal(
     [property: Id(0)] ProposalView View,
     [property: Id(1)] long ConfigVersion);
 
-/// <summary>An account's stored state. Immutable: a change replaces the whole value, so a failed write restores it.</summary>
+/// <summary>How a proposal left the queue: the action it produced, or REJECTED, EXPIRED, BLOCKED.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.ResolvedProposal")]
+public sealed record ResolvedProposal([property: Id(0)] string ProposalId, [property: Id(1)] string Resolution);
+
+/// <summary>An execution whose executor was called but whose result has not reached the ledger yet.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.InFlightExecution")]
+public sealed record InFlightExecution(
+    [property: Id(0)] string ActionId,
+    [property: Id(1)] string RunId,
+    [property: Id(2)] string? ProposalId);
+
+/// <summary>
+/// An account's stored state. Immutable: a change replaces the whole value, so a failed write restores it. Every
+/// collection has a bound: <see cref="MaxActions"/>, <see cref="MaxPending"/>, <see cref="MaxResolved"/>,
+/// <see cref="MaxInFlight"/>, the signal memory (<c>Autonomy:Engine:SignalIdMemory</c>), the trigger window
+/// (<see cref="TriggerWindow.MaxSignals"/>), cooldowns (one per registered trigger type) and recent runs (the hourly cap).
+/// </summary>
 [GenerateSerializer, Alias("autonomy.AccountState")]
 public sealed record AccountState
 {
+    public const int MaxActions = 200;
+    public const int MaxPending = 100;
+    public const int MaxResolved = 500;
+    public const int MaxInFlight = 16;
+
     [Id(0)] public bool Exists { get; init; }
     [Id(1)] public string? OwnerId { get; init; }
     [Id(2)] public string? Lifecycle { get; init; }
@@ -27,14 +48,15 @@ public sealed record AccountState
     [Id(9)] public string? LastRunInputsDigest { get; init; }
     [Id(10)] public ImmutableDictionary<string, PendingProposal> Pending { get; init; } = ImmutableDictionary<string, PendingProposal>.Empty;
 
-    /// <summary>Resolved proposals: id to the action it produced, or to its resolution (REJECTED, EXPIRED).</summary>
-    [Id(11)] public ImmutableDictionary<string, string> Resolved { get; init; } = ImmutableDictionary<string, string>.Empty;
+    /// <summary>Read only to migrate state stored before <see cref="Resolved"/> was bounded.</summary>
+    [Id(11)] public ImmutableDictionary<string, string>? LegacyResolved { get; init; }
 
     /// <summary>The most recent executed actions, newest last (bounded).</summary>
     [Id(12)] public ImmutableList<ActionView> Actions { get; init; } = ImmutableList<ActionView>.Empty;
 
-    [Id(13)] public ImmutableHashSet<string> SeenSignals { get; init; } = ImmutableHashSet<string>.Empty;
-    [Id(14)] public ImmutableQueue<string> SeenOrder { get; init; } = ImmutableQueue<string>.Empty;
+    /// <summary>Read only to migrate state stored before <see cref="Signals"/>.</summary>
+    [Id(14)] public ImmutableQueue<string>? LegacySeenOrder { get; init; }
+
     [Id(15)] public ImmutableDictionary<string, DateTimeOffset> RitualsHandled { get; init; } = ImmutableDictionary<string, DateTimeOffset>.Empty;
     [Id(16)] public DateTimeOffset ScheduledSince { get; init; }
     [Id(17)] public DateTimeOffset? LastTickAt { get; init; }
@@ -43,15 +65,61 @@ public sealed record AccountState
     [Id(20)] public DateTimeOffset? DeferredUntil { get; init; }
     [Id(21)] public bool AutonomousSchedules { get; init; }
 
-    /// <summary>The seq of the account's last ledger entry whose effect this value holds (replay starts after it).</summary>
+    /// <summary>The seq of the account's last ledger entry whose effect this value holds (replay starts after it). Never lowered.</summary>
     [Id(22)] public long LedgerSeq { get; init; }
 
-    public const int MaxActions = 200;
+    /// <summary>The ids of recent signals, for idempotency.</summary>
+    [Id(23)] public SignalMemory Signals { get; init; } = SignalMemory.Empty;
+
+    /// <summary>Resolved proposals, oldest first: what a repeated approval returns, and why a late one is refused.</summary>
+    [Id(24)] public ImmutableList<ResolvedProposal> Resolved { get; init; } = ImmutableList<ResolvedProposal>.Empty;
+
+    /// <summary>Executions called but not yet settled in the ledger; completed by recovery, never called twice.</summary>
+    [Id(25)] public ImmutableDictionary<string, InFlightExecution> InFlight { get; init; } = ImmutableDictionary<string, InFlightExecution>.Empty;
+
+    /// <summary>State stored by an earlier version, in today's shape.</summary>
+    public AccountState Migrated(int signalMemory)
+    {
+        var s = this;
+        if (LegacySeenOrder is { IsEmpty: false } order)
+        {
+            var memory = Signals;
+            foreach (var id in order)
+            {
+                memory = memory.Remember(id, signalMemory);
+            }
+
+            s = s with { Signals = memory };
+        }
+
+        if (LegacyResolved is { Count: > 0 } resolved)
+        {
+            foreach (var (id, resolution) in resolved)
+            {
+                s = s.WithResolved(id, resolution);
+            }
+        }
+
+        return s with { LegacySeenOrder = null, LegacyResolved = null };
+    }
 
     public AccountState WithAction(ActionView action)
     {
         var list = Actions.RemoveAll(a => a.ActionId == action.ActionId).Add(action);
         return this with { Actions = list.Count > MaxActions ? list.RemoveRange(0, list.Count - MaxActions) : list };
+    }
+
+    public string? ResolutionOf(string proposalId) => Resolved.FirstOrDefault(r => r.ProposalId == proposalId)?.Resolution;
+
+    /// <summary>Takes the proposal out of the queue and remembers how it left (the oldest resolutions are forgotten).</summary>
+    public AccountState WithResolved(string proposalId, string resolution)
+    {
+        var list = Resolved.RemoveAll(r => r.ProposalId == proposalId).Add(new ResolvedProposal(proposalId, resolution));
+        return this with
+        {
+            Pending = Pending.Remove(proposalId),
+            Resolved = list.Count > MaxResolved ? list.RemoveRange(0, list.Count - MaxResolved) : list,
+        };
     }
 
     /// <summary>
@@ -61,24 +129,12 @@ public sealed record AccountState
     public (AccountState State, SignalOutcome Outcome) Ingest(TriggerRegistry registry, SignalRef signal, int memory, DateTimeOffset at)
     {
         var outcome = DecisionTrigger.OnSignal(registry, Trigger, signal, at);
-        var next = RememberSignal(signal.Id, memory) with
+        var next = this with
         {
+            Signals = Signals.Remember(signal.Id, memory),
             Heat = Perception.Heat.OnSignal(Heat ?? HeatState.Cold(at), signal.Value, at),
             Trigger = outcome.State,
         };
         return (next, outcome);
-    }
-
-    public AccountState RememberSignal(string id, int memory)
-    {
-        var seen = SeenSignals.Add(id);
-        var order = SeenOrder.Enqueue(id);
-        while (seen.Count > memory)
-        {
-            order = order.Dequeue(out var oldest);
-            seen = seen.Remove(oldest);
-        }
-
-        return this with { SeenSignals = seen, SeenOrder = order };
     }
 }

@@ -8,6 +8,9 @@ namespace Autonomy.Actions;
 [GenerateSerializer, Alias("autonomy.WorkspaceState")]
 public sealed record WorkspaceState
 {
+    /// <summary>Items kept per account; the oldest leave first (the ledger keeps every action).</summary>
+    public const int MaxItems = 1000;
+
     [Id(0)] public ImmutableDictionary<string, WorkItem> Items { get; init; } = ImmutableDictionary<string, WorkItem>.Empty;
     [Id(1)] public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
 }
@@ -37,7 +40,14 @@ public sealed class WorkspaceGrain(
             fields = fields.SetItem(field, p["value"]?.ToJsonString() ?? "null");
         }
 
-        await WriteAsync(current with { Items = current.Items.SetItem(key, item), Fields = fields });
+        var items = current.Items.SetItem(key, item);
+        if (items.Count > WorkspaceState.MaxItems)
+        {
+            items = items.RemoveRange(items.Values.OrderBy(i => i.CreatedAt).ThenBy(i => i.Key, StringComparer.Ordinal)
+                .Take(items.Count - WorkspaceState.MaxItems).Select(i => i.Key));
+        }
+
+        await WriteAsync(current with { Items = items, Fields = fields });
         return item;
     }
 

@@ -48,7 +48,7 @@ public static class SiloComposition
 
         // Orleans' own tuning stays reachable from configuration, e.g. --Orleans:ClusterMembership:ProbeTimeout=00:00:02.
         services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection("Orleans:ClusterMembership"));
-        services.AddOptions<SiloMessagingOptions>().Bind(configuration.GetSection("Orleans:Messaging"));
+        services.AddOptions<SiloMessagingOptions>().Configure(o => o.ResponseTimeout = TimeSpan.FromSeconds(30)).Bind(configuration.GetSection("Orleans:Messaging"));
 
         if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)
         {
@@ -58,7 +58,7 @@ public static class SiloComposition
         services.TryAddSingleton<IDecisionEngine, PlaybookEngine>();
         services.TryAddSingleton<InternalExecutor>();
         services.TryAddSingleton<WebhookExecutor>();
-        services.AddHttpClient(WebhookExecutor.ClientName).AddStandardResilienceHandler();
+        services.AddWebhookClient(configuration);
 
         silo.AddActivityPropagation();
         return silo;

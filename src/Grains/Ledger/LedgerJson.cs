@@ -28,7 +28,8 @@ public static class LedgerJson
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             WriteIndented = false,
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+            // The account stream's payloads come from generated metadata; anything else by reflection.
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(Accounts.AccountLedgerJson.Default, new DefaultJsonTypeInfoResolver()),
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         options.MakeReadOnly();

@@ -15,7 +15,12 @@ public static class LedgerTypes
     public const string KillSwitchChecked = "KILL_SWITCH_CHECKED";
     public const string ActionExecuted = "ACTION_EXECUTED";
     public const string ActionFailed = "ACTION_FAILED";
+    public const string ActionRevertRequested = "ACTION_REVERT_REQUESTED";
     public const string ActionReverted = "ACTION_REVERTED";
+    public const string ActionRevertFailed = "ACTION_REVERT_FAILED";
+    public const string ProposalsMoved = "PROPOSALS_MOVED";
+    public const string ScheduleOptInRevoked = "SCHEDULE_OPT_IN_REVOKED";
+    public const string DigestDelivering = "DIGEST_DELIVERING";
     public const string ProposalResolved = "PROPOSAL_RESOLVED";
     public const string OutcomeRecorded = "OUTCOME_RECORDED";
     public const string ScheduleTick = "SCHEDULE_TICK";

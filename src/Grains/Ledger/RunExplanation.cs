@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Autonomy.Accounts;
 
 namespace Autonomy.Ledger;
 
@@ -37,8 +39,8 @@ public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IR
         foreach (var entry in entries)
         {
             var payload = JsonNode.Parse(entry.Payload);
-            var obj = payload as JsonObject ?? [];
-            why.Add(new RunStep(entry.EntryId, entry.Type, entry.At, entry.StreamId, entry.Seq, entry.Actor, Reason(obj), Summary(entry.Type, obj)));
+            var (reason, summary) = Describe(entry);
+            why.Add(new RunStep(entry.EntryId, entry.Type, entry.At, entry.StreamId, entry.Seq, entry.Actor, reason, summary));
             if (KnewTypes.Contains(entry.Type))
             {
                 knew.Add(new RunItem(entry.EntryId, entry.Type, entry.At, payload));
@@ -52,26 +54,39 @@ public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IR
         return new RunExplanation(runId, why, knew, policy);
     }
 
-    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? s) ? s : null;
-
-    private static string? Reason(JsonObject payload) =>
-        Text(payload["reason"]) ?? Text((payload["result"] as JsonObject)?["reason"]);
-
-    private static string? Summary(string type, JsonObject p) => type switch
+    /// <summary>The step's reason code and one-sentence summary, read from its typed payload (null for types without one).</summary>
+    private static (string? Reason, string? Summary) Describe(LedgerEntry entry)
     {
-        LedgerTypes.TriggerFired => $"Run started by {Text(p["triggerType"])}.",
-        LedgerTypes.CostGate => $"Cost gate: {Text(p["verdict"])} ({Text(p["reason"])}). {Text(p["explanation"])}",
-        LedgerTypes.DecisionProposed => $"{Text(p["engine"])} engine proposed {(p["proposals"] as JsonArray)?.Count ?? 0} action(s).",
-        LedgerTypes.PolicyEvaluated when p["result"] is JsonObject r =>
-            $"{Text(p["actionType"])}: {Text(r["decision"])} ({Text(r["reason"])}, rule {Text(r["rule"])}, {Text(r["policyVersion"])}). {Text(r["explanation"])}",
-        LedgerTypes.BudgetChecked when p["check"] is JsonObject c =>
-            $"{Text(p["actionType"])}: {(c["allowed"] is JsonValue a && a.TryGetValue(out bool ok) && ok ? "within budget" : "budget exhausted")} ({Text(c["detail"])}).",
-        LedgerTypes.KillSwitchChecked =>
-            $"{Text(p["actionType"])}: {(p["stopped"] is JsonValue s && s.TryGetValue(out bool stopped) && stopped ? "stopped by a kill switch" : "no kill switch engaged")}.",
-        LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed when p["action"] is JsonObject a =>
-            $"{Text(a["actionType"])} {Text(a["status"])}{(a["autonomous"] is JsonValue au && au.TryGetValue(out bool auto) && auto ? " autonomously" : string.Empty)}: {Text(a["detail"])}",
-        LedgerTypes.ProposalResolved => $"Proposal {Text(p["resolution"])}.",
-        LedgerTypes.OutcomeRecorded => $"Outcome {Text(p["outcome"])}.",
-        _ => Text(p["explanation"]),
-    };
+        try
+        {
+            return entry.Type switch
+            {
+                LedgerTypes.TriggerFired when Read<TriggerFiredPayload>(entry) is { } p => (null, $"Run started by {p.TriggerType}{(p.StartedBySchedule ? " (a schedule)" : string.Empty)}."),
+                LedgerTypes.CostGate when Read<CostGatePayload>(entry) is { } p => (Code(p.Reason), $"Cost gate: {Code(p.Verdict)} ({Code(p.Reason)}). {p.Explanation}"),
+                LedgerTypes.DecisionProposed when Read<DecisionProposedPayload>(entry) is { } p => (null, $"{p.Engine} engine proposed {p.Proposals.Length} action(s)."),
+                LedgerTypes.PolicyEvaluated when Read<PolicyEvaluatedPayload>(entry) is { Result: { } r } p =>
+                    (Code(r.Reason), $"{p.ActionType}: {Code(r.Decision)} ({Code(r.Reason)}, rule {r.Rule}, {r.PolicyVersion}){(p.Reevaluation == true ? " on re-evaluation for a human's approval" : string.Empty)}. {r.Explanation}"),
+                LedgerTypes.BudgetChecked when Read<BudgetCheckedPayload>(entry) is { Check: { } c } p =>
+                    (null, $"{p.ActionType}: {(c.Allowed ? "within budget" : "budget exhausted")} ({c.Detail})."),
+                LedgerTypes.KillSwitchChecked when Read<KillSwitchCheckedPayload>(entry) is { } p =>
+                    (null, $"{p.ActionType}: {(p.Stopped ? "stopped by a kill switch" : "no kill switch engaged")} ({p.Moment})."),
+                LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed when Read<ActionResultPayload>(entry) is { } p => p.Action is { } a
+                    ? (null, $"{a.ActionType} {Code(a.Status)}{(a.Autonomous ? " autonomously" : string.Empty)}: {a.Detail}")
+                    : (null, p.Detail),
+                LedgerTypes.ProposalResolved when Read<ProposalResolvedPayload>(entry) is { } p => (p.Reason, $"Proposal {p.Resolution}."),
+                LedgerTypes.OutcomeRecorded when Read<OutcomeRecordedPayload>(entry) is { } p => (null, $"Outcome {(p.Outcome is { } o ? Code(o) : "unknown")}."),
+                _ => (null, null),
+            };
+        }
+        catch (JsonException)
+        {
+            // An entry written in another shape still appears in the chain, without a summary.
+            return (null, null);
+        }
+    }
+
+    private static T? Read<T>(LedgerEntry entry) => JsonSerializer.Deserialize<T>(entry.Payload, LedgerJson.Options);
+
+    private static string Code<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString());
 }

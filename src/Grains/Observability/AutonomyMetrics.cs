@@ -17,6 +17,7 @@ public static class AutonomyMetrics
     private static readonly Counter<long> BudgetUse = Meter.CreateCounter<long>("autonomy.budget.used", description: "Autonomous actions counted against budgets");
     private static readonly Counter<long> BudgetExhausted = Meter.CreateCounter<long>("autonomy.budget.exhausted", description: "Actions downgraded because a budget was used up");
     private static readonly Counter<long> Signals = Meter.CreateCounter<long>("autonomy.signals.accepted", description: "Signals accepted");
+    private static readonly Counter<long> ReplayEntries = Meter.CreateCounter<long>("autonomy.account.replayed_entries", description: "Ledger entries an account re-read on activation because its snapshot had not caught up");
     private static readonly UpDownCounter<long> KillSwitches = Meter.CreateUpDownCounter<long>("autonomy.kill_switches.engaged", description: "Kill switches engaged (changes)");
 
     public static void Gate(string verdict, string reason) =>
@@ -33,6 +34,14 @@ public static class AutonomyMetrics
     public static void BudgetDowngraded(string actionType) => BudgetExhausted.Add(1, new KeyValuePair<string, object?>("action_type", actionType));
 
     public static void SignalsAccepted(int count) => Signals.Add(count);
+
+    public static void Replayed(int entries)
+    {
+        if (entries > 0)
+        {
+            ReplayEntries.Add(entries);
+        }
+    }
 
     public static void KillSwitchChanged(string tenantId, string scope, bool engaged) =>
         KillSwitches.Add(engaged ? 1 : -1, new("tenant", tenantId), new("scope", scope));

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Autonomy.Common;
 using Autonomy.Tenants;
 
@@ -12,7 +13,7 @@ public interface IPlatformGrain : IGrainWithStringKey
     /// <summary>Returns the platform kill switch.</summary>
     [Idempotent]
     [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
-    [Alias("Get")]
+    [Alias("Get"), ReadOnly]
     Task<KillSwitchView> GetAsync();
 
     /// <summary>Engages or releases the platform kill switch.</summary>

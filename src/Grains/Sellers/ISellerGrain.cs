@@ -48,7 +48,11 @@ public interface ISellerGrain : IGrainWithStringKey
     [Alias("GetDigestSettings")]
     Task<DigestSettings> GetDigestSettingsAsync();
 
-    /// <summary>Replaces the digest settings (ledgered).</summary>
+    /// <summary>Remembers (or forgets) an account of this seller that opted in to autonomous schedules, to revoke it when the digest is switched off.</summary>
+    [Alias("TrackScheduleOptIn")]
+    Task TrackScheduleOptInAsync(string accountId, bool optedIn);
+
+    /// <summary>Replaces the digest settings (ledgered); switching the digest off revokes the Mode 4 opt-ins of the seller's accounts.</summary>
     [Alias("SetDigestSettings")]
     Task<DigestSettings> SetDigestSettingsAsync(DigestSettings settings, Actor actor);
 }

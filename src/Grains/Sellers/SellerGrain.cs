@@ -35,8 +35,29 @@ public sealed class SellerGrain(
 
     private (string TenantId, string SellerId) Key => Ids.SplitKey(this.GetPrimaryKeyString());
 
-    public Task AddNeedsInputAsync(ImmutableArray<ProposalView> proposals) =>
-        WriteAsync(state.State with { NeedsInput = state.State.NeedsInput.SetItems(proposals.Select(p => KeyValuePair.Create(p.ProposalId, p))) });
+    public Task AddNeedsInputAsync(ImmutableArray<ProposalView> proposals)
+    {
+        var queue = state.State.NeedsInput.SetItems(proposals.Select(p => KeyValuePair.Create(p.ProposalId, p)));
+        if (queue.Count > SellerState.MaxNeedsInput)
+        {
+            // The oldest leave this index only: they stay pending on their accounts until answered or expired.
+            queue = queue.RemoveRange(queue.Values.OrderBy(p => p.CreatedAt).ThenBy(p => p.ProposalId, StringComparer.Ordinal)
+                .Take(queue.Count - SellerState.MaxNeedsInput).Select(p => p.ProposalId));
+        }
+
+        return WriteAsync(state.State with { NeedsInput = queue });
+    }
+
+    public Task TrackScheduleOptInAsync(string accountId, bool optedIn)
+    {
+        var set = optedIn ? state.State.ScheduleOptIns.Add(accountId) : state.State.ScheduleOptIns.Remove(accountId);
+        if (optedIn && set.Count > SellerState.MaxScheduleOptIns)
+        {
+            throw new ConflictException("TOO_MANY_OPT_INS", $"A seller may have at most {SellerState.MaxScheduleOptIns} accounts on autonomous schedules.");
+        }
+
+        return ReferenceEquals(set, state.State.ScheduleOptIns) ? Task.CompletedTask : WriteAsync(state.State with { ScheduleOptIns = set });
+    }
 
     public Task RemoveNeedsInputAsync(string proposalId) =>
         state.State.NeedsInput.ContainsKey(proposalId)
@@ -78,7 +99,14 @@ public sealed class SellerGrain(
     public async Task<DigestSettings> SetDigestSettingsAsync(DigestSettings settings, Actor actor)
     {
         await Stream.AppendAsync(LedgerTypes.ConfigChanged, null, actor.Id, new { kind = $"digest-settings:{Key.SellerId}", before = state.State.Digest, after = settings });
-        await WriteAsync(state.State with { Digest = settings });
+        var revoke = !settings.Enabled ? state.State.ScheduleOptIns : [];
+        await WriteAsync(state.State with { Digest = settings, ScheduleOptIns = settings.Enabled ? state.State.ScheduleOptIns : [] });
+        foreach (var accountId in revoke)
+        {
+            await GrainFactory.GetGrain<IAccountGrain>(Ids.AccountKey(Key.TenantId, accountId))
+                .RevokeAutonomousSchedulesAsync("OWNER_DIGEST_DISABLED", $"The owner {Key.SellerId} switched the daily digest off; autonomous schedules need it on.");
+        }
+
         if (settings.Enabled)
         {
             await this.RegisterOrUpdateReminder(DigestReminder, options.Value.DigestTick, options.Value.DigestTick);
@@ -100,6 +128,9 @@ public sealed class SellerGrain(
         }
 
         var digest = await GetDigestAsync(today.AddDays(-1));
+
+        // Ledger first: the intent to send is durable before the webhook is called.
+        await Stream.AppendAsync(LedgerTypes.DigestDelivering, null, "system", new { sellerId = Key.SellerId, digest.Date, webhook = state.State.Digest.WebhookUrl is not null, idempotencyKey = DigestKey(today) });
         var (channel, delivered, detail) = await DeliverAsync(digest, today);
         await Stream.AppendAsync(LedgerTypes.DigestDelivered, null, "system", new
         {
@@ -128,7 +159,7 @@ public sealed class SellerGrain(
         {
             Content = JsonContent.Create(new JsonObject { ["tenantId"] = Key.TenantId, ["sellerId"] = Key.SellerId, ["digest"] = WireDigest(digest) }),
         };
-        request.Headers.Add("Idempotency-Key", $"digest:{Key.TenantId}:{Key.SellerId}:{today:yyyy-MM-dd}");
+        request.Headers.Add("Idempotency-Key", DigestKey(today));
         try
         {
             using var response = await clients.CreateClient(WebhookExecutor.ClientName).SendAsync(request);
@@ -158,6 +189,8 @@ public sealed class SellerGrain(
 
         return node;
     }
+
+    private string DigestKey(DateOnly today) => $"digest:{Key.TenantId}:{Key.SellerId}:{today:yyyy-MM-dd}";
 
     private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, Key.TenantId, $"seller/{Key.TenantId}/{Key.SellerId}");
 

@@ -20,6 +20,14 @@ public sealed record SellerState
     /// <summary>The local date of the last digest that went out.</summary>
     [Id(4)] public DateOnly? LastDigest { get; init; }
 
+    /// <summary>The seller's accounts opted in to autonomous schedules (bounded by <see cref="MaxScheduleOptIns"/>).</summary>
+    [Id(5)] public ImmutableHashSet<string> ScheduleOptIns { get; init; } = ImmutableHashSet<string>.Empty;
+
     public const int MaxTimeline = 1000;
     public const int MaxSkipped = 500;
+
+    /// <summary>The queue keeps the newest proposals; the accounts keep theirs (each up to its own bound) either way.</summary>
+    public const int MaxNeedsInput = 2000;
+
+    public const int MaxScheduleOptIns = 10_000;
 }

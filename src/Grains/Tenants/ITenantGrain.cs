@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using System.Collections.Immutable;
 using Autonomy.Actions;
 using Autonomy.Budgets;
@@ -16,13 +17,13 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Returns the whole autonomy state, kill switches included.</summary>
     [Idempotent]
     [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
-    [Alias("GetAutonomy")]
+    [Alias("GetAutonomy"), ReadOnly]
     Task<TenantAutonomyView> GetAutonomyAsync();
 
-    /// <summary>Returns the configuration history, oldest first.</summary>
+    /// <summary>Returns the configuration history, oldest first: the newest <c>TenantGrain.MaxHistory</c> changes, read from the ledger.</summary>
     [Idempotent]
     [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
-    [Alias("GetHistory")]
+    [Alias("GetHistory"), ReadOnly]
     Task<ImmutableArray<ConfigChange>> GetHistoryAsync();
 
     /// <summary>Sets one action type's mode; returns the new mode config with its version.</summary>
@@ -45,6 +46,20 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("SetPlaybook")]
     Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor);
 
+    /// <summary>Returns the effective trigger registry: the built-in types and the tenant's own, re-tuned ones as re-tuned.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
+    [Alias("GetTriggers"), ReadOnly]
+    Task<ImmutableArray<TriggerType>> GetTriggersAsync();
+
+    /// <summary>Registers or re-tunes one trigger type of the tenant; returns the new config version.</summary>
+    [Alias("SetTrigger")]
+    Task<long> SetTriggerAsync(TriggerType trigger, Actor actor);
+
+    /// <summary>Replaces the playbook's rules and keeps the tenant's trigger types; returns the new config version.</summary>
+    [Alias("SetPlaybookRules")]
+    Task<long> SetPlaybookRulesAsync(Playbook playbook, Actor actor);
+
     /// <summary>Adds or tightens an action type of the tenant's catalog; returns the effective spec.</summary>
     [Alias("PutActionType")]
     Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor);
@@ -52,7 +67,7 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Returns the effective action catalog.</summary>
     [Idempotent]
     [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
-    [Alias("GetCatalog")]
+    [Alias("GetCatalog"), ReadOnly]
     Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync();
 
     /// <summary>Sets where executed actions are delivered; returns the new config version.</summary>
@@ -69,15 +84,11 @@ public interface ITenantGrain : IGrainWithStringKey
 
     /// <summary>Returns what a decision run of this account needs, read fresh.</summary>
     [Idempotent]
-    [Alias("GetSnapshot")]
+    [Alias("GetSnapshot"), ReadOnly]
     Task<TenantSnapshot> GetSnapshotAsync(string accountId);
 
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
     [Idempotent]
-    [Alias("GetKillSwitches")]
+    [Alias("GetKillSwitches"), ReadOnly]
     Task<KillSwitchState> GetKillSwitchesAsync();
-
-    /// <summary>Reserves one decision run from the tenant's daily budget, counted here and nowhere else.</summary>
-    [Alias("ReserveDecisionRun")]
-    Task<RunBudgetReservation> ReserveDecisionRunAsync();
 }

@@ -16,9 +16,9 @@ using Microsoft.Extensions.Logging;
 namespace Autonomy.Tenants;
 
 /// <summary>
-/// The tenant: modes, catalog, policy parameters, budgets, kill switches, opt-ins and the tenant-wide decision-run
-/// counter. Every change is ledgered (who, before, after, version) before it is stored, and the next evaluation
-/// reads it: snapshots are never cached by callers.
+/// The tenant: modes, catalog, policy parameters, budgets, kill switches and opt-ins. Every change is ledgered (who,
+/// before, after, version) before it is stored, and the next evaluation reads it. Reads are [ReadOnly] and
+/// interleave; the decision-run counter lives in <see cref="RunCounterGrain"/>, the history in the ledger.
 /// </summary>
 [GrainType("autonomy.tenant")]
 public sealed class TenantGrain(
@@ -27,6 +27,9 @@ public sealed class TenantGrain(
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
+    /// <summary>The bound on the tenant's own (and re-tuned) trigger types held in its state.</summary>
+    public const int MaxTenantTriggerTypes = 200;
+
     private LedgerStream? stream;
     private TenantSnapshot? configuration;
 
@@ -40,13 +43,42 @@ public sealed class TenantGrain(
         var platform = await Platform().GetAsync();
         var modes = ActionCatalog.Effective(s.CustomTypes).Keys.Order(StringComparer.Ordinal)
             .Select(type => s.Modes.GetValueOrDefault(type) ?? new AutonomyModeConfigV1(type, AutonomyModeConfigV1.Default, 0, default, "default"));
-        var used = s.Runs.Day == AutonomyBudget.DayOf(time.GetUtcNow()) ? s.Runs.Used : 0;
+        var used = await GrainFactory.GetGrain<IRunCounterGrain>(TenantId).GetUsedTodayAsync();
         return new TenantAutonomyView(
             TenantId, s.Version, [.. modes], s.Budget, s.Cost, used, Switches(s, platform), [.. s.OptedIn], s.Policy,
             AutoApprovalPolicyV1.Version, s.Executor, s.Playbook.Rules.Length, [.. s.CustomTypes.Values.OrderBy(t => t.ActionType, StringComparer.Ordinal)]);
     }
 
-    public Task<ImmutableArray<ConfigChange>> GetHistoryAsync() => Task.FromResult(state.State.History.ToImmutableArray());
+    /// <summary>How many changes <see cref="GetHistoryAsync"/> returns at most (the ledger keeps every one).</summary>
+    public const int MaxHistory = 1000;
+
+    /// <summary>The newest changes, oldest first, read from the tenant's ledger stream (the grain keeps no copy).</summary>
+    public async Task<ImmutableArray<ConfigChange>> GetHistoryAsync()
+    {
+        var head = await ledger.ReadHeadAsync(Stream.StreamId);
+        var changes = ImmutableArray.CreateBuilder<ConfigChange>();
+        for (var after = Math.Max(0, (head?.Seq ?? 0) - MaxHistory); ;)
+        {
+            var entries = await ledger.ReadStreamAsync(Stream.StreamId, after, 500);
+            if (entries.Count == 0)
+            {
+                return changes.ToImmutable();
+            }
+
+            foreach (var entry in entries)
+            {
+                after = entry.Seq;
+                if (JsonSerializer.Deserialize<ChangePayload>(entry.Payload, LedgerJson.Options) is { Kind: { } kind } change)
+                {
+                    changes.Add(new ConfigChange(change.Version, kind, entry.Actor, entry.At, Raw(change.Before), Raw(change.After)));
+                }
+            }
+        }
+    }
+
+    private static string Raw(JsonElement? value) => value is { } v ? v.GetRawText() : "null";
+
+    private sealed record ChangePayload(string? Kind, long Version, JsonElement? Before, JsonElement? After);
 
     public async Task<AutonomyModeConfigV1> SetModeAsync(string actionType, AutonomyModeV1 mode, Actor actor)
     {
@@ -116,7 +148,7 @@ public sealed class TenantGrain(
         {
             configuration = new TenantSnapshot(
                 s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
-                KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor);
+                KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay);
         }
 
         return configuration with { KillSwitches = switches, AccountOptedIn = s.OptedIn.Contains(accountId) };
@@ -128,16 +160,25 @@ public sealed class TenantGrain(
         return state.State.Switches(platform.Engaged);
     }
 
-    public async Task<RunBudgetReservation> ReserveDecisionRunAsync()
+    public Task<ImmutableArray<TriggerType>> GetTriggersAsync() =>
+        Task.FromResult(TriggerRegistry.Default.With(state.State.Triggers).Types.Values.OrderBy(t => t.Type, StringComparer.Ordinal).ToImmutableArray());
+
+    public Task<long> SetTriggerAsync(TriggerType trigger, Actor actor)
     {
-        var (counter, reservation) = state.State.Runs.Reserve(state.State.Cost.DecisionRunsPerDay, time.GetUtcNow());
-        if (reservation.Granted)
+        var own = state.State.Triggers;
+        if (!own.Any(t => t.Type == trigger.Type) && own.Length >= MaxTenantTriggerTypes)
         {
-            await WriteAsync(state.State with { Runs = counter });
+            throw new ConflictException("TOO_MANY_TRIGGER_TYPES", $"A tenant may register or re-tune at most {MaxTenantTriggerTypes} trigger types.");
         }
 
-        return reservation;
+        var before = TriggerRegistry.Default.With(own).Types.GetValueOrDefault(trigger.Type);
+        return ChangeAsync(
+            $"trigger:{trigger.Type}", actor, before, trigger,
+            s => s with { Triggers = [.. s.Triggers.Where(t => t.Type != trigger.Type), trigger] });
     }
+
+    public Task<long> SetPlaybookRulesAsync(Playbook playbook, Actor actor) =>
+        ChangeAsync("playbook", actor, new { state.State.Playbook }, new { playbook }, s => s with { Playbook = playbook });
 
     private IPlatformGrain Platform() => GrainFactory.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
 
@@ -156,11 +197,8 @@ public sealed class TenantGrain(
     private async Task<long> ChangeAsync(string kind, Actor actor, object? before, object? after, Func<TenantState, TenantState> apply, string type = LedgerTypes.ConfigChanged)
     {
         var version = state.State.Version + 1;
-        var change = new ConfigChange(
-            version, kind, actor.Id, time.GetUtcNow(),
-            JsonSerializer.Serialize(before, LedgerJson.Options), JsonSerializer.Serialize(after, LedgerJson.Options));
         await Stream.AppendAsync(type, null, actor.Id, new { kind, version, before, after });
-        await WriteAsync(apply(state.State) with { Version = version, History = state.State.History.Add(change) });
+        await WriteAsync(apply(state.State) with { Version = version });
         return version;
     }
 

@@ -24,8 +24,8 @@ public sealed record TenantState
     [Id(9)] public KillSwitchView? All { get; init; }
     [Id(10)] public ImmutableDictionary<string, KillSwitchView> TypeSwitches { get; init; } = ImmutableDictionary<string, KillSwitchView>.Empty;
     [Id(11)] public ImmutableSortedSet<string> OptedIn { get; init; } = ImmutableSortedSet<string>.Empty;
-    [Id(12)] public RunBudgetCounter Runs { get; init; } = new(default, 0);
-    [Id(13)] public ImmutableList<ConfigChange> History { get; init; } = ImmutableList<ConfigChange>.Empty;
+
+    // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
     public KillSwitchState Switches(bool platform) =>
         new(platform, All?.Engaged == true, [.. TypeSwitches.Values.Where(s => s.Engaged).Select(s => s.Scope).Order(StringComparer.Ordinal)]);

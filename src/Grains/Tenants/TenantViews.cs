@@ -89,7 +89,8 @@ public sealed record TenantSnapshot(
     [property: Id(6)] bool AccountOptedIn,
     [property: Id(7)] Playbook Playbook,
     [property: Id(8)] TriggerRegistry Triggers,
-    [property: Id(9)] ExecutorSettings Executor)
+    [property: Id(9)] ExecutorSettings Executor,
+    [property: Id(10)] long DecisionRunsPerDay = 10_000)
 {
     public AutonomyModeV1 ModeOf(string actionType) => Modes.GetValueOrDefault(actionType, AutonomyModeConfigV1.Default);
 }

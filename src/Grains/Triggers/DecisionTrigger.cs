@@ -10,15 +10,24 @@ public sealed record SignalRef(
     [property: Id(2)] DateTimeOffset ReceivedAt,
     [property: Id(3)] double Value);
 
-/// <summary>Signals gathered for the next run: opened by the first, closed by debounce or the maximum wait.</summary>
+/// <summary>
+/// Signals gathered for the next run: opened by the first, closed by debounce or the maximum wait. Bounded: it
+/// keeps the first <see cref="MaxSignals"/> signals (and the first of every further type) verbatim, and counts
+/// all of them, so a window held for an hour under a storm neither grows without end nor hides a type from the run.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.TriggerWindow")]
 public sealed record TriggerWindow(
     [property: Id(0)] DateTimeOffset OpenedAt,
     [property: Id(1)] DateTimeOffset LastSignalAt,
     [property: Id(2)] TimeSpan Debounce,
     [property: Id(3)] TimeSpan MaxWait,
-    [property: Id(4)] ImmutableArray<SignalRef> Signals)
+    [property: Id(4)] ImmutableArray<SignalRef> Signals,
+    [property: Id(5)] bool StartedBySchedule = false,
+    [property: Id(6)] int Count = 0,
+    [property: Id(7)] double ValueSum = 0)
 {
+    public const int MaxSignals = 64;
+
     /// <summary>When the window closes: quiet for the debounce, but never later than the maximum wait.</summary>
     public DateTimeOffset DueAt
     {
@@ -28,6 +37,68 @@ public sealed record TriggerWindow(
             var latest = OpenedAt + MaxWait;
             return quiet < latest ? quiet : latest;
         }
+    }
+
+    /// <summary>How many signals joined the window (kept or only counted).</summary>
+    public int SignalCount => Math.Max(Count, Signals.IsDefault ? 0 : Signals.Length);
+
+    /// <summary>The sum of every joined signal's value.</summary>
+    public double TotalValue => Count == 0 && !Signals.IsDefault ? Signals.Sum(s => s.Value) : ValueSum;
+
+    /// <summary>A window of one ritual tick: closes at once and marks its run as started by a schedule (Mode 4).</summary>
+    public static TriggerWindow Scheduled(SignalRef tick, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(tick);
+        return new(now, now, TimeSpan.Zero, TimeSpan.Zero, [tick], StartedBySchedule: true, Count: 1, ValueSum: tick.Value);
+    }
+
+    /// <summary>A new window opened by <paramref name="signal"/>.</summary>
+    public static TriggerWindow Open(SignalRef signal, TimeSpan debounce, TimeSpan maxWait, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        return new(now, now, debounce, maxWait, [signal], StartedBySchedule: false, Count: 1, ValueSum: signal.Value);
+    }
+
+    /// <summary>The window with one more signal: kept while there is room (or its type is new), always counted.</summary>
+    public TriggerWindow Join(SignalRef signal)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        var kept = Signals.IsDefault ? [] : Signals;
+        var keep = kept.Length < MaxSignals || !kept.Any(s => s.Type == signal.Type);
+        return this with
+        {
+            Signals = keep ? kept.Add(signal) : kept,
+            Count = SignalCount + 1,
+            ValueSum = TotalValue + signal.Value,
+        };
+    }
+
+    /// <summary>
+    /// Two windows as one: every signal of both, and started by a schedule if either part was (so a scheduled part
+    /// never escapes Mode 4 by riding along with a fresh signal). The earlier opening and the later due time win.
+    /// </summary>
+    public TriggerWindow Merge(TriggerWindow other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var merged = this;
+        foreach (var signal in other.Signals.IsDefault ? [] : other.Signals)
+        {
+            merged = merged.Join(signal);
+        }
+
+        var extra = other.SignalCount - (other.Signals.IsDefault ? 0 : other.Signals.Length);
+        var opened = OpenedAt < other.OpenedAt ? OpenedAt : other.OpenedAt;
+        var due = DueAt > other.DueAt ? DueAt : other.DueAt;
+        return merged with
+        {
+            OpenedAt = opened,
+            LastSignalAt = due,
+            Debounce = TimeSpan.Zero,
+            MaxWait = due - opened,
+            StartedBySchedule = StartedBySchedule || other.StartedBySchedule,
+            Count = merged.SignalCount + extra,
+            ValueSum = merged.TotalValue + (other.TotalValue - (other.Signals.IsDefault ? 0 : other.Signals.Sum(s => s.Value))),
+        };
     }
 }
 
@@ -55,8 +126,8 @@ public enum TriggerVerdict
 
 public sealed record SignalOutcome(TriggerState State, TriggerVerdict Verdict, DateTimeOffset? DueAt, string Explanation);
 
-/// <summary>What to do now: start a run with these signals, wait, or hold because of the hourly cap.</summary>
-public sealed record TriggerPoll(TriggerState State, ImmutableArray<SignalRef> Fire, DateTimeOffset? WakeAt, bool CapReached)
+/// <summary>What to do now: start a run with this window's signals, wait, or hold because of the hourly cap.</summary>
+public sealed record TriggerPoll(TriggerState State, ImmutableArray<SignalRef> Fire, DateTimeOffset? WakeAt, bool CapReached, TriggerWindow? Fired = null)
 {
     public bool ShouldFire => !Fire.IsDefaultOrEmpty;
 }
@@ -82,14 +153,13 @@ public static class DecisionTrigger
         }
 
         var window = state.Window is { } open
-            ? open with
+            ? open.Join(signal) with
             {
                 LastSignalAt = now,
                 Debounce = type.Debounce,
                 MaxWait = type.MaxWait < open.MaxWait ? type.MaxWait : open.MaxWait,
-                Signals = open.Signals.Add(signal),
             }
-            : new TriggerWindow(now, now, type.Debounce, type.MaxWait, [signal]);
+            : TriggerWindow.Open(signal, type.Debounce, type.MaxWait, now);
 
         var next = state with { Window = window };
         return new(next, TriggerVerdict.Accepted, window.DueAt, $"Run due at {window.DueAt:O}.");
@@ -125,7 +195,19 @@ public static class DecisionTrigger
         }
 
         var next = new TriggerState(null, cooldowns, recent.Add(now));
-        return new(next, window.Signals, null, false);
+        return new(next, window.Signals, null, false, window);
+    }
+
+    /// <summary>
+    /// Holds a run the cost gate deferred until <paramref name="until"/>: its window joins the one open now (never
+    /// replaces it), so no signal of either is lost, and the held run keeps whether a schedule started it.
+    /// </summary>
+    public static TriggerState Hold(TriggerState state, TriggerWindow deferred, DateTimeOffset until)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(deferred);
+        var held = deferred with { Debounce = TimeSpan.Zero, MaxWait = until - deferred.OpenedAt, LastSignalAt = until };
+        return state with { Window = state.Window is { } open ? open.Merge(held) : held };
     }
 
     /// <summary>Claims a run for a scheduled ritual; refused when the hourly cap is reached.</summary>

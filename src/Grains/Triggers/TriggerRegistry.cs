@@ -22,6 +22,8 @@ public sealed record TriggerRegistry(
     public const string DailyBrief = "DAILY_BRIEF";
     public const string WeeklyReview = "WEEKLY_REVIEW";
     public const string RenewalRunway = "RENEWAL_RUNWAY";
+    public const string LifecycleChanged = "LIFECYCLE_CHANGED";
+    public const string PostureChanged = "POSTURE_CHANGED";
 
     public static readonly TriggerRegistry Default = new(
         new[]
@@ -35,7 +37,8 @@ public sealed record TriggerRegistry(
             Signal("SUPPORT_TICKET_ESCALATED", 60, 600, 3_600),
             Signal("CHAMPION_LEFT", 0, 60, 86_400),
             Signal("WEBSITE_VISIT", 600, 3_600, 3_600),
-            Signal("POSTURE_CHANGED", 60, 600, 3_600),
+            Signal(PostureChanged, 60, 600, 3_600),
+            Signal(LifecycleChanged, 0, 60, 3_600),
             Signal(DailyBrief, 0, 0, 0),
             Signal(WeeklyReview, 0, 0, 0),
             Signal(RenewalRunway, 0, 0, 0),

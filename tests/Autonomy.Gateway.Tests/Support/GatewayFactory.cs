@@ -26,7 +26,10 @@ public class GatewayFactory : WebApplicationFactory<Program>
         Audience = "autonomy-tests-api",
     };
 
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "autonomy-gateway-tests-" + Guid.NewGuid().ToString("N"));
+    public string DataDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "autonomy-gateway-tests-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Leaves the data directory in place on dispose, for a test that starts a second gateway on it.</summary>
+    public bool KeepDataDirectory { get; init; }
 
     public HttpClient Client(string? token)
     {
@@ -47,12 +50,25 @@ public class GatewayFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:Issuer", Auth.Issuer);
         builder.UseSetting("Auth:Audience", Auth.Audience);
         builder.UseSetting("Autonomy:Metrics:Prometheus", "true");
+        builder.UseSetting("Autonomy:Webhooks:AllowPrivateNetworks", "true");
+    }
+
+    protected static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
+        if (KeepDataDirectory)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -60,6 +76,24 @@ public class GatewayFactory : WebApplicationFactory<Program>
         catch (IOException)
         {
             // A file still held by a closing handle; the temp folder is cleaned by the OS.
+        }
+    }
+}
+
+/// <summary>
+/// A gateway of a test's own: <paramref name="settings"/> over the defaults (a null value removes a default) and
+/// its own silo ports, so it runs beside the shared one.
+/// </summary>
+public sealed class CustomGatewayFactory(IReadOnlyDictionary<string, string?> settings) : GatewayFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Autonomy:SiloPort", FreePort().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Autonomy:GatewayPort", FreePort().ToString(CultureInfo.InvariantCulture));
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
         }
     }
 }
@@ -116,13 +150,6 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
         base.ConfigureWebHost(builder);
         builder.UseSetting("Autonomy:Mode", "Cluster");
         builder.UseSetting("ConnectionStrings:Autonomy", database!.ConnectionString);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

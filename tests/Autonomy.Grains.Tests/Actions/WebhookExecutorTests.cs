@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -63,7 +64,10 @@ public sealed class WebhookExecutorTests
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
         var services = new ServiceCollection();
-        services.AddHttpClient(WebhookExecutor.ClientName).AddStandardResilienceHandler();
+        services.AddWebhookClient(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the receiver listens on loopback
+        }).Build());
         await using var provider = services.BuildServiceProvider();
         var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
 

@@ -52,6 +52,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
             ["Autonomy:Engine:WarmTick"] = "00:00:01",
             ["Autonomy:Engine:ColdTick"] = "00:00:01",
             ["Autonomy:Engine:DigestTick"] = "00:00:01",
+            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the test receivers listen on loopback
         };
         if (postgres is not null)
         {
@@ -80,6 +81,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
         {
             silo.Services.AddKeyedSingleton<TimeProvider>(AutonomyClock.Key, hooks.Clock);
             silo.Services.AddSingleton(hooks);
+            silo.AddIncomingGrainCallFilter<FaultInjectionFilter>();
             silo.Services.AddSingleton<IDecisionEngine, GatedEngine>();
             silo.Services.AddSingleton<ILedger>(sp => new SwitchableLedger(
                 postgres is null

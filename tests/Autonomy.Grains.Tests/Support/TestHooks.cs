@@ -16,6 +16,40 @@ public sealed class TestHooks
 
     /// <summary>Tenants whose ledger refuses entries of one type (e.g. the result of an execution).</summary>
     public ConcurrentDictionary<string, string> LedgerRefuses { get; } = new();
+
+    /// <summary>Per tenant: run after a write of the tenant's entries succeeded (e.g. to engage a switch mid-flush).</summary>
+    public ConcurrentDictionary<string, Func<IReadOnlyList<LedgerEntry>, Task>> AfterAppend { get; } = new();
+
+    /// <summary>Per tenant: the types of every entry a grain tried to write, refused or not.</summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<string>> Attempted { get; } = new();
+
+    /// <summary>Tenants whose kill switches cannot be read (ITenantGrain.GetKillSwitchesAsync throws).</summary>
+    public ConcurrentDictionary<string, bool> SwitchesUnreadable { get; } = new();
+
+    /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
+    public ConcurrentDictionary<string, bool> ExecutorSilent { get; } = new();
+}
+
+/// <summary>Faults a test injects at grain boundaries: unreadable kill switches, an executor that never answers.</summary>
+public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFilter
+{
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        var key = context.TargetId.Key.ToString();
+        var tenant = key.Split('/')[0];
+        var method = context.InterfaceMethod.Name;
+        if (method == nameof(Autonomy.Tenants.ITenantGrain.GetKillSwitchesAsync) && hooks.SwitchesUnreadable.ContainsKey(tenant))
+        {
+            throw new TimeoutException("The tenant's kill switches cannot be read (test).");
+        }
+
+        if (method == nameof(Autonomy.Actions.IWorkspaceGrain.ApplyAsync) && hooks.ExecutorSilent.ContainsKey(tenant))
+        {
+            throw new TimeoutException("The executor did not answer (test).");
+        }
+
+        return context.Invoke();
+    }
 }
 
 /// <summary>Holds a tenant's decision runs inside the engine until released, so a test can act while a run is in flight.</summary>
@@ -44,10 +78,24 @@ public sealed class GatedEngine(TestHooks hooks) : IDecisionEngine
 /// <summary>The real ledger, except for tenants whose ledger a test has taken down.</summary>
 public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
 {
-    public Task AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default) =>
-        entries.Any(e => hooks.LedgerDown.ContainsKey(e.TenantId) || (hooks.LedgerRefuses.TryGetValue(e.TenantId, out var type) && e.Type == type))
-            ? Task.FromException(new LedgerUnavailableException("The ledger is down (test)."))
-            : inner.AppendAsync(entries, cancellationToken);
+    public async Task AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
+    {
+        foreach (var entry in entries)
+        {
+            hooks.Attempted.GetOrAdd(entry.TenantId, _ => new()).Enqueue(entry.Type);
+        }
+
+        if (entries.Any(e => hooks.LedgerDown.ContainsKey(e.TenantId) || (hooks.LedgerRefuses.TryGetValue(e.TenantId, out var type) && e.Type == type)))
+        {
+            throw new LedgerUnavailableException("The ledger is down (test).");
+        }
+
+        await inner.AppendAsync(entries, cancellationToken);
+        if (entries.Count > 0 && hooks.AfterAppend.TryGetValue(entries[0].TenantId, out var after))
+        {
+            await after(entries);
+        }
+    }
 
     public Task<LedgerHead?> ReadHeadAsync(string streamId, CancellationToken cancellationToken = default) => inner.ReadHeadAsync(streamId, cancellationToken);
 

@@ -1,0 +1,136 @@
+using Autonomy.Actions;
+using Autonomy.Budgets;
+using Autonomy.Common;
+using Autonomy.Decisions;
+using Autonomy.Ledger;
+using Autonomy.Outcomes;
+using Autonomy.Policy;
+using Microsoft.Extensions.Logging;
+
+namespace Autonomy.Accounts;
+
+/// <summary>How an execution attempt ended for the run that asked for it.</summary>
+internal enum ExecutionOutcome
+{
+    /// <summary>The executor answered; its result is ledgered.</summary>
+    Settled,
+
+    /// <summary>A kill switch stopped it before the executor was called.</summary>
+    Stopped,
+
+    /// <summary>The executor was called but its answer never came back (timeout, lost silo): recovery settles it once.</summary>
+    Unsettled,
+}
+
+/// <summary>Execution, on every path: ledger flushed, kill switches re-read, executor called once per idempotency key.</summary>
+public sealed partial class AccountGrain
+{
+    /// <summary>
+    /// Counts the action against the budget (stored before the side effect, so a crash never under-counts), clears
+    /// the kill switches and executes. A stopped action gives its budget back.
+    /// </summary>
+    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action)> ExecuteAutonomousAsync(
+        DecisionRun run, AccountState s, int index, ProposedAction p, ActionTypeSpec spec, PolicyResult result)
+    {
+        var before = s;
+        s = s with { Budget = AutonomyBudget.Consume(s.Budget!, p.ActionType, run.Now) };
+        await CommitAsync(run.Batch, s);
+
+        var actionId = Ids.Action(AccountId, $"{s.Counter}-{index}");
+        if (!await ClearToExecuteAsync(run.Batch, run.RunId, index, actionId, p.ActionType))
+        {
+            return (s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null);
+        }
+
+        AutonomyMetrics.BudgetUsed(p.ActionType);
+        var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, run.Snapshot.Executor, autonomous: true);
+        return await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+    }
+
+    /// <summary>
+    /// The last gate before a side effect: reads the kill switches and ledgers what it saw; then makes every step
+    /// durable and reads them once more, so a switch engaged while the ledger was writing still stops the action.
+    /// Returns false (ledgered and flushed) when a switch stops it.
+    /// </summary>
+    private async Task<bool> ClearToExecuteAsync(LedgerBatch batch, string runId, int? index, string actionId, string actionType)
+    {
+        var switches = await FreshKillSwitchesAsync();
+        var stopped = switches.Stops(actionType);
+        batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(index, actionId, actionType, switches, stopped, "before-ledger-flush"));
+        if (!stopped)
+        {
+            await batch.FlushAsync();
+            switches = await FreshKillSwitchesAsync();
+            stopped = switches.Stops(actionType);
+            if (stopped)
+            {
+                batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(index, actionId, actionType, switches, stopped, "after-ledger-flush"));
+            }
+        }
+
+        if (stopped)
+        {
+            await batch.FlushAsync();
+        }
+
+        return !stopped;
+    }
+
+    /// <summary>The kill switches as they are now; when they cannot be read, the answer is "engaged".</summary>
+    private async Task<KillSwitchState> FreshKillSwitchesAsync()
+    {
+        try
+        {
+            return await Tenant.GetKillSwitchesAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Kill switches of {TenantId} unreadable; failing closed", TenantId);
+            return KillSwitchState.Unknown;
+        }
+    }
+
+    private ExecutionRequest Request(string actionId, string runId, string actionType, string parameters, ActionTypeSpec spec, Tenants.ExecutorSettings executor, bool autonomous) =>
+        new(actionId, TenantId, AccountId, actionType, parameters, runId, autonomous, ExecutorChoice.WebhookUrl(spec, executor));
+
+    /// <summary>
+    /// Calls the executor once per idempotency key (every step before it is durable: the caller cleared it) and
+    /// ledgers the result. When the answer never comes back the execution stays in flight, recorded in state, and
+    /// the run goes on with its other proposals; the next tick settles it.
+    /// </summary>
+    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action)> ExecuteAsync(
+        LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, string actor)
+    {
+        ExecutionResult outcome;
+        try
+        {
+            outcome = await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{request.IdempotencyKey}").ExecuteAsync(request);
+        }
+        catch (Exception ex) when (ex is not AutonomyException)
+        {
+            logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} has no answer yet; it stays in flight", request.IdempotencyKey, TenantId, AccountId);
+            s = s with { InFlight = s.InFlight.SetItem(request.IdempotencyKey, new InFlightExecution(request.IdempotencyKey, request.RunId, proposalId)) };
+            await CommitAsync(batch, s);
+            return (s, ExecutionOutcome.Unsettled, null);
+        }
+
+        var action = new ActionView(
+            request.IdempotencyKey, request.RunId, AccountId, SellerId, request.ActionType, request.Parameters, request.Autonomous,
+            outcome.Succeeded ? ActionStatus.Succeeded : ActionStatus.Failed, time.GetUtcNow(), result.Reason, result.Explanation, result.PolicyVersion, proposalId,
+            outcome.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, outcome.Detail, spec.Revertible);
+        s = Settle(batch, s, action, outcome.Executor, actor, recovered: null);
+        AutonomyMetrics.Execution(request.ActionType, request.Autonomous, outcome.Succeeded);
+        await CommitAsync(batch, s);
+        return (s, ExecutionOutcome.Settled, action);
+    }
+
+    /// <summary>Ledgers an execution's result and outcome and keeps the action; it is no longer in flight.</summary>
+    private static AccountState Settle(LedgerBatch batch, AccountState s, ActionView action, string executor, string actor, bool? recovered)
+    {
+        batch.Add(
+            action.Status == ActionStatus.Succeeded ? LedgerTypes.ActionExecuted : LedgerTypes.ActionFailed, action.RunId, actor,
+            new ActionResultPayload(action.ActionId, action, executor, action.ActionId, recovered));
+        batch.Add(LedgerTypes.OutcomeRecorded, action.RunId, actor, new OutcomeRecordedPayload(action.ActionId, action.ProposalId, action.Outcome, OutcomeTaxonomyV1.Version));
+        return s.WithAction(action) with { InFlight = s.InFlight.Remove(action.ActionId) };
+    }
+}

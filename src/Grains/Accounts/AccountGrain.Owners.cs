@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using Autonomy.Common;
+using Autonomy.Ledger;
+
+namespace Autonomy.Accounts;
+
+/// <summary>Owners and the Mode 4 opt-in: who sees the account's proposals, and whether its schedules may act alone.</summary>
+public sealed partial class AccountGrain
+{
+    public async Task<AccountView> SetAutonomousSchedulesAsync(bool enabled, Actor actor)
+    {
+        if (enabled)
+        {
+            if (state.State.OwnerId is null)
+            {
+                throw new ConflictException("OWNER_REQUIRED", "Autonomous schedules need an account owner: set ownerId with PUT .../accounts/{accountId} first.");
+            }
+
+            if (!(await Seller()!.GetDigestSettingsAsync()).Enabled)
+            {
+                throw new ConflictException("OWNER_DIGEST_DISABLED", $"Autonomous schedules need the owner's daily digest switched on: PUT .../sellers/{state.State.OwnerId}/digest-settings with enabled=true.");
+            }
+        }
+
+        await Tenant.SetScheduleOptInAsync(AccountId, enabled, actor);
+        if (Seller() is { } seller)
+        {
+            await seller.TrackScheduleOptInAsync(AccountId, enabled);
+        }
+
+        await WriteAsync(Touch(state.State, time.GetUtcNow()) with { AutonomousSchedules = enabled });
+        return await ViewAsync();
+    }
+
+    public async Task RevokeAutonomousSchedulesAsync(string reason, string explanation)
+    {
+        var batch = NewBatch();
+        var s = await RevokeOptInAsync(batch, state.State, reason, explanation);
+        await CommitAsync(batch, s);
+    }
+
+    /// <summary>Withdraws Mode 4 (tenant opt-in and the account's flag), ledgered with the requirement that no longer holds.</summary>
+    private async Task<AccountState> RevokeOptInAsync(LedgerBatch batch, AccountState s, string reason, string explanation)
+    {
+        batch.Add(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(AccountId, reason, explanation));
+        await batch.FlushAsync();
+        await Tenant.SetScheduleOptInAsync(AccountId, false, Actor.System);
+        return s with { AutonomousSchedules = false };
+    }
+
+    /// <summary>An owner change hands the pending proposals to the new owner (ledgered); none is left in the old queue.</summary>
+    private AccountState MoveProposals(LedgerBatch batch, string? from, AccountState next)
+    {
+        if (next.Pending.IsEmpty)
+        {
+            return next;
+        }
+
+        var owner = next.OwnerId ?? Unassigned;
+        batch.Add(LedgerTypes.ProposalsMoved, null, "system", new ProposalsMovedPayload(from, next.OwnerId, [.. next.Pending.Keys.Order(StringComparer.Ordinal)]));
+        return next with { Pending = next.Pending.ToImmutableDictionary(p => p.Key, p => p.Value with { View = p.Value.View with { SellerId = owner } }) };
+    }
+
+    private async Task HandOverQueueAsync(AccountState before, AccountState after)
+    {
+        if (before.OwnerId == after.OwnerId)
+        {
+            return;
+        }
+
+        var ids = after.Pending.Keys.ToList();
+        if (Seller(before.OwnerId) is { } old)
+        {
+            foreach (var id in ids)
+            {
+                await old.RemoveNeedsInputAsync(id);
+            }
+
+            if (before.AutonomousSchedules)
+            {
+                await old.TrackScheduleOptInAsync(AccountId, false);
+            }
+        }
+
+        if (Seller(after.OwnerId) is { } owner && ids.Count > 0)
+        {
+            await owner.AddNeedsInputAsync([.. after.Pending.Values.Select(p => p.View)]);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using Autonomy.Common;
+using Autonomy.Ledger;
+using Autonomy.Perception;
+using Autonomy.Schedules;
+using Autonomy.Triggers;
+using Microsoft.Extensions.Logging;
+
+namespace Autonomy.Accounts;
+
+/// <summary>
+/// Time: the reminder whose period follows heat (rituals, expiry, recovery), the one-shot wake timer for a
+/// closing trigger window or a deferred run, and the write-behind snapshot timer of the ingest path.
+/// </summary>
+public sealed partial class AccountGrain
+{
+    private const string TickReminder = "tick";
+    private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
+
+    private IGrainTimer? wake;
+    private IGrainTimer? snapshot;
+
+    /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
+    private bool unsaved;
+
+    /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
+    private int wakeFailures;
+
+    /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
+    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName == TickReminder)
+        {
+            await TickAsync();
+        }
+    }
+
+    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals.</summary>
+    private async Task TickAsync()
+    {
+        var now = time.GetUtcNow();
+        await ExpireOverdueAsync(now);
+        await RecoverInFlightAsync();
+        var s = state.State;
+        if (!s.Exists)
+        {
+            return;
+        }
+
+        var batch = NewBatch();
+        var ticks = RitualPlanner.Plan(Options.Rituals, JitterKey, s.ScheduledSince, s.RitualsHandled, s.RenewalDate, runInFlight: false, now);
+        var handled = s.RitualsHandled;
+        foreach (var tick in ticks)
+        {
+            batch.Add(LedgerTypes.ScheduleTick, null, "system", new { ritual = tick.Ritual, occurrence = tick.OccurrenceKey, tick.ScheduledAt, disposition = tick.Disposition, reason = tick.Reason });
+            handled = handled.SetItem(tick.Ritual, tick.ScheduledAt);
+        }
+
+        await CommitAsync(batch, s with { LastTickAt = now, RitualsHandled = handled, Heat = Heat.At(s.Heat!, now) });
+        await EnsureReminderAsync();
+        foreach (var tick in ticks.Where(t => t.Disposition == TickDisposition.Fire))
+        {
+            await RunScheduledAsync(tick, now);
+        }
+
+        // The tick is also the heartbeat that picks up a window a failed wake left behind.
+        await PollAsync();
+    }
+
+    /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>
+    private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
+    {
+        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl)
+        {
+            return cached.Registry;
+        }
+
+        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
+        cachedTriggers = (snapshot.Triggers, now);
+        return snapshot.Triggers;
+    }
+
+    /// <summary>The reminder's period follows heat: re-registered only when the tier's period changes.</summary>
+    private async Task EnsureReminderAsync()
+    {
+        var s = state.State;
+        var now = time.GetUtcNow();
+        var period = Heat.TickPeriod(Heat.At(s.Heat ?? HeatState.Cold(now), now).Tier, Options.Ticks);
+        if (s.TickPeriod == period)
+        {
+            return;
+        }
+
+        // TickPeriod is the period registered with Orleans: zero until the first registration.
+        try
+        {
+            await this.RegisterOrUpdateReminder(TickReminder, period, period);
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // The reminder service is still starting (or its table is briefly unreachable): the account's next
+            // ingest, update or tick tries again; what was asked of it now has already been done.
+            logger.LogWarning(ex, "Reminder of {TenantId}/{AccountId} not registered yet", TenantId, AccountId);
+            return;
+        }
+
+        await WriteAsync(state.State with { TickPeriod = period });
+    }
+
+    /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
+    private void ScheduleWake(TimeSpan? retryIn = null)
+    {
+        var s = state.State;
+        DateTimeOffset? due = s.DeferredUntil is { } deferred && s.Trigger.Window is not null ? deferred : s.Trigger.Window?.DueAt;
+        wake?.Dispose();
+        wake = null;
+        var delay = retryIn ?? (due is { } at ? at - time.GetUtcNow() : null);
+        if (delay is { } d)
+        {
+            wake = this.RegisterGrainTimer(
+                _ => WakeAsync(),
+                new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        }
+    }
+
+    /// <summary>
+    /// The timer's work. A failed run (ledger or store down) is retried with exponential backoff and jitter, so
+    /// accounts that failed together (a ledger outage) do not all come back in the same second.
+    /// </summary>
+    private async Task WakeAsync()
+    {
+        try
+        {
+            await PollAsync();
+            wakeFailures = 0;
+        }
+        catch (Exception ex)
+        {
+            wakeFailures++;
+            var delay = Backoff.Delay(wakeFailures, WakeRetryBase, WakeRetryMax, Random.Shared.NextDouble());
+            logger.LogError(ex, "Decision run of {TenantId}/{AccountId} failed ({Failures} in a row); retrying in {Delay}", TenantId, AccountId, wakeFailures, delay);
+            ScheduleWake(delay);
+        }
+    }
+
+    /// <summary>Writes the in-memory state that ingestion left unsaved (its signals are already in the ledger).</summary>
+    private async Task SnapshotAsync()
+    {
+        snapshot?.Dispose();
+        snapshot = null;
+        if (unsaved)
+        {
+            await WriteAsync(state.State);
+        }
+    }
+
+    private void ScheduleSnapshot()
+    {
+        unsaved = true;
+        snapshot ??= this.RegisterGrainTimer(
+            _ => SnapshotAsync(),
+            new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+    }
+}

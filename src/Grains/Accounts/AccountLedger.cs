@@ -1,0 +1,96 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Autonomy.Budgets;
+using Autonomy.CostGate;
+using Autonomy.Ledger;
+using Autonomy.Outcomes;
+using Autonomy.Perception;
+using Autonomy.Policy;
+using Autonomy.Triggers;
+
+namespace Autonomy.Accounts;
+
+/// <summary>A signal as SIGNAL_INGESTED records it.</summary>
+public sealed record IngestedSignal(string Id, string Type, DateTimeOffset? OccurredAt, double Value, JsonNode? Attributes);
+
+/// <summary>SIGNAL_INGESTED: the signals an ingest accepted (replayed after a crash), and the heat they left.</summary>
+public sealed record SignalIngestedPayload(ImmutableArray<IngestedSignal> Signals, double Heat, HeatTier Tier);
+
+/// <summary>TRIGGER_FIRED: what started a run (kept signals, how many joined) and the configuration it is decided under.</summary>
+public sealed record TriggerFiredPayload(string TriggerType, bool StartedBySchedule, ImmutableArray<SignalRef> Signals, int SignalCount, long ConfigVersion);
+
+/// <summary>COST_GATE: the gate's verdict and what it weighed.</summary>
+public sealed record CostGatePayload(GateVerdict Verdict, GateReason Reason, string Explanation, DateTimeOffset? RetryAt, double MarginalValue, string InputsDigest, RunBudgetReservation? Reservation);
+
+/// <summary>One proposal as DECISION_PROPOSED records it (parameters as JSON, not text).</summary>
+public sealed record ProposalEntry(string ActionType, JsonNode? Parameters, double Confidence, string? Rationale, ImmutableArray<string> InputsUsed);
+
+/// <summary>DECISION_PROPOSED: the engine, its cost, how the proposals were ordered, and the proposals.</summary>
+public sealed record DecisionProposedPayload(string Engine, long Tokens, string Ranking, ImmutableArray<ProposalEntry> Proposals);
+
+/// <summary>POLICY_EVALUATED: the whole policy input and result (a human's approval re-evaluates: <see cref="Reevaluation"/>).</summary>
+public sealed record PolicyEvaluatedPayload(
+    int? Index, string ActionType, JsonNode? Parameters, PolicyInput Input, PolicyResult Result, long ConfigVersion,
+    string? ProposalId = null, bool? Reevaluation = null, ApprovalVerdict? Verdict = null);
+
+/// <summary>BUDGET_CHECKED: the autonomy budget's answer for one action.</summary>
+public sealed record BudgetCheckedPayload(int Index, string ActionType, BudgetCheck Check, AutonomyBudgetConfig Budget);
+
+/// <summary>KILL_SWITCH_CHECKED: the switches read right before an execution, and whether they stopped it.</summary>
+public sealed record KillSwitchCheckedPayload(int? Index, string ActionId, string ActionType, KillSwitchState Switches, bool Stopped, string Moment);
+
+/// <summary>PROPOSAL_RESOLVED: how a proposal left the queue (APPROVED, EDITED, REJECTED, EXPIRED, BLOCKED, MOVED is not a resolution).</summary>
+public sealed record ProposalResolvedPayload(
+    string ProposalId,
+    string Resolution,
+    string? ActionId = null,
+    string? ArgsDigest = null,
+    JsonNode? EditedParameters = null,
+    string? EditedArgsDigest = null,
+    string? Reason = null,
+    DateTimeOffset? ExpiresAt = null,
+    PolicyResult? Policy = null);
+
+/// <summary>ACTION_EXECUTED, ACTION_FAILED: the result of an execution (no <see cref="Action"/> when nothing ran).</summary>
+public sealed record ActionResultPayload(string ActionId, ActionView? Action, string? Executor, string? IdempotencyKey, bool? Recovered = null, string? Detail = null);
+
+/// <summary>ACTION_REVERT_REQUESTED and ACTION_REVERTED.</summary>
+public sealed record ActionRevertPayload(string ActionId, string? Executor = null, string? Detail = null);
+
+/// <summary>OUTCOME_RECORDED.</summary>
+public sealed record OutcomeRecordedPayload(string? ActionId, string? ProposalId, OutcomeV1? Outcome, string Taxonomy, string? Reason = null, bool? CountsAgainstIdea = null);
+
+/// <summary>PROPOSALS_MOVED: pending proposals handed to a new owner's queue.</summary>
+public sealed record ProposalsMovedPayload(string? FromOwner, string? ToOwner, ImmutableArray<string> ProposalIds);
+
+/// <summary>SCHEDULE_OPT_IN_REVOKED: Mode 4 withdrawn because a requirement no longer holds.</summary>
+public sealed record OptInRevokedPayload(string AccountId, string Reason, string Explanation);
+
+/// <summary>The account stream's payload types, generated at build time; read back by type, never by string key.</summary>
+[JsonSerializable(typeof(SignalIngestedPayload))]
+[JsonSerializable(typeof(TriggerFiredPayload))]
+[JsonSerializable(typeof(CostGatePayload))]
+[JsonSerializable(typeof(DecisionProposedPayload))]
+[JsonSerializable(typeof(PolicyEvaluatedPayload))]
+[JsonSerializable(typeof(BudgetCheckedPayload))]
+[JsonSerializable(typeof(KillSwitchCheckedPayload))]
+[JsonSerializable(typeof(ProposalResolvedPayload))]
+[JsonSerializable(typeof(ActionResultPayload))]
+[JsonSerializable(typeof(ActionRevertPayload))]
+[JsonSerializable(typeof(OutcomeRecordedPayload))]
+[JsonSerializable(typeof(ProposalsMovedPayload))]
+[JsonSerializable(typeof(OptInRevokedPayload))]
+public sealed partial class AccountLedgerJson : JsonSerializerContext;
+
+/// <summary>Reads account payloads back with the ledger's one JSON setup.</summary>
+public static class AccountLedger
+{
+    public static T Read<T>(LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return JsonSerializer.Deserialize<T>(entry.Payload, LedgerJson.Options)
+            ?? throw new JsonException($"Ledger entry {entry.EntryId} ({entry.Type}) has no payload.");
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Autonomy.Actions;
+
+/// <summary>Webhook delivery (section <c>Autonomy:Webhooks</c>): where webhooks may point and how long a delivery may take.</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Autonomy:Webhooks";
+
+    /// <summary>Lets webhooks reach loopback, link-local and private addresses (tests, a receiver on the same network).</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>How long one attempt may take. Unset: 5 s, or the total timeout when that is shorter.</summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>
+    /// How long a delivery may take, retries and their backoff included; below Orleans' response timeout. Unset:
+    /// 15 s, or half the response timeout when that is below 30 s.
+    /// </summary>
+    public TimeSpan? TotalTimeout { get; set; }
+
+    /// <summary>Retries after a failed attempt (5xx, 408, 429, a timeout or a broken connection).</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>Fills the timeouts left unset, so a lowered response timeout lowers the defaults with it.</summary>
+    public void ApplyDefaults(TimeSpan responseTimeout)
+    {
+        TotalTimeout ??= TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, responseTimeout.Ticks / 2));
+        AttemptTimeout ??= TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, TotalTimeout.Value.Ticks));
+    }
+}
+
+/// <summary>
+/// Fails silo start unless a webhook delivery ends before the grain call that waits for it times out
+/// (<c>Autonomy:Webhooks:TotalTimeout</c> below <c>Orleans:Messaging:ResponseTimeout</c>), with a message naming both.
+/// </summary>
+public sealed class WebhookOptionsValidator(IOptions<SiloMessagingOptions> messaging) : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        var response = messaging.Value.ResponseTimeout;
+        var attempt = options.AttemptTimeout.GetValueOrDefault();
+        var total = options.TotalTimeout.GetValueOrDefault();
+        if (attempt <= TimeSpan.Zero)
+        {
+            problems.Add("Autonomy:Webhooks:AttemptTimeout must be positive, e.g. 00:00:05.");
+        }
+
+        if (total < attempt)
+        {
+            problems.Add(Invariant($"Autonomy:Webhooks:TotalTimeout ({total}) must be at least Autonomy:Webhooks:AttemptTimeout ({attempt})."));
+        }
+
+        if (total >= response)
+        {
+            problems.Add(Invariant(
+                $"Autonomy:Webhooks:TotalTimeout ({total}) must be below Orleans:Messaging:ResponseTimeout ({response}): a webhook delivery runs inside a grain call, which would time out first. Lower the one or raise the other."));
+        }
+
+        if (options.MaxRetries is < 0 or > 10)
+        {
+            problems.Add("Autonomy:Webhooks:MaxRetries must be from 0 to 10.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

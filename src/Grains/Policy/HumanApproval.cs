@@ -1,0 +1,62 @@
+using Autonomy.Common;
+
+namespace Autonomy.Policy;
+
+public enum ApprovalVerdict
+{
+    /// <summary>The human's approval may execute the proposal.</summary>
+    Proceed,
+
+    /// <summary>A kill switch covers the action type: refused for now; the proposal keeps waiting.</summary>
+    KillSwitch,
+
+    /// <summary>The policy now blocks the proposal (disabled, unknown type, blocked lifecycle, propose-only): it leaves the queue.</summary>
+    Refused,
+
+    /// <summary>The proposal was only ever a suggestion (blocked when it was made): never executed.</summary>
+    Suggestion,
+}
+
+/// <summary>The policy's answer to a human's approval, on the configuration in force now.</summary>
+public sealed record ApprovalCheck(ApprovalVerdict Verdict, PolicyResult Policy);
+
+/// <summary>
+/// The rules of the human side: who may act on an account, and whether a proposal may still be approved. An
+/// approval re-runs <see cref="AutoApprovalPolicyV1"/> on the current configuration, so what is now disabled,
+/// blocked or switched off does not execute because someone approved it earlier.
+/// </summary>
+public static class HumanApproval
+{
+    /// <summary>Admins act on every account of their tenant; a seller only on accounts it owns; the system always.</summary>
+    public static bool MayAct(Actor actor, string? ownerId)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor.Has(Actor.Admin)
+            || actor == Actor.System
+            || (actor.Has(Actor.Seller) && ownerId is not null && actor.Id == ownerId);
+    }
+
+    /// <summary>
+    /// Re-evaluates a proposal shown with <paramref name="shown"/> against <paramref name="current"/> (this moment's
+    /// modes, catalog, lifecycle and kill switches). A human approval stands in for REQUIRE_APPROVAL, so any
+    /// decision but BLOCK proceeds.
+    /// </summary>
+    public static ApprovalCheck Recheck(PolicyDecision shown, PolicyInput current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var result = AutoApprovalPolicyV1.Evaluate(current);
+        if (shown == PolicyDecision.Block)
+        {
+            return new(ApprovalVerdict.Suggestion, result);
+        }
+
+        if (result.Reason == PolicyReason.KillSwitch)
+        {
+            return new(ApprovalVerdict.KillSwitch, result);
+        }
+
+        return result.Decision == PolicyDecision.Block
+            ? new(ApprovalVerdict.Refused, result)
+            : new(ApprovalVerdict.Proceed, result);
+    }
+}

@@ -1,0 +1,83 @@
+using Autonomy.Triggers;
+using CsCheck;
+
+namespace Autonomy.Tests.Triggers;
+
+/// <summary>A window is bounded, counts every signal, and a held run never overwrites an open window.</summary>
+public class TriggerWindowTests
+{
+    private static readonly DateTimeOffset Start = new(2025, 3, 1, 8, 0, 0, TimeSpan.Zero);
+
+    private static readonly Gen<SignalRef> Signal = Gen.Select(Gen.Int[0, 9], Gen.Double.Unit, Gen.Int[0, 1_000_000], (type, value, id) =>
+        new SignalRef($"s-{id}", $"T{type}", Start, value));
+
+    private static readonly Gen<TriggerWindow> Window = Gen.Select(Signal.Array[1, 300], Gen.Bool, (signals, scheduled) =>
+    {
+        var window = TriggerWindow.Open(signals[0], TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), Start) with { StartedBySchedule = scheduled };
+        return signals.Skip(1).Aggregate(window, (w, s) => w.Join(s));
+    });
+
+    [Fact]
+    public void AWindowKeepsABoundedSampleCountsEverySignalAndHidesNoType() =>
+        Signal.Array[1, 500].Sample(signals =>
+        {
+            var window = signals.Skip(1).Aggregate(TriggerWindow.Open(signals[0], TimeSpan.Zero, TimeSpan.Zero, Start), (w, s) => w.Join(s));
+            var types = signals.Select(s => s.Type).Distinct().Count();
+            Assert.True(window.Signals.Length <= TriggerWindow.MaxSignals + types);
+            Assert.Equal(signals.Length, window.SignalCount);
+            Assert.Equal(signals.Sum(s => s.Value), window.TotalValue, 9);
+            Assert.Equal(signals.Select(s => s.Type).ToHashSet(), window.Signals.Select(s => s.Type).ToHashSet());
+            Assert.Equal(signals.Take(Math.Min(signals.Length, TriggerWindow.MaxSignals)).Select(s => s.Id), window.Signals.Take(TriggerWindow.MaxSignals).Select(s => s.Id));
+        });
+
+    [Fact]
+    public void HoldingARunJoinsTheOpenWindowAndKeepsItsSchedulingAndEverySignal() =>
+        Gen.Select(Window, Window, Gen.Bool, Gen.Int[0, 7_200]).Sample((open, deferred, hasOpen, retrySeconds) =>
+        {
+            var until = Start + TimeSpan.FromSeconds(retrySeconds);
+            var state = TriggerState.Empty with { Window = hasOpen ? open : null };
+
+            var held = DecisionTrigger.Hold(state, deferred, until).Window!;
+
+            Assert.Equal((hasOpen ? open.SignalCount : 0) + deferred.SignalCount, held.SignalCount);
+            Assert.Equal((hasOpen ? open.TotalValue : 0) + deferred.TotalValue, held.TotalValue, 6);
+            Assert.Equal((hasOpen && open.StartedBySchedule) || deferred.StartedBySchedule, held.StartedBySchedule);
+            Assert.True(held.DueAt >= until);
+            var types = (hasOpen ? open.Signals : []).Concat(deferred.Signals).Select(s => s.Type).ToHashSet();
+            Assert.Equal(types, held.Signals.Select(s => s.Type).ToHashSet());
+        });
+
+    [Fact]
+    public void AScheduledWindowClosesAtOnceAndSaysSo()
+    {
+        var window = TriggerWindow.Scheduled(new SignalRef("brief-1", TriggerRegistry.DailyBrief, Start, 1), Start);
+
+        Assert.True(window.StartedBySchedule);
+        Assert.Equal(Start, window.DueAt);
+        Assert.Equal(1, window.SignalCount);
+    }
+
+    [Fact]
+    public void AWindowStoredBeforeCountsExistedCountsItsSignals()
+    {
+        var legacy = new TriggerWindow(Start, Start, TimeSpan.Zero, TimeSpan.Zero, [new SignalRef("a", "T", Start, 0.25), new SignalRef("b", "T", Start, 0.5)]);
+
+        Assert.Equal(2, legacy.SignalCount);
+        Assert.Equal(0.75, legacy.TotalValue);
+        Assert.Equal(3, legacy.Join(new SignalRef("c", "T", Start, 1)).SignalCount);
+    }
+
+    [Fact]
+    public void FiringAWindowReturnsItWithItsScheduling()
+    {
+        var registry = TriggerRegistry.Default;
+        var state = DecisionTrigger.Hold(TriggerState.Empty, TriggerWindow.Scheduled(new SignalRef("r", TriggerRegistry.DailyBrief, Start, 1), Start), Start.AddMinutes(10));
+
+        Assert.False(DecisionTrigger.Poll(registry, state, Start.AddMinutes(9)).ShouldFire);
+        var poll = DecisionTrigger.Poll(registry, state, Start.AddMinutes(10));
+
+        Assert.True(poll.ShouldFire);
+        Assert.True(poll.Fired!.StartedBySchedule);
+        Assert.Equal(["r"], poll.Fire.Select(s => s.Id));
+    }
+}

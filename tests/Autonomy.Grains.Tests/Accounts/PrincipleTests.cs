@@ -1,0 +1,370 @@
+using System.Text.Json;
+using Autonomy.Accounts;
+using Autonomy.Common;
+using Autonomy.Ledger;
+using Autonomy.Policy;
+using Autonomy.Tests.Support;
+
+namespace Autonomy.Tests.Accounts;
+
+/// <summary>
+/// The principles on the side paths: approvals re-run the policy, every path clears the kill switches after the
+/// ledger flush, steps are durable before side effects, unreadable switches count as engaged, recovery never calls
+/// an executor past a switch, and an execution without an answer does not cost the run its other proposals.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class PrincipleTests(ClusterFixture fixture)
+{
+    private readonly AutonomyCluster cluster = fixture.Cluster;
+
+    [Fact]
+    public async Task ApprovingAProposalWhoseTypeIsNowDisabledIsRefusedAndTheProposalLeavesTheQueue()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+
+        await t.Tenant.SetModeAsync("CREATE_TASK", AutonomyModeV1.Disabled, Scenario.Admin);
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+
+        Assert.Equal("ACTION_TYPE_DISABLED", error.Code);
+        Assert.DoesNotContain(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+        Assert.DoesNotContain((await t.Account.GetAsync()).PendingProposals, p => p.ProposalId == task.ProposalId);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.PolicyEvaluated), e => e.Payload.Contains("\"reevaluation\":true", StringComparison.Ordinal) && e.Payload.Contains("ACTION_TYPE_DISABLED", StringComparison.Ordinal));
+        var resolved = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ProposalResolved));
+        Assert.Contains("\"resolution\":\"BLOCKED\"", resolved.Payload, StringComparison.Ordinal);
+        var again = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+        Assert.Equal("PROPOSAL_RESOLVED", again.Code);
+    }
+
+    [Fact]
+    public async Task ApprovingOnAnAccountNowInABlockedLifecycleIsRefused()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var email = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
+
+        await t.Account.UpsertAsync(new AccountUpdate(null, "DO_NOT_CONTACT", null, null), Scenario.Ingest);
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(email.ProposalId, email.ArgsDigest, t.SellerActor));
+
+        Assert.Equal("LIFECYCLE_STATE", error.Code);
+        Assert.DoesNotContain(await t.NeedsInputAsync(), p => p.ProposalId == email.ProposalId);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Fact]
+    public async Task ASwitchEngagedWhileTheRunsStepsAreWrittenStopsTheAutonomousAction()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.AfterAppend[t.TenantId] = EngageOnClearance(t);
+        try
+        {
+            await t.SignalAsync();
+        }
+        finally
+        {
+            cluster.Hooks.AfterAppend.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked), e => Read<KillSwitchCheckedPayload>(e) is { Stopped: true, Moment: "after-ledger-flush" });
+        Assert.Equal(PolicyReason.KillSwitch, (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
+    }
+
+    [Fact]
+    public async Task ASwitchEngagedWhileAnApprovalIsWrittenStopsTheHumanAction()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.AfterAppend[t.TenantId] = EngageOnClearance(t);
+        try
+        {
+            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+            Assert.Equal("KILL_SWITCH_ENGAGED", error.Code);
+        }
+        finally
+        {
+            cluster.Hooks.AfterAppend.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+    }
+
+    [Fact]
+    public async Task NothingAutonomousExecutesBeforeItsStepsAreDurable()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.KillSwitchChecked;
+        try
+        {
+            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+            await Record.ExceptionAsync(() => t.Account.PollAsync());
+        }
+        finally
+        {
+            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Fact]
+    public async Task NoApprovedActionExecutesBeforeTheApprovalIsDurable()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.ProposalResolved;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+        }
+        finally
+        {
+            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    [Fact]
+    public async Task SwitchesThatCannotBeReadCountAsEngagedOnEveryPath()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.SwitchesUnreadable[t.TenantId] = true;
+        try
+        {
+            await t.SignalAsync();
+            Assert.Empty((await t.Workspace.GetAsync()).Items);
+            Assert.Equal(PolicyReason.KillSwitch, (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
+
+            var email = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
+            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(email.ProposalId, email.ArgsDigest, t.SellerActor));
+            Assert.Equal("KILL_SWITCH_ENGAGED", error.Code);
+        }
+        finally
+        {
+            cluster.Hooks.SwitchesUnreadable.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Fact]
+    public async Task AnExecutionWithoutAnswerKeepsTheRunsOtherProposalsAndIsSettledOnceLater()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        try
+        {
+            await t.SignalAsync();
+        }
+        finally
+        {
+            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ActionType == "SEND_EMAIL");
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+
+        var executed = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        Assert.True(Read<ActionResultPayload>(executed).Recovered);
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        Assert.Single(await t.TimelineAsync(), a => a.Autonomous && a.ActionType == "CREATE_TASK");
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Fact]
+    public async Task RecoveryDoesNotCallAnExecutorAgainPastAnEngagedSwitch()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        try
+        {
+            await t.SignalAsync();
+        }
+        finally
+        {
+            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+        }
+
+        await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident", Scenario.Admin);
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked), e => Read<KillSwitchCheckedPayload>(e).Stopped);
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.ActionFailed), e => Read<ActionResultPayload>(e).Recovered == true);
+    }
+
+    [Fact]
+    public async Task RevertIsLedgeredBeforeTheExecutorUndoesAnything()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.SignalAsync();
+        var action = Assert.Single(await t.TimelineAsync());
+        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.ActionRevertRequested;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => t.Account.RevertAsync(action.ActionId, Scenario.Admin));
+        }
+        finally
+        {
+            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.False(Assert.Single((await t.Workspace.GetAsync()).Items).Reverted);
+
+        var reverted = await t.Account.RevertAsync(action.ActionId, Scenario.Admin);
+        Assert.Equal(ActionStatus.Reverted, reverted.Status);
+        var steps = (await t.LedgerAsync()).Where(e => e.Type is LedgerTypes.ActionRevertRequested or LedgerTypes.ActionReverted).Select(e => e.Type);
+        Assert.Equal([LedgerTypes.ActionRevertRequested, LedgerTypes.ActionReverted], steps);
+    }
+
+    [Fact]
+    public async Task AnOwnerChangeMovesPendingProposalsToTheNewOwnerAndNoneIsStranded()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var waiting = await t.NeedsInputAsync();
+        Assert.Equal(2, waiting.Length);
+
+        await t.Account.UpsertAsync(new AccountUpdate("seller-2", null, null, null), Scenario.Admin);
+        var newOwner = cluster.Grains.GetGrain<Sellers.ISellerGrain>($"{t.TenantId}/seller-2");
+
+        Assert.Empty(await t.NeedsInputAsync());
+        var moved = (await newOwner.GetNeedsInputAsync(100, null)).Items;
+        Assert.Equal(waiting.Select(p => p.ProposalId).Order(), moved.Select(p => p.ProposalId).Order());
+        Assert.All(moved, p => Assert.Equal("seller-2", p.SellerId));
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.ProposalsMoved));
+
+        var task = moved.Single(p => p.ActionType == "CREATE_TASK");
+        await t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, new Actor("seller-2", [Actor.Seller]));
+        Assert.DoesNotContain((await newOwner.GetNeedsInputAsync(100, null)).Items, p => p.ProposalId == task.ProposalId);
+        Assert.Single((await newOwner.GetTimelineAsync(100, null)).Items);
+        await Assert.ThrowsAsync<ForbiddenException>(() => t.Account.RejectAsync(moved.Single(p => p.ActionType == "SEND_EMAIL").ProposalId, null, t.SellerActor));
+    }
+
+    [Fact]
+    public async Task AnAccountWithoutOwnerKeepsItsProposalsOnTheAccountNotInASharedQueue()
+    {
+        var t = new Scenario(cluster, accountId: "orphan");
+        await t.SetUpAsync();
+        await t.Account.UpsertAsync(new AccountUpdate(null, "CUSTOMER", null, null), Scenario.Admin);
+        var orphan = cluster.Grains.GetGrain<IAccountGrain>(Ids.AccountKey(t.TenantId, "orphan-2"));
+        await orphan.UpsertAsync(new AccountUpdate(null, "CUSTOMER", null, null), Scenario.Admin);
+        await orphan.IngestSignalsAsync([new SignalInput("o-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+        await orphan.PollAsync();
+
+        Assert.Equal(2, (await orphan.GetAsync()).PendingProposals.Length);
+        var unassigned = cluster.Grains.GetGrain<Sellers.ISellerGrain>($"{t.TenantId}/{AccountGrain.Unassigned}");
+        Assert.Empty((await unassigned.GetNeedsInputAsync(100, null)).Items);
+
+        await orphan.UpsertAsync(new AccountUpdate("seller-3", null, null, null), Scenario.Admin);
+        var owner = cluster.Grains.GetGrain<Sellers.ISellerGrain>($"{t.TenantId}/seller-3");
+        Assert.Equal(2, (await owner.GetNeedsInputAsync(100, null)).Items.Length);
+    }
+
+    [Fact]
+    public async Task LifecycleAndPostureChangesAreTriggers()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Tenant.SetPlaybookAsync(
+            new Decisions.Playbook([
+                new Decisions.PlaybookRule(Triggers.TriggerRegistry.LifecycleChanged, null, [Scenario.Proposal("CREATE_TASK", """{"title":"Welcome"}""", 0.9)]),
+            ]),
+            [],
+            Scenario.Admin);
+
+        await t.Account.UpsertAsync(new AccountUpdate(null, "RENEWAL", null, null), Scenario.Ingest);
+        await t.Account.PollAsync();
+
+        var fired = Assert.Single(await t.LedgerAsync(type: LedgerTypes.TriggerFired));
+        Assert.Contains("LIFECYCLE_CHANGED", fired.Payload, StringComparison.Ordinal);
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ActionType == "CREATE_TASK");
+
+        await t.Account.UpsertAsync(new AccountUpdate(null, null, """{"intent":0.9}""", null), Scenario.Ingest);
+        Assert.NotNull((await t.Account.GetAsync()).PendingRunDueAt);
+    }
+
+    /// <summary>Engages the tenant's switch right after the account's first clearance ("no switch engaged") became durable.</summary>
+    private Func<IReadOnlyList<LedgerEntry>, Task> EngageOnClearance(Scenario t)
+    {
+        var engaged = 0;
+        return async entries =>
+        {
+            if (entries.Any(e => e.Type == LedgerTypes.KillSwitchChecked && !Read<KillSwitchCheckedPayload>(e).Stopped) && Interlocked.Exchange(ref engaged, 1) == 0)
+            {
+                await t.Tenant.SetKillSwitchAsync("all", engaged: true, "engaged mid-flush", Scenario.Admin);
+            }
+        };
+    }
+
+    private static T Read<T>(LedgerEntry entry) => JsonSerializer.Deserialize<T>(entry.Payload, LedgerJson.Options)!;
+}
+
+/// <summary>Mode 4 holds continuously: an opt-in whose requirements stop holding is revoked, ledgered.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ModeFourRevocationTests(ClusterFixture fixture)
+{
+    private readonly AutonomyCluster cluster = fixture.Cluster;
+
+    [Fact]
+    public async Task SwitchingTheOwnersDigestOffRevokesTheOptIn()
+    {
+        var t = await OptedInAsync();
+
+        await t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = false }, t.SellerActor);
+
+        Assert.False((await t.Account.GetAsync()).AutonomousSchedules);
+        Assert.DoesNotContain(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        var revoked = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked));
+        Assert.Contains("OWNER_DIGEST_DISABLED", revoked.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChangingTheOwnerRevokesTheOptIn()
+    {
+        var t = await OptedInAsync();
+
+        await t.Account.UpsertAsync(new AccountUpdate("seller-9", null, null, null), Scenario.Admin);
+
+        Assert.False((await t.Account.GetAsync()).AutonomousSchedules);
+        Assert.DoesNotContain(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        Assert.Contains("OWNER_CHANGED", Assert.Single(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked)).Payload, StringComparison.Ordinal);
+    }
+
+    private async Task<Scenario> OptedInAsync()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = true }, t.SellerActor);
+        await t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin);
+        Assert.Contains(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        return t;
+    }
+}
