@@ -43,6 +43,7 @@ public sealed class GatewayRetryOptionsValidator : IValidateOptions<GatewayRetry
 public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
 {
     private static readonly ResiliencePropertyKey<long> Started = new("autonomy.retry.started");
+    private static readonly ResiliencePropertyKey<string> Method = new("autonomy.retry.method");
     private static readonly ConcurrentDictionary<MethodInfo, bool> Idempotent = new();
 
     private readonly ResiliencePipeline pipeline;
@@ -65,7 +66,9 @@ public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
             MaxRetryAttempts = int.MaxValue,
             OnRetry = args =>
             {
-                logger.LogInformation("Retrying a grain call after {Exception} (attempt {Attempt}, next in {Delay})", args.Outcome.Exception?.GetType().Name, args.AttemptNumber + 1, args.RetryDelay);
+                logger.LogInformation(
+                    "Retrying {Method} after {Exception} (attempt {Attempt}, next in {Delay})",
+                    args.Context.Properties.GetValue(Method, "a grain call"), args.Outcome.Exception?.GetType().Name, args.AttemptNumber + 2, args.RetryDelay);
                 return default;
             },
         }).Build();
@@ -82,6 +85,7 @@ public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
 
         var resilience = ResilienceContextPool.Shared.Get();
         resilience.Properties.Set(Started, time.GetTimestamp());
+        resilience.Properties.Set(Method, $"{context.InterfaceName}.{context.MethodName}");
         try
         {
             // The invoker lets a filter call Invoke again once the previous call returned; each sends the same request.

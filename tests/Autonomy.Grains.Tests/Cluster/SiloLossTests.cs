@@ -121,7 +121,7 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.True(elapsed >= TimeSpan.FromSeconds(7), $"answered after {elapsed}, before the 7 s retry deadline");
-        Assert.True(gateway.Log.Contains("Retrying a grain call", StringComparison.Ordinal), $"after {elapsed}:\n{gateway.Log}");
+        Assert.True(gateway.Log.Contains("IAccountGrain.IngestSignalsAsync after", StringComparison.Ordinal), $"after {elapsed}:\n{gateway.Log}");
     }
 
     private async Task<long> DeadSilosAsync(string clusterId)
