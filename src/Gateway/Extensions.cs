@@ -28,7 +28,7 @@ public static class Extensions
         var autonomy = builder.Configuration.GetSection(AutonomyOptions.Section).Get<AutonomyOptions>() ?? new AutonomyOptions();
         if (autonomy.Mode == AutonomyMode.Cluster)
         {
-            builder.UseOrleansClient(client => client.AddAutonomyClient(builder.Configuration));
+            builder.UseOrleansClient(client => client.AddAutonomyClient(builder.Configuration).AddSiloLossRetry());
         }
         else
         {

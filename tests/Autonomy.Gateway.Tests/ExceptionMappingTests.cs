@@ -45,6 +45,9 @@ public sealed class ExceptionMappingTests(GatewayFactory factory)
     public async Task ALostSiloIs503ToRetry() => Assert.Equal(503, (await Handle(new Orleans.Runtime.SiloUnavailableException("silo gone"))).Status);
 
     [Fact]
+    public async Task AConnectionToALostSiloIs503ToRetry() => Assert.Equal(503, (await Handle(new Orleans.Runtime.Messaging.ConnectionFailedException("refused"))).Status);
+
+    [Fact]
     public async Task AnythingElseIsAPlain500WithoutInternals()
     {
         var (status, body) = await Handle(new InvalidOperationException("connection string Password=hunter2"));

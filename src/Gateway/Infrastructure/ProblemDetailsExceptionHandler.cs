@@ -2,6 +2,7 @@ using System.Text.Json;
 using Autonomy.Common;
 using Autonomy.Ledger;
 using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Orleans.Serialization;
@@ -27,7 +28,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             ConflictException conflict => Conflict(conflict),
             LedgerUnavailableException => LedgerUnavailable(),
             UnavailableExceptionFallbackException { ExceptionType: { } type } when type.Contains(nameof(LedgerUnavailableException), StringComparison.Ordinal) => LedgerUnavailable(),
-            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException => ClusterUnavailable(httpContext),
+            SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException => ClusterUnavailable(httpContext),
             _ => null,
         };
 

@@ -9,14 +9,20 @@ namespace Autonomy.Accounts;
 public interface IAccountGrain : IGrainWithStringKey
 {
     /// <summary>Applies an upstream update of owner, lifecycle, posture or renewal date.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("Upsert")]
     Task<AccountView> UpsertAsync(AccountUpdate update, Actor actor);
 
     /// <summary>Ingests signals; ids already seen are counted as duplicates and change nothing.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("IngestSignals")]
     Task<IngestResult> IngestSignalsAsync(ImmutableArray<SignalInput> signals, Actor actor);
 
     /// <summary>Returns the account's state; 404 for an account nothing was ever sent for.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("Get")]
     Task<AccountView> GetAsync();
 

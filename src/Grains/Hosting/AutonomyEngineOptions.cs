@@ -27,8 +27,12 @@ public sealed class AutonomyEngineOptions
     /// <summary>How often a seller with the digest switched on checks whether it is due.</summary>
     public TimeSpan DigestTick { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Days before the renewal date when the renewal-runway ritual runs.</summary>
-    public int[] RenewalRunwayDays { get; set; } = [90, 60, 30];
+    /// <summary>
+    /// Days before the renewal date when the renewal-runway ritual runs; unset: <see cref="RitualConfig.Default"/>'s
+    /// 90, 60 and 30. Null rather than an initialized array: configuration binding appends to an existing array, so
+    /// a configured list would otherwise be added to the default instead of replacing it.
+    /// </summary>
+    public int[]? RenewalRunwayDays { get; set; }
 
     /// <summary>How long a ritual tick may be late and still run after downtime.</summary>
     public TimeSpan CatchUpWindow { get; set; } = RitualConfig.Default.CatchUpWindow;
@@ -47,5 +51,9 @@ public sealed class AutonomyEngineOptions
 
     public TickPeriods Ticks => new(HotTick, WarmTick, ColdTick);
 
-    public RitualConfig Rituals => RitualConfig.Default with { RenewalRunwayDays = [.. RenewalRunwayDays], CatchUpWindow = CatchUpWindow };
+    public RitualConfig Rituals => RitualConfig.Default with
+    {
+        RenewalRunwayDays = RenewalRunwayDays is { } days ? [.. days] : RitualConfig.Default.RenewalRunwayDays,
+        CatchUpWindow = CatchUpWindow,
+    };
 }

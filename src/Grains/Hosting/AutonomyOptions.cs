@@ -30,6 +30,12 @@ public sealed class AutonomyOptions
     /// </summary>
     public string? AdvertisedHost { get; set; }
 
+    /// <summary>
+    /// Cluster mode, gateway: how long its first connection to the cluster is retried (no silo up yet, or the schema
+    /// not yet applied by the first silo) before the gateway gives up and exits.
+    /// </summary>
+    public TimeSpan ClusterConnectTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The PostgreSQL connection string of cluster mode (<c>ConnectionStrings:Autonomy</c>).</summary>
     public const string ConnectionStringName = "Autonomy";
 }

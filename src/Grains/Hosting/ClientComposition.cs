@@ -2,6 +2,8 @@ using Autonomy.Ledger;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Configuration;
 
 namespace Autonomy.Hosting;
@@ -35,6 +37,10 @@ public static class ClientComposition
         client.Services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Orleans:Gateway"));
         client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
         client.Services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
+
+        // Real time, not the engine's clock: waiting for silos to come up is infrastructure (tests fake the engine's).
+        client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ClusterConnectionRetry(
+            options.ClusterConnectTimeout, TimeProvider.System, sp.GetService<ILogger<ClusterConnectionRetry>>() ?? NullLogger<ClusterConnectionRetry>.Instance));
         client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));
         return client;
     }

@@ -11,6 +11,8 @@ public interface IPlatformGrain : IGrainWithStringKey
     public const string Key = "platform";
 
     /// <summary>Returns the platform kill switch.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("Get"), ReadOnly]
     Task<KillSwitchView> GetAsync();
 

@@ -25,18 +25,26 @@ public interface ISellerGrain : IGrainWithStringKey
     Task RecordSkippedAsync(SkippedItem item);
 
     /// <summary>Returns proposals awaiting a human, newest first.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetNeedsInput")]
     Task<ItemPage<ProposalView>> GetNeedsInputAsync(int limit, string? cursor);
 
     /// <summary>Returns executed actions, newest first.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetTimeline")]
     Task<ItemPage<ActionView>> GetTimelineAsync(int limit, string? cursor);
 
     /// <summary>Returns the digest of one day.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetDigest")]
     Task<DigestView> GetDigestAsync(DateOnly date);
 
     /// <summary>Returns the digest settings.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetDigestSettings")]
     Task<DigestSettings> GetDigestSettingsAsync();
 

@@ -15,10 +15,14 @@ namespace Autonomy.Tenants;
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Returns the whole autonomy state, kill switches included.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetAutonomy"), ReadOnly]
     Task<TenantAutonomyView> GetAutonomyAsync();
 
     /// <summary>Returns the configuration history, oldest first: the newest <c>TenantGrain.MaxHistory</c> changes, read from the ledger.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetHistory"), ReadOnly]
     Task<ImmutableArray<ConfigChange>> GetHistoryAsync();
 
@@ -43,6 +47,8 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor);
 
     /// <summary>Returns the effective trigger registry: the built-in types and the tenant's own, re-tuned ones as re-tuned.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetTriggers"), ReadOnly]
     Task<ImmutableArray<TriggerType>> GetTriggersAsync();
 
@@ -59,6 +65,8 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor);
 
     /// <summary>Returns the effective action catalog.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetCatalog"), ReadOnly]
     Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync();
 
@@ -75,10 +83,12 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<long> SetScheduleOptInAsync(string accountId, bool optedIn, Actor actor);
 
     /// <summary>Returns what a decision run of this account needs, read fresh.</summary>
+    [Idempotent]
     [Alias("GetSnapshot"), ReadOnly]
     Task<TenantSnapshot> GetSnapshotAsync(string accountId);
 
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
+    [Idempotent]
     [Alias("GetKillSwitches"), ReadOnly]
     Task<KillSwitchState> GetKillSwitchesAsync();
 }

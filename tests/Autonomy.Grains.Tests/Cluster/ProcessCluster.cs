@@ -21,6 +21,9 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public IReadOnlyList<HostProcess> Hosts => hosts;
 
+    /// <summary>The Orleans service and cluster id of this cluster (the membership table's DeploymentId).</summary>
+    public string ClusterId => serviceId;
+
     public static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
@@ -63,19 +66,34 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public async Task<HostProcess> StartGatewayAsync(string name)
     {
-        var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(), [.. Common(), $"--Auth:SigningKey={SigningKey}"]);
-        hosts.Add(host);
+        var host = StartGateway(name);
         await host.WaitReadyAsync();
         return host;
     }
 
+    /// <summary>A gateway process, not waited for: it may start before any silo. Settings may come from the environment instead of arguments.</summary>
+    public HostProcess StartGateway(string name, IReadOnlyDictionary<string, string>? environment = null, params string[] args)
+    {
+        var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(),
+            [.. Common(), .. environment is null ? [$"--Auth:SigningKey={SigningKey}"] : Array.Empty<string>(), "--Logging:LogLevel:Autonomy.Gateway.Infrastructure.SiloLossRetryFilter=Information", .. args],
+            environment);
+        hosts.Add(host);
+        return host;
+    }
+
     /// <summary>A token minted by the gateway's own command.</summary>
-    public static async Task<string> MintAsync(string tenant, string role, string sub)
+    public static async Task<string> MintAsync(string tenant, string role, string sub, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { HostDll("Gateway"), "mint-token", "--tenant", tenant, "--role", role, "--sub", sub, $"--Auth:SigningKey={SigningKey}" })
+        string[] key = environment is null ? [$"--Auth:SigningKey={SigningKey}"] : [];
+        foreach (var arg in new[] { HostDll("Gateway"), "mint-token", "--tenant", tenant, "--role", role, "--sub", sub }.Concat(key))
         {
             psi.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
         }
 
         using var process = Process.Start(psi)!;
@@ -144,7 +162,7 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    public static HostProcess Start(string name, string dll, int httpPort, IEnumerable<string> args)
+    public static HostProcess Start(string name, string dll, int httpPort, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(dll);
@@ -156,6 +174,11 @@ public sealed class HostProcess : IAsyncDisposable
 
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[variable] = value;
+        }
+
         return new HostProcess(name, Process.Start(psi)!, new Uri($"http://127.0.0.1:{httpPort}"));
     }
 
