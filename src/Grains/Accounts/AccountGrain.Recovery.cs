@@ -85,7 +85,13 @@ public sealed partial class AccountGrain
 
                 break;
             case LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed:
-                started.Remove(AccountLedger.Read<ActionResultPayload>(entry).ActionId);
+                // Entries written before the payloads were typed carry the id only inside the action.
+                var settled = AccountLedger.Read<ActionResultPayload>(entry);
+                if (((string?)settled.ActionId ?? settled.Action?.ActionId) is { } id)
+                {
+                    started.Remove(id);
+                }
+
                 break;
         }
     }
