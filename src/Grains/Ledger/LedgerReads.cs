@@ -86,6 +86,30 @@ internal static class LedgerReads
         AddParameter(command, "tenant_id", tenantId);
     }
 
+    /// <summary>
+    /// How many streams one <see cref="PrepareTaken"/> statement asks about: few enough for SQLite's expression
+    /// depth and both providers' parameter limits, so a full batch takes a handful of statements.
+    /// </summary>
+    public const int StreamsPerTakenLookup = 200;
+
+    /// <summary>
+    /// The statement that finds which of a batch's (stream, seq) are stored, given each stream's seq range in
+    /// the batch (at most <see cref="StreamsPerTakenLookup"/> streams); its rows are (stream_id, seq).
+    /// </summary>
+    public static void PrepareTaken(DbCommand command, IReadOnlyList<KeyValuePair<string, (long First, long Last)>> ranges)
+    {
+        var sql = new StringBuilder("SELECT stream_id, seq FROM ledger_entries WHERE ");
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : " OR ").Append($"(stream_id = @s{i} AND seq >= @f{i} AND seq <= @l{i})");
+            AddParameter(command, $"s{i}", ranges[i].Key);
+            AddParameter(command, $"f{i}", ranges[i].Value.First);
+            AddParameter(command, $"l{i}", ranges[i].Value.Last);
+        }
+
+        command.CommandText = sql.Append(';').ToString();
+    }
+
     /// <summary>The head of the stream from the rows of <see cref="PrepareHead"/>: null when it has no entry.</summary>
     public static async Task<LedgerHead?> ReadHeadAsync(DbDataReader reader, string streamId, CancellationToken cancellationToken) =>
         await reader.ReadAsync(cancellationToken)
