@@ -6,8 +6,8 @@ namespace Autonomy.Ledger;
 /// <summary>
 /// The reads every SQL store makes of its <c>ledger_entries</c> table, written once over ADO.NET: the
 /// statements (the same text for SQLite and PostgreSQL, with <c>@name</c> parameters both providers accept)
-/// and the mapping of their rows. A store opens the connection, runs the command and turns its own failures
-/// into <see cref="LedgerUnavailableException"/>; this class fills the command before and reads the rows after.
+/// and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
+/// failures through its dialect; this class fills the command before and reads the rows after.
 /// </summary>
 internal static class LedgerReads
 {
