@@ -1,6 +1,6 @@
 namespace Autonomy.Ledger;
 
-/// <summary>The append-only, hash-chained store of every step. One implementation per storage mode.</summary>
+/// <summary>The append-only, hash-chained store of every step: <see cref="SqlLedger"/>, on SQLite (embedded) or PostgreSQL (cluster).</summary>
 public interface ILedger
 {
     /// <summary>Appends entries (already chained by their writer); completes only when they are durable.</summary>

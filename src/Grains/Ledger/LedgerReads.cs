@@ -6,8 +6,8 @@ namespace Autonomy.Ledger;
 /// <summary>
 /// The reads every SQL store makes of its <c>ledger_entries</c> table, written once over ADO.NET: the
 /// statements (the same text for SQLite and PostgreSQL, with <c>@name</c> parameters both providers accept)
-/// and the mapping of their rows. A store opens the connection, runs the command and turns its own failures
-/// into <see cref="LedgerUnavailableException"/>; this class fills the command before and reads the rows after.
+/// and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
+/// failures through its dialect; this class fills the command before and reads the rows after.
 /// </summary>
 internal static class LedgerReads
 {
@@ -84,6 +84,30 @@ internal static class LedgerReads
     {
         command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id ORDER BY stream_id, seq;";
         AddParameter(command, "tenant_id", tenantId);
+    }
+
+    /// <summary>
+    /// How many streams one <see cref="PrepareTaken"/> statement asks about: few enough for SQLite's expression
+    /// depth and both providers' parameter limits, so a full batch takes a handful of statements.
+    /// </summary>
+    public const int StreamsPerTakenLookup = 200;
+
+    /// <summary>
+    /// The statement that finds which of a batch's (stream, seq) are stored, given each stream's seq range in
+    /// the batch (at most <see cref="StreamsPerTakenLookup"/> streams); its rows are (stream_id, seq).
+    /// </summary>
+    public static void PrepareTaken(DbCommand command, IReadOnlyList<KeyValuePair<string, (long First, long Last)>> ranges)
+    {
+        var sql = new StringBuilder("SELECT stream_id, seq FROM ledger_entries WHERE ");
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : " OR ").Append($"(stream_id = @s{i} AND seq >= @f{i} AND seq <= @l{i})");
+            AddParameter(command, $"s{i}", ranges[i].Key);
+            AddParameter(command, $"f{i}", ranges[i].Value.First);
+            AddParameter(command, $"l{i}", ranges[i].Value.Last);
+        }
+
+        command.CommandText = sql.Append(';').ToString();
     }
 
     /// <summary>The head of the stream from the rows of <see cref="PrepareHead"/>: null when it has no entry.</summary>

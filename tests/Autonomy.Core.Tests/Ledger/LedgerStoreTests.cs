@@ -134,6 +134,33 @@ public abstract class LedgerStoreTests<TLedger>(ITestOutputHelper output) : IAsy
     }
 
     [Fact]
+    public async Task ATakenSeqAmongHundredsOfStreamsIsNamedAndNothingOfTheAppendIsWritten()
+    {
+        await using var ledger = Open();
+        var taken = await AppendManyAsync(ledger, "t1", "account/t1/s450", 1);
+        // More streams than one lookup statement asks about, the taken one last.
+        var wide = Enumerable.Range(0, 451).Select(i => Chained("t1", $"account/t1/s{i}", 1, LedgerHash.Genesis, "wide")).ToList();
+
+        var conflict = await Assert.ThrowsAsync<LedgerConflictException>(() => ledger.AppendAsync(wide));
+
+        Assert.Equal(("account/t1/s450", 1L), (conflict.StreamId, conflict.Seq));
+        Assert.Empty(await ledger.ReadStreamAsync("account/t1/s0", 0, 10));
+        Assert.Equal(taken, await ledger.ReadStreamAsync("account/t1/s450", 0, 10));
+    }
+
+    [Fact]
+    public async Task ADuplicateEntryIdIsBadDataNotAConflict()
+    {
+        await using var ledger = Open();
+        var stored = await AppendManyAsync(ledger, "t1", "account/t1/a1", 1);
+        var reused = Chained("t1", "account/t1/a2", 1, LedgerHash.Genesis, "x") with { EntryId = stored[0].EntryId };
+
+        // Exactly ArgumentException: the (stream, seq) is free, so a conflict would blame a stale writer for bad data.
+        await Assert.ThrowsAsync<ArgumentException>(() => ledger.AppendAsync([reused]));
+        Assert.Empty(await ledger.ReadStreamAsync("account/t1/a2", 0, 10));
+    }
+
+    [Fact]
     public async Task TwoCallersClaimingTheSameSeqInOneBatchLeaveOneWinner()
     {
         await using var ledger = Open();

@@ -1,0 +1,183 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+
+namespace Autonomy.Ledger;
+
+/// <summary>
+/// The ledger over a SQL store, written once over ADO.NET for SQLite (<see cref="SqliteLedger"/>) and
+/// PostgreSQL (<see cref="PostgresLedger"/>); an <see cref="ILedgerDialect"/> supplies only the connections,
+/// the bulk insert and the meaning of the store's errors. Appends go through a group committer whose writer
+/// owns one connection; reads take pooled connections of their own and never wait for the writer. Time filters
+/// are half-open (<c>from</c> inclusive, <c>to</c> exclusive); an entry's account id comes from its stream id
+/// (<see cref="LedgerStreamIds"/>); paging and verification are <see cref="LedgerPaging"/> and
+/// <see cref="LedgerVerifier"/>. A store that cannot be used is a <see cref="LedgerUnavailableException"/>.
+/// </summary>
+public abstract class SqlLedger : ILedger, IAsyncDisposable
+{
+    private readonly ILedgerDialect _dialect;
+    private readonly SqlLedgerWriter _writer;
+    private readonly LedgerGroupCommitter _committer;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private volatile bool _schemaReady;
+    private int _disposed;
+
+    // Time comes first so a missing clock is refused before the dialect opens anything.
+    private protected SqlLedger(TimeProvider time, ILedgerDialect dialect, int maxBatchEntries)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(dialect);
+        _dialect = dialect;
+        _writer = new SqlLedgerWriter(dialect);
+        _committer = new LedgerGroupCommitter(_writer, time, maxBatchEntries);
+    }
+
+    internal LedgerGroupCommitter Committer => _committer;
+
+    /// <summary>Creates the store and schema where the ledger may (SQLite); lets a host fail at start rather than at the first write.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_schemaReady)
+            {
+                await _dialect.InitializeAsync(cancellationToken);
+                _schemaReady = true;
+            }
+        }
+        catch (Exception ex) when (ex is DbException || _dialect.IsUnavailable(ex))
+        {
+            throw _dialect.Unavailable("opened", ex);
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default) =>
+        _committer.AppendAsync(entries, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<LedgerHead?> ReadHeadAsync(string streamId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareHead(command, streamId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        return await LedgerReads.ReadHeadAsync(reader, streamId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LedgerEntry>> ReadStreamAsync(string streamId, long afterSeq, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareStream(command, streamId, afterSeq, limit);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        return await LedgerReads.ReadEntriesAsync(reader, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<LedgerPage> QueryAsync(LedgerQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentException.ThrowIfNullOrEmpty(query.TenantId);
+        var afterPosition = LedgerPaging.DecodeCursor(query.Cursor);
+
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var limit = LedgerReads.PreparePage(command, query, afterPosition);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        return await LedgerReads.ReadPageAsync(reader, limit, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LedgerEntry> ExportAsync(
+        string tenantId,
+        DateTimeOffset? from,
+        DateTimeOffset? to,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareExport(command, tenantId, from, to);
+
+        // One statement is one snapshot and both providers stream its rows: consistent, never the tenant in memory.
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return LedgerReads.ReadEntry(reader, 0);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        return LedgerVerifier.VerifyAsync(ReadChainsAsync(tenantId, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Writes everything already appended, then closes the writer and the readers' connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _committer.DisposeAsync();
+        await _writer.DisposeAsync();
+        await _dialect.DisposeAsync();
+        _schemaLock.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.
+    private async IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareChains(command, tenantId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return LedgerReads.ReadStoredEntry(reader);
+        }
+    }
+
+    private async Task<DbDataReader> ExecuteReaderAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await command.ExecuteReaderAsync(cancellationToken);
+        }
+        catch (Exception ex) when (_dialect.IsUnavailable(ex))
+        {
+            throw _dialect.Unavailable("read", ex);
+        }
+    }
+
+    private async Task<DbConnection> OpenReadAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed == 1, this);
+        await InitializeAsync(cancellationToken);
+        try
+        {
+            return await _dialect.Readers.OpenConnectionAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException || _dialect.IsUnavailable(ex))
+        {
+            throw _dialect.Unavailable("read", ex);
+        }
+    }
+}
