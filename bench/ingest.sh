@@ -13,6 +13,6 @@ dotnet src/Gateway/bin/Release/net10.0/Autonomy.Gateway.dll --urls "http://127.0
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
-token=$(dotnet src/Gateway/bin/Release/net10.0/Autonomy.Gateway.dll mint-token --tenant bench --role ingest --sub bench)
+token=$(dotnet src/Gateway/bin/Release/net10.0/Autonomy.Gateway.dll mint-token --tenant bench --role ingest --sub bench --Autonomy:DataDirectory="$data")
 dotnet bench/Ingest/bin/Release/net10.0/Autonomy.Bench.Ingest.dll --url "http://127.0.0.1:$port" --token "$token" --tenant bench \
   --seconds "${1:-20}" --concurrency "${2:-64}" --batch "${3:-10}"
