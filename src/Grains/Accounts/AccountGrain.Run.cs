@@ -93,8 +93,8 @@ public sealed partial class AccountGrain
         }
 
         var proposals = await ProposeAsync(run, s);
-        var optedIn = await OptedInNowAsync(run, s);
-        s = s with { LastRunAt = run.Now, LastRunInputsDigest = InputsDigest(run.Window), Counter = s.Counter + 1, AutonomousSchedules = optedIn && s.AutonomousSchedules };
+        (s, var optedIn) = await OptedInNowAsync(run, s);
+        s = s with { LastRunAt = run.Now, LastRunInputsDigest = InputsDigest(run.Window), Counter = s.Counter + 1 };
         var waiting = new List<ProposalView>();
         var done = new List<ActionView>();
         for (var i = 0; i < proposals.Length; i++)
@@ -217,20 +217,19 @@ public sealed partial class AccountGrain
     /// Mode 4 as it stands now: the tenant's opt-in, and the owner's digest still switched on. A stale opt-in (the
     /// digest was switched off) is revoked here, ledgered, so the policy never reads a flag that no longer holds.
     /// </summary>
-    private async Task<bool> OptedInNowAsync(DecisionRun run, AccountState s)
+    private async Task<(AccountState State, bool OptedIn)> OptedInNowAsync(DecisionRun run, AccountState s)
     {
         if (!run.StartedBySchedule || !run.Snapshot.AccountOptedIn)
         {
-            return false;
+            return (s, false);
         }
 
         if (Seller() is { } seller && (await seller.GetDigestSettingsAsync()).Enabled)
         {
-            return true;
+            return (s, true);
         }
 
-        await RevokeOptInAsync(run.Batch, s, "OWNER_DIGEST_DISABLED", "The owner's daily digest is switched off; autonomous schedules need it on.");
-        return false;
+        return (await RevokeOptInAsync(run.Batch, s, "OWNER_DIGEST_DISABLED", "The owner's daily digest is switched off; autonomous schedules need it on."), false);
     }
 
     /// <summary>Lifecycle and posture changes are triggers of their own (LIFECYCLE_CHANGED, POSTURE_CHANGED).</summary>

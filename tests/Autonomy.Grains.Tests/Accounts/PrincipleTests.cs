@@ -358,6 +358,18 @@ public sealed class ModeFourRevocationTests(ClusterFixture fixture)
         Assert.Contains("OWNER_CHANGED", Assert.Single(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked)).Payload, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AnOptInSurvivesRunsThatASignalStarted()
+    {
+        var t = await OptedInAsync();
+
+        await t.SignalAsync();
+
+        Assert.True((await t.Account.GetAsync()).AutonomousSchedules);
+        Assert.Contains(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked));
+    }
+
     private async Task<Scenario> OptedInAsync()
     {
         var t = new Scenario(cluster);
