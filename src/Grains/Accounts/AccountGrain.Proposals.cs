@@ -95,7 +95,7 @@ public sealed partial class AccountGrain
             throw new ConflictException("ARGS_DIGEST_MISMATCH", $"The proposal changed since it was shown: argsDigest is now {view.ArgsDigest}. Reload it and decide again.");
         }
 
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
+        var snapshot = await TenantNowAsync();
         var spec = snapshot.Catalog.GetValueOrDefault(view.ActionType);
         var check = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;

@@ -31,7 +31,7 @@ public sealed partial class AccountGrain
                 read++;
                 if (entry.Type == LedgerTypes.SignalIngested)
                 {
-                    registry ??= (await Tenant.GetSnapshotAsync(AccountId)).Triggers;
+                    registry ??= (await TenantNowAsync()).Triggers;
                     s = Touch(s, entry.At);
                     foreach (var signal in AccountLedger.Read<SignalIngestedPayload>(entry).Signals)
                     {
@@ -155,7 +155,7 @@ public sealed partial class AccountGrain
             }
         }
 
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
+        var snapshot = await TenantNowAsync();
         var pending = proposalId is null ? null : s.Pending.GetValueOrDefault(proposalId)?.View;
         var action = new ActionView(
             actionId, request.RunId, AccountId, SellerId, request.ActionType, request.Parameters, request.Autonomous,

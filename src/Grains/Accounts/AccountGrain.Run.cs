@@ -40,7 +40,7 @@ public sealed partial class AccountGrain
         }
 
         var batch = NewBatch();
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
+        var snapshot = await TenantNowAsync();
         var poll = DecisionTrigger.Poll(snapshot.Triggers, s.Trigger, now);
         if (poll.CapReached)
         {
@@ -66,7 +66,7 @@ public sealed partial class AccountGrain
     private async Task RunScheduledAsync(RitualTick tick, DateTimeOffset now)
     {
         var batch = NewBatch();
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
+        var snapshot = await TenantNowAsync();
         var (trigger, started) = DecisionTrigger.StartScheduledRun(snapshot.Triggers, state.State.Trigger, now);
         if (!started)
         {
@@ -251,7 +251,7 @@ public sealed partial class AccountGrain
             return next;
         }
 
-        var registry = (await Tenant.GetSnapshotAsync(AccountId)).Triggers;
+        var registry = (await TenantNowAsync()).Triggers;
         foreach (var type in changes)
         {
             var outcome = DecisionTrigger.OnSignal(registry, next.Trigger, new SignalRef($"{type}:{stream!.Seq + 1}", type, now, 1.0), now);

@@ -77,7 +77,7 @@ public sealed partial class AccountGrain
             return cached.Registry;
         }
 
-        var snapshot = await Tenant.GetSnapshotAsync(AccountId);
+        var snapshot = await TenantNowAsync();
         cachedTriggers = (snapshot.Triggers, now);
         return snapshot.Triggers;
     }

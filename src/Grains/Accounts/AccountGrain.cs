@@ -46,7 +46,21 @@ public sealed partial class AccountGrain(
 
     private string SellerId => state.State.OwnerId ?? Unassigned;
 
+    /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
+    private TenantSnapshot? tenantConfig;
+
     private LedgerBatch NewBatch() => new(stream!);
+
+    /// <summary>
+    /// The tenant as it is now: kill switches and the opt-in read fresh on every call, the configuration (modes,
+    /// catalog, playbook, ...) cached by version and sent again only when it changed.
+    /// </summary>
+    private async Task<TenantSnapshot> TenantNowAsync()
+    {
+        var reading = await Tenant.ReadAsync(AccountId, tenantConfig?.ConfigVersion ?? -1);
+        tenantConfig = reading.Configuration ?? tenantConfig!;
+        return tenantConfig with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn };
+    }
 
     /// <summary>The owner's seller grain; null for an account nobody owns, so owner-less accounts never share one hot grain.</summary>
     private ISellerGrain? Seller(string? sellerId = null)
@@ -166,7 +180,7 @@ public sealed partial class AccountGrain(
 
     private async Task<AccountView> ViewAsync()
     {
-        var budget = (await Tenant.GetSnapshotAsync(AccountId)).Budget;
+        var budget = (await TenantNowAsync()).Budget;
         var s = state.State;
         var now = time.GetUtcNow();
         var heat = s.Heat is { } h ? Heat.At(h, now) : HeatState.Cold(now);

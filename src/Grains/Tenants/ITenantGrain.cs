@@ -87,6 +87,13 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("GetSnapshot"), ReadOnly]
     Task<TenantSnapshot> GetSnapshotAsync(string accountId);
 
+    /// <summary>
+    /// What an account's run needs, for a caller that caches the configuration: the kill switches and the account's
+    /// opt-in read fresh, and the configuration only when its version is not <paramref name="knownVersion"/>.
+    /// </summary>
+    [Alias("Read"), ReadOnly]
+    Task<TenantReading> ReadAsync(string accountId, long knownVersion);
+
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
     [Idempotent]
     [Alias("GetKillSwitches"), ReadOnly]

@@ -140,10 +140,21 @@ public sealed class TenantGrain(
 
     public async Task<TenantSnapshot> GetSnapshotAsync(string accountId)
     {
-        var s = state.State;
         var switches = await GetKillSwitchesAsync();
+        return Configuration() with { KillSwitches = switches, AccountOptedIn = state.State.OptedIn.Contains(accountId) };
+    }
 
-        // The configuration part is rebuilt only when the version moves; switches and the opt-in are read every time.
+    public async Task<TenantReading> ReadAsync(string accountId, long knownVersion)
+    {
+        var switches = await GetKillSwitchesAsync();
+        var s = state.State;
+        return new TenantReading(s.Version, switches, s.OptedIn.Contains(accountId), knownVersion == s.Version ? null : Configuration());
+    }
+
+    /// <summary>The configuration part of a snapshot, rebuilt only when the version moves (switches and opt-in are read every time).</summary>
+    private TenantSnapshot Configuration()
+    {
+        var s = state.State;
         if (configuration?.ConfigVersion != s.Version)
         {
             configuration = new TenantSnapshot(
@@ -151,7 +162,7 @@ public sealed class TenantGrain(
                 KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay);
         }
 
-        return configuration with { KillSwitches = switches, AccountOptedIn = s.OptedIn.Contains(accountId) };
+        return configuration;
     }
 
     public async Task<KillSwitchState> GetKillSwitchesAsync()

@@ -74,6 +74,14 @@ public sealed record TenantAutonomyView(
     [property: Id(11)] int PlaybookRules,
     [property: Id(12)] ImmutableArray<ActionTypeSpec> CustomActionTypes);
 
+/// <summary>The fresh part of a tenant snapshot, and the configuration when the caller's cached version is stale.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.TenantReading")]
+public sealed record TenantReading(
+    [property: Id(0)] long ConfigVersion,
+    [property: Id(1)] KillSwitchState KillSwitches,
+    [property: Id(2)] bool AccountOptedIn,
+    [property: Id(3)] TenantSnapshot? Configuration);
+
 /// <summary>
 /// What an account's decision run needs from its tenant, read fresh for every run so a change applies to the
 /// next evaluation without restart.

@@ -82,6 +82,24 @@ public sealed class BoundsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheTenantSendsItsConfigurationOnlyWhenTheCallersVersionIsStaleButSwitchesAlways()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        var first = await t.Tenant.ReadAsync(t.AccountId, -1);
+        Assert.NotNull(first.Configuration);
+
+        await t.Tenant.SetKillSwitchAsync("CREATE_TASK", engaged: true, "drill", Scenario.Admin);
+        var switched = await t.Tenant.ReadAsync(t.AccountId, first.ConfigVersion + 1);
+        Assert.Null(switched.Configuration);
+        Assert.Contains("CREATE_TASK", switched.KillSwitches.ActionTypes);
+
+        var stale = await t.Tenant.ReadAsync(t.AccountId, first.ConfigVersion);
+        Assert.NotNull(stale.Configuration);
+        Assert.Equal(stale.ConfigVersion, stale.Configuration!.ConfigVersion);
+    }
+
+    [Fact]
     public async Task TheTenantKeepsNoHistoryOfItsOwnTheLedgerAnswers()
     {
         var t = new Scenario(cluster);
