@@ -147,4 +147,16 @@ public class DecisionCostGateTests
         Assert.Equal(GateVerdict.Skip, result.Verdict);
         Assert.Equal("The tenant used 40 of 40 decision runs today; the budget refills at 2025-03-02T00:00:00.0000000+00:00.", result.Explanation);
     }
+
+    [Fact]
+    public void RunIsAllowedAgainTheMomentTheIntervalEnds() =>
+        Gen.Select(Gen.Int[1, 3_600], Gen.Int[0, 3]).Sample((intervalSeconds, digest) =>
+        {
+            var interval = TimeSpan.FromSeconds(intervalSeconds);
+            var input = new GateInput(0.9, 0.5, Now - interval, interval, $"sha256:{digest}", "sha256:other", Now);
+
+            Assert.Equal(GateVerdict.Allow, DecisionCostGate.EvaluateLocal(input).Verdict);
+            var tick = DecisionCostGate.EvaluateLocal(input with { LastRunAt = Now - interval + TimeSpan.FromTicks(1) });
+            Assert.Equal((GateVerdict.Defer, (DateTimeOffset?)Now.AddTicks(1)), (tick.Verdict, tick.RetryAt));
+        });
 }
