@@ -180,4 +180,65 @@ public class AutonomyBudgetTests
         Assert.Equal(1, task.TypeLimit);
         Assert.True(AutonomyBudget.Check(config, usage, "LOG_NOTE", now).Allowed);
     }
+
+    [Fact]
+    public void UsingTheAllowanceNeverChangesThatDaysLimit() =>
+        Gen.Select(Config, Attempts, Gen.Int[0, 3]).Sample((config, attempts, trackedEarlier) =>
+        {
+            // Tracking may start before the first use, so "since the last use" and "since tracked" differ.
+            var usage = BudgetUsage.Start(AutonomyBudget.DayOf(Start).AddDays(-trackedEarlier));
+            foreach (var (at, type) in attempts)
+            {
+                var day = AutonomyBudget.DayOf(at);
+                if (!AutonomyBudget.Check(config, usage, type, at).Allowed)
+                {
+                    continue;
+                }
+
+                var before = AutonomyBudget.EffectiveAccountLimit(config, usage, day);
+                usage = AutonomyBudget.Consume(usage, type, at);
+
+                Assert.Equal(before, AutonomyBudget.EffectiveAccountLimit(config, usage, day));
+            }
+        }, iter: 5_000);
+
+    [Fact]
+    public void FirstActionOfADayRemembersTheUseBeforeIt()
+    {
+        var config = new AutonomyBudgetConfig(16, ImmutableDictionary<string, int>.Empty, new BudgetDecay(HalfLifeDays: 1, Floor: 0));
+        var usage = BudgetUsage.Start(new DateOnly(2025, 1, 1));
+        usage = AutonomyBudget.Consume(usage, "CREATE_TASK", new DateTimeOffset(2025, 1, 3, 9, 0, 0, TimeSpan.Zero));
+        Assert.Equal((new DateOnly(2025, 1, 3), (DateOnly?)null), (usage.LastUsedDay, usage.PreviousUsedDay));
+
+        // Four idle days after the 3rd: 16 * 0.5^4 = 1 on the 8th, before and after its first action.
+        var eighth = new DateTimeOffset(2025, 1, 8, 9, 0, 0, TimeSpan.Zero);
+        Assert.Equal(1, AutonomyBudget.Check(config, usage, "CREATE_TASK", eighth).AccountLimit);
+        usage = AutonomyBudget.Consume(usage, "CREATE_TASK", eighth);
+
+        Assert.Equal((new DateOnly(2025, 1, 8), (DateOnly?)new DateOnly(2025, 1, 3)), (usage.LastUsedDay, usage.PreviousUsedDay));
+        var again = AutonomyBudget.Check(config, usage, "CREATE_TASK", eighth.AddHours(1));
+        Assert.Equal((false, 1, 1), (again.Allowed, again.AccountLimit, again.AccountUsed));
+
+        // A second action the same day keeps the use before it.
+        var sameDay = AutonomyBudget.Consume(usage, "LOG_NOTE", eighth.AddHours(2));
+        Assert.Equal((DateOnly?)new DateOnly(2025, 1, 3), sameDay.PreviousUsedDay);
+    }
+
+    [Fact]
+    public void CheckDetailSaysWhatIsCountedAgainstWhichLimit()
+    {
+        var config = new AutonomyBudgetConfig(3, ImmutableDictionary<string, int>.Empty.Add("CREATE_TASK", 1), null);
+        var now = new DateTimeOffset(2025, 1, 1, 10, 0, 0, TimeSpan.Zero);
+        var usage = BudgetUsage.Start(AutonomyBudget.DayOf(now));
+
+        var first = AutonomyBudget.Check(config, usage, "CREATE_TASK", now);
+        Assert.Equal(new BudgetCheck(true, "1 of 3 autonomous actions for this account today", 3, 0, 1, 0), first);
+
+        usage = AutonomyBudget.Consume(usage, "CREATE_TASK", now);
+        Assert.Equal(new BudgetCheck(false, "1 of 1 autonomous CREATE_TASK actions today", 3, 1, 1, 1), AutonomyBudget.Check(config, usage, "CREATE_TASK", now));
+        Assert.Equal(new BudgetCheck(true, "2 of 3 autonomous actions for this account today", 3, 1, null, 0), AutonomyBudget.Check(config, usage, "LOG_NOTE", now));
+
+        usage = AutonomyBudget.Consume(AutonomyBudget.Consume(usage, "LOG_NOTE", now), "LOG_NOTE", now);
+        Assert.Equal(new BudgetCheck(false, "3 of 3 autonomous actions for this account today", 3, 3, null, 2), AutonomyBudget.Check(config, usage, "LOG_NOTE", now));
+    }
 }

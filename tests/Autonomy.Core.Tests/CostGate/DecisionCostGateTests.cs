@@ -109,4 +109,54 @@ public class DecisionCostGateTests
                 Assert.Equal(Math.Min(perDay, day.Count()), day.Count(r => r.Granted));
             }
         }, iter: 5_000);
+
+    [Fact]
+    public void ReservationCountsTheRunsUsedTodayIncludingThisOne() =>
+        Gen.Select(Gen.Int[0, 6], Gen.Int[0, 12 * 60].List[0, 30]).Sample((perDay, gaps) =>
+        {
+            var counter = new RunBudgetCounter(default, 0);
+            var at = new DateTimeOffset(2025, 3, 1, 20, 0, 0, TimeSpan.Zero);
+            var grantedToday = 0;
+            var day = DateOnly.FromDateTime(at.UtcDateTime);
+            foreach (var gap in gaps)
+            {
+                at = at.AddMinutes(gap);
+                if (DateOnly.FromDateTime(at.UtcDateTime) != day)
+                {
+                    (day, grantedToday) = (DateOnly.FromDateTime(at.UtcDateTime), 0);
+                }
+
+                (counter, var reservation) = counter.Reserve(perDay, at);
+                var granted = grantedToday < perDay;
+                grantedToday += granted ? 1 : 0;
+
+                var midnight = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+                Assert.Equal(new RunBudgetReservation(granted, grantedToday, perDay, midnight), reservation);
+                Assert.Equal(new RunBudgetCounter(day, grantedToday), counter);
+            }
+        }, iter: 2_000);
+
+    [Fact]
+    public void BudgetRefusalSaysHowManyRunsWereUsedAndWhenItRefills()
+    {
+        var allowed = DecisionCostGate.EvaluateLocal(new GateInput(0.9, 0.5, null, TimeSpan.Zero, "sha256:1", null, Now));
+        var refills = new DateTimeOffset(2025, 3, 2, 0, 0, 0, TimeSpan.Zero);
+
+        var result = DecisionCostGate.WithBudget(allowed, new RunBudgetReservation(false, 40, 40, refills));
+
+        Assert.Equal(GateVerdict.Skip, result.Verdict);
+        Assert.Equal("The tenant used 40 of 40 decision runs today; the budget refills at 2025-03-02T00:00:00.0000000+00:00.", result.Explanation);
+    }
+
+    [Fact]
+    public void RunIsAllowedAgainTheMomentTheIntervalEnds() =>
+        Gen.Select(Gen.Int[1, 3_600], Gen.Int[0, 3]).Sample((intervalSeconds, digest) =>
+        {
+            var interval = TimeSpan.FromSeconds(intervalSeconds);
+            var input = new GateInput(0.9, 0.5, Now - interval, interval, $"sha256:{digest}", "sha256:other", Now);
+
+            Assert.Equal(GateVerdict.Allow, DecisionCostGate.EvaluateLocal(input).Verdict);
+            var tick = DecisionCostGate.EvaluateLocal(input with { LastRunAt = Now - interval + TimeSpan.FromTicks(1) });
+            Assert.Equal((GateVerdict.Defer, (DateTimeOffset?)Now.AddTicks(1)), (tick.Verdict, tick.RetryAt));
+        });
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Autonomy.Ledger;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Autonomy.Tests.Ledger;
 
@@ -10,7 +11,7 @@ public sealed class LedgerGroupCommitterTests
     public async Task UnavailableStoreFailsEveryCallerOfTheBatchWithoutRetries()
     {
         var writer = new RecordingWriter { Fail = _ => new LedgerUnavailableException("down") };
-        await using var committer = new LedgerGroupCommitter(writer, TimeProvider.System);
+        await using var committer = new LedgerGroupCommitter(writer, new FakeTimeProvider());
 
         Task[] appends;
         using (committer.Hold())
@@ -34,7 +35,7 @@ public sealed class LedgerGroupCommitterTests
         {
             Fail = entries => entries.Any(e => e.StreamId == "bad") ? new ArgumentException("bad entry") : null,
         };
-        await using var committer = new LedgerGroupCommitter(writer, TimeProvider.System);
+        await using var committer = new LedgerGroupCommitter(writer, new FakeTimeProvider());
 
         Task good1, bad, good2;
         using (committer.Hold())
@@ -55,7 +56,7 @@ public sealed class LedgerGroupCommitterTests
     public async Task BatchesStayWithinTheEntryLimitButNeverSplitACaller()
     {
         var writer = new RecordingWriter();
-        await using var committer = new LedgerGroupCommitter(writer, TimeProvider.System, maxBatchEntries: 3);
+        await using var committer = new LedgerGroupCommitter(writer, new FakeTimeProvider(), maxBatchEntries: 3);
 
         Task[] appends;
         using (committer.Hold())
@@ -92,7 +93,7 @@ public sealed class LedgerGroupCommitterTests
         listener.SetMeasurementEventCallback<long>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
         listener.SetMeasurementEventCallback<int>((i, value, _, _) => seen.AddOrUpdate(i.Name, value, (_, old) => Math.Max(old, value)));
         listener.Start();
-        await using var committer = new LedgerGroupCommitter(new RecordingWriter(), TimeProvider.System);
+        await using var committer = new LedgerGroupCommitter(new RecordingWriter(), new FakeTimeProvider());
 
         await committer.AppendAsync([Entry("a"), Entry("a"), Entry("a")]);
 
