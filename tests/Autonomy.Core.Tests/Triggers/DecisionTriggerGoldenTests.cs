@@ -116,6 +116,7 @@ public class DecisionTriggerGoldenTests
             ["CHAMPION_LEFT"] = (0, 60, 86_400),
             ["WEBSITE_VISIT"] = (600, 3_600, 3_600),
             ["POSTURE_CHANGED"] = (60, 600, 3_600),
+            ["LIFECYCLE_CHANGED"] = (0, 60, 3_600),
             ["DAILY_BRIEF"] = (0, 0, 0),
             ["WEEKLY_REVIEW"] = (0, 0, 0),
             ["RENEWAL_RUNWAY"] = (0, 0, 0),
