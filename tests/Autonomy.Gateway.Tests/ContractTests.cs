@@ -321,8 +321,11 @@ public abstract class ContractTestsBase(GatewayFactory factory)
             """{"enabled":true,"deliverAt":"07:30","timeZone":"Europe/Berlin","webhookUrl":null}""")).Expect(HttpStatusCode.OK);
         var digest = await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/digest?date=2026-01-31")).Expect(HttpStatusCode.OK);
 
+        // The gateway runs on the system clock here: "today" is the UTC date around the request (a run may cross midnight).
+        var before = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
         var today = await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/digest")).Expect(HttpStatusCode.OK);
-        Assert.Equal(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), (string?)today["date"]);
+        var after = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime);
+        Assert.Contains(DateOnly.Parse((string)today["date"]!, System.Globalization.CultureInfo.InvariantCulture), new[] { before, after });
         Assert.Equal("07:30", (string?)saved["deliverAt"]);
         Assert.Equal("2026-01-31", (string?)digest["date"]);
         Assert.True((bool?)digest["settings"]!["enabled"]);

@@ -126,7 +126,7 @@ public sealed class PostgresStorageTests : IAsyncLifetime
         var table = _cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
         var grainId = GrainId.Create("autonomy.tests.reminders", "r1");
         var hash = grainId.GetUniformHashCode();
-        var entry = new ReminderEntry { GrainId = grainId, ReminderName = "r", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1) };
+        var entry = new ReminderEntry { GrainId = grainId, ReminderName = "r", StartAt = new DateTime(2026, 11, 2, 9, 0, 0, DateTimeKind.Utc), Period = TimeSpan.FromMinutes(1) };
 
         var first = await table.UpsertRow(entry) ?? throw new InvalidOperationException("no ETag");
         var second = await table.UpsertRow(entry) ?? throw new InvalidOperationException("no ETag");
