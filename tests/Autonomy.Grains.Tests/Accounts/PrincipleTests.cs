@@ -166,17 +166,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     [Fact]
     public async Task AnExecutionWithoutAnswerKeepsTheRunsOtherProposalsAndIsSettledOnceLater()
     {
-        var t = new Scenario(cluster);
-        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
-        try
-        {
-            await t.SignalAsync();
-        }
-        finally
-        {
-            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
-        }
+        var t = await RunWithASilentExecutorAsync();
 
         Assert.Contains(await t.NeedsInputAsync(), p => p.ActionType == "SEND_EMAIL");
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
@@ -196,17 +186,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     [Fact]
     public async Task RecoveryDoesNotCallAnExecutorAgainPastAnEngagedSwitch()
     {
-        var t = new Scenario(cluster);
-        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
-        try
-        {
-            await t.SignalAsync();
-        }
-        finally
-        {
-            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
-        }
+        var t = await RunWithASilentExecutorAsync();
 
         await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident", Scenario.Admin);
         await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
@@ -309,6 +289,24 @@ public sealed class PrincipleTests(ClusterFixture fixture)
 
         await t.Account.UpsertAsync(new AccountUpdate(null, null, """{"intent":0.9}""", null), Scenario.Ingest);
         Assert.NotNull((await t.Account.GetAsync()).PendingRunDueAt);
+    }
+
+    /// <summary>A run whose autonomous CREATE_TASK reaches an executor that never answers (its SEND_EMAIL needs a human).</summary>
+    private async Task<Scenario> RunWithASilentExecutorAsync()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        try
+        {
+            await t.SignalAsync();
+        }
+        finally
+        {
+            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+        }
+
+        return t;
     }
 
     /// <summary>Engages the tenant's switch right after the account's first clearance ("no switch engaged") became durable.</summary>
