@@ -27,7 +27,19 @@ public class TriggerWindowTests
             Assert.Equal(signals.Length, window.SignalCount);
             Assert.Equal(signals.Sum(s => s.Value), window.TotalValue, 9);
             Assert.Equal(signals.Select(s => s.Type).ToHashSet(), window.Signals.Select(s => s.Type).ToHashSet());
-            Assert.Equal(signals.Take(Math.Min(signals.Length, TriggerWindow.MaxSignals)).Select(s => s.Id), window.Signals.Take(TriggerWindow.MaxSignals).Select(s => s.Id));
+
+            // Exactly: the first MaxSignals, then only the first signal of each type not kept yet.
+            var model = new List<SignalRef>();
+            foreach (var s in signals)
+            {
+                if (model.Count < TriggerWindow.MaxSignals || !model.Any(k => k.Type == s.Type))
+                {
+                    model.Add(s);
+                }
+            }
+
+            Assert.Equal(model.Select(s => s.Id), window.Signals.Select(s => s.Id));
+            Assert.False(window.StartedBySchedule);
         });
 
     [Fact]
@@ -42,10 +54,53 @@ public class TriggerWindowTests
             Assert.Equal((hasOpen ? open.SignalCount : 0) + deferred.SignalCount, held.SignalCount);
             Assert.Equal((hasOpen ? open.TotalValue : 0) + deferred.TotalValue, held.TotalValue, 6);
             Assert.Equal((hasOpen && open.StartedBySchedule) || deferred.StartedBySchedule, held.StartedBySchedule);
-            Assert.True(held.DueAt >= until);
+            Assert.Equal(hasOpen && open.DueAt > until ? open.DueAt : until, held.DueAt);
+            Assert.Equal(hasOpen && open.OpenedAt < deferred.OpenedAt ? open.OpenedAt : deferred.OpenedAt, held.OpenedAt);
             var types = (hasOpen ? open.Signals : []).Concat(deferred.Signals).Select(s => s.Type).ToHashSet();
             Assert.Equal(types, held.Signals.Select(s => s.Type).ToHashSet());
         });
+
+    [Fact]
+    public void AWindowWithoutSignalsCountsNoneAndJoinsAndMergesLikeAnEmptyOne()
+    {
+        var empty = new TriggerWindow(Start, Start, TimeSpan.Zero, TimeSpan.Zero, default);
+        var one = TriggerWindow.Open(new SignalRef("a", "T", Start, 0.5), TimeSpan.Zero, TimeSpan.Zero, Start);
+
+        Assert.Equal(0, empty.SignalCount);
+        Assert.Equal(0, empty.TotalValue);
+        Assert.Equal(1, empty.Join(new SignalRef("b", "T", Start, 0.25)).SignalCount);
+        Assert.Equal(1, one.Merge(empty).SignalCount);
+        Assert.Equal(0.5, one.Merge(empty).TotalValue);
+        Assert.Equal(1, empty.Merge(one).SignalCount);
+    }
+
+    [Fact]
+    public void MergingKeepsTheCountsOfSignalsTheOtherWindowOnlyCounted()
+    {
+        var crowded = Enumerable.Range(0, TriggerWindow.MaxSignals + 10).Aggregate(
+            TriggerWindow.Open(new SignalRef("first", "T", Start, 0.5), TimeSpan.Zero, TimeSpan.Zero, Start),
+            (w, i) => w.Join(new SignalRef($"s{i}", "T", Start, 0.5)));
+        var one = TriggerWindow.Open(new SignalRef("a", "U", Start, 1), TimeSpan.Zero, TimeSpan.Zero, Start);
+
+        var merged = one.Merge(crowded);
+
+        Assert.Equal(1 + crowded.SignalCount, merged.SignalCount);
+        Assert.Equal(1 + crowded.TotalValue, merged.TotalValue, 9);
+    }
+
+    [Fact]
+    public void NullArgumentsAreRefused()
+    {
+        var one = TriggerWindow.Open(new SignalRef("a", "T", Start, 0.5), TimeSpan.Zero, TimeSpan.Zero, Start);
+        Assert.Throws<ArgumentNullException>(() => TriggerWindow.Scheduled(null!, Start));
+        Assert.Throws<ArgumentNullException>(() => TriggerWindow.Open(null!, TimeSpan.Zero, TimeSpan.Zero, Start));
+        Assert.Throws<ArgumentNullException>(() => one.Join(null!));
+        Assert.Throws<ArgumentNullException>(() => one.Merge(null!));
+        Assert.Throws<ArgumentNullException>(() => DecisionTrigger.Hold(null!, one, Start));
+        Assert.Throws<ArgumentNullException>(() => DecisionTrigger.Hold(TriggerState.Empty, null!, Start));
+        Assert.Throws<ArgumentNullException>(() => Autonomy.Policy.HumanApproval.MayAct(null!, null));
+        Assert.Throws<ArgumentNullException>(() => Autonomy.Policy.HumanApproval.Recheck(Autonomy.Policy.PolicyDecision.RequireApproval, null!));
+    }
 
     [Fact]
     public void AScheduledWindowClosesAtOnceAndSaysSo()
