@@ -11,9 +11,11 @@ public class TriggerWindowTests
     private static readonly Gen<SignalRef> Signal = Gen.Select(Gen.Int[0, 9], Gen.Double.Unit, Gen.Int[0, 1_000_000], (type, value, id) =>
         new SignalRef($"s-{id}", $"T{type}", Start, value));
 
-    private static readonly Gen<TriggerWindow> Window = Gen.Select(Signal.Array[1, 300], Gen.Bool, (signals, scheduled) =>
+    /// <summary>Windows opened at different times, with different debounces and maximum waits, so their due times differ.</summary>
+    private static readonly Gen<TriggerWindow> Window = Gen.Select(Signal.Array[1, 300], Gen.Bool, Gen.Int[0, 3_600], Gen.Int[0, 600], Gen.Int[0, 3_600], (signals, scheduled, openedAfter, debounce, maxWait) =>
     {
-        var window = TriggerWindow.Open(signals[0], TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), Start) with { StartedBySchedule = scheduled };
+        var at = Start + TimeSpan.FromSeconds(openedAfter);
+        var window = TriggerWindow.Open(signals[0], TimeSpan.FromSeconds(debounce), TimeSpan.FromSeconds(Math.Max(debounce, maxWait)), at) with { StartedBySchedule = scheduled };
         return signals.Skip(1).Aggregate(window, (w, s) => w.Join(s));
     });
 
