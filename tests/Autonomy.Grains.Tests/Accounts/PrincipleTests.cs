@@ -96,6 +96,42 @@ public sealed class PrincipleTests(ClusterFixture fixture)
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+        var checks = (await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked)).Select(Read<KillSwitchCheckedPayload>).ToList();
+        Assert.Equal(["before-ledger-flush", "after-ledger-flush"], checks.Select(c => c.Moment));
+        Assert.Equal([false, true], checks.Select(c => c.Stopped));
+    }
+
+    [Fact]
+    public async Task AnExecutionTheExecutorFailsIsLedgeredAsFailedNotAgainstTheIdea()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Tenant.SetExecutorAsync(new Tenants.ExecutorSettings("http://127.0.0.1:1/hook", []), Scenario.Admin);
+        await t.SignalAsync();
+        var email = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
+
+        var action = await t.Account.ApproveAsync(email.ProposalId, email.ArgsDigest, t.SellerActor);
+
+        Assert.Equal(ActionStatus.Failed, action.Status);
+        Assert.Equal(Outcomes.OutcomeV1.ExecutionFailed, action.Outcome);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        var failed = Read<ActionResultPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionFailed)));
+        Assert.Equal(ActionStatus.Failed, failed.Action!.Status);
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.OutcomeRecorded), e => e.Payload.Contains("EXECUTION_FAILED", StringComparison.Ordinal));
+        Assert.Equal(ActionStatus.Failed, Assert.Single(await t.TimelineAsync()).Status);
+    }
+
+    [Fact]
+    public async Task EveryRunTheGateAllowsIsCountedOnceAgainstTheTenantsDailyRuns()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+
+        await t.SignalAsync();
+        await t.SignalAsync();
+
+        Assert.Equal(2, (await t.Tenant.GetAutonomyAsync()).DecisionRunsUsedToday);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked));
     }
 
     [Fact]
