@@ -28,24 +28,23 @@ public sealed partial class AccountGrain
             await seller.TrackScheduleOptInAsync(AccountId, enabled);
         }
 
-        await WriteAsync(Touch(state.State, time.GetUtcNow()) with { AutonomousSchedules = enabled });
+        await WriteAsync(Touch(state.State, time.GetUtcNow()));
         return await ViewAsync();
     }
 
-    public async Task RevokeAutonomousSchedulesAsync(string reason, string explanation)
-    {
-        var batch = NewBatch();
-        var s = await RevokeOptInAsync(batch, state.State, reason, explanation);
-        await CommitAsync(batch, s);
-    }
-
-    /// <summary>Withdraws Mode 4 (tenant opt-in and the account's flag), ledgered with the requirement that no longer holds.</summary>
-    private async Task<AccountState> RevokeOptInAsync(LedgerBatch batch, AccountState s, string reason, string explanation)
+    /// <summary>
+    /// Withdraws Mode 4, ledgered with the requirement that no longer holds. The tenant's opt-in is the only copy:
+    /// the policy and the account's view both read it, so nothing on the account can go stale.
+    /// </summary>
+    private async Task RevokeOptInAsync(LedgerBatch batch, string? owner, string reason, string explanation)
     {
         batch.Add(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(AccountId, reason, explanation));
         await batch.FlushAsync();
         await Tenant.SetScheduleOptInAsync(AccountId, false, Actor.System);
-        return s with { AutonomousSchedules = false };
+        if (Seller(owner) is { } seller)
+        {
+            await seller.TrackScheduleOptInAsync(AccountId, false);
+        }
     }
 
     /// <summary>An owner change hands the pending proposals to the new owner (ledgered); none is left in the old queue.</summary>
@@ -76,10 +75,6 @@ public sealed partial class AccountGrain
                 await old.RemoveNeedsInputAsync(id);
             }
 
-            if (before.AutonomousSchedules)
-            {
-                await old.TrackScheduleOptInAsync(AccountId, false);
-            }
         }
 
         if (Seller(after.OwnerId) is { } owner && ids.Count > 0)

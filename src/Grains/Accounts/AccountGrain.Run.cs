@@ -229,7 +229,8 @@ public sealed partial class AccountGrain
             return (s, true);
         }
 
-        return (await RevokeOptInAsync(run.Batch, s, "OWNER_DIGEST_DISABLED", "The owner's daily digest is switched off; autonomous schedules need it on."), false);
+        await RevokeOptInAsync(run.Batch, s.OwnerId, "OWNER_DIGEST_DISABLED", "The owner's daily digest is switched off; autonomous schedules need it on.");
+        return (s, false);
     }
 
     /// <summary>Lifecycle and posture changes are triggers of their own (LIFECYCLE_CHANGED, POSTURE_CHANGED).</summary>

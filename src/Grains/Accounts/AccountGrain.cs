@@ -111,9 +111,9 @@ public sealed partial class AccountGrain(
         next = await OfferChangeTriggersAsync(batch, before, next, now);
         var ownerChanged = before.Exists && before.OwnerId != next.OwnerId;
         var moved = ownerChanged ? MoveProposals(batch, before.OwnerId, next) : next;
-        if (ownerChanged && moved.AutonomousSchedules)
+        if (ownerChanged && (await TenantNowAsync()).AccountOptedIn)
         {
-            moved = await RevokeOptInAsync(batch, moved, "OWNER_CHANGED", $"The owner changed from {before.OwnerId ?? "(none)"} to {next.OwnerId ?? "(none)"}; the new owner opts in anew.");
+            await RevokeOptInAsync(batch, before.OwnerId, "OWNER_CHANGED", $"The owner changed from {before.OwnerId ?? "(none)"} to {next.OwnerId ?? "(none)"}; the new owner opts in anew.");
         }
 
         await CommitAsync(batch, moved);
@@ -180,12 +180,12 @@ public sealed partial class AccountGrain(
 
     private async Task<AccountView> ViewAsync()
     {
-        var budget = (await TenantNowAsync()).Budget;
+        var tenant = await TenantNowAsync();
         var s = state.State;
         var now = time.GetUtcNow();
         var heat = s.Heat is { } h ? Heat.At(h, now) : HeatState.Cold(now);
         var usage = (s.Budget ?? BudgetUsage.Start(AutonomyBudget.DayOf(now))).On(AutonomyBudget.DayOf(now));
-        var limit = s.Budget is null ? 0 : AutonomyBudget.EffectiveAccountLimit(budget, s.Budget, usage.Day);
+        var limit = s.Budget is null ? 0 : AutonomyBudget.EffectiveAccountLimit(tenant.Budget, s.Budget, usage.Day);
         return new AccountView(
             TenantId, AccountId, s.OwnerId, s.Lifecycle, s.Posture, s.RenewalDate, heat.Score, heat.Tier,
             s.Trigger.CooldownUntil.Where(c => c.Value > now).ToImmutableDictionary(),
@@ -196,7 +196,7 @@ public sealed partial class AccountGrain(
             s.DeferredUntil ?? s.Trigger.Window?.DueAt,
             [.. s.Pending.Values.Select(p => p.View).OrderByDescending(p => p.CreatedAt)],
             [.. s.Actions.Reverse()],
-            s.AutonomousSchedules);
+            tenant.AccountOptedIn);
     }
 
     private string JitterKey => $"{TenantId}/{AccountId}";

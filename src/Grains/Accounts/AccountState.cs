@@ -63,7 +63,7 @@ public sealed record AccountState
     [Id(18)] public TimeSpan TickPeriod { get; init; }
     [Id(19)] public long Counter { get; init; }
     [Id(20)] public DateTimeOffset? DeferredUntil { get; init; }
-    [Id(21)] public bool AutonomousSchedules { get; init; }
+    // Id 21 (the account's copy of its Mode 4 opt-in) is retired: the tenant's opt-in is the only copy.
 
     /// <summary>The seq of the account's last ledger entry whose effect this value holds (replay starts after it). Never lowered.</summary>
     [Id(22)] public long LedgerSeq { get; init; }

@@ -53,8 +53,4 @@ public interface IAccountGrain : IGrainWithStringKey
     /// <summary>Opts the account in or out of autonomous schedules (Mode 4); 409 names a missing requirement.</summary>
     [Alias("SetAutonomousSchedules")]
     Task<AccountView> SetAutonomousSchedulesAsync(bool enabled, Actor actor);
-
-    /// <summary>Withdraws the Mode 4 opt-in because a requirement no longer holds (e.g. the owner's digest was switched off); ledgered.</summary>
-    [Alias("RevokeAutonomousSchedules")]
-    Task RevokeAutonomousSchedulesAsync(string reason, string explanation);
 }

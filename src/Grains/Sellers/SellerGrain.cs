@@ -8,6 +8,7 @@ using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Hosting;
 using Autonomy.Ledger;
+using Autonomy.Tenants;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -103,8 +104,10 @@ public sealed class SellerGrain(
         await WriteAsync(state.State with { Digest = settings, ScheduleOptIns = settings.Enabled ? state.State.ScheduleOptIns : [] });
         foreach (var accountId in revoke)
         {
-            await GrainFactory.GetGrain<IAccountGrain>(Ids.AccountKey(Key.TenantId, accountId))
-                .RevokeAutonomousSchedulesAsync("OWNER_DIGEST_DISABLED", $"The owner {Key.SellerId} switched the daily digest off; autonomous schedules need it on.");
+            // The tenant holds the only copy of an opt-in; the seller never calls its accounts (they call it).
+            await Stream.AppendAsync(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(
+                accountId, "OWNER_DIGEST_DISABLED", $"The owner {Key.SellerId} switched the daily digest off; autonomous schedules need it on."));
+            await GrainFactory.GetGrain<ITenantGrain>(Key.TenantId).SetScheduleOptInAsync(accountId, false, Actor.System);
         }
 
         if (settings.Enabled)
