@@ -241,6 +241,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.SignalAsync();
         var action = Assert.Single(await t.TimelineAsync());
+        Assert.Equal(Outcomes.OutcomeV1.ExecutionSucceeded, action.Outcome);
         cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.ActionRevertRequested;
         try
         {
