@@ -58,7 +58,7 @@ public static class GatewayJson
     private sealed class EnumConverter<T> : JsonConverter<T>
         where T : struct, Enum
     {
-        private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => JsonNamingPolicy.SnakeCaseUpper.ConvertName(v.ToString()));
+        private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => Autonomy.Common.WireName.Of(v));
         private static readonly Dictionary<string, T> Values = Names.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
         private static readonly string Allowed = "must be one of " + string.Join(", ", Names.Values) + ".";
 
@@ -68,7 +68,7 @@ public static class GatewayJson
                 : throw new JsonContractException(Allowed);
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(Names.TryGetValue(value, out var name) ? name : JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString()));
+            writer.WriteStringValue(Names.TryGetValue(value, out var name) ? name : Autonomy.Common.WireName.Of(value));
     }
 
     private sealed class DateOnlyConverter : JsonConverter<DateOnly>

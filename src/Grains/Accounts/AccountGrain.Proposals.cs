@@ -162,7 +162,7 @@ public sealed partial class AccountGrain
     private static ConflictException KillSwitchEngaged(string actionType) =>
         new("KILL_SWITCH_ENGAGED", $"A kill switch covering {actionType} is engaged; nothing executes until it is released.");
 
-    private static string ReasonCode(PolicyReason reason) => JsonNamingPolicy.SnakeCaseUpper.ConvertName(reason.ToString());
+    private static string ReasonCode(PolicyReason reason) => WireName.Of(reason);
 
     /// <summary>The pending proposal, after authorization and expiry; an expired one is resolved EXPIRED and refused.</summary>
     private async Task<PendingProposal> PendingForAsync(string proposalId, Actor actor)

@@ -252,7 +252,8 @@ public sealed partial class AccountGrain
             return next;
         }
 
-        var registry = (await TenantNowAsync()).Triggers;
+        // A change is offered like a signal, so it uses the ingest path's registry (it decides no safety question).
+        var registry = await TriggersAsync(now);
         foreach (var type in changes)
         {
             var outcome = DecisionTrigger.OnSignal(registry, next.Trigger, new SignalRef($"{type}:{stream!.Seq + 1}", type, now, 1.0), now);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autonomy.Accounts;
+using Autonomy.Common;
 
 namespace Autonomy.Ledger;
 
@@ -88,5 +89,5 @@ public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IR
     private static T? Read<T>(LedgerEntry entry) => JsonSerializer.Deserialize<T>(entry.Payload, LedgerJson.Options);
 
     private static string Code<T>(T value)
-        where T : struct, Enum => JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString());
+        where T : struct, Enum => WireName.Of(value);
 }
