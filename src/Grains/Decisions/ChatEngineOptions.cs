@@ -26,7 +26,7 @@ public sealed class ChatEngineOptions
     /// </summary>
     public TimeSpan? TotalTimeout { get; set; }
 
-    /// <summary>Retries after a failed attempt (5xx, 408, 429, a broken connection).</summary>
+    /// <summary>Retries after a failed attempt (5xx, 408, 429, a broken connection); 0: none.</summary>
     public int MaxRetries { get; set; } = 1;
 
     /// <summary>How long a run waits before trying again when the engine failed and the tenant's fallback is to defer.</summary>
@@ -113,7 +113,15 @@ public static class ChatEngineRegistration
                 var options = sp.GetRequiredService<IOptions<ChatEngineOptions>>().Value;
                 resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
                 resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
-                resilience.Retry.MaxRetryAttempts = options.MaxRetries;
+                // Polly wants at least one attempt to retry; none means handling no outcome at all.
+                resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
+                if (options.MaxRetries == 0)
+                {
+                    resilience.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+                }
+
+                // A retry must fit in the total: wait at most an eighth of it before the first.
+                resilience.Retry.Delay = TimeSpan.FromTicks(Math.Min(resilience.Retry.Delay.Ticks, options.TotalTimeout.Value.Ticks / 8));
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));
             });
         services.TryAddSingleton<ChatEngine>();
