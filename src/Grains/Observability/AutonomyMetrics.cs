@@ -39,11 +39,14 @@ public static class AutonomyMetrics
         }
         else if (verdict == "Skip")
         {
-            GateSkipped.Add(1, new KeyValuePair<string, object?>("reason", reason));
+            GateSkipped.Add(1, new KeyValuePair<string, object?>("reason", Wire(reason)));
         }
     }
 
-    public static void Deferred(string reason) => GateDeferred.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    /// <summary>One deferred run, by reason spelled as in the ledger (RUN_BUDGET_EXHAUSTED, ENGINE_TIMEOUT, ...).</summary>
+    public static void Deferred(string reason) => GateDeferred.Add(1, new KeyValuePair<string, object?>("reason", Wire(reason)));
+
+    private static string Wire(string reason) => System.Text.Json.JsonNamingPolicy.SnakeCaseUpper.ConvertName(reason);
 
     public static void EngineCalled(string engine, string result, long promptTokens, long completionTokens, double cost, int rejected, long overrun)
     {

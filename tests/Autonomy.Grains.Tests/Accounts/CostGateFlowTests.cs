@@ -99,7 +99,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     public async Task ALowValueRunIsSkippedProposesNothingAndIsCountedByReason()
     {
         var t = await TenantAsync(CostBudget.Default with { MinMarginalValue = 50 });
-        var before = fixture.Counted.GetValueOrDefault(("autonomy.gate.skipped", "LowMarginalValue"));
+        var before = fixture.Counted.GetValueOrDefault(("autonomy.gate.skipped", "LOW_MARGINAL_VALUE"));
 
         await t.SignalAsync("s-1");
 
@@ -107,14 +107,14 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         Assert.Equal(("SKIP", "LOW_MARGINAL_VALUE"), (gate.GetProperty("verdict").GetString(), gate.GetProperty("reason").GetString()));
         Assert.Equal(50, gate.GetProperty("thresholds").GetProperty("minMarginalValue").GetDouble());
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.DecisionProposed));
-        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.skipped", "LowMarginalValue")) > before);
+        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.skipped", "LOW_MARGINAL_VALUE")) > before);
     }
 
     [Fact]
     public async Task AnExhaustedRunBudgetDefersHoldsEverySignalAndRunsThemAllAfterTheRefill()
     {
         var t = await TenantAsync(CostBudget.Default with { DecisionRunsPerDay = 1 });
-        var deferredBefore = fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "RunBudgetExhausted"));
+        var deferredBefore = fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "RUN_BUDGET_EXHAUSTED"));
         await t.SignalAsync("s-1");
         await t.SignalAsync("s-2");
         await t.SignalAsync("s-3");
@@ -127,7 +127,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         var now = cluster.Clock.GetUtcNow();
         Assert.Equal(new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero), retryAt);
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.DecisionProposed));
-        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "RunBudgetExhausted")) > deferredBefore);
+        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "RUN_BUDGET_EXHAUSTED")) > deferredBefore);
         Assert.Equal(retryAt, (await t.Account.GetAsync()).PendingRunDueAt);
 
         cluster.Clock.Advance(retryAt + TimeSpan.FromMinutes(1) - now);
@@ -230,8 +230,11 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     {
         var t = await TenantAsync();
         await UseChatAsync(t, FakeChatServer.Slow, EngineFallback.Defer);
+        var before = fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "ENGINE_TIMEOUT"));
 
         await t.SignalAsync("s-1");
+
+        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "ENGINE_TIMEOUT")) > before);
 
         var call = Assert.Single(await PayloadsAsync(t, LedgerTypes.EngineCalled));
         Assert.Equal("TIMEOUT", call.GetProperty("result").GetString());
@@ -272,7 +275,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     {
         var t = await TenantAsync(CostBudget.Default with { EngineTokensPerDay = 10 });
         await UseChatAsync(t, FakeChatServer.Ok, EngineFallback.Defer);
-        var before = fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "TokenBudgetExhausted"));
+        var before = fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "TOKEN_BUDGET_EXHAUSTED"));
 
         await t.SignalAsync("s-1");
 
@@ -284,7 +287,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.DecisionProposed));
         Assert.Equal(0, RequestsOf(t));
         Assert.Equal(0, (await t.Tenant.GetAutonomyAsync()).DecisionRunsUsedToday);
-        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "TokenBudgetExhausted")) > before);
+        Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "TOKEN_BUDGET_EXHAUSTED")) > before);
     }
 
     [Fact]
