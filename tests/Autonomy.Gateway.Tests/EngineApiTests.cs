@@ -100,4 +100,29 @@ public sealed class EngineApiTests(GatewayFactory factory)
         var admin = factory.Client(Tokens.Admin(tenant));
         await (await admin.PutJson($"/v1/tenants/{tenant}/cost-budget", """{"decisionRunsPerDay":100,"engineTokensPerDay":5000,"pullsPerDay":10""" + extra + "}")).ExpectValidationProblem(field);
     }
+
+    [Fact]
+    public async Task AChatTimeoutNotBelowOrleansResponseTimeoutStopsTheStartNamingBothSettings()
+    {
+        await using var custom = new CustomGatewayFactory(new Dictionary<string, string?>
+        {
+            ["Autonomy:Chat:TotalTimeout"] = "00:00:45",
+            ["Orleans:Messaging:ResponseTimeout"] = "00:00:30",
+        });
+
+        var thrown = Assert.ThrowsAny<Exception>(() => custom.CreateClient());
+
+        var message = thrown.ToString();
+        Assert.Contains("Autonomy:Chat:TotalTimeout", message, StringComparison.Ordinal);
+        Assert.Contains("Orleans:Messaging:ResponseTimeout", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APrivateBaseUrlIsRefusedUnlessTheOperatorAllowsIt()
+    {
+        await using var strict = new CustomGatewayFactory(new Dictionary<string, string?> { ["Autonomy:Chat:AllowPrivateNetworks"] = "false" });
+        var tenant = Tokens.FreshTenant();
+        var problem = await (await strict.Client(Tokens.Admin(tenant)).PutJson($"/v1/tenants/{tenant}/engine", Chat)).ExpectValidationProblem("chat.baseUrl");
+        Assert.Contains("AllowPrivateNetworks", problem.ToJsonString(), StringComparison.Ordinal);
+    }
 }

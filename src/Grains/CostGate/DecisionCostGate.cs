@@ -42,7 +42,7 @@ public sealed record GateInput(
 /// The gate's thresholds as they apply to one tenant: its cost budget's values, or the silo's defaults
 /// (<c>Autonomy:Engine:MinMarginalValue</c>, <c>Autonomy:Engine:MinRunInterval</c>) for those it leaves unset.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.GateThresholds")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.GateThresholds")]
 public sealed record GateThresholds(
     [property: Id(0)] double MinMarginalValue,
     [property: Id(1)] TimeSpan MinRunInterval)

@@ -6,7 +6,7 @@ namespace Autonomy.CostGate;
 /// The answer to a request for engine tokens. A granted reservation counts as used until it is settled with what
 /// the call really used; a refused one says when to try again (<see cref="RetryAt"/>).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.TokenReservation")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.TokenReservation")]
 public sealed record TokenReservation(
     [property: Id(0)] bool Granted,
     [property: Id(1)] string Id,
@@ -18,7 +18,7 @@ public sealed record TokenReservation(
     [property: Id(7)] DateTimeOffset? RetryAt);
 
 /// <summary>What settling a reservation did: the difference between reserved and used is given back (or, above it, charged).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.TokenSettlement")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.TokenSettlement")]
 public sealed record TokenSettlement(
     [property: Id(0)] bool Applied,
     [property: Id(1)] string Id,
@@ -37,7 +37,7 @@ public sealed record TokenSettlement(
 /// the previous day's use and its unsettled reservations (a call straddling midnight is charged to the day it
 /// reserved on).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.TokenBudgetCounter")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.TokenBudgetCounter")]
 public sealed record TokenBudgetCounter(
     [property: Id(0)] DateOnly Day,
     [property: Id(1)] long Used,

@@ -21,7 +21,7 @@ public enum EngineFallback
 }
 
 /// <summary>A tenant's engine configuration (<c>PUT .../engine</c>). The chat settings hold a key that never leaves the silo.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.EngineSettings")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.EngineSettings")]
 public sealed record EngineSettings(
     [property: Id(0)] EngineKind Kind,
     [property: Id(1)] EngineFallback Fallback,
@@ -45,7 +45,7 @@ public sealed record EngineSettings(
 /// the completion's token cap, and the prices per 1,000 prompt and completion tokens (in the tenant's currency)
 /// that every call's cost is recorded at.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ChatSettings")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.ChatSettings")]
 public sealed record ChatSettings(
     [property: Id(0)] string BaseUrl,
     [property: Id(1)] string Model,
@@ -67,14 +67,14 @@ public sealed record ChatSettings(
 }
 
 /// <summary>The engine configuration as the API shows it and the ledger records it: no key.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.EngineView")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.EngineView")]
 public sealed record EngineView(
     [property: Id(0)] string Kind,
     [property: Id(1)] string Fallback,
     [property: Id(2)] ChatView? Chat);
 
 /// <summary>Chat settings without the key: <see cref="ApiKeySet"/> says whether one is stored.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ChatView")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.ChatView")]
 public sealed record ChatView(
     [property: Id(0)] string BaseUrl,
     [property: Id(1)] string Model,

@@ -43,13 +43,13 @@ public interface ITenantGrain : IGrainWithStringKey
     /// an API key keeps the stored key when the base URL is unchanged (an empty key removes it); a key is never sent
     /// to a host it was not set for.
     /// </summary>
-    [Alias("SetEngine")]
+    [Alias("gate.SetEngine")]
     Task<long> SetEngineAsync(EngineSettings settings, Actor actor);
 
     /// <summary>The engine configuration without its key, the config version and the engine tokens used today.</summary>
     [Idempotent]
     [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
-    [Alias("GetEngine"), ReadOnly]
+    [Alias("gate.GetEngine"), ReadOnly]
     Task<EngineReading> GetEngineAsync();
 
     /// <summary>Replaces the policy parameters; returns the new config version.</summary>

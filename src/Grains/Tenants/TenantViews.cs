@@ -128,7 +128,7 @@ public sealed record TenantSnapshot(
 }
 
 /// <summary>GET .../engine: the engine configuration without its key, the config version and today's token use.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.EngineReading")]
+[GenerateSerializer, Immutable, Alias("autonomy.gate.EngineReading")]
 public sealed record EngineReading(
     [property: Id(0)] EngineView Engine,
     [property: Id(1)] long ConfigVersion,

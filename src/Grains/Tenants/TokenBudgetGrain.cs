@@ -6,7 +6,7 @@ using Orleans.Concurrency;
 namespace Autonomy.Tenants;
 
 /// <summary>A tenant's daily engine-token counter, counted here and nowhere else (never per silo). Key: the tenant id.</summary>
-[Alias("autonomy.ITokenBudgetGrain")]
+[Alias("autonomy.gate.ITokenBudgetGrain")]
 public interface ITokenBudgetGrain : IGrainWithStringKey
 {
     /// <summary>Reserves <paramref name="tokens"/> out of <paramref name="perDay"/> for today (UTC) under <paramref name="reservationId"/>.</summary>
@@ -27,7 +27,7 @@ public interface ITokenBudgetGrain : IGrainWithStringKey
 /// one activation in the cluster, so reservations from every silo queue here and a budget is never overshot.
 /// Every change is stored before it is answered.
 /// </summary>
-[GrainType("autonomy.token-budget")]
+[GrainType("autonomy.gate.token-budget")]
 public sealed class TokenBudgetGrain(
     [PersistentState("tokens", "autonomy")] IPersistentState<TokenBudgetCounter> state,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time) : Grain, ITokenBudgetGrain

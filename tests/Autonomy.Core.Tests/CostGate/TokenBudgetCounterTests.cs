@@ -133,6 +133,25 @@ public class TokenBudgetCounterTests
     }
 
     [Fact]
+    public void ReservationsInFlightAreBounded()
+    {
+        var counter = TokenBudgetCounter.Empty;
+        for (var i = 0; i < TokenBudgetCounter.MaxOutstanding; i++)
+        {
+            (counter, var r) = counter.Reserve($"r{i}", 1, long.MaxValue / 2, Start);
+            Assert.True(r.Granted);
+        }
+
+        var (full, refused) = counter.Reserve("one-more", 1, long.MaxValue / 2, Start);
+        Assert.False(refused.Granted);
+        Assert.Equal(Start + TokenBudgetCounter.InFlightRetry, refused.RetryAt);
+        Assert.Equal(TokenBudgetCounter.MaxOutstanding, full.Outstanding.Count);
+
+        var (settled, _) = full.Settle("r0", 1, Start, long.MaxValue / 2);
+        Assert.True(settled.Reserve("one-more", 1, long.MaxValue / 2, Start).Reservation.Granted);
+    }
+
+    [Fact]
     public void AnOverrunIsChargedAndReported()
     {
         var (counter, _) = TokenBudgetCounter.Empty.Reserve("a", 100, 1_000, Start);
