@@ -119,7 +119,6 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
         {
             ModelId = settings.Model,
             MaxOutputTokens = settings.MaxOutputTokens,
-            Temperature = 0,
             ResponseFormat = ChatResponseFormat.ForJsonSchema(schema, SchemaName, "Proposed actions for one account."),
         };
         var bytes = Encoding.UTF8.GetByteCount(system) + Encoding.UTF8.GetByteCount(user) + Encoding.UTF8.GetByteCount(schema.GetRawText());
