@@ -5,6 +5,7 @@ using Autonomy.Perception;
 using Autonomy.Policy;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
+using Autonomy.Triggers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -107,9 +108,12 @@ public sealed partial class AccountGrain
         }
     }
 
-    /// <summary>Keeps every signal of the run's window for a run at <paramref name="retry"/>; nothing is proposed now.</summary>
+    /// <summary>
+    /// Keeps every signal of the run's window for a run at <paramref name="retry"/>; nothing is proposed now, so the
+    /// run's slot under the hourly cap is given back (the held run claims one when it fires).
+    /// </summary>
     private Task HoldAsync(DecisionRun run, AccountState s, DateTimeOffset retry) =>
-        CommitAsync(run.Batch, s with { Trigger = Triggers.DecisionTrigger.Hold(s.Trigger, run.Window, retry), DeferredUntil = retry });
+        CommitAsync(run.Batch, s with { Trigger = DecisionTrigger.Hold(DecisionTrigger.Release(s.Trigger, run.Now), run.Window, retry), DeferredUntil = retry });
 
     /// <summary>
     /// The engine's answer for an allowed run, or null when the chat engine failed and the tenant defers (the run is
