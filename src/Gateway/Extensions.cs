@@ -113,6 +113,9 @@ public static class Extensions
 
         // Webhook URLs are checked against the same rule the silo's webhook client applies at connect time.
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+
+        // So are the chat engine's base URLs, against the rule its HTTP client applies.
+        builder.Services.AddOptions<Autonomy.Decisions.ChatEngineOptions>().BindConfiguration(Autonomy.Decisions.ChatEngineOptions.Section);
         return builder;
     }
 

@@ -23,9 +23,15 @@ internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWind
 
     /// <summary>Proposals this run pushed out of a full queue (expired), to take off the owner's needs-input.</summary>
     public List<ProposalView> Evicted { get; } = [];
+
+    /// <summary>The engine the gate chose and what it reserved for it (AccountGrain.Cost.cs).</summary>
+    public EnginePlan? Engine { get; set; }
 }
 
-/// <summary>The decision flow: trigger -> cost gate -> engine -> ranking -> policy -> budget -> kill-switch re-check -> executor.</summary>
+/// <summary>
+/// The decision flow: trigger -> cost gate -> engine -> ranking -> policy -> budget -> kill-switch re-check -> executor.
+/// The gate and the engine call (with its token settlement and fallback) are in AccountGrain.Cost.cs.
+/// </summary>
 public sealed partial class AccountGrain
 {
     public async Task PollAsync()
@@ -75,7 +81,7 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var window = TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.Ritual), now);
+        var window = TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now);
         await RunAsync(new DecisionRun(Ids.NewRun(time), tick.Ritual, window, snapshot, batch, now), state.State with { Trigger = trigger });
     }
 
@@ -92,7 +98,12 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var proposals = await ProposeAsync(run, s);
+        if (await DecideAsync(run, s) is not { } decision)
+        {
+            return;
+        }
+
+        var proposals = await ProposeAsync(run, decision);
         (s, var optedIn) = await OptedInNowAsync(run, s);
         s = s with { LastRunAt = run.Now, LastRunInputsDigest = InputsDigest(run.Window), Counter = s.Counter + 1 };
         var waiting = new List<ProposalView>();
@@ -106,49 +117,13 @@ public sealed partial class AccountGrain
         await PublishAsync(run, waiting, done);
     }
 
-    /// <summary>The cost gate: local checks first, then one run reserved from the tenant's daily budget.</summary>
-    private async Task<GateResult> GateAsync(DecisionRun run, AccountState s)
-    {
-        var inputs = InputsDigest(run.Window);
-        var value = MarginalValue.Of(run.StartedBySchedule, run.Window.TotalValue, Heat.At(s.Heat!, run.Now).Score);
-        var gate = DecisionCostGate.EvaluateLocal(new GateInput(value, Options.MinMarginalValue, s.LastRunAt, Options.MinRunInterval, inputs, s.LastRunInputsDigest, run.Now));
-        RunBudgetReservation? reservation = null;
-        if (gate.Verdict == GateVerdict.Allow)
-        {
-            reservation = await GrainFactory.GetGrain<IRunCounterGrain>(TenantId).ReserveAsync(run.Snapshot.DecisionRunsPerDay);
-            gate = DecisionCostGate.WithBudget(gate, reservation);
-        }
-
-        run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(gate.Verdict, gate.Reason, gate.Explanation, gate.RetryAt, value, inputs, reservation));
-        AutonomyMetrics.Gate(gate.Verdict.ToString(), gate.Reason.ToString());
-        return gate;
-    }
-
-    /// <summary>DEFER holds the run's window (joined to any open one) until the retry time; SKIP tells the owner's digest.</summary>
-    private async Task HoldOrSkipAsync(DecisionRun run, AccountState s, GateResult gate)
-    {
-        if (gate.Verdict == GateVerdict.Defer)
-        {
-            var retry = gate.RetryAt!.Value;
-            await CommitAsync(run.Batch, s with { Trigger = DecisionTrigger.Hold(s.Trigger, run.Window, retry), DeferredUntil = retry });
-            return;
-        }
-
-        await CommitAsync(run.Batch, s);
-        if (Seller() is { } seller)
-        {
-            await seller.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now));
-        }
-    }
-
     /// <summary>The engine's proposals, ordered for display (ranking), ledgered with what they used.</summary>
-    private async Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, AccountState s)
+    private Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, DecisionResult decision)
     {
-        var decision = await engine.ProposeAsync(new DecisionContext(TenantId, AccountId, run.RunId, run.TriggerType, run.Window.Signals, s.Lifecycle, s.Posture, s.Heat!.Score, run.Snapshot.Playbook));
         var ranked = decision.Proposals.OrderByDescending(p => p.Confidence).ToImmutableArray();
         run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
             decision.Engine, decision.Tokens, "engine-confidence", [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
-        return ranked;
+        return Task.FromResult(ranked);
     }
 
     /// <summary>Policy, budget, then execution or the human queue, for one proposal.</summary>

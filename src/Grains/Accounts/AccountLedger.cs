@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Autonomy.Budgets;
 using Autonomy.CostGate;
+using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Outcomes;
 using Autonomy.Perception;
@@ -22,7 +23,41 @@ public sealed record SignalIngestedPayload(ImmutableArray<IngestedSignal> Signal
 public sealed record TriggerFiredPayload(string TriggerType, bool StartedBySchedule, ImmutableArray<SignalRef> Signals, int SignalCount, long ConfigVersion);
 
 /// <summary>COST_GATE: the gate's verdict and what it weighed.</summary>
-public sealed record CostGatePayload(GateVerdict Verdict, GateReason Reason, string Explanation, DateTimeOffset? RetryAt, double MarginalValue, string InputsDigest, RunBudgetReservation? Reservation);
+public sealed record CostGatePayload(
+    GateVerdict Verdict,
+    GateReason Reason,
+    string Explanation,
+    DateTimeOffset? RetryAt,
+    double MarginalValue,
+    string InputsDigest,
+    RunBudgetReservation? Reservation,
+    TokenReservation? Tokens = null,
+    MarginalValueTerms? Value = null,
+    GateThresholds? Thresholds = null,
+    string? Engine = null);
+
+/// <summary>
+/// ENGINE_CALLED: one call of a paid engine: the model, how it ended, the tokens it reported and their cost, the
+/// tokens charged to the tenant's budget (reported, or the whole reservation when the endpoint may have spent
+/// tokens without saying), the settlement, and every proposal rejected by validation (never executed).
+/// </summary>
+public sealed record EngineCalledPayload(
+    string Engine,
+    string Model,
+    ChatCallResult Result,
+    long? PromptTokens,
+    long? CompletionTokens,
+    long ChargedTokens,
+    double Cost,
+    long ReservedTokens,
+    TokenSettlement? Settlement,
+    int Accepted,
+    ImmutableArray<RejectedProposal> Rejected,
+    string? Detail,
+    long ElapsedMs);
+
+/// <summary>ENGINE_FALLBACK: the chat engine could not answer (reason), and what the tenant's setting did instead (DEFER or PLAYBOOK).</summary>
+public sealed record EngineFallbackPayload(string Reason, string Fallback, DateTimeOffset? RetryAt, string Explanation);
 
 /// <summary>One proposal as DECISION_PROPOSED records it (parameters as JSON, not text).</summary>
 public sealed record ProposalEntry(string ActionType, JsonNode? Parameters, double Confidence, string? Rationale, ImmutableArray<string> InputsUsed);
@@ -75,6 +110,8 @@ public sealed record OptInRevokedPayload(string AccountId, string Reason, string
 [JsonSerializable(typeof(SignalIngestedPayload))]
 [JsonSerializable(typeof(TriggerFiredPayload))]
 [JsonSerializable(typeof(CostGatePayload))]
+[JsonSerializable(typeof(EngineCalledPayload))]
+[JsonSerializable(typeof(EngineFallbackPayload))]
 [JsonSerializable(typeof(DecisionProposedPayload))]
 [JsonSerializable(typeof(PolicyEvaluatedPayload))]
 [JsonSerializable(typeof(BudgetCheckedPayload))]

@@ -14,6 +14,7 @@ public enum GateReason
     AccountCooldown,
     LowMarginalValue,
     RunBudgetExhausted,
+    TokenBudgetExhausted,
 }
 
 /// <summary>The gate's answer. <see cref="RetryAt"/> is set for every DEFER.</summary>
@@ -27,7 +28,31 @@ public sealed record GateInput(
     TimeSpan MinRunInterval,
     string InputsDigest,
     string? LastRunInputsDigest,
-    DateTimeOffset Now);
+    DateTimeOffset Now)
+{
+    /// <summary>The same input with a tenant's thresholds.</summary>
+    public GateInput With(GateThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        return this with { MinMarginalValue = thresholds.MinMarginalValue, MinRunInterval = thresholds.MinRunInterval };
+    }
+}
+
+/// <summary>
+/// The gate's thresholds as they apply to one tenant: its cost budget's values, or the silo's defaults
+/// (<c>Autonomy:Engine:MinMarginalValue</c>, <c>Autonomy:Engine:MinRunInterval</c>) for those it leaves unset.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("autonomy.gate.GateThresholds")]
+public sealed record GateThresholds(
+    [property: Id(0)] double MinMarginalValue,
+    [property: Id(1)] TimeSpan MinRunInterval)
+{
+    /// <summary>
+    /// The built-in defaults: a run must be worth at least 0.05, and one account runs at most once every five
+    /// minutes (a run asked for sooner is deferred, its signals held, to the end of the interval).
+    /// </summary>
+    public static readonly GateThresholds Default = new(0.05, TimeSpan.FromMinutes(5));
+}
 
 /// <summary>The tenant's decision-run budget after asking for one run: granted or not, and the counters.</summary>
 [GenerateSerializer, Immutable, Alias("autonomy.RunBudgetReservation")]
@@ -39,12 +64,16 @@ public sealed record RunBudgetReservation(
 
 /// <summary>
 /// Decides whether a decision run is worth its cost. Local checks come first, so a run that would be skipped
-/// anyway never spends the tenant's budget; the tenant-wide budget is then reserved in one place (the tenant).
+/// anyway never spends the tenant's budget; the tenant-wide budgets (engine tokens, then decision runs) are then
+/// reserved in one place each. SKIP is only for runs not worth having (duplicate inputs, low marginal value); a
+/// run worth having that cannot start now (the account's minimum interval, a budget used up until it refills) is
+/// DEFERRED with the time to try again, and its window's signals are held for that run.
 /// </summary>
 public static class DecisionCostGate
 {
     public static GateResult EvaluateLocal(GateInput input)
     {
+        ArgumentNullException.ThrowIfNull(input);
         if (input.LastRunInputsDigest is not null && input.InputsDigest == input.LastRunInputsDigest)
         {
             return new(GateVerdict.Skip, GateReason.DuplicateInputs, "The last run already saw exactly these inputs.", null);
@@ -68,15 +97,39 @@ public static class DecisionCostGate
         return new(GateVerdict.Allow, GateReason.WorthRunning, $"Marginal value {input.MarginalValue:0.###} is worth a run.", null);
     }
 
-    /// <summary>Applies the tenant-wide reservation to a locally allowed run.</summary>
-    public static GateResult WithBudget(GateResult local, RunBudgetReservation reservation) =>
-        local.Verdict != GateVerdict.Allow || reservation.Granted
+    /// <summary>
+    /// Applies the tenant-wide run reservation to a locally allowed run: refused means DEFER until the budget
+    /// refills (the next UTC day), never SKIP, so the window's signals wait for that run.
+    /// </summary>
+    public static GateResult WithBudget(GateResult local, RunBudgetReservation reservation)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(reservation);
+        return local.Verdict != GateVerdict.Allow || reservation.Granted
             ? local
             : new(
-                GateVerdict.Skip,
+                GateVerdict.Defer,
                 GateReason.RunBudgetExhausted,
                 $"The tenant used {reservation.UsedToday} of {reservation.PerDay} decision runs today; the budget refills at {reservation.ResetsAt:O}.",
-                null);
+                reservation.ResetsAt);
+    }
+
+    /// <summary>
+    /// Applies the tenant-wide token reservation to a locally allowed run: refused means DEFER until tokens can be
+    /// had again (in-flight calls settling, or the next UTC day; <see cref="TokenReservation.RetryAt"/>).
+    /// </summary>
+    public static GateResult WithTokens(GateResult local, TokenReservation reservation)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(reservation);
+        return local.Verdict != GateVerdict.Allow || reservation.Granted
+            ? local
+            : new(
+                GateVerdict.Defer,
+                GateReason.TokenBudgetExhausted,
+                $"The engine needs up to {reservation.Tokens} tokens; the tenant has used or reserved {reservation.UsedToday} of {reservation.PerDay} today ({reservation.InFlight} in flight). Next try at {reservation.RetryAt:O}.",
+                reservation.RetryAt);
+    }
 }
 
 /// <summary>The tenant's daily decision-run budget, counted by the tenant grain alone so silos never multiply it.</summary>
@@ -87,9 +140,21 @@ public sealed record RunBudgetCounter([property: Id(0)] DateOnly Day, [property:
     {
         var day = DateOnly.FromDateTime(now.UtcDateTime);
         var used = day == Day ? Used : 0;
-        var resets = new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var resets = BudgetDay.End(day);
         return used < perDay
             ? (new RunBudgetCounter(day, used + 1), new RunBudgetReservation(true, used + 1, perDay, resets))
             : (new RunBudgetCounter(day, used), new RunBudgetReservation(false, used, perDay, resets));
     }
+
+    /// <summary>Runs reserved on the UTC day of <paramref name="now"/>.</summary>
+    public long UsedOn(DateTimeOffset now) => DateOnly.FromDateTime(now.UtcDateTime) == Day ? Used : 0;
+}
+
+/// <summary>Budget windows are UTC days.</summary>
+public static class BudgetDay
+{
+    public static DateOnly Of(DateTimeOffset now) => DateOnly.FromDateTime(now.UtcDateTime);
+
+    /// <summary>The moment the day's budget refills: the next UTC midnight.</summary>
+    public static DateTimeOffset End(DateOnly day) => new(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
 }

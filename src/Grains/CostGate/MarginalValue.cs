@@ -1,18 +1,82 @@
+using Autonomy.Triggers;
+
 namespace Autonomy.CostGate;
 
-/// <summary>How much a decision run is worth before it costs anything: the gate compares this with its threshold.</summary>
+/// <summary>What a run would be worth, term by term, as the COST_GATE entry records it.</summary>
+public sealed record MarginalValueTerms(double Signals, double Ritual, double Heat, double Staleness, double Value);
+
+/// <summary>
+/// How much a decision run is worth before it costs anything: the gate compares this with the tenant's threshold.
+/// <code>
+/// value     = signals + (ritual + 0.1 × heat) × staleness
+/// staleness = 1 − 2^(−sinceLastRun / 1 h)          (1 for an account that never ran)
+/// </code>
+/// <c>signals</c> is the sum of the window's signal values (each 0..1; ritual ticks excluded), <c>ritual</c> the
+/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now.
+/// New signals are new information and count in full however recently the account ran; what a ritual and the
+/// account's heat add is the value of looking again, which grows with the time since the last look: half of it
+/// an hour after a run, three quarters after two, nearly all of it after a day. Non-finite or negative inputs
+/// count as zero, so the value is never NaN and never below zero.
+/// </summary>
 public static class MarginalValue
 {
-    /// <summary>The value a ritual (daily brief, weekly review, renewal runway) brings on its own.</summary>
+    /// <summary>The value of a ritual with no value of its own (and of every ritual before they had one).</summary>
     public const double Ritual = 1.0;
 
-    /// <summary>The share of the account's heat a signal-started run adds to the signals' own values.</summary>
+    /// <summary>The share of the account's heat a run adds.</summary>
     public const double HeatWeight = 0.1;
 
+    /// <summary>After this long without a run, looking again is worth half of what it is worth after a long time.</summary>
+    public static readonly TimeSpan StalenessHalfLife = TimeSpan.FromHours(1);
+
+    /// <summary>A ritual's own value: the daily brief 0.5, the weekly review 0.8, the renewal runway 1.0.</summary>
+    public static double RitualValue(string ritual) => ritual switch
+    {
+        TriggerRegistry.DailyBrief => 0.5,
+        TriggerRegistry.WeeklyReview => 0.8,
+        TriggerRegistry.RenewalRunway => 1.0,
+        _ => Ritual,
+    };
+
+    /// <summary>Whether a window entry is a ritual's tick rather than a signal.</summary>
+    public static bool IsRitual(string type) =>
+        type is TriggerRegistry.DailyBrief or TriggerRegistry.WeeklyReview or TriggerRegistry.RenewalRunway;
+
+    /// <summary>The share of the looking-again value a run gets this long after the previous one (0 at once, toward 1 later).</summary>
+    public static double Staleness(TimeSpan? sinceLastRun) => sinceLastRun switch
+    {
+        null => 1,
+        { } d when d <= TimeSpan.Zero => 0,
+        { } d => 1 - Math.Pow(2, -(d / StalenessHalfLife)),
+    };
+
+    /// <summary>The formula, term by term.</summary>
+    public static MarginalValueTerms Terms(double signals, double ritual, double heat, TimeSpan? sinceLastRun)
+    {
+        var (s, r, h) = (Clean(signals), Clean(ritual), Clean(heat));
+        var staleness = Staleness(sinceLastRun);
+        return new(s, r, h, staleness, s + ((r + (HeatWeight * h)) * staleness));
+    }
+
+    /// <summary>The value of running <paramref name="window"/> now, for an account of this heat that last ran at <paramref name="lastRunAt"/>.</summary>
+    public static MarginalValueTerms Of(TriggerWindow window, double heat, DateTimeOffset? lastRunAt, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        var ritual = window.Signals.IsDefault ? 0 : window.Signals.Where(s => IsRitual(s.Type)).Sum(s => Clean(s.Value));
+        var kept = window.Signals.IsDefault ? 0 : window.Signals.Where(s => !IsRitual(s.Type)).Sum(s => Clean(s.Value));
+        var counted = Clean(window.TotalValue) - ritual;
+
+        // Signals beyond the window's kept ones are only counted; their values are in the total.
+        var signals = Math.Max(kept, counted);
+        return Terms(signals, ritual, heat, lastRunAt is { } last ? now - last : null);
+    }
+
     /// <summary>
-    /// A scheduled run is worth <see cref="Ritual"/>; a signal-started one the sum of its signals' values (0..1 each)
-    /// plus <see cref="HeatWeight"/> × heat.
+    /// The value of a run of an account that never ran: a scheduled run is worth <see cref="Ritual"/>, a signal-started
+    /// one its signals; either way plus <see cref="HeatWeight"/> × heat.
     /// </summary>
     public static double Of(bool startedBySchedule, double signalValueSum, double heat) =>
-        startedBySchedule ? Ritual : signalValueSum + (HeatWeight * heat);
+        startedBySchedule ? Terms(0, Ritual, heat, null).Value : Terms(signalValueSum, 0, heat, null).Value;
+
+    private static double Clean(double value) => double.IsFinite(value) && value > 0 ? value : 0;
 }

@@ -1,3 +1,4 @@
+using Autonomy.CostGate;
 using Autonomy.Perception;
 using Autonomy.Schedules;
 
@@ -11,11 +12,14 @@ public sealed class AutonomyEngineOptions
     /// <summary>How long a proposal waits for a human before it expires (outcome EXPIRED).</summary>
     public TimeSpan ApprovalTtl { get; set; } = TimeSpan.FromHours(72);
 
-    /// <summary>The cost gate's minimum interval between two decision runs of one account (0: none).</summary>
-    public TimeSpan MinRunInterval { get; set; } = TimeSpan.Zero;
+    /// <summary>
+    /// The cost gate's minimum interval between two decision runs of one account, for tenants whose cost budget sets
+    /// none (a run asked for sooner is deferred, its signals held). Default 5 minutes; 0: none.
+    /// </summary>
+    public TimeSpan MinRunInterval { get; set; } = GateThresholds.Default.MinRunInterval;
 
-    /// <summary>The cost gate's minimum marginal value of a run.</summary>
-    public double MinMarginalValue { get; set; } = 0.05;
+    /// <summary>The cost gate's minimum marginal value of a run, for tenants whose cost budget sets none.</summary>
+    public double MinMarginalValue { get; set; } = GateThresholds.Default.MinMarginalValue;
 
     /// <summary>Reminder period per heat tier.</summary>
     public TimeSpan HotTick { get; set; } = TickPeriods.Default.Hot;

@@ -59,6 +59,7 @@ public static class SiloComposition
         services.TryAddSingleton<InternalExecutor>();
         services.TryAddSingleton<WebhookExecutor>();
         services.AddWebhookClient(configuration);
+        services.AddChatEngine(configuration);
 
         silo.AddActivityPropagation();
         return silo;

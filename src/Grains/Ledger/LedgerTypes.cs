@@ -10,6 +10,8 @@ public static class LedgerTypes
     public const string TriggerSuppressed = "TRIGGER_SUPPRESSED";
     public const string CostGate = "COST_GATE";
     public const string DecisionProposed = "DECISION_PROPOSED";
+    public const string EngineCalled = "ENGINE_CALLED";
+    public const string EngineFallback = "ENGINE_FALLBACK";
     public const string PolicyEvaluated = "POLICY_EVALUATED";
     public const string BudgetChecked = "BUDGET_CHECKED";
     public const string KillSwitchChecked = "KILL_SWITCH_CHECKED";

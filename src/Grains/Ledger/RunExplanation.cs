@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autonomy.Accounts;
 using Autonomy.Common;
+using Autonomy.Decisions;
 
 namespace Autonomy.Ledger;
 
@@ -20,7 +21,7 @@ public sealed record RunItem(string EntryId, string Type, DateTimeOffset At, Jso
 public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IReadOnlyList<RunItem> Knew, IReadOnlyList<RunItem> Policy)
 {
     private static readonly HashSet<string> KnewTypes =
-        [LedgerTypes.SignalIngested, LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.DecisionProposed];
+        [LedgerTypes.SignalIngested, LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.EngineCalled, LedgerTypes.EngineFallback, LedgerTypes.DecisionProposed];
 
     private static readonly HashSet<string> PolicyTypes =
         [LedgerTypes.PolicyEvaluated, LedgerTypes.BudgetChecked, LedgerTypes.KillSwitchChecked, LedgerTypes.ProposalResolved];
@@ -64,6 +65,9 @@ public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IR
             {
                 LedgerTypes.TriggerFired when Read<TriggerFiredPayload>(entry) is { } p => (null, $"Run started by {p.TriggerType}{(p.StartedBySchedule ? " (a schedule)" : string.Empty)}."),
                 LedgerTypes.CostGate when Read<CostGatePayload>(entry) is { } p => (Code(p.Reason), $"Cost gate: {Code(p.Verdict)} ({Code(p.Reason)}). {p.Explanation}"),
+                LedgerTypes.EngineCalled when Read<EngineCalledPayload>(entry) is { } p =>
+                    (Code(p.Result), $"{p.Engine} engine ({p.Model}): {Code(p.Result)}, {p.PromptTokens ?? 0} prompt and {p.CompletionTokens ?? 0} completion tokens, cost {p.Cost:0.######}; {p.Accepted} proposal(s) taken, {p.Rejected.Length} rejected."),
+                LedgerTypes.EngineFallback when Read<EngineFallbackPayload>(entry) is { } p => (p.Reason, $"Engine fallback: {p.Fallback} ({p.Reason}). {p.Explanation}"),
                 LedgerTypes.DecisionProposed when Read<DecisionProposedPayload>(entry) is { } p => (null, $"{p.Engine} engine proposed {p.Proposals.Length} action(s)."),
                 LedgerTypes.PolicyEvaluated when Read<PolicyEvaluatedPayload>(entry) is { Result: { } r } p =>
                     (Code(r.Reason), $"{p.ActionType}: {Code(r.Decision)} ({Code(r.Reason)}, rule {r.Rule}, {r.PolicyVersion}){(p.Reevaluation == true ? " on re-evaluation for a human's approval" : string.Empty)}. {r.Explanation}"),

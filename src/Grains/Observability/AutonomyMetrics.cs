@@ -20,8 +20,53 @@ public static class AutonomyMetrics
     private static readonly Counter<long> ReplayEntries = Meter.CreateCounter<long>("autonomy.account.replayed_entries", description: "Ledger entries an account re-read on activation because its snapshot had not caught up");
     private static readonly UpDownCounter<long> KillSwitches = Meter.CreateUpDownCounter<long>("autonomy.kill_switches.engaged", description: "Kill switches engaged (changes)");
 
-    public static void Gate(string verdict, string reason) =>
+    private static readonly Counter<long> GateDeferred = Meter.CreateCounter<long>("autonomy.gate.deferred", description: "Decision runs deferred (their signals held) by reason: the gate's and the engine's");
+    private static readonly Counter<long> GateSkipped = Meter.CreateCounter<long>("autonomy.gate.skipped", description: "Decision runs skipped by the cost gate, by reason");
+    private static readonly Counter<long> EngineCalls = Meter.CreateCounter<long>("autonomy.engine.calls", description: "Paid engine calls by engine and result");
+    private static readonly Counter<long> EngineTokens = Meter.CreateCounter<long>("autonomy.engine.tokens", description: "Engine tokens reported by the endpoint, by kind (prompt, completion)");
+    private static readonly Counter<double> EngineCost = Meter.CreateCounter<double>("autonomy.engine.cost", description: "Engine cost at the tenants' configured prices");
+    private static readonly Counter<long> EngineRejected = Meter.CreateCounter<long>("autonomy.engine.rejected_proposals", description: "Engine proposals rejected by validation (never executed)");
+    private static readonly Counter<long> EngineOverrun = Meter.CreateCounter<long>("autonomy.engine.token_overrun", description: "Tokens an engine call used beyond its reservation");
+    private static readonly Counter<long> EngineFallbacks = Meter.CreateCounter<long>("autonomy.engine.fallbacks", description: "Runs the chat engine could not answer, by reason and the fallback taken (defer, playbook)");
+
+    /// <summary>One gate result; every DEFER and SKIP is also counted on its own counter by reason.</summary>
+    public static void Gate(string verdict, string reason)
+    {
         GateResults.Add(1, new("verdict", verdict), new("reason", reason));
+        if (verdict == "Defer")
+        {
+            Deferred(reason);
+        }
+        else if (verdict == "Skip")
+        {
+            GateSkipped.Add(1, new KeyValuePair<string, object?>("reason", Wire(reason)));
+        }
+    }
+
+    /// <summary>One deferred run, by reason spelled as in the ledger (RUN_BUDGET_EXHAUSTED, ENGINE_TIMEOUT, ...).</summary>
+    public static void Deferred(string reason) => GateDeferred.Add(1, new KeyValuePair<string, object?>("reason", Wire(reason)));
+
+    private static string Wire(string reason) => System.Text.Json.JsonNamingPolicy.SnakeCaseUpper.ConvertName(reason);
+
+    public static void EngineCalled(string engine, string result, long promptTokens, long completionTokens, double cost, int rejected, long overrun)
+    {
+        EngineCalls.Add(1, new("engine", engine), new("result", result));
+        EngineTokens.Add(promptTokens, new KeyValuePair<string, object?>("kind", "prompt"));
+        EngineTokens.Add(completionTokens, new KeyValuePair<string, object?>("kind", "completion"));
+        EngineCost.Add(cost);
+        if (rejected > 0)
+        {
+            EngineRejected.Add(rejected);
+        }
+
+        if (overrun > 0)
+        {
+            EngineOverrun.Add(overrun);
+        }
+    }
+
+    public static void EngineFallback(string reason, string fallback) =>
+        EngineFallbacks.Add(1, new("reason", reason), new("fallback", fallback));
 
     public static void Decision(string decision, string reason) =>
         Decisions.Add(1, new("decision", decision), new("reason", reason));

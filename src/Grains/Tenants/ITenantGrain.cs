@@ -38,6 +38,20 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("SetCostBudget")]
     Task<long> SetCostBudgetAsync(CostBudget budget, Actor actor);
 
+    /// <summary>
+    /// Sets which engine answers the tenant's runs; returns the new config version. A chat configuration without
+    /// an API key keeps the stored key when the base URL is unchanged (an empty key removes it); a key is never sent
+    /// to a host it was not set for.
+    /// </summary>
+    [Alias("gate.SetEngine")]
+    Task<long> SetEngineAsync(EngineSettings settings, Actor actor);
+
+    /// <summary>The engine configuration without its key, the config version and the engine tokens used today.</summary>
+    [Idempotent]
+    [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
+    [Alias("gate.GetEngine"), ReadOnly]
+    Task<EngineReading> GetEngineAsync();
+
     /// <summary>Replaces the policy parameters; returns the new config version.</summary>
     [Alias("SetPolicyParameters")]
     Task<long> SetPolicyParametersAsync(PolicyParameters parameters, Actor actor);

@@ -44,9 +44,27 @@ public sealed class TenantGrain(
         var modes = ActionCatalog.Effective(s.CustomTypes).Keys.Order(StringComparer.Ordinal)
             .Select(type => s.Modes.GetValueOrDefault(type) ?? new AutonomyModeConfigV1(type, AutonomyModeConfigV1.Default, 0, default, "default"));
         var used = await GrainFactory.GetGrain<IRunCounterGrain>(TenantId).GetUsedTodayAsync();
+        var tokens = await GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId).GetUsedTodayAsync();
         return new TenantAutonomyView(
             TenantId, s.Version, [.. modes], s.Budget, s.Cost, used, Switches(s, platform), [.. s.OptedIn], s.Policy,
-            AutoApprovalPolicyV1.Version, s.Executor, s.Playbook.Rules.Length, [.. s.CustomTypes.Values.OrderBy(t => t.ActionType, StringComparer.Ordinal)]);
+            AutoApprovalPolicyV1.Version, s.Executor, s.Playbook.Rules.Length, [.. s.CustomTypes.Values.OrderBy(t => t.ActionType, StringComparer.Ordinal)],
+            tokens, (s.Engine ?? EngineSettings.Default).View());
+    }
+
+    public async Task<EngineReading> GetEngineAsync()
+    {
+        var tokens = await GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId).GetUsedTodayAsync();
+        return new EngineReading((state.State.Engine ?? EngineSettings.Default).View(), state.State.Version, tokens, state.State.Cost.EngineTokensPerDay);
+    }
+
+    public Task<long> SetEngineAsync(EngineSettings settings, Actor actor)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var before = state.State.Engine ?? EngineSettings.Default;
+        var next = settings with { Chat = EngineKey.Carried(before.Chat, settings.Chat) };
+
+        // The ledger sees the configuration without its key: only whether one is set.
+        return ChangeAsync("engine", actor, before.View(), next.View(), s => s with { Engine = next });
     }
 
     /// <summary>How many changes <see cref="GetHistoryAsync"/> returns at most (the ledger keeps every one).</summary>
@@ -159,7 +177,8 @@ public sealed class TenantGrain(
         {
             configuration = new TenantSnapshot(
                 s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
-                KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay);
+                KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay,
+                s.Cost, s.Engine);
         }
 
         return configuration;

@@ -27,6 +27,9 @@ public sealed record TenantState
 
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
+    /// <summary>Which engine answers the tenant's runs (null: the playbook, deferring when it cannot).</summary>
+    [Id(30)] public EngineSettings? Engine { get; init; }
+
     public KillSwitchState Switches(bool platform) =>
         new(platform, All?.Engaged == true, [.. TypeSwitches.Values.Where(s => s.Engaged).Select(s => s.Scope).Order(StringComparer.Ordinal)]);
 }

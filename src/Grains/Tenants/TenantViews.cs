@@ -1,20 +1,34 @@
 using System.Collections.Immutable;
 using Autonomy.Actions;
 using Autonomy.Budgets;
+using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Policy;
 using Autonomy.Triggers;
 
 namespace Autonomy.Tenants;
 
-/// <summary>The tenant's cost budget: how much deciding may cost per UTC day.</summary>
+/// <summary>
+/// The tenant's cost budget: how much deciding may cost per UTC day, and the cost gate's thresholds for its
+/// accounts. A threshold left null is the silo's default (<c>Autonomy:Engine:MinMarginalValue</c>,
+/// <c>Autonomy:Engine:MinRunInterval</c>), so a tenant that never set one follows the operator's choice.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.CostBudget")]
 public sealed record CostBudget(
     [property: Id(0)] long DecisionRunsPerDay,
     [property: Id(1)] long EngineTokensPerDay,
-    [property: Id(2)] long PullsPerDay)
+    [property: Id(2)] long PullsPerDay,
+    [property: Id(3)] double? MinMarginalValue = null,
+    [property: Id(4)] TimeSpan? MinRunInterval = null)
 {
     public static readonly CostBudget Default = new(10_000, 2_000_000, 50_000);
+
+    /// <summary>The gate's thresholds for this tenant: its own, else <paramref name="defaults"/>.</summary>
+    public GateThresholds Thresholds(GateThresholds defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        return new(MinMarginalValue ?? defaults.MinMarginalValue, MinRunInterval ?? defaults.MinRunInterval);
+    }
 }
 
 /// <summary>Where executed actions go when they leave the system. No URL: the internal executor keeps them.</summary>
@@ -72,7 +86,9 @@ public sealed record TenantAutonomyView(
     [property: Id(9)] string PolicyVersion,
     [property: Id(10)] ExecutorSettings Executor,
     [property: Id(11)] int PlaybookRules,
-    [property: Id(12)] ImmutableArray<ActionTypeSpec> CustomActionTypes);
+    [property: Id(12)] ImmutableArray<ActionTypeSpec> CustomActionTypes,
+    [property: Id(60)] long EngineTokensUsedToday = 0,
+    [property: Id(61)] EngineView? Engine = null);
 
 /// <summary>The fresh part of a tenant snapshot, and the configuration when the caller's cached version is stale.</summary>
 [GenerateSerializer, Immutable, Alias("autonomy.TenantReading")]
@@ -98,7 +114,40 @@ public sealed record TenantSnapshot(
     [property: Id(7)] Playbook Playbook,
     [property: Id(8)] TriggerRegistry Triggers,
     [property: Id(9)] ExecutorSettings Executor,
-    [property: Id(10)] long DecisionRunsPerDay = 10_000)
+    [property: Id(10)] long DecisionRunsPerDay = 10_000,
+    [property: Id(60)] CostBudget? Cost = null,
+    [property: Id(61)] EngineSettings? Engine = null)
 {
+    /// <summary>The cost budget in force (older snapshots carried only the run budget).</summary>
+    public CostBudget CostBudget => Cost ?? CostBudget.Default with { DecisionRunsPerDay = DecisionRunsPerDay };
+
+    /// <summary>The engine in force: the playbook unless the tenant chose another.</summary>
+    public EngineSettings EngineSettings => Engine ?? EngineSettings.Default;
+
     public AutonomyModeV1 ModeOf(string actionType) => Modes.GetValueOrDefault(actionType, AutonomyModeConfigV1.Default);
+}
+
+/// <summary>GET .../engine: the engine configuration without its key, the config version and today's token use.</summary>
+[GenerateSerializer, Immutable, Alias("autonomy.gate.EngineReading")]
+public sealed record EngineReading(
+    [property: Id(0)] EngineView Engine,
+    [property: Id(1)] long ConfigVersion,
+    [property: Id(2)] long EngineTokensUsedToday,
+    [property: Id(3)] long EngineTokensPerDay);
+
+/// <summary>How a stored API key carries over to new chat settings.</summary>
+public static class EngineKey
+{
+    /// <summary>
+    /// The key the new settings keep: their own when given (an empty one removes it), else the stored key when
+    /// the base URL is the same, else none, so a key never goes to a host it was not set for.
+    /// </summary>
+    public static ChatSettings? Carried(ChatSettings? stored, ChatSettings? next) => next switch
+    {
+        null => null,
+        { ApiKey: "" } => next with { ApiKey = null },
+        { ApiKey: not null } => next,
+        _ when stored is { ApiKey: { Length: > 0 } key } && string.Equals(stored.BaseUrl, next.BaseUrl, StringComparison.Ordinal) => next with { ApiKey = key },
+        _ => next,
+    };
 }

@@ -210,6 +210,19 @@ public static class DecisionTrigger
         return state with { Window = state.Window is { } open ? open.Merge(held) : held };
     }
 
+    /// <summary>
+    /// Gives back the hourly-cap slot a run claimed at <paramref name="startedAt"/> when the cost gate deferred it:
+    /// nothing ran, and the held run claims a slot of its own when it fires, so a run deferred again and again
+    /// (a budget refilling, an engine failing) is not held a further hour by the cap as well.
+    /// </summary>
+    public static TriggerState Release(TriggerState state, DateTimeOffset startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var recent = state.RecentRuns.IsDefault ? [] : state.RecentRuns;
+        var index = recent.LastIndexOf(startedAt);
+        return index < 0 ? state : state with { RecentRuns = recent.RemoveAt(index) };
+    }
+
     /// <summary>Claims a run for a scheduled ritual; refused when the hourly cap is reached.</summary>
     public static (TriggerState State, bool Started) StartScheduledRun(TriggerRegistry registry, TriggerState state, DateTimeOffset now)
     {

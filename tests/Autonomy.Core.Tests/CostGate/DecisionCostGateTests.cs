@@ -70,7 +70,7 @@ public class DecisionCostGateTests
         });
 
     [Fact]
-    public void BudgetRefusalOnlyTurnsAllowIntoSkip() =>
+    public void BudgetRefusalOnlyTurnsAllowIntoDeferUntilTheBudgetRefills() =>
         Gen.Select(Input, Reservation).Sample((input, reservation) =>
         {
             var local = DecisionCostGate.EvaluateLocal(input);
@@ -78,7 +78,7 @@ public class DecisionCostGateTests
 
             if (local.Verdict == GateVerdict.Allow && !reservation.Granted)
             {
-                Assert.Equal((GateVerdict.Skip, GateReason.RunBudgetExhausted, (DateTimeOffset?)null), (result.Verdict, result.Reason, result.RetryAt));
+                Assert.Equal((GateVerdict.Defer, GateReason.RunBudgetExhausted, (DateTimeOffset?)reservation.ResetsAt), (result.Verdict, result.Reason, result.RetryAt));
             }
             else
             {
@@ -144,7 +144,7 @@ public class DecisionCostGateTests
 
         var result = DecisionCostGate.WithBudget(allowed, new RunBudgetReservation(false, 40, 40, refills));
 
-        Assert.Equal(GateVerdict.Skip, result.Verdict);
+        Assert.Equal((GateVerdict.Defer, (DateTimeOffset?)refills), (result.Verdict, result.RetryAt));
         Assert.Equal("The tenant used 40 of 40 decision runs today; the budget refills at 2025-03-02T00:00:00.0000000+00:00.", result.Explanation);
     }
 
@@ -159,4 +159,46 @@ public class DecisionCostGateTests
             var tick = DecisionCostGate.EvaluateLocal(input with { LastRunAt = Now - interval + TimeSpan.FromTicks(1) });
             Assert.Equal((GateVerdict.Defer, (DateTimeOffset?)Now.AddTicks(1)), (tick.Verdict, tick.RetryAt));
         });
+}
+
+/// <summary>The tenant's thresholds: its own where set, the silo's where not; SKIP only for low value and duplicates.</summary>
+public class GateThresholdTests
+{
+    [Fact]
+    public void ATenantsThresholdsOverrideTheSilosOnlyWhereSet() =>
+        Gen.Select(Gen.Double[0, 5].Nullable(0.5), Gen.Int[0, 7_200].Select(s => TimeSpan.FromSeconds(s)).Nullable(0.5), Gen.Double[0, 5], Gen.Int[0, 7_200]).Sample((min, interval, siloMin, siloSeconds) =>
+        {
+            var silo = new GateThresholds(siloMin, TimeSpan.FromSeconds(siloSeconds));
+            var budget = Autonomy.Tenants.CostBudget.Default with { MinMarginalValue = min, MinRunInterval = interval };
+            Assert.Equal(new GateThresholds(min ?? siloMin, interval ?? silo.MinRunInterval), budget.Thresholds(silo));
+        });
+
+    [Fact]
+    public void TheDefaultIntervalLetsTheGateDefer()
+    {
+        Assert.True(GateThresholds.Default.MinRunInterval > TimeSpan.Zero);
+        var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        var input = new GateInput(1, 0, now.AddMinutes(-1), TimeSpan.Zero, "a", "b", now).With(GateThresholds.Default);
+        var result = DecisionCostGate.EvaluateLocal(input);
+        Assert.Equal((GateVerdict.Defer, GateReason.AccountCooldown, (DateTimeOffset?)now.AddMinutes(4)), (result.Verdict, result.Reason, result.RetryAt));
+    }
+
+    [Fact]
+    public void OnlyLowValueAndDuplicatesAreEverSkipped() =>
+        Gen.Select(Gen.Double[-1, 2], Gen.Double[0, 1], Gen.Int[0, 600].Nullable(0.3), Gen.Int[0, 600], Gen.Int[0, 2], Gen.Int[0, 2].Nullable(0.3), Gen.Bool, Gen.Bool).Sample(
+            (value, min, lastAgo, interval, digest, lastDigest, runsGranted, tokensGranted) =>
+            {
+                var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+                var local = DecisionCostGate.EvaluateLocal(new GateInput(value, min, lastAgo is { } a ? now.AddSeconds(-a) : null, TimeSpan.FromSeconds(interval), $"d{digest}", lastDigest is { } l ? $"d{l}" : null, now));
+                var ends = BudgetDay.End(BudgetDay.Of(now));
+                var result = DecisionCostGate.WithBudget(
+                    DecisionCostGate.WithTokens(local, new TokenReservation(tokensGranted, "r", 10, 10, 10, 0, ends, tokensGranted ? null : ends)),
+                    new RunBudgetReservation(runsGranted, 1, 1, ends));
+                if (result.Verdict == GateVerdict.Skip)
+                {
+                    Assert.Contains(result.Reason, new[] { GateReason.LowMarginalValue, GateReason.DuplicateInputs });
+                }
+
+                Assert.Equal(result.Verdict == GateVerdict.Defer, result.RetryAt > now);
+            }, iter: 5_000);
 }

@@ -9,12 +9,12 @@ namespace Autonomy.Tests.CostGate;
 public class MarginalValueTests
 {
     [Theory]
-    [InlineData(true, 0.0, 5.0, 1.0)]
+    [InlineData(true, 0.0, 5.0, 1.5)]
     [InlineData(true, 3.0, 0.0, 1.0)]
     [InlineData(false, 0.8, 0.0, 0.8)]
     [InlineData(false, 0.8, 2.0, 1.0)]
     [InlineData(false, 0.0, 0.0, 0.0)]
-    public void ARitualIsWorthItsOwnValueASignalRunItsSignalsAndATenthOfHeat(bool scheduled, double signals, double heat, double expected) =>
+    public void ARunOfAnAccountThatNeverRanIsWorthItsRitualOrSignalsAndATenthOfHeat(bool scheduled, double signals, double heat, double expected) =>
         Assert.Equal(expected, MarginalValue.Of(scheduled, signals, heat), 9);
 
     [Theory]

@@ -35,6 +35,27 @@ public sealed class RunExplanationTests
         Assert.Contains("autonomously", explanation.Why[6].Summary, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheEnginesCallAndItsFallbackAreWhatTheRunKnewAndSayWhichFallbackAnswered()
+    {
+        LedgerEntry[] entries =
+        [
+            Entry(1, LedgerTypes.TriggerFired, """{"triggerType":"TEST_INSTANT","signals":[{"id":"s-1"}]}"""),
+            Entry(2, LedgerTypes.CostGate, """{"verdict":"ALLOW","reason":"WORTH_RUNNING","explanation":"worth it","engine":"chat"}"""),
+            Entry(3, LedgerTypes.EngineCalled, """{"engine":"chat","model":"gpt-test","result":"MALFORMED_OUTPUT","promptTokens":100,"completionTokens":50,"chargedTokens":150,"cost":0.125,"reservedTokens":900,"accepted":0,"rejected":[],"elapsedMs":20}"""),
+            Entry(4, LedgerTypes.EngineFallback, """{"reason":"MALFORMED_OUTPUT","fallback":"PLAYBOOK","explanation":"the playbook answers"}"""),
+            Entry(5, LedgerTypes.DecisionProposed, """{"engine":"playbook","proposals":[]}"""),
+        ];
+
+        var explanation = RunExplanation.Build("run_x", entries)!;
+
+        Assert.Equal(entries.Select(e => e.Type), explanation.Knew.Select(k => k.Type));
+        Assert.Equal("MALFORMED_OUTPUT", explanation.Why[2].Reason);
+        Assert.Contains("100 prompt and 50 completion tokens", explanation.Why[2].Summary, StringComparison.Ordinal);
+        Assert.Equal("MALFORMED_OUTPUT", explanation.Why[3].Reason);
+        Assert.Contains("PLAYBOOK", explanation.Why[3].Summary, StringComparison.Ordinal);
+    }
+
     private static LedgerEntry Entry(int seq, string type, string payload) =>
         new($"e{seq}", "t1", "account/t1/acc-1", seq, "run_x", type, T0.AddMilliseconds(seq), "system", payload, $"h{seq - 1}", $"h{seq}");
 }

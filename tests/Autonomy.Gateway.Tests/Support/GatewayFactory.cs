@@ -51,6 +51,8 @@ public class GatewayFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:Audience", Auth.Audience);
         builder.UseSetting("Autonomy:Metrics:Prometheus", "true");
         builder.UseSetting("Autonomy:Webhooks:AllowPrivateNetworks", "true");
+        builder.UseSetting("Autonomy:Chat:AllowPrivateNetworks", "true");
+        builder.UseSetting("Autonomy:Engine:MinRunInterval", "00:00:00");
     }
 
     protected static int FreePort()

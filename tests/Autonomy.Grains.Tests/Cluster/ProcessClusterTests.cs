@@ -163,6 +163,9 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var t = $"/v1/tenants/{tenant}";
         await Ok(admin.PutAsync($"{t}/autonomy/modes/CREATE_TASK", Json("""{"mode":"AUTO_EXECUTE"}""")));
         await Ok(admin.PutAsync($"{t}/autonomy/budget", Json($$$"""{"maxPerAccountPerDay":{{{budget}}},"maxPerActionTypePerDay":{}}""")));
+
+        // Signal after signal on one account, each a run of its own: the tenant's gate lets runs follow at once.
+        await Ok(admin.PutAsync($"{t}/cost-budget", Json("""{"decisionRunsPerDay":10000,"engineTokensPerDay":2000000,"pullsPerDay":50000,"minRunIntervalSeconds":0}""")));
         await Ok(admin.PutAsync($"{t}/playbook", Json("""
             {"rules":[{"when":{"signalType":"TEST_INSTANT"},"propose":[{"actionType":"CREATE_TASK","parameters":{"title":"Follow up"},"confidence":0.9}]}],
              "triggers":[{"type":"TEST_INSTANT","debounceSeconds":0,"maxWaitSeconds":0,"cooldownSeconds":0}]}

@@ -53,6 +53,10 @@ public sealed class AutonomyCluster : IAsyncDisposable
             ["Autonomy:Engine:ColdTick"] = "00:00:01",
             ["Autonomy:Engine:DigestTick"] = "00:00:01",
             ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the test receivers listen on loopback
+            ["Autonomy:Chat:AllowPrivateNetworks"] = "true", // so does the fake chat endpoint
+
+            // Most suites send signal after signal to one account and expect a run each; the gate's interval is tested on its own.
+            ["Autonomy:Engine:MinRunInterval"] = "00:00:00",
         };
         if (postgres is not null)
         {

@@ -43,14 +43,20 @@ public static class BudgetsApi
         v.Range(body.DecisionRunsPerDay, "decisionRunsPerDay", 0, 100_000_000);
         v.Range(body.EngineTokensPerDay, "engineTokensPerDay", 0, 100_000_000_000);
         v.Range(body.PullsPerDay, "pullsPerDay", 0, 100_000_000);
+        v.Range(body.MinMarginalValue, "minMarginalValue", 0, 1_000);
+        v.Range(body.MinRunIntervalSeconds, "minRunIntervalSeconds", 0, MaxRunIntervalSeconds);
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var version = await grains.GetGrain<ITenantGrain>(tenantId).SetCostBudgetAsync(new CostBudget(runs, tokens, pulls), user.ToActor());
-        return TypedResults.Ok(new CostBudgetResponse(runs, tokens, pulls, version));
+        var budget = new CostBudget(runs, tokens, pulls, body.MinMarginalValue, body.MinRunIntervalSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+        var version = await grains.GetGrain<ITenantGrain>(tenantId).SetCostBudgetAsync(budget, user.ToActor());
+        return TypedResults.Ok(CostBudgetResponse.From(budget, version));
     }
+
+    /// <summary>The longest minimum interval between two runs of one account: a day.</summary>
+    public const long MaxRunIntervalSeconds = 86_400;
 }
 
 public sealed record DecayBody(double? HalfLifeDays, int? Floor);
@@ -89,6 +95,19 @@ public sealed record BudgetBody(int? MaxPerAccountPerDay, IReadOnlyDictionary<st
 
 public sealed record BudgetResponse(BudgetBody Budget, long Version);
 
-public sealed record CostBudgetBody(long? DecisionRunsPerDay, long? EngineTokensPerDay, long? PullsPerDay);
+/// <summary>
+/// <c>{"decisionRunsPerDay":10000,"engineTokensPerDay":2000000,"pullsPerDay":50000,"minMarginalValue":0.05,"minRunIntervalSeconds":300}</c>:
+/// the two cost gate thresholds are optional; left out, the silo's defaults apply (<c>Autonomy:Engine:*</c>).
+/// </summary>
+public sealed record CostBudgetBody(long? DecisionRunsPerDay, long? EngineTokensPerDay, long? PullsPerDay, double? MinMarginalValue = null, long? MinRunIntervalSeconds = null)
+{
+    internal static CostBudgetBody From(CostBudget b) => new(
+        b.DecisionRunsPerDay, b.EngineTokensPerDay, b.PullsPerDay, b.MinMarginalValue, b.MinRunInterval is { } i ? (long)i.TotalSeconds : null);
+}
 
-public sealed record CostBudgetResponse(long DecisionRunsPerDay, long EngineTokensPerDay, long PullsPerDay, long Version);
+public sealed record CostBudgetResponse(
+    long DecisionRunsPerDay, long EngineTokensPerDay, long PullsPerDay, long Version, double? MinMarginalValue = null, long? MinRunIntervalSeconds = null)
+{
+    internal static CostBudgetResponse From(CostBudget b, long version) => new(
+        b.DecisionRunsPerDay, b.EngineTokensPerDay, b.PullsPerDay, version, b.MinMarginalValue, b.MinRunInterval is { } i ? (long)i.TotalSeconds : null);
+}

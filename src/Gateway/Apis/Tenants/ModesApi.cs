@@ -79,7 +79,9 @@ public sealed record AutonomyResponse(
     string PolicyVersion,
     ExecutorView Executor,
     int PlaybookRules,
-    IReadOnlyList<ActionTypeResponse> CustomActionTypes)
+    IReadOnlyList<ActionTypeResponse> CustomActionTypes,
+    long EngineTokensUsedToday,
+    EngineSettingsView? Engine)
 {
     public static AutonomyResponse From(TenantAutonomyView t) => new(
         t.TenantId,
@@ -87,7 +89,7 @@ public sealed record AutonomyResponse(
         AutonomyModeConfigV1.Default,
         t.Modes.IsDefault ? [] : t.Modes.Select(ModeResponse.From).ToList(),
         BudgetBody.From(t.Budget),
-        new CostBudgetBody(t.CostBudget.DecisionRunsPerDay, t.CostBudget.EngineTokensPerDay, t.CostBudget.PullsPerDay),
+        CostBudgetBody.From(t.CostBudget),
         t.DecisionRunsUsedToday,
         KillSwitchesResponse.From(t.KillSwitches),
         t.OptedInAccounts.IsDefault ? [] : t.OptedInAccounts,
@@ -95,5 +97,7 @@ public sealed record AutonomyResponse(
         t.PolicyVersion,
         ExecutorView.From(t.Executor),
         t.PlaybookRules,
-        t.CustomActionTypes.IsDefault ? [] : t.CustomActionTypes.Select(ActionTypeResponse.From).ToList());
+        t.CustomActionTypes.IsDefault ? [] : t.CustomActionTypes.Select(ActionTypeResponse.From).ToList(),
+        t.EngineTokensUsedToday,
+        t.Engine is { } engine ? EngineSettingsView.From(engine) : null);
 }
