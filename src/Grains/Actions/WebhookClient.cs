@@ -32,7 +32,12 @@ public static class WebhookClient
                 var options = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
                 resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
                 resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
-                resilience.Retry.MaxRetryAttempts = options.MaxRetries;
+                // Polly wants at least one retry attempt configured; none means handling no outcome at all.
+                resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
+                if (options.MaxRetries == 0)
+                {
+                    resilience.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+                }
 
                 // The circuit breaker must sample at least two attempts' worth of time.
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));

@@ -79,6 +79,19 @@ public sealed class WebhookClientTests
     }
 
     [Fact]
+    public async Task NoRetriesMeansOneAttemptEvenForAnAnswerThatWouldBeRetried()
+    {
+        using var receiver = new OneShotReceiver("503 Service Unavailable");
+        using var provider = Services(("Autonomy:Webhooks:MaxRetries", "0"), ("Autonomy:Webhooks:AllowPrivateNetworks", "true"));
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(WebhookExecutor.ClientName);
+
+        using var response = await client.PostAsync($"http://127.0.0.1:{receiver.Port}/hook", new StringContent("{}"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, receiver.Connections);
+    }
+
+    [Fact]
     public void TheDefaultsEndBeforeOrleansResponseTimeout()
     {
         using var provider = Services();
@@ -128,14 +141,16 @@ public sealed class WebhookClientTests
         return services.BuildServiceProvider();
     }
 
-    /// <summary>A loopback HTTP server that answers every request 200 and counts connections.</summary>
+    /// <summary>A loopback HTTP server that answers every request with one status (200 unless told) and counts connections.</summary>
     private sealed class OneShotReceiver : IDisposable
     {
         private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly string status;
         private int connections;
 
-        public OneShotReceiver()
+        public OneShotReceiver(string status = "200 OK")
         {
+            this.status = status;
             listener.Start();
             _ = ServeAsync();
         }
@@ -161,7 +176,7 @@ public sealed class WebhookClientTests
                         read += await socket.ReceiveAsync(buffer.AsMemory(read));
                     }
 
-                    await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+                    await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
                 }
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
