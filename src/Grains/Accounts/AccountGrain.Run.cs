@@ -23,6 +23,9 @@ internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWind
 
     /// <summary>Proposals this run pushed out of a full queue (expired), to take off the owner's needs-input.</summary>
     public List<ProposalView> Evicted { get; } = [];
+
+    /// <summary>How the ranking step ordered the proposals (AccountGrain.Ranking.cs).</summary>
+    public RunRanking Ranking { get; set; } = RunRanking.None;
 }
 
 /// <summary>The decision flow: trigger -> cost gate -> engine -> ranking -> policy -> budget -> kill-switch re-check -> executor.</summary>
@@ -145,9 +148,10 @@ public sealed partial class AccountGrain
     private async Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, AccountState s)
     {
         var decision = await engine.ProposeAsync(new DecisionContext(TenantId, AccountId, run.RunId, run.TriggerType, run.Window.Signals, s.Lifecycle, s.Posture, s.Heat!.Score, run.Snapshot.Playbook));
-        var ranked = decision.Proposals.OrderByDescending(p => p.Confidence).ToImmutableArray();
+        var ranked = await RankAsync(run, s, decision.Proposals);
         run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
-            decision.Engine, decision.Tokens, "engine-confidence", [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
+            decision.Engine, decision.Tokens, run.Ranking.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
+        LogRanking(run, ranked);
         return ranked;
     }
 
@@ -188,7 +192,7 @@ public sealed partial class AccountGrain
 
         var view = new ProposalView(
             Ids.Proposal(AccountId, $"{s.Counter}-{index}"), run.RunId, AccountId, SellerId, p.ActionType, p.Parameters, ArgsDigest.Compute(AccountId, p.ActionType, p.Parameters), p.Confidence,
-            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule);
+            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, run.Ranking.At(index));
         waiting.Add(view);
         return AddPending(run, s, new PendingProposal(view, snapshot.ConfigVersion));
     }
