@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Autonomy.Learning;
 
 /// <summary>The gate's settings: how much a candidate may look worse (lower confidence bound) and how much evidence it needs.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.GateOptions")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.GateOptions")]
 public sealed record GateOptions(
     [property: Id(0)] double Tolerance = 0.02,
     [property: Id(1)] int MinHoldoutSlates = 10,
@@ -14,7 +14,7 @@ public sealed record GateOptions(
 }
 
 /// <summary>The gate's verdict and every reason behind it (why it passed, or each check it failed).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.GateDecision")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.GateDecision")]
 public sealed record GateDecision([property: Id(0)] bool Passed, [property: Id(1)] ImmutableArray<string> Reasons, [property: Id(2)] double Tolerance);
 
 /// <summary>

@@ -3,11 +3,11 @@ using System.Collections.Immutable;
 namespace Autonomy.Learning;
 
 /// <summary>An estimate with its 95% confidence interval (percentile bootstrap, seeded).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.Estimate")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.Estimate")]
 public sealed record Estimate([property: Id(0)] double Value, [property: Id(1)] double Low, [property: Id(2)] double High);
 
 /// <summary>One bin of a reliability diagram: predictions in [Low, High), their mean, and how often they came true.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ReliabilityBin")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.ReliabilityBin")]
 public sealed record ReliabilityBin(
     [property: Id(0)] double Low, [property: Id(1)] double High, [property: Id(2)] double Weight, [property: Id(3)] double MeanPredicted, [property: Id(4)] double Observed);
 

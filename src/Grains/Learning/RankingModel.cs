@@ -20,7 +20,7 @@ public enum CalibrationMethod
 /// shown. Platt: <c>1 / (1 + exp(Slope * logit + Offset))</c> (ML.NET's convention, so Slope is negative when the
 /// score helps). Isotonic: blocks [Mins[i], Maxes[i]] with value Values[i], linear between blocks.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.Calibration")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.Calibration")]
 public sealed record Calibration(
     [property: Id(0)] CalibrationMethod Method,
     [property: Id(1)] int Outcomes,
@@ -31,7 +31,9 @@ public sealed record Calibration(
     [property: Id(6)] ImmutableArray<double> Maxes = default,
     [property: Id(7)] ImmutableArray<double> Values = default)
 {
-    public static Calibration Identity(int outcomes, string why) => new(CalibrationMethod.Identity, outcomes, why);
+    public static Calibration Identity(int outcomes, string why) => new(CalibrationMethod.Identity, outcomes, why, Mins: [], Maxes: [], Values: []);
+
+    public static Calibration Platt(int outcomes, string why, double slope, double offset) => new(CalibrationMethod.Platt, outcomes, why, slope, offset, [], [], []);
 
     public double Apply(double probability)
     {
@@ -84,7 +86,7 @@ public sealed record Calibration(
 /// A trained ranking model: a logistic regression over <see cref="RankingFeatures"/> kept as its weights (a feature
 /// never seen in training weighs 0), and a calibration per action type. Kept whole, so a version restores exactly.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankingModel")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankingModel")]
 public sealed record RankingModel(
     [property: Id(0)] string Version,
     [property: Id(1)] double Bias,

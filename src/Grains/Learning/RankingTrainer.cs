@@ -127,7 +127,14 @@ public static class RankingTrainer
             var rows = outcomes.Select((e, i) => new ScoreRow { Score = (float)Calibration.Logit(probabilities[i]), Label = e.Wanted, Weight = (float)e.Weight });
             var plattFit = ml.BinaryClassification.Calibrators.Platt(nameof(ScoreRow.Label), nameof(ScoreRow.Score), nameof(ScoreRow.Weight)).Fit(ml.Data.LoadFromEnumerable(rows));
             var platt = ((ISingleFeaturePredictionTransformer<PlattCalibrator>)plattFit).Model;
-            return new Calibration(CalibrationMethod.Platt, n, $"Platt: {n} outcomes (< {options.PlattBelow}) support a two-parameter sigmoid, not a free curve.", platt.Slope, platt.Offset);
+            if (platt.Slope > 0)
+            {
+                // A falling sigmoid would invert the model's order; a calibration stays monotone, so it keeps the base rate.
+                var rate = outcomes.Sum(e => e.Weight * e.Label) / outcomes.Sum(e => e.Weight);
+                return Calibration.Platt(n, $"Platt: {n} outcomes (< {options.PlattBelow}); the score did not help on them, so the type's base rate is shown.", 0, -Calibration.Logit(rate));
+            }
+
+            return Calibration.Platt(n, $"Platt: {n} outcomes (< {options.PlattBelow}) support a two-parameter sigmoid, not a free curve.", platt.Slope, platt.Offset);
         }
 
         var points = outcomes.Select((e, i) => new ScoreRow { Score = (float)probabilities[i], Label = e.Wanted, Weight = (float)e.Weight });

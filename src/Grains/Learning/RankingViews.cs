@@ -7,14 +7,14 @@ namespace Autonomy.Learning;
 /// that accounts read with their kill switches, so a run asks the ranking grain for a model only when it changed.
 /// It is not autonomy configuration: changing it never moves the tenant's config version (the policy's input).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankingPointer")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankingPointer")]
 public sealed record RankingPointer([property: Id(0)] string? Version, [property: Id(1)] double ExplorationRate)
 {
     public static readonly RankingPointer Prior = new(null, 0);
 }
 
 /// <summary>How one proposal was ranked when it was made (carried by the proposal, so the queue can be re-ranked).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ProposalRanking")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.ProposalRanking")]
 public sealed record ProposalRanking(
     [property: Id(0)] string Ranker,
     [property: Id(1)] ImmutableArray<string> Features,
@@ -39,7 +39,7 @@ public enum RankingStatus
 }
 
 /// <summary>One stored version: its model, its shadow evaluation against the ranker active when it was trained, and the gate's verdict.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankingVersion")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankingVersion")]
 public sealed record RankingVersion(
     [property: Id(0)] RankingModel Model,
     [property: Id(1)] ShadowEvaluation Evaluation,
@@ -49,7 +49,7 @@ public sealed record RankingVersion(
     [property: Id(5)] string? ActivatedFrom = null);
 
 /// <summary>A version as the API lists it (no weights).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankingVersionView")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankingVersionView")]
 public sealed record RankingVersionView(
     [property: Id(0)] string Version,
     [property: Id(1)] RankingStatus Status,
@@ -62,7 +62,7 @@ public sealed record RankingVersionView(
     [property: Id(8)] ImmutableDictionary<string, Calibration> Calibrations);
 
 /// <summary>One promotion or rollback, as the ranking grain remembers it (the ledger has them all).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankingChange")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankingChange")]
 public sealed record RankingChange(
     [property: Id(0)] string Change,
     [property: Id(1)] string? From,
@@ -71,11 +71,11 @@ public sealed record RankingChange(
     [property: Id(4)] DateTimeOffset At);
 
 /// <summary>The active ranker and, when the caller's cached version differs, its model.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ActiveRanking")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.ActiveRanking")]
 public sealed record ActiveRanking([property: Id(0)] RankingPointer Pointer, [property: Id(1)] RankingModel? Model, [property: Id(2)] bool Changed);
 
 /// <summary>The models list: every kept version, newest first, the active one, and the promotion history.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankingModelsView")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankingModelsView")]
 public sealed record RankingModelsView(
     [property: Id(0)] string Active,
     [property: Id(1)] double ExplorationRate,

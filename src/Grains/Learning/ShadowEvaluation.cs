@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace Autonomy.Learning;
 
 /// <summary>One ranker's scores on the held-out decisions.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.RankerMetrics")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.RankerMetrics")]
 public sealed record RankerMetrics(
     [property: Id(0)] string Ranker,
     [property: Id(1)] double PrecisionAt1,
@@ -16,7 +16,7 @@ public sealed record RankerMetrics(
     [property: Id(8)] double? Snips);
 
 /// <summary>One action type's calibration, measured on the held-out outcomes before and after.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.CalibrationReport")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.CalibrationReport")]
 public sealed record CalibrationReport(
     [property: Id(0)] string ActionType,
     [property: Id(1)] CalibrationMethod Method,
@@ -32,7 +32,7 @@ public sealed record CalibrationReport(
 /// A candidate ranked next to the active ranker on the same held-out decisions and scored against what sellers did.
 /// Deltas are the candidate's advantage (positive: better; for Brier, active minus candidate), paired per decision.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ShadowEvaluation")]
+[GenerateSerializer, Immutable, Alias("autonomy.learning.ShadowEvaluation")]
 public sealed record ShadowEvaluation(
     [property: Id(0)] string Candidate,
     [property: Id(1)] string Active,

@@ -96,7 +96,7 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<TenantReading> ReadAsync(string accountId, long knownVersion);
 
     /// <summary>Stores the ranking grain's pointer to the active ranker (ledgered there); accounts read it fresh with their kill switches.</summary>
-    [Alias("SetRanking")]
+    [Alias("learning.SetRanking")]
     Task SetRankingAsync(RankingPointer pointer);
 
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
