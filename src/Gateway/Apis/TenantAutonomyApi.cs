@@ -5,7 +5,7 @@ namespace Autonomy.Gateway.Apis;
 
 /// <summary>
 /// Tenant administration, one module per resource (Apis/Tenants): the autonomy state and modes, budgets, kill
-/// switches, playbook and triggers, policy, catalog, executor.
+/// switches, playbook and triggers, policy, catalog, executor, learning (ranking).
 /// </summary>
 public static class TenantAutonomyApi
 {
@@ -18,6 +18,7 @@ public static class TenantAutonomyApi
         app.MapPolicyApi();
         app.MapCatalogApi();
         app.MapExecutorApi();
+        app.MapRankingApi();
         return app;
     }
 
