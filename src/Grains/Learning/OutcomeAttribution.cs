@@ -7,8 +7,8 @@ public sealed record IdeaLabel(bool Wanted, double Weight, OutcomeV1 DecidedBy);
 
 /// <summary>
 /// The taxonomy's attribution rules for learning (OutcomeTaxonomyV1 + EXPIRED). The idea is judged by people and
-/// by upstream, never by the executor: EXECUTION_FAILED is the execution's, so an approved proposal that failed to
-/// execute is still a wanted idea, and an autonomous action that failed says nothing about its idea.
+/// by upstream, never by the executor: EXECUTION_FAILED is the execution's, so an executed idea (approved by a person,
+/// or run alone) is labelled the same whether its execution failed or succeeded.
 /// </summary>
 public static class OutcomeAttribution
 {
@@ -16,7 +16,7 @@ public static class OutcomeAttribution
     public const double DefaultExpiredWeight = 0.5;
 
     /// <param name="outcomes">Every outcome recorded for the proposal or its action, in any order.</param>
-    /// <param name="shownToHuman">Whether it was a proposal a person answered (false: an action that ran alone).</param>
+    /// <param name="shownToHuman">Whether it was a proposal a person answered (false: an action that ran alone); kept for the record, the rules treat both alike.</param>
     public static IdeaLabel? Label(IEnumerable<OutcomeV1> outcomes, bool shownToHuman, double expiredWeight = DefaultExpiredWeight)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
@@ -34,15 +34,11 @@ public static class OutcomeAttribution
             return new IdeaLabel(true, 1, OutcomeV1.IdeaEdited);
         }
 
-        // A person approved it: the execution's result, whatever it was, belongs to the execution.
-        if (shownToHuman && (seen.Contains(OutcomeV1.ExecutionSucceeded) || seen.Contains(OutcomeV1.ExecutionFailed)))
+        // Executed (approved by a person, or allowed to run alone and not objected to): a "yes" for the idea. The
+        // execution's result, whatever it was, belongs to the execution, so a failure labels exactly as a success.
+        if (seen.Contains(OutcomeV1.ExecutionSucceeded) || seen.Contains(OutcomeV1.ExecutionFailed))
         {
             return new IdeaLabel(true, 1, seen.Contains(OutcomeV1.ExecutionSucceeded) ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed);
-        }
-
-        if (!shownToHuman && seen.Contains(OutcomeV1.ExecutionSucceeded))
-        {
-            return new IdeaLabel(true, 1, OutcomeV1.ExecutionSucceeded);
         }
 
         if (seen.Contains(OutcomeV1.Expired) && expiredWeight > 0)
@@ -50,7 +46,7 @@ public static class OutcomeAttribution
             return new IdeaLabel(false, expiredWeight, OutcomeV1.Expired);
         }
 
-        // An autonomous execution that failed, or NO_RESPONSE alone: nothing about the idea.
+        // NO_RESPONSE alone: nothing about the idea.
         return null;
     }
 }

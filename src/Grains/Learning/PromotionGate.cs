@@ -19,8 +19,9 @@ public sealed record GateDecision([property: Id(0)] bool Passed, [property: Id(1
 
 /// <summary>
 /// The promotion gate, a pure function of a shadow evaluation: a candidate passes only when, on held-out decisions,
-/// the lower 95% bound of its advantage over the active ranker is above <c>-Tolerance</c> for NDCG, for the Brier
-/// score (calibration), and for the SNIPS estimate when the logs allow one; and only with enough held-out evidence.
+/// the lower 95% bound of its advantage over the active ranker is above <c>-Tolerance</c> for ranking (NDCG on
+/// decisions whose answered proposals all have labels; the SNIPS estimate from exploration logs when there are too
+/// few of those) and for the Brier score (calibration); and only with enough held-out evidence.
 /// </summary>
 public static class PromotionGate
 {
@@ -35,17 +36,22 @@ public static class PromotionGate
             failed.Add($"INSUFFICIENT_EVIDENCE: {evaluation.HoldoutExamples} held-out outcomes, fewer than {options.MinHoldoutExamples}.");
         }
 
-        if (evaluation.HoldoutSlates < options.MinHoldoutSlates)
+        // Ranking: NDCG where every answered proposal of enough held-out decisions has a label; otherwise, when the logs
+        // explored, the SNIPS estimate (its wide interval would block every small real improvement where NDCG applies).
+        if (evaluation.HoldoutSlates >= options.MinHoldoutSlates)
         {
-            failed.Add($"INSUFFICIENT_EVIDENCE: {evaluation.HoldoutSlates} held-out decisions with two or more answered proposals, fewer than {options.MinHoldoutSlates}.");
+            Check("NDCG", evaluation.NdcgDelta, options.Tolerance, failed, passed);
         }
-
-        Check("NDCG", evaluation.NdcgDelta, options.Tolerance, failed, passed);
-        Check("BRIER", evaluation.BrierDelta, options.Tolerance, failed, passed);
-        if (evaluation.SnipsDelta is { } snips)
+        else if (evaluation.SnipsDelta is { } snips)
         {
             Check("SNIPS", snips, options.Tolerance, failed, passed);
         }
+        else
+        {
+            failed.Add($"INSUFFICIENT_EVIDENCE: {evaluation.HoldoutSlates} held-out decisions with two or more answered proposals, fewer than {options.MinHoldoutSlates}, and no exploration to estimate from.");
+        }
+
+        Check("BRIER", evaluation.BrierDelta, options.Tolerance, failed, passed);
 
         return failed.Count == 0
             ? new GateDecision(true, [.. passed], options.Tolerance)

@@ -74,8 +74,8 @@ public static class Shadow
         var slates = Slates(holdout);
         var cand = Metrics(candidate, holdout, slates);
         var act = Metrics(active, holdout, slates);
-        Func<LearningExample, double> cs = e => candidate.Score(e.Features, e.EngineConfidence);
-        Func<LearningExample, double> asc = Scorer(active);
+        var cs = Cached(holdout, Scorer(candidate));
+        var asc = Cached(holdout, Scorer(active));
         var ndcg = RankingMetrics.Bootstrap([.. slates.Select(s => RankingMetrics.Ndcg(RankingMetrics.Order(s, cs)) - RankingMetrics.Ndcg(RankingMetrics.Order(s, asc)))], seed);
         var p1 = RankingMetrics.Bootstrap([.. slates.Select(s => RankingMetrics.PrecisionAt1(RankingMetrics.Order(s, cs)) - RankingMetrics.PrecisionAt1(RankingMetrics.Order(s, asc)))], seed + 1);
 
@@ -84,9 +84,7 @@ public static class Shadow
         var brier = RankingMetrics.Bootstrap(
             [.. holdout.Select(e => totalWeight > 0 ? e.Weight * holdout.Count / totalWeight * (Sq(Shown(active, e) - e.Label) - Sq(Shown(candidate, e) - e.Label)) : 0)], seed + 2);
         var explored = holdout.Any(e => e.Propensity < 1);
-        var snips = explored
-            ? RankingMetrics.Bootstrap(slates, s => RankingMetrics.Snips(s, cs) - RankingMetrics.Snips(s, asc), seed + 3)
-            : null;
+        var snips = explored ? SnipsAdvantage(slates, cs, asc, seed + 3) : null;
         var calibration = holdout.GroupBy(e => e.ActionType).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
         {
             var before = g.Select(e => new Prediction(candidate.Score(e.Features, e.EngineConfidence), e.Label, e.Weight)).ToList();
@@ -109,7 +107,7 @@ public static class Shadow
     {
         ArgumentNullException.ThrowIfNull(holdout);
         ArgumentNullException.ThrowIfNull(slates);
-        var score = Scorer(model);
+        var score = Cached(holdout, Scorer(model));
         var shown = holdout.Select(e => new Prediction(Shown(model, e), e.Label, e.Weight)).ToList();
         var raw = holdout.Select(e => new Prediction(model is null ? e.EngineConfidence : model.Score(e.Features, e.EngineConfidence), e.Label, e.Weight)).ToList();
         var ordered = slates.Select(s => RankingMetrics.Order(s, score)).ToList();
@@ -123,4 +121,54 @@ public static class Shadow
     }
 
     private static double Sq(double x) => x * x;
+
+    /// <summary>A scorer computed once per example (the bootstrap asks for the same scores many times).</summary>
+    private static Func<LearningExample, double> Cached(IEnumerable<LearningExample> examples, Func<LearningExample, double> score)
+    {
+        var cache = new Dictionary<LearningExample, double>(ReferenceEqualityComparer.Instance);
+        foreach (var e in examples)
+        {
+            cache[e] = score(e);
+        }
+
+        return e => cache.TryGetValue(e, out var v) ? v : score(e);
+    }
+
+    /// <summary>
+    /// SNIPS(candidate) - SNIPS(active) with a bootstrap interval over decisions: each decision's logged top, its
+    /// inverse propensity and its label are computed once, and whether each ranker would have put it first.
+    /// </summary>
+    private static Estimate? SnipsAdvantage(IReadOnlyList<IReadOnlyList<LearningExample>> slates, Func<LearningExample, double> candidate, Func<LearningExample, double> active, int seed)
+    {
+        var rows = new List<(double W, double R, bool C, bool A)>();
+        foreach (var slate in slates)
+        {
+            var logged = slate.MinBy(e => e.Position)!;
+            if (logged.Position == 0 && logged.Propensity > 0)
+            {
+                rows.Add((1 / logged.Propensity, logged.Label, ReferenceEquals(RankingMetrics.Order(slate, candidate)[0], logged), ReferenceEquals(RankingMetrics.Order(slate, active)[0], logged)));
+            }
+        }
+
+        return RankingMetrics.Bootstrap(rows, sample =>
+        {
+            double cn = 0, cd = 0, an = 0, ad = 0;
+            foreach (var (w, r, c, a) in sample)
+            {
+                if (c)
+                {
+                    cn += w * r;
+                    cd += w;
+                }
+
+                if (a)
+                {
+                    an += w * r;
+                    ad += w;
+                }
+            }
+
+            return cd > 0 && ad > 0 ? (cn / cd) - (an / ad) : null;
+        }, seed);
+    }
 }

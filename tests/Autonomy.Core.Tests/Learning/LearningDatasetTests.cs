@@ -31,14 +31,18 @@ public class LearningDatasetTests
             Outcome("run-1", "p.YWNjLTE.4-0", OutcomeV1.ExecutionFailed), // approved, failed to execute: still wanted
             Outcome("run-1", "p.YWNjLTE.4-2", OutcomeV1.Expired),
             Ranked("run-2", "CREATE_TASK"),
-            Outcome("run-2", "a.YWNjLTE.5-0", OutcomeV1.ExecutionFailed, proposal: false), // autonomous failure: no label
+            Outcome("run-2", "a.YWNjLTE.5-0", OutcomeV1.ExecutionFailed, proposal: false), // ran alone, failed: a yes, not shown
             Outcome("run-3", "p.YWNjLTE.6-0", OutcomeV1.IdeaEdited), // no decision-time record: left out
         };
         builder.AddRange(entries);
 
         var examples = builder.Build();
 
-        Assert.Equal(3, examples.Length);
+        Assert.Equal(4, examples.Length);
+        var alone = examples.Single(e => e.RunId == "run-2");
+        Assert.False(alone.Shown);
+        Assert.True(alone.Wanted);
+        examples = [.. examples.Where(e => e.RunId == "run-1")];
         var task = examples.Single(e => e.Position == 0);
         Assert.True(task.Wanted);
         Assert.Equal("CREATE_TASK", task.ActionType);

@@ -27,10 +27,24 @@ public class OutcomeAttributionTests
     }
 
     [Fact]
-    public void AnAutonomousActionThatOnlyFailedHasNoLabel()
+    public void SwappingAFailedExecutionForASuccessfulOneNeverChangesTheLabel()
     {
-        Assert.Null(OutcomeAttribution.Label([OutcomeV1.ExecutionFailed], shownToHuman: false));
-        Assert.Null(OutcomeAttribution.Label([OutcomeV1.ExecutionFailed, OutcomeV1.NoResponse], shownToHuman: false));
+        Gen.Select(Outcomes, Gen.Bool).Sample((outcomes, shown) =>
+        {
+            var failed = OutcomeAttribution.Label(outcomes, shown);
+            var succeeded = OutcomeAttribution.Label(outcomes.Select(o => o == OutcomeV1.ExecutionFailed ? OutcomeV1.ExecutionSucceeded : o), shown);
+
+            Assert.Equal(succeeded?.Wanted, failed?.Wanted);
+            Assert.Equal(succeeded?.Weight, failed?.Weight);
+        });
+    }
+
+    [Fact]
+    public void AnActionThatRanAloneIsAYesWhateverItsExecution()
+    {
+        Assert.True(OutcomeAttribution.Label([OutcomeV1.ExecutionFailed], shownToHuman: false)!.Wanted);
+        Assert.True(OutcomeAttribution.Label([OutcomeV1.ExecutionSucceeded, OutcomeV1.NoResponse], shownToHuman: false)!.Wanted);
+        Assert.Null(OutcomeAttribution.Label([OutcomeV1.NoResponse], shownToHuman: false));
     }
 
     [Fact]

@@ -24,7 +24,8 @@ public class PromotionGateTests
 
             var decision = PromotionGate.Decide(Evaluation(ndcg, brier, snips, slates), options);
 
-            var expected = ndcg.Low >= -tolerance && brier.Low >= -tolerance && (snips is null || snips.Low >= -tolerance) && slates >= 10;
+            var ranking = slates >= 10 ? ndcg.Low >= -tolerance : snips is not null && snips.Low >= -tolerance;
+            var expected = ranking && brier.Low >= -tolerance;
             Assert.Equal(expected, decision.Passed);
             Assert.NotEmpty(decision.Reasons);
             if (!expected)
@@ -47,6 +48,18 @@ public class PromotionGateTests
         Assert.True(promoted.Passed, string.Join(" ", promoted.Reasons));
         Assert.False(blocked.Passed);
         Assert.Contains(blocked.Reasons, r => r.StartsWith("NDCG_REGRESSION", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void WithoutCompleteDecisionsTheExplorationEstimateDecides()
+    {
+        var fine = new Estimate(0.1, 0.05, 0.15);
+        var worse = new Estimate(-0.2, -0.3, -0.1);
+
+        Assert.True(PromotionGate.Decide(Evaluation(worse, fine, snips: fine, slates: 2), GateOptions.Default).Passed);
+        var blocked = PromotionGate.Decide(Evaluation(fine, fine, snips: worse, slates: 2), GateOptions.Default);
+        Assert.False(blocked.Passed);
+        Assert.Contains(blocked.Reasons, r => r.StartsWith("SNIPS_REGRESSION", StringComparison.Ordinal));
     }
 
     [Fact]
