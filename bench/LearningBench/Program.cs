@@ -94,7 +94,7 @@ var sameTop = slates.Count(s => ReferenceEquals(Autonomy.Learning.RankingMetrics
 Console.WriteLine("## Execution failures unrelated to the idea");
 Console.WriteLine();
 Console.WriteLine($"With {options.ExecutionFailureRate:P0} of executions failing vs none: {shownLabelsDiffer} labels of proposals people answered differ; the top proposal is the same in {sameTop:N0} of {slates.Count:N0} held-out decisions ({(double)sameTop / slates.Count:P2}). " +
-    "(Autonomous actions whose execution failed carry no label, so those rows leave the dataset; nothing is counted against an idea.)");
+    "(An executed idea is labelled the same whether its execution failed or succeeded, so the datasets are identical.)");
 Console.WriteLine();
 ok &= Check(shownLabelsDiffer == 0, "execution failures change no label of a proposal people answered", "");
 ok &= Check(sameTop == slates.Count, "execution failures leave every held-out top proposal unchanged", $"{slates.Count - sameTop} differ");

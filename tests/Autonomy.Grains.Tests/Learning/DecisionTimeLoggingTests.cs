@@ -44,4 +44,23 @@ public sealed class DecisionTimeLoggingTests(ClusterFixture fixture)
         Assert.Equal(1, queued.Ranking!.Position);
         Assert.Equal(ranked.Proposals[1].Features.ToArray(), queued.Ranking.Features.ToArray());
     }
+
+    [Fact]
+    public async Task WithExplorationOnEachPlaceLogsTheProbabilityItWasShownWith()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        var ranking = cluster.Grains.GetGrain<IRankingGrain>(t.TenantId);
+
+        await ranking.SetExplorationAsync(0.5, Scenario.Admin);
+        await t.SignalAsync();
+
+        var ranked = RankingLedger.Read<ProposalsRankedPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.ProposalsRanked)));
+        Assert.Equal(0.5, ranked.ExplorationRate);
+        // Two proposals, ε = 0.5: the greedy top keeps its place with 1 - ε + ε/2 = 0.75, the other gets it with 0.25.
+        var top = ranked.Proposals[0];
+        Assert.Equal(top.ActionType == "CREATE_TASK" ? 0.75 : 0.25, top.Propensity, 9);
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.RankingExplorationChanged));
+        await Assert.ThrowsAsync<Autonomy.Common.ValidationFailedException>(() => ranking.SetExplorationAsync(0.9, Scenario.Admin));
+    }
 }

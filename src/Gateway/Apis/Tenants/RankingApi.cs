@@ -114,15 +114,24 @@ public sealed record RankingVersionResponse(
     GateDecision Gate,
     ShadowEvaluation Evaluation,
     int Features,
-    IReadOnlyDictionary<string, Calibration> Calibrations,
+    IReadOnlyDictionary<string, CalibrationResponse> Calibrations,
     RankingLinks Links)
 {
     public static RankingVersionResponse From(string tenantId, RankingVersionView v)
     {
         var self = $"/v1/tenants/{tenantId}/ranking/models/{v.Version}";
-        return new(v.Version, v.Status, v.Active, v.CreatedAt, v.Trigger, v.Gate, v.Evaluation, v.Features, v.Calibrations,
+        return new(v.Version, v.Status, v.Active, v.CreatedAt, v.Trigger, v.Gate, v.Evaluation, v.Features,
+            v.Calibrations.ToDictionary(c => c.Key, c => CalibrationResponse.From(c.Value), StringComparer.Ordinal),
             new RankingLinks($"{self}/report", $"{self}/report.html", $"{self}/promote", $"{self}/rollback"));
     }
+}
+
+/// <summary>One action type's calibration: Platt's slope and offset, or isotonic's blocks (mins, maxes, values).</summary>
+public sealed record CalibrationResponse(
+    CalibrationMethod Method, int Outcomes, string Why, double Slope, double Offset, IReadOnlyList<double> Mins, IReadOnlyList<double> Maxes, IReadOnlyList<double> Values)
+{
+    public static CalibrationResponse From(Calibration c) => new(
+        c.Method, c.Outcomes, c.Why, c.Slope, c.Offset, c.Mins.IsDefault ? [] : c.Mins, c.Maxes.IsDefault ? [] : c.Maxes, c.Values.IsDefault ? [] : c.Values);
 }
 
 public sealed record RankingChangeResponse(string Change, string From, string To, string Actor, DateTimeOffset At);
