@@ -5,8 +5,7 @@ using Autonomy.Gateway.Tests.Support;
 namespace Autonomy.Gateway.Tests;
 
 /// <summary>The learning endpoints end to end: sellers answer, the tenant calibrates and promotes, each seller's favourite comes first.</summary>
-[Collection(GatewayCollection.Name)]
-public sealed class RankingApiTests(GatewayFactory factory)
+public abstract class RankingApiTestsBase(GatewayFactory factory)
 {
     private const string Playbook = """
         {"rules":[{"when":{"signalType":"TEST_INSTANT"},
@@ -176,3 +175,9 @@ public sealed class RankingApiTests(GatewayFactory factory)
         Assert.Equal(0.1, (double?)empty["explorationRate"]);
     }
 }
+
+[Collection(GatewayCollection.Name)]
+public sealed class RankingApiTests(GatewayFactory factory) : RankingApiTestsBase(factory);
+
+[Collection(ClusterGatewayCollection.Name)]
+public sealed class RankingApiTestsInClusterMode(ClusterGatewayFactory factory) : RankingApiTestsBase(factory);

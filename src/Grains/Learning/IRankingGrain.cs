@@ -51,7 +51,8 @@ public interface IRankingGrain : IGrainWithStringKey
     [Alias("learning.RunNightly")]
     Task<string?> RunNightlyAsync();
 
-    /// <summary>Registers the nightly calibration reminder (idempotent); also done on activation.</summary>
+    /// <summary>Wakes the grain, whose activation registers the nightly calibration reminder (idempotent); one-way, so the tenant's activation can call it.</summary>
+    [OneWay]
     [Alias("learning.EnsureNightly")]
     Task EnsureNightlyAsync();
 }

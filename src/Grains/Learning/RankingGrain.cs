@@ -135,15 +135,23 @@ public sealed class RankingGrain(
             return null;
         }
 
-        var trained = await TrainAsync("nightly", night, Actor.System);
+        var examples = await DatasetAsync(time.GetUtcNow());
+        if (examples.IsEmpty)
+        {
+            // Nothing to learn from yet (a tenant without answered proposals): tonight is done, nothing is stored.
+            await WriteAsync(state.State with { LastNight = night });
+            return null;
+        }
+
+        var trained = await TrainAsync("nightly", night, Actor.System, examples);
         return trained.Version;
     }
 
     /// <summary>Dataset from the ledger, split by time, a candidate trained on the older part and shadow-evaluated on the newer, then stored.</summary>
-    private async Task<RankingVersionView> TrainAsync(string trigger, DateOnly? night, Actor actor)
+    private async Task<RankingVersionView> TrainAsync(string trigger, DateOnly? night, Actor actor, ImmutableArray<LearningExample>? dataset = null)
     {
         var now = time.GetUtcNow();
-        var examples = await DatasetAsync(now);
+        var examples = dataset ?? await DatasetAsync(now);
         var (train, holdout) = Shadow.Split(examples);
         var s = state.State;
         var version = $"v{s.Counter + 1}";

@@ -38,6 +38,9 @@ public sealed class TenantGrain(
 
     private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
 
+    /// <summary>Wakes the tenant's ranking grain, whose reminder runs the nightly calibration (one-way: it calls back to copy its pointer).</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => GrainFactory.GetGrain<IRankingGrain>(TenantId).EnsureNightlyAsync();
+
     public async Task<TenantAutonomyView> GetAutonomyAsync()
     {
         var s = state.State;

@@ -192,6 +192,26 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
         Assert.Equal(2, (await Ledger(t.TenantId, LedgerTypes.RankingCandidateTrained)).Length);
     }
 
+    [Fact]
+    public async Task ANightWithNothingToLearnFromStoresNothing()
+    {
+        var t = new Sellers(cluster);
+        await t.SetUpAsync();
+        var now = cluster.Clock.GetUtcNow();
+        if (now.UtcDateTime.Hour < 2)
+        {
+            cluster.Clock.Advance(TimeSpan.FromHours(2 - now.UtcDateTime.Hour));
+        }
+
+        Assert.Null(await t.Ranking.RunNightlyAsync());
+        Assert.Null(await t.Ranking.RunNightlyAsync());
+
+        var models = await t.Ranking.GetModelsAsync();
+        Assert.Empty(models.Versions);
+        Assert.NotNull(models.LastNight);
+        Assert.Empty(await Ledger(t.TenantId, LedgerTypes.RankingCandidateTrained));
+    }
+
     private async Task<ImmutableArray<LedgerEntry>> Ledger(string tenantId, string type) =>
         [.. (await cluster.Ledger.QueryAsync(new LedgerQuery(tenantId, Type: type, Limit: 1000))).Items];
 }
