@@ -48,6 +48,11 @@ public sealed partial class AccountGrain
     /// <summary>PROPOSALS_RANKED, after DECISION_PROPOSED: the decision-time record the learning dataset joins outcomes to.</summary>
     private void LogRanking(DecisionRun run, ImmutableArray<ProposedAction> ranked)
     {
+        if (ranked.IsEmpty)
+        {
+            return;
+        }
+
         var r = run.Ranking;
         var entries = r.Proposals.Select((p, i) => new RankedProposalEntry(
             p.Position, r.EngineIndexes[i], ranked[i].ActionType, p.Features, ranked[i].Confidence, p.Score, p.CalibratedConfidence, p.Propensity));

@@ -13,14 +13,14 @@ public sealed record RunItem(string EntryId, string Type, DateTimeOffset At, Jso
 
 /// <summary>
 /// The answer to "why did the system do this?" (<see cref="Why"/>: the chain of steps), "what did it know?"
-/// (<see cref="Knew"/>: the signals and trigger, the cost gate's inputs, the engine's proposals and what they used)
+/// (<see cref="Knew"/>: the signals and trigger, the cost gate's inputs, the engine's proposals and what they used, the ranker's features)
 /// and "which policy allowed it?" (<see cref="Policy"/>: every policy evaluation with its version, rule, parameters
 /// and config version, and the budget, kill-switch and human checks that followed).
 /// </summary>
 public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IReadOnlyList<RunItem> Knew, IReadOnlyList<RunItem> Policy)
 {
     private static readonly HashSet<string> KnewTypes =
-        [LedgerTypes.SignalIngested, LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.DecisionProposed];
+        [LedgerTypes.SignalIngested, LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.DecisionProposed, LedgerTypes.ProposalsRanked];
 
     private static readonly HashSet<string> PolicyTypes =
         [LedgerTypes.PolicyEvaluated, LedgerTypes.BudgetChecked, LedgerTypes.KillSwitchChecked, LedgerTypes.ProposalResolved];
@@ -65,6 +65,7 @@ public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IR
                 LedgerTypes.TriggerFired when Read<TriggerFiredPayload>(entry) is { } p => (null, $"Run started by {p.TriggerType}{(p.StartedBySchedule ? " (a schedule)" : string.Empty)}."),
                 LedgerTypes.CostGate when Read<CostGatePayload>(entry) is { } p => (Code(p.Reason), $"Cost gate: {Code(p.Verdict)} ({Code(p.Reason)}). {p.Explanation}"),
                 LedgerTypes.DecisionProposed when Read<DecisionProposedPayload>(entry) is { } p => (null, $"{p.Engine} engine proposed {p.Proposals.Length} action(s)."),
+                LedgerTypes.ProposalsRanked when Read<Learning.ProposalsRankedPayload>(entry) is { } p => (null, $"Ranked by {p.Ranker}: {string.Join(", ", p.Proposals.Select(x => x.ActionType))}."),
                 LedgerTypes.PolicyEvaluated when Read<PolicyEvaluatedPayload>(entry) is { Result: { } r } p =>
                     (Code(r.Reason), $"{p.ActionType}: {Code(r.Decision)} ({Code(r.Reason)}, rule {r.Rule}, {r.PolicyVersion}){(p.Reevaluation == true ? " on re-evaluation for a human's approval" : string.Empty)}. {r.Explanation}"),
                 LedgerTypes.BudgetChecked when Read<BudgetCheckedPayload>(entry) is { Check: { } c } p =>
