@@ -193,6 +193,39 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task APromotionReordersProposalsButNeverChangesAPolicyResult()
+    {
+        var t = new Sellers(cluster);
+        await t.SetUpAsync();
+        await t.AnswerRoundsAsync(24);
+        var before = await PolicyOfNewestRunAsync(t);
+        await t.Ranking.CalibrateAsync(Scenario.Admin);
+        await t.Ranking.PromoteAsync("v1", Scenario.Admin);
+
+        var after = await PolicyOfNewestRunAsync(t);
+
+        // alice's order flipped (CREATE_TASK first under the prior, DRAFT_EMAIL first under v1) ...
+        Assert.Equal(["CREATE_TASK", "DRAFT_EMAIL"], before.Select(p => p.ActionType));
+        Assert.Equal(["DRAFT_EMAIL", "CREATE_TASK"], after.Select(p => p.ActionType));
+        // ... and each proposal's policy input and result are the same, the engine's raw confidence included.
+        foreach (var p in after)
+        {
+            var same = before.Single(b => b.ActionType == p.ActionType);
+            Assert.Equal(same.Result, p.Result);
+            Assert.Equal(same.Input.Confidence, p.Input.Confidence);
+            Assert.Equal(same.Input.Mode, p.Input.Mode);
+        }
+    }
+
+    private async Task<List<PolicyEvaluatedPayload>> PolicyOfNewestRunAsync(Sellers t)
+    {
+        await t.NewestRunAsync("alice");
+        var proposed = (await Ledger(t.TenantId, LedgerTypes.DecisionProposed)).Where(e => e.StreamId.EndsWith("/acc-alice", StringComparison.Ordinal)).Last();
+        var run = (await cluster.Ledger.QueryAsync(new LedgerQuery(t.TenantId, RunId: proposed.RunId, Type: LedgerTypes.PolicyEvaluated, Limit: 100))).Items;
+        return [.. run.Select(AccountLedger.Read<PolicyEvaluatedPayload>).OrderBy(p => p.Index)];
+    }
+
+    [Fact]
     public async Task ANightWithNothingToLearnFromStoresNothing()
     {
         var t = new Sellers(cluster);
