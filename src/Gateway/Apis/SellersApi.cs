@@ -19,7 +19,7 @@ public static class SellersApi
             .RequireAuthorization(Access.Tenant, Access.SellerSelf)
             .AddEndpointFilter<RouteValuesFilter>();
 
-        seller.MapGet("/needs-input", GetNeedsInput).WithName("GetNeedsInput").WithSummary("Proposals awaiting a human, newest first.");
+        seller.MapGet("/needs-input", GetNeedsInput).WithName("GetNeedsInput").WithSummary("Proposals awaiting a human in the active ranking's order (without a model: engine confidence, then newest).");
         seller.MapGet("/timeline", GetTimeline).WithName("GetTimeline").WithSummary("Executed actions, newest first; autonomous ones say so.");
         seller.MapGet("/digest", GetDigest).WithName("GetDigest").WithSummary("The daily digest (date=yyyy-MM-dd, default today UTC).");
         seller.MapGet("/digest-settings", GetDigestSettings).WithName("GetDigestSettings").WithSummary("When and where the daily digest goes.");

@@ -5,7 +5,7 @@ namespace Autonomy.Gateway.Apis;
 
 /// <summary>
 /// Tenant administration, one module per resource (Apis/Tenants): the autonomy state and modes, budgets, kill
-/// switches, playbook and triggers, policy, catalog, executor, decision engine.
+/// switches, playbook and triggers, policy, catalog, executor, decision engine, learning (ranking).
 /// </summary>
 public static class TenantAutonomyApi
 {
@@ -19,6 +19,7 @@ public static class TenantAutonomyApi
         app.MapCatalogApi();
         app.MapExecutorApi();
         app.MapEngineApi();
+        app.MapRankingApi();
         return app;
     }
 

@@ -26,6 +26,9 @@ internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWind
 
     /// <summary>The engine the gate chose and what it reserved for it (AccountGrain.Cost.cs).</summary>
     public EnginePlan? Engine { get; set; }
+
+    /// <summary>How the ranking step ordered the proposals (AccountGrain.Ranking.cs).</summary>
+    public RunRanking Ranking { get; set; } = RunRanking.None;
 }
 
 /// <summary>
@@ -103,7 +106,7 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var proposals = await ProposeAsync(run, decision);
+        var proposals = await ProposeAsync(run, s, decision);
         (s, var optedIn) = await OptedInNowAsync(run, s);
         s = s with { LastRunAt = run.Now, LastRunInputsDigest = InputsDigest(run.Window), Counter = s.Counter + 1 };
         var waiting = new List<ProposalView>();
@@ -118,12 +121,13 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>The engine's proposals, ordered for display (ranking), ledgered with what they used.</summary>
-    private Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, DecisionResult decision)
+    private async Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, AccountState s, DecisionResult decision)
     {
-        var ranked = decision.Proposals.OrderByDescending(p => p.Confidence).ToImmutableArray();
+        var ranked = await RankAsync(run, s, decision.Proposals);
         run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
-            decision.Engine, decision.Tokens, "engine-confidence", [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
-        return Task.FromResult(ranked);
+            decision.Engine, decision.Tokens, run.Ranking.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
+        LogRanking(run, ranked);
+        return ranked;
     }
 
     /// <summary>Policy, budget, then execution or the human queue, for one proposal.</summary>
@@ -163,7 +167,7 @@ public sealed partial class AccountGrain
 
         var view = new ProposalView(
             Ids.Proposal(AccountId, $"{s.Counter}-{index}"), run.RunId, AccountId, SellerId, p.ActionType, p.Parameters, ArgsDigest.Compute(AccountId, p.ActionType, p.Parameters), p.Confidence,
-            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule);
+            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, run.Ranking.At(index));
         waiting.Add(view);
         return AddPending(run, s, new PendingProposal(view, snapshot.ConfigVersion));
     }

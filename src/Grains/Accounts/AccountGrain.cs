@@ -59,7 +59,7 @@ public sealed partial class AccountGrain(
     {
         var reading = await Tenant.ReadAsync(AccountId, tenantConfig?.ConfigVersion ?? -1);
         tenantConfig = reading.Configuration ?? tenantConfig!;
-        return tenantConfig with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn };
+        return tenantConfig with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn, Ranking = reading.Ranking };
     }
 
     /// <summary>The owner's seller grain; null for an account nobody owns, so owner-less accounts never share one hot grain.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Autonomy.Learning;
 using Autonomy.Outcomes;
 using Autonomy.Perception;
 using Autonomy.Policy;
@@ -32,7 +33,10 @@ public enum ActionStatus
     Reverted,
 }
 
-/// <summary>A proposal waiting for a human (or a propose-only suggestion). Parameters are canonical JSON text.</summary>
+/// <summary>
+/// A proposal waiting for a human (or a propose-only suggestion). Parameters are canonical JSON text. <see cref="Ranking"/>:
+/// how the run's ranker saw it (features, score, calibrated confidence), so the queue can be re-ranked by a newer model.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.ProposalView")]
 public sealed record ProposalView(
     [property: Id(0)] string ProposalId,
@@ -49,7 +53,8 @@ public sealed record ProposalView(
     [property: Id(11)] string PolicyVersion,
     [property: Id(12)] DateTimeOffset CreatedAt,
     [property: Id(13)] DateTimeOffset ExpiresAt,
-    [property: Id(14)] bool StartedBySchedule);
+    [property: Id(14)] bool StartedBySchedule,
+    [property: Id(40)] ProposalRanking? Ranking = null);
 
 /// <summary>An executed action: a timeline item ("Autopilot did X" when <see cref="Autonomous"/>).</summary>
 [GenerateSerializer, Immutable, Alias("autonomy.ActionView")]

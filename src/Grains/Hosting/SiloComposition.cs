@@ -24,6 +24,7 @@ public static class SiloComposition
 
         services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
         services.AddOptions<AutonomyEngineOptions>().Bind(configuration.GetSection(AutonomyEngineOptions.Section));
+        services.AddOptions<Learning.LearningOptions>().Bind(configuration.GetSection(Learning.LearningOptions.Section));
         services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
 
         switch (options.Mode)

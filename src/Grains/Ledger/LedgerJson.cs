@@ -28,8 +28,8 @@ public static class LedgerJson
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             WriteIndented = false,
-            // The account stream's payloads come from generated metadata; anything else by reflection.
-            TypeInfoResolver = JsonTypeInfoResolver.Combine(Accounts.AccountLedgerJson.Default, new DefaultJsonTypeInfoResolver()),
+            // The account stream's and the ranking's payloads come from generated metadata; anything else by reflection.
+            TypeInfoResolver = JsonTypeInfoResolver.Combine(Accounts.AccountLedgerJson.Default, Learning.RankingLedgerJson.Default, new DefaultJsonTypeInfoResolver()),
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper));
         options.MakeReadOnly();

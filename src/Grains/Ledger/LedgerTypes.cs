@@ -31,4 +31,7 @@ public static class LedgerTypes
     public const string PullCompleted = "PULL_COMPLETED";
     public const string KillSwitchChanged = "KILL_SWITCH_CHANGED";
     public const string RankingModelChanged = "RANKING_MODEL_CHANGED";
+    public const string ProposalsRanked = "PROPOSALS_RANKED";
+    public const string RankingCandidateTrained = "RANKING_CANDIDATE_TRAINED";
+    public const string RankingExplorationChanged = "RANKING_EXPLORATION_CHANGED";
 }

@@ -14,14 +14,14 @@ public sealed record RunItem(string EntryId, string Type, DateTimeOffset At, Jso
 
 /// <summary>
 /// The answer to "why did the system do this?" (<see cref="Why"/>: the chain of steps), "what did it know?"
-/// (<see cref="Knew"/>: the signals and trigger, the cost gate's inputs, the engine's proposals and what they used)
+/// (<see cref="Knew"/>: the signals and trigger, the cost gate's inputs, the engine's proposals and what they used, the ranker's features)
 /// and "which policy allowed it?" (<see cref="Policy"/>: every policy evaluation with its version, rule, parameters
 /// and config version, and the budget, kill-switch and human checks that followed).
 /// </summary>
 public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IReadOnlyList<RunItem> Knew, IReadOnlyList<RunItem> Policy)
 {
     private static readonly HashSet<string> KnewTypes =
-        [LedgerTypes.SignalIngested, LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.EngineCalled, LedgerTypes.EngineFallback, LedgerTypes.DecisionProposed];
+        [LedgerTypes.SignalIngested, LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.EngineCalled, LedgerTypes.EngineFallback, LedgerTypes.DecisionProposed, LedgerTypes.ProposalsRanked];
 
     private static readonly HashSet<string> PolicyTypes =
         [LedgerTypes.PolicyEvaluated, LedgerTypes.BudgetChecked, LedgerTypes.KillSwitchChecked, LedgerTypes.ProposalResolved];
@@ -69,6 +69,7 @@ public sealed record RunExplanation(string RunId, IReadOnlyList<RunStep> Why, IR
                     (Code(p.Result), $"{p.Engine} engine ({p.Model}): {Code(p.Result)}, {p.PromptTokens ?? 0} prompt and {p.CompletionTokens ?? 0} completion tokens, cost {p.Cost:0.######}; {p.Accepted} proposal(s) taken, {p.Rejected.Length} rejected."),
                 LedgerTypes.EngineFallback when Read<EngineFallbackPayload>(entry) is { } p => (p.Reason, $"Engine fallback: {p.Fallback} ({p.Reason}). {p.Explanation}"),
                 LedgerTypes.DecisionProposed when Read<DecisionProposedPayload>(entry) is { } p => (null, $"{p.Engine} engine proposed {p.Proposals.Length} action(s)."),
+                LedgerTypes.ProposalsRanked when Read<Learning.ProposalsRankedPayload>(entry) is { } p => (null, $"Ranked by {p.Ranker}: {string.Join(", ", p.Proposals.Select(x => x.ActionType))}."),
                 LedgerTypes.PolicyEvaluated when Read<PolicyEvaluatedPayload>(entry) is { Result: { } r } p =>
                     (Code(r.Reason), $"{p.ActionType}: {Code(r.Decision)} ({Code(r.Reason)}, rule {r.Rule}, {r.PolicyVersion}){(p.Reevaluation == true ? " on re-evaluation for a human's approval" : string.Empty)}. {r.Explanation}"),
                 LedgerTypes.BudgetChecked when Read<BudgetCheckedPayload>(entry) is { Check: { } c } p =>

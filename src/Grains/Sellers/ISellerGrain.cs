@@ -24,7 +24,7 @@ public interface ISellerGrain : IGrainWithStringKey
     [Alias("RecordSkipped")]
     Task RecordSkippedAsync(SkippedItem item);
 
-    /// <summary>Returns proposals awaiting a human, newest first.</summary>
+    /// <summary>Returns proposals awaiting a human in the active ranking's order (without a model: engine confidence, then newest).</summary>
     [Idempotent]
     [ResponseTimeout(IdempotentAttribute.AttemptTimeout)]
     [Alias("GetNeedsInput")]

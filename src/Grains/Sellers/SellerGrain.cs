@@ -7,6 +7,7 @@ using Autonomy.Accounts;
 using Autonomy.Actions;
 using Autonomy.Common;
 using Autonomy.Hosting;
+using Autonomy.Learning;
 using Autonomy.Ledger;
 using Autonomy.Tenants;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +23,7 @@ namespace Autonomy.Sellers;
 /// digest is due and delivers it (to the webhook when one is set), once per local day, ledgered.
 /// </summary>
 [GrainType("autonomy.seller")]
-public sealed class SellerGrain(
+public sealed partial class SellerGrain(
     [PersistentState("seller", "autonomy")] IPersistentState<SellerState> state,
     ILedger ledger,
     IHttpClientFactory clients,
@@ -74,8 +75,8 @@ public sealed class SellerGrain(
     public Task RecordSkippedAsync(SkippedItem item) =>
         WriteAsync(state.State with { Skipped = Bounded(state.State.Skipped.Add(item), SellerState.MaxSkipped) });
 
-    public Task<ItemPage<ProposalView>> GetNeedsInputAsync(int limit, string? cursor) =>
-        Task.FromResult(Page(state.State.NeedsInput.Values.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.ProposalId, StringComparer.Ordinal), limit, cursor));
+    public async Task<ItemPage<ProposalView>> GetNeedsInputAsync(int limit, string? cursor) =>
+        Page(NeedsInputOrder.Order(state.State.NeedsInput.Values, await ActiveRankingAsync()), limit, cursor);
 
     public Task<ItemPage<ActionView>> GetTimelineAsync(int limit, string? cursor) =>
         Task.FromResult(Page(state.State.Timeline.Reverse(), limit, cursor));

@@ -5,6 +5,7 @@ using Autonomy.Budgets;
 using Autonomy.Common;
 using Autonomy.CostGate;
 using Autonomy.Decisions;
+using Autonomy.Learning;
 using Autonomy.Policy;
 using Autonomy.Triggers;
 
@@ -107,6 +108,10 @@ public interface ITenantGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Read"), ReadOnly]
     Task<TenantReading> ReadAsync(string accountId, long knownVersion);
+
+    /// <summary>Stores the ranking grain's pointer to the active ranker (ledgered there); accounts read it fresh with their kill switches.</summary>
+    [Alias("learning.SetRanking")]
+    Task SetRankingAsync(RankingPointer pointer);
 
     /// <summary>Returns the kill switches in force for this tenant (platform included), read fresh.</summary>
     [Idempotent]

@@ -6,6 +6,7 @@ using Autonomy.Common;
 using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Hosting;
+using Autonomy.Learning;
 using Autonomy.Ledger;
 using Autonomy.Platform;
 using Autonomy.Policy;
@@ -36,6 +37,9 @@ public sealed class TenantGrain(
     private string TenantId => this.GetPrimaryKeyString();
 
     private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
+
+    /// <summary>Wakes the tenant's ranking grain, whose reminder runs the nightly calibration (one-way: it calls back to copy its pointer).</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => GrainFactory.GetGrain<IRankingGrain>(TenantId).EnsureNightlyAsync();
 
     public async Task<TenantAutonomyView> GetAutonomyAsync()
     {
@@ -159,14 +163,14 @@ public sealed class TenantGrain(
     public async Task<TenantSnapshot> GetSnapshotAsync(string accountId)
     {
         var switches = await GetKillSwitchesAsync();
-        return Configuration() with { KillSwitches = switches, AccountOptedIn = state.State.OptedIn.Contains(accountId) };
+        return Configuration() with { KillSwitches = switches, AccountOptedIn = state.State.OptedIn.Contains(accountId), Ranking = state.State.Ranking };
     }
 
     public async Task<TenantReading> ReadAsync(string accountId, long knownVersion)
     {
         var switches = await GetKillSwitchesAsync();
         var s = state.State;
-        return new TenantReading(s.Version, switches, s.OptedIn.Contains(accountId), knownVersion == s.Version ? null : Configuration());
+        return new TenantReading(s.Version, switches, s.OptedIn.Contains(accountId), knownVersion == s.Version ? null : Configuration(), s.Ranking);
     }
 
     /// <summary>The configuration part of a snapshot, rebuilt only when the version moves (switches and opt-in are read every time).</summary>
@@ -178,11 +182,15 @@ public sealed class TenantGrain(
             configuration = new TenantSnapshot(
                 s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
                 KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay,
-                s.Cost, s.Engine);
+                Cost: s.Cost, Engine: s.Engine);
         }
 
         return configuration;
     }
+
+    /// <summary>A copy of the ranking grain's pointer (which ledgered the change before sending it); stored only when it differs.</summary>
+    public Task SetRankingAsync(RankingPointer pointer) =>
+        Equals(state.State.Ranking ?? RankingPointer.Prior, pointer) ? Task.CompletedTask : WriteAsync(state.State with { Ranking = pointer });
 
     public async Task<KillSwitchState> GetKillSwitchesAsync()
     {

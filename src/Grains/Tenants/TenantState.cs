@@ -3,6 +3,7 @@ using Autonomy.Actions;
 using Autonomy.Budgets;
 using Autonomy.CostGate;
 using Autonomy.Decisions;
+using Autonomy.Learning;
 using Autonomy.Policy;
 using Autonomy.Triggers;
 
@@ -24,6 +25,9 @@ public sealed record TenantState
     [Id(9)] public KillSwitchView? All { get; init; }
     [Id(10)] public ImmutableDictionary<string, KillSwitchView> TypeSwitches { get; init; } = ImmutableDictionary<string, KillSwitchView>.Empty;
     [Id(11)] public ImmutableSortedSet<string> OptedIn { get; init; } = ImmutableSortedSet<string>.Empty;
+
+    /// <summary>The active ranker and exploration rate, copied from the ranking grain (not configuration: no version bump).</summary>
+    [Id(20)] public RankingPointer? Ranking { get; init; }
 
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 

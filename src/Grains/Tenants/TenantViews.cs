@@ -3,6 +3,7 @@ using Autonomy.Actions;
 using Autonomy.Budgets;
 using Autonomy.CostGate;
 using Autonomy.Decisions;
+using Autonomy.Learning;
 using Autonomy.Policy;
 using Autonomy.Triggers;
 
@@ -90,13 +91,14 @@ public sealed record TenantAutonomyView(
     [property: Id(60)] long EngineTokensUsedToday = 0,
     [property: Id(61)] EngineView? Engine = null);
 
-/// <summary>The fresh part of a tenant snapshot, and the configuration when the caller's cached version is stale.</summary>
+/// <summary>The fresh part of a tenant snapshot (kill switches, opt-in, the active ranker), and the configuration when the caller's cached version is stale.</summary>
 [GenerateSerializer, Immutable, Alias("autonomy.TenantReading")]
 public sealed record TenantReading(
     [property: Id(0)] long ConfigVersion,
     [property: Id(1)] KillSwitchState KillSwitches,
     [property: Id(2)] bool AccountOptedIn,
-    [property: Id(3)] TenantSnapshot? Configuration);
+    [property: Id(3)] TenantSnapshot? Configuration,
+    [property: Id(40)] RankingPointer? Ranking = null);
 
 /// <summary>
 /// What an account's decision run needs from its tenant, read fresh for every run so a change applies to the
@@ -115,6 +117,7 @@ public sealed record TenantSnapshot(
     [property: Id(8)] TriggerRegistry Triggers,
     [property: Id(9)] ExecutorSettings Executor,
     [property: Id(10)] long DecisionRunsPerDay = 10_000,
+    [property: Id(40)] RankingPointer? Ranking = null,
     [property: Id(60)] CostBudget? Cost = null,
     [property: Id(61)] EngineSettings? Engine = null)
 {

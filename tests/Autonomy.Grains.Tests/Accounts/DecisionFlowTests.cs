@@ -31,7 +31,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
         var run = await t.LedgerAsync(runId: action.RunId);
         var types = run.Select(e => e.Type).ToList();
         Assert.Equal(
-            [LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.DecisionProposed, LedgerTypes.PolicyEvaluated, LedgerTypes.BudgetChecked,
+            [LedgerTypes.TriggerFired, LedgerTypes.CostGate, LedgerTypes.DecisionProposed, LedgerTypes.ProposalsRanked, LedgerTypes.PolicyEvaluated, LedgerTypes.BudgetChecked,
              LedgerTypes.KillSwitchChecked, LedgerTypes.ActionExecuted, LedgerTypes.OutcomeRecorded, LedgerTypes.PolicyEvaluated],
             types);
         Assert.Single(run, e => e.Type == LedgerTypes.ActionExecuted);

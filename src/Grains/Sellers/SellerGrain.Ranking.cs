@@ -1,0 +1,20 @@
+using Autonomy.Learning;
+
+namespace Autonomy.Sellers;
+
+/// <summary>The active ranking model, which orders the needs-input queue; fetched from the tenant's ranking grain only when its version changed.</summary>
+public sealed partial class SellerGrain
+{
+    private (string? Version, RankingModel? Model) rankingModel;
+
+    private async Task<RankingModel?> ActiveRankingAsync()
+    {
+        var active = await GrainFactory.GetGrain<IRankingGrain>(Key.TenantId).GetActiveAsync(rankingModel.Version);
+        if (active.Changed)
+        {
+            rankingModel = (active.Pointer.Version, active.Model);
+        }
+
+        return rankingModel.Model;
+    }
+}
