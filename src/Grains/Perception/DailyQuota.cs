@@ -1,7 +1,7 @@
 namespace Autonomy.Perception;
 
 /// <summary>A request against a daily quota: granted or not, what is used today, the limit it was checked against, and when it refills.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.QuotaReservation")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.QuotaReservation")]
 public sealed record QuotaReservation(
     [property: Id(0)] bool Granted,
     [property: Id(1)] long UsedToday,
@@ -14,7 +14,7 @@ public sealed record QuotaReservation(
 /// once, a lowered one below what is used grants nothing more today. Use rolls over at midnight UTC. Nothing is ever
 /// granted beyond the limit in force when it was asked for.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.DailyQuota")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.DailyQuota")]
 public sealed record DailyQuota([property: Id(0)] DateOnly Day, [property: Id(1)] long Used)
 {
     public static readonly DailyQuota Empty = new(default, 0);

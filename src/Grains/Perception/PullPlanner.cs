@@ -1,14 +1,14 @@
 namespace Autonomy.Perception;
 
 /// <summary>The shortest and the longest time between two pulls of one account while it is in one heat tier.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.PullBounds")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.PullBounds")]
 public sealed record PullBounds([property: Id(0)] TimeSpan Min, [property: Id(1)] TimeSpan Max)
 {
     public TimeSpan Clamp(TimeSpan interval) => interval < Min ? Min : interval > Max ? Max : interval;
 }
 
 /// <summary>A connector's pull cadence bounds per heat tier: hot accounts are pulled often, cold ones rarely.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.PullCadence")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.PullCadence")]
 public sealed record PullCadence(
     [property: Id(0)] PullBounds Hot,
     [property: Id(1)] PullBounds Warm,
@@ -34,7 +34,7 @@ public sealed record PullCadence(
 /// observations in a row. Every change resets both streaks, so the interval changes direction only after that many
 /// observations of the other kind: alternating outcomes never lengthen it (hysteresis).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.PullTuning")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.PullTuning")]
 public sealed record PullTuning(
     [property: Id(0)] int LengthenAfter,
     [property: Id(1)] double Lengthen,
@@ -61,7 +61,7 @@ public enum PullOutcome
 /// (the anchor is the last pull, or a per-account phase before the first), never before <see cref="NotBefore"/>
 /// (a throttle deferral, a spent budget, a failure's backoff).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.PullState")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.PullState")]
 public sealed record PullState(
     [property: Id(0)] TimeSpan Interval,
     [property: Id(1)] DateTimeOffset Anchor,

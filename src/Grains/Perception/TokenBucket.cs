@@ -1,7 +1,7 @@
 namespace Autonomy.Perception;
 
 /// <summary>A rate limit: at most <see cref="Burst"/> at once, refilled at <see cref="Tokens"/> per <see cref="Per"/>.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.Throttle")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.Throttle")]
 public sealed record Throttle([property: Id(0)] int Burst, [property: Id(1)] int Tokens, [property: Id(2)] TimeSpan Per)
 {
     /// <summary>Bursts of 20 pulls, 600 a minute (10 a second) per tenant and connector.</summary>
@@ -18,7 +18,7 @@ public sealed record Throttle([property: Id(0)] int Burst, [property: Id(1)] int
 }
 
 /// <summary>The answer of a bucket: granted, or when the tokens asked for will be there.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.ThrottleDecision")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.ThrottleDecision")]
 public sealed record ThrottleDecision(
     [property: Id(0)] bool Granted,
     [property: Id(1)] DateTimeOffset? RetryAt,
@@ -30,7 +30,7 @@ public sealed record ThrottleDecision(
 /// however the calls are spaced. Over any span of time no more than <see cref="Throttle.Burst"/> + rate × span tokens
 /// are granted, and a refused request is told the exact tick at which it would be granted. Time comes from the caller.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.TokenBucket")]
+[GenerateSerializer, Immutable, Alias("autonomy.pulls.TokenBucket")]
 public sealed record TokenBucket([property: Id(0)] long Credit, [property: Id(1)] DateTimeOffset At)
 {
     /// <summary>A new bucket starts full.</summary>
