@@ -1,4 +1,5 @@
 using Autonomy.Actions;
+using Autonomy.Connectors;
 using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Microsoft.Extensions.Configuration;
@@ -59,6 +60,7 @@ public static class SiloComposition
         services.TryAddSingleton<InternalExecutor>();
         services.TryAddSingleton<WebhookExecutor>();
         services.AddWebhookClient(configuration);
+        services.AddConnectors();
 
         silo.AddActivityPropagation();
         return silo;

@@ -129,13 +129,14 @@ public static class PullPlanner
 
     /// <summary>
     /// A signal pushed at <paramref name="signalAt"/>: fresh data about the account, counted once per pull cycle (the
-    /// first pushed signal after a pull), so a burst of pushes counts as one fresh observation, not fifty.
+    /// first pushed signal after a pull), so a burst of pushes counts as one fresh observation, not fifty. Signals of
+    /// the pull's own instant are the pull's data, already counted by <see cref="Completed"/>.
     /// </summary>
     public static PullState OnSignal(PullState state, PullCadence cadence, HeatTier tier, PullTuning tuning, DateTimeOffset signalAt)
     {
         var s = Retier(state, cadence, tier);
         var cycleStart = s.LastPullAt ?? s.Anchor;
-        if (signalAt < cycleStart || (s.SignalCountedAt is { } counted && counted >= cycleStart))
+        if (signalAt <= cycleStart || (s.SignalCountedAt is { } counted && counted >= cycleStart))
         {
             return s;
         }

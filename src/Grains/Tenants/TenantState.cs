@@ -25,6 +25,9 @@ public sealed record TenantState
     [Id(10)] public ImmutableDictionary<string, KillSwitchView> TypeSwitches { get; init; } = ImmutableDictionary<string, KillSwitchView>.Empty;
     [Id(11)] public ImmutableSortedSet<string> OptedIn { get; init; } = ImmutableSortedSet<string>.Empty;
 
+    /// <summary>The tenant's connectors by name (at most <see cref="Connectors.ConnectorConfig.MaxPerTenant"/>); secrets included, never shown.</summary>
+    [Id(35)] public ImmutableDictionary<string, Connectors.ConnectorConfig> Connectors { get; init; } = ImmutableDictionary<string, Connectors.ConnectorConfig>.Empty;
+
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
     public KillSwitchState Switches(bool platform) =>

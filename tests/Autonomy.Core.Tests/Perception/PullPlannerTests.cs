@@ -97,7 +97,7 @@ public class PullPlannerTests
                 {
                     now = s.NextPullAt;
                     var fresh = op != Empty;
-                    var counted = op != Signal || s.SignalCountedAt is null || s.SignalCountedAt < (s.LastPullAt ?? s.Anchor);
+                    var counted = op != Signal || (now > (s.LastPullAt ?? s.Anchor) && (s.SignalCountedAt is null || s.SignalCountedAt < (s.LastPullAt ?? s.Anchor)));
                     if (counted)
                     {
                         run = run.Kind == (fresh ? 1 : 0) ? (run.Kind, run.Length + 1) : (fresh ? 1 : 0, 1);
