@@ -246,6 +246,10 @@ public sealed partial class AccountGrain
 
     private AccountState WithPull(string connector, PullState pull) => state.State with { Pulls = state.State.Pulls.SetItem(connector, pull) };
 
-    private static ImmutableArray<PullView> PullViews(AccountState s) =>
-        [.. s.Pulls.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new PullView(p.Key, p.Value.Tier, p.Value.Interval, p.Value.LastPullAt, p.Value.NextPullAt, p.Value.LastOutcome))];
+    /// <summary>The cadence per enabled connector as the next tick would plan it (a new account's first pull included).</summary>
+    private async Task<ImmutableArray<PullView>> PullViewsAsync()
+    {
+        var planned = Planned(state.State, await PullConfigAsync(), time.GetUtcNow());
+        return [.. planned.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new PullView(p.Key, p.Value.Tier, p.Value.Interval, p.Value.LastPullAt, p.Value.NextPullAt, p.Value.LastOutcome))];
+    }
 }

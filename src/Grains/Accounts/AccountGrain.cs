@@ -198,7 +198,7 @@ public sealed partial class AccountGrain(
             [.. s.Pending.Values.Select(p => p.View).OrderByDescending(p => p.CreatedAt)],
             [.. s.Actions.Reverse()],
             tenant.AccountOptedIn,
-            PullViews(s));
+            await PullViewsAsync());
     }
 
     private string JitterKey => $"{TenantId}/{AccountId}";
