@@ -44,12 +44,6 @@ internal sealed record PullFailedPayload(string Connector, string Reason, string
 /// </summary>
 public sealed partial class AccountGrain
 {
-    /// <summary>How far a throttled pull's retry is spread per account, so deferred accounts do not come back in one instant.</summary>
-    private static readonly TimeSpan ThrottleSpread = TimeSpan.FromSeconds(2);
-
-    /// <summary>How far pulls that waited for tomorrow's budget are spread after midnight.</summary>
-    private static readonly TimeSpan BudgetSpread = TimeSpan.FromMinutes(10);
-
     /// <summary>The tenant's connectors and pull budget as last read, by configuration version.</summary>
     private PullConfig? pullConfig;
 
@@ -95,7 +89,7 @@ public sealed partial class AccountGrain
         var throttle = await GrainFactory.GetGrain<IConnectorThrottleGrain>($"{TenantId}/{connector.Name}").TakeAsync(connector.Throttle);
         if (!throttle.Granted)
         {
-            var retry = throttle.RetryAt!.Value + (ThrottleSpread * PullPlanner.Phase($"{JitterKey}/{connector.Name}/retry"));
+            var retry = throttle.RetryAt!.Value + (PullPlanner.ThrottleSpread * PullPlanner.Phase($"{JitterKey}/{connector.Name}/retry"));
             batch.Add(LedgerTypes.PullDeferred, pullId, "system", new PullDeferredPayload(
                 connector.Name, "THROTTLED", retry, throttle.TokensLeft, connector.Throttle.Burst, connector.Throttle.Tokens * (TimeSpan.FromMinutes(1) / connector.Throttle.Per)));
             await CommitAsync(batch, WithPull(connector.Name, PullPlanner.Deferred(plan, retry)));
@@ -105,7 +99,7 @@ public sealed partial class AccountGrain
         var budget = await GrainFactory.GetGrain<IPullCounterGrain>(TenantId).ReserveAsync(pullsPerDay);
         if (!budget.Granted)
         {
-            var retry = budget.ResetsAt + (BudgetSpread * PullPlanner.Phase($"{JitterKey}/{connector.Name}/budget"));
+            var retry = budget.ResetsAt + (PullPlanner.BudgetSpread * PullPlanner.Phase($"{JitterKey}/{connector.Name}/budget"));
             batch.Add(LedgerTypes.PullSkipped, pullId, "system", new PullSkippedPayload(connector.Name, "BUDGET_EXHAUSTED", budget.UsedToday, budget.PerDay, retry));
             await CommitAsync(batch, WithPull(connector.Name, PullPlanner.Skipped(plan, retry)));
             return;

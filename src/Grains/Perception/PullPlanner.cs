@@ -41,8 +41,8 @@ public sealed record PullTuning(
     [property: Id(2)] int ShortenAfter,
     [property: Id(3)] double Shorten)
 {
-    /// <summary>Slow to back off (three empty pulls, ×1.5), quick to speed up (one fresh observation, ×0.5).</summary>
-    public static readonly PullTuning Default = new(3, 1.5, 1, 0.5);
+    /// <summary>Two empty pulls in a row lengthen the interval by half; two fresh observations in a row halve it.</summary>
+    public static readonly PullTuning Default = new(2, 1.5, 2, 0.5);
 }
 
 /// <summary>What the last pull decision of an account's connector was.</summary>
@@ -85,6 +85,12 @@ public sealed record PullState(
 /// </summary>
 public static class PullPlanner
 {
+    /// <summary>How far a throttled pull's retry is spread per account, so deferred accounts do not all come back in one instant.</summary>
+    public static readonly TimeSpan ThrottleSpread = TimeSpan.FromSeconds(2);
+
+    /// <summary>How far pulls that waited for the next day's budget are spread after midnight.</summary>
+    public static readonly TimeSpan BudgetSpread = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// The first cadence of an account: the tier's maximum (nothing is known yet, so the cheapest), with the first
     /// pull after <paramref name="phase"/> (0..1) of it, so accounts started together do not all pull at once.
