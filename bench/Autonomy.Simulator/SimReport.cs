@@ -124,14 +124,14 @@ public sealed class SimReport
         EngineSeries = new long[Hours];
         BaselineSeries = new long[Hours];
         PullSeries = new long[Hours];
-        HotSeries = new int[Hours + 1];
-        WarmSeries = new int[Hours + 1];
-        ColdSeries = new int[Hours + 1];
+        HotSeries = new int[Hours];
+        WarmSeries = new int[Hours];
+        ColdSeries = new int[Hours];
     }
 
     internal void Sample(int hour, int hot, int warm, int cold)
     {
-        if (hour <= Hours)
+        if (hour < Hours)
         {
             HotSeries[hour] = hot;
             WarmSeries[hour] = warm;

@@ -91,7 +91,7 @@ public sealed class Simulation(SimulationOptions options)
             Begin(accounts[i], end);
         }
 
-        for (var h = 0; h <= r.Hours; h++)
+        for (var h = 0; h < r.Hours; h++)
         {
             queue.Enqueue(new SimEvent(-1, EventKind.Hour, h), Start.AddHours(h).UtcTicks);
         }

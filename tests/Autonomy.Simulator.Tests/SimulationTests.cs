@@ -36,7 +36,8 @@ public sealed class SimulationTests
         Assert.InRange(r.MaxHotStalenessMinutes, 0, 15);
         Assert.Equal(r.HotStalenessSamples, r.StalenessMinutes.Sum());
         Assert.Equal(0, r.BudgetOvershoots);
-        Assert.All(r.HotSeries.Take(r.HotSeries.Length - 1), hot => Assert.InRange(hot, 1, r.Accounts));
+        Assert.Equal(r.Days * 24, r.HotSeries.Length);
+        Assert.All(r.HotSeries, hot => Assert.InRange(hot, 1, r.Accounts));
     }
 
     [Fact]
