@@ -93,6 +93,7 @@ public sealed partial class AccountGrain
             batch.Add(LedgerTypes.PullDeferred, pullId, "system", new PullDeferredPayload(
                 connector.Name, "THROTTLED", retry, throttle.TokensLeft, connector.Throttle.Burst, connector.Throttle.Tokens * (TimeSpan.FromMinutes(1) / connector.Throttle.Per)));
             await CommitAsync(batch, WithPull(connector.Name, PullPlanner.Deferred(plan, retry)));
+            PullMetrics.Decided(connector.Kind, "DEFERRED", "THROTTLED");
             return;
         }
 
@@ -102,6 +103,7 @@ public sealed partial class AccountGrain
             var retry = budget.ResetsAt + (PullPlanner.BudgetSpread * PullPlanner.Phase($"{JitterKey}/{connector.Name}/budget"));
             batch.Add(LedgerTypes.PullSkipped, pullId, "system", new PullSkippedPayload(connector.Name, "BUDGET_EXHAUSTED", budget.UsedToday, budget.PerDay, retry));
             await CommitAsync(batch, WithPull(connector.Name, PullPlanner.Skipped(plan, retry)));
+            PullMetrics.Decided(connector.Kind, "SKIPPED", "BUDGET_EXHAUSTED");
             return;
         }
 
@@ -113,7 +115,7 @@ public sealed partial class AccountGrain
             data = await ServiceProvider.GetRequiredService<Connectors.Connectors>().For(connector.Kind)
                 .PullAsync(connector, new PullRequest(TenantId, AccountId, plan.LastPullAt, now), CancellationToken.None);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or InvalidDataException or JsonException or BrokenCircuitException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or InvalidDataException or JsonException or BrokenCircuitException or UriFormatException)
         {
             await PullFailedAsync(connector, pullId, plan, ex, now);
             return;
@@ -128,6 +130,7 @@ public sealed partial class AccountGrain
         after.Add(LedgerTypes.PullCompleted, pullId, "system", new PullCompletedPayload(
             connector.Name, data.Signals.Length, ingested.Accepted, ingested.Duplicates, data.Dropped, postureChanged, fresh, next.Interval.TotalSeconds, next.NextPullAt));
         await CommitAsync(after, WithPull(connector.Name, next));
+        PullMetrics.Decided(connector.Kind, "COMPLETED", fresh ? "FRESH" : "EMPTY");
     }
 
     private async Task PullFailedAsync(ConnectorConfig connector, string pullId, PullState plan, Exception ex, DateTimeOffset now)
@@ -138,6 +141,7 @@ public sealed partial class AccountGrain
         var batch = NewBatch();
         batch.Add(LedgerTypes.PullFailed, pullId, "system", new PullFailedPayload(connector.Name, reason, ex.Message, next.Failures, next.NextPullAt));
         await CommitAsync(batch, WithPull(connector.Name, next));
+        PullMetrics.Decided(connector.Kind, "FAILED", reason);
     }
 
     /// <summary>Pulled posture fields merged into the account's posture, through the normal update (ledgered, offered as a trigger) when anything changed.</summary>
