@@ -35,8 +35,8 @@ internal sealed record PullFailedPayload(string Connector, string Reason, string
 
 /// <summary>
 /// Perception pulls. The heat-following reminder tick decides which of the tenant's connectors is due (the pull
-/// planner), and a one-shot timer brings a pull forward when it is due before the next tick (a fresh signal, an account
-/// turning hot). A due pull is ledgered (PULL_SCHEDULED), then throttled per tenant and connector (PULL_DEFERRED), then
+/// planner), and a one-shot timer fires at the earliest due pull between ticks (a fresh signal, an account turning
+/// hot, a cadence shorter than the tick). A due pull is ledgered (PULL_SCHEDULED), then throttled per tenant and connector (PULL_DEFERRED), then
 /// counted against the tenant's daily pull budget (PULL_SKIPPED); only then, with its entries durable, is the connector
 /// called, and what it brings goes through the normal ingest path (signals idempotent by id, posture through the
 /// update). The call is bounded by the connector's timeout and the webhook total timeout, below Orleans' response
@@ -184,28 +184,21 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
-    /// A one-shot timer for the earliest pull due before the next reminder tick (none when the tick comes first).
-    /// Computed from the cached configuration without any call, so the ingest path can bring a pull forward for free.
+    /// A one-shot timer for the earliest due pull, so a pull never waits for the next reminder tick (which may be a
+    /// whole cold period away, or re-registered later by a tier change). Computed from the cached configuration
+    /// without any call, so the ingest path can bring a pull forward for free; the tick plans again anyway.
     /// </summary>
     private void ArmPullTimer()
     {
         var s = state.State;
+        pullTimer?.Dispose();
+        pullTimer = null;
         if (pullConfig is not { } config || config.Connectors.IsEmpty || !s.Exists)
         {
             return;
         }
 
-        var now = time.GetUtcNow();
-        var due = Planned(s, config, now).Values.Min(p => p.NextPullAt);
-        var nextTick = (s.LastTickAt ?? s.ScheduledSince) + s.TickPeriod;
-        pullTimer?.Dispose();
-        pullTimer = null;
-        if (s.TickPeriod > TimeSpan.Zero && due >= nextTick)
-        {
-            return;
-        }
-
-        var delay = due - now;
+        var delay = Planned(s, config, time.GetUtcNow()).Values.Min(p => p.NextPullAt) - time.GetUtcNow();
         pullTimer = this.RegisterGrainTimer(
             _ => PullOnTimerAsync(),
             new GrainTimerCreationOptions { DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
