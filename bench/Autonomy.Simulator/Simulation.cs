@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Autonomy.Common;
 using Autonomy.CostGate;
 using Autonomy.Perception;
 using Autonomy.Schedules;
@@ -57,7 +58,6 @@ public sealed class Simulation(SimulationOptions options)
     private static readonly PullCadence Cadence = PullCadence.Default;
     private static readonly PullTuning Tuning = PullTuning.Default;
     private static readonly Throttle Throttle = Throttle.Default;
-    private const double MinMarginalValue = 0.05;
 
     private readonly PriorityQueue<SimEvent, long> queue = new();
     private readonly SimReport r = new();
@@ -316,7 +316,7 @@ public sealed class Simulation(SimulationOptions options)
         var t = Tenant(a, now);
         var value = MarginalValue.Of(window.StartedBySchedule, window.TotalValue, Heat.At(a.Heat, now).Score);
         var digest = window.Signals[0].Id + "#" + window.SignalCount.ToString(CultureInfo.InvariantCulture);
-        var gate = DecisionCostGate.EvaluateLocal(new GateInput(value, MinMarginalValue, a.LastRunAt, TimeSpan.Zero, digest, a.LastDigest, now));
+        var gate = DecisionCostGate.EvaluateLocal(new GateInput(value, options.MinMarginalValue, a.LastRunAt, TimeSpan.FromMinutes(options.MinRunIntervalMinutes), digest, a.LastDigest, now));
         var tokenSkip = false;
         if (gate.Verdict == GateVerdict.Allow)
         {
@@ -366,7 +366,7 @@ public sealed class Simulation(SimulationOptions options)
             return;
         }
 
-        r.GateResult(tokenSkip ? "SKIP TOKEN_BUDGET_EXHAUSTED" : $"{gate.Verdict} {gate.Reason}");
+        r.GateResult(tokenSkip ? "SKIP TOKEN_BUDGET_EXHAUSTED" : $"{WireName.Of(gate.Verdict)} {WireName.Of(gate.Reason)}");
         if (gate.Verdict == GateVerdict.Defer)
         {
             a.Trigger = DecisionTrigger.Hold(a.Trigger, window, gate.RetryAt!.Value);

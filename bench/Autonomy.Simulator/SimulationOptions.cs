@@ -35,6 +35,11 @@ public sealed record SimulationOptions
 
     public double PricePerPull { get; init; } = 0.00002;
 
+    /// <summary>The cost gate's thresholds for every tenant (today's silo defaults: 0.05 and no minimum interval).</summary>
+    public double MinMarginalValue { get; init; } = 0.05;
+
+    public double MinRunIntervalMinutes { get; init; }
+
     /// <summary>Print the progress line to stderr.</summary>
     public bool Progress { get; init; } = true;
 
@@ -57,7 +62,9 @@ public sealed record SimulationOptions
                 "--tokens-per-day" => o with { TokensPerDay = Number() },
                 "--pulls-per-day" => o with { PullsPerDay = Number() },
                 "--no-progress" => o with { Progress = false },
-                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --accounts N --days D --seed S --out DIR [--accounts-per-tenant N] [--runs-per-day N] [--tokens-per-day N] [--pulls-per-day N] [--no-progress]"),
+                "--min-marginal-value" => o with { MinMarginalValue = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--min-run-interval-minutes" => o with { MinRunIntervalMinutes = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --accounts N --days D --seed S --out DIR [--accounts-per-tenant N] [--runs-per-day N] [--tokens-per-day N] [--pulls-per-day N] [--min-marginal-value X] [--min-run-interval-minutes M] [--no-progress]"),
             };
         }
 

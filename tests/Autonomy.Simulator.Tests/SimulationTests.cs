@@ -89,11 +89,25 @@ public sealed class SimulationTests
     }
 
     [Fact]
+    public void AMinimumRunIntervalDefersRunsAndAThresholdSkipsThemThroughTheRealGate()
+    {
+        var options = new SimulationOptions { Accounts = 1_000, Days = 1, Seed = 4 };
+        var plain = Simulate(options);
+        var strict = Simulate(options with { MinRunIntervalMinutes = 10, MinMarginalValue = 0.5 });
+
+        Assert.True(strict.GateNotAllowed.GetValueOrDefault("DEFER ACCOUNT_COOLDOWN") > 0);
+        Assert.True(strict.GateNotAllowed.GetValueOrDefault("SKIP LOW_MARGINAL_VALUE") > 0);
+        Assert.True(strict.EngineCalls < plain.EngineCalls);
+        Assert.Equal(0, strict.BudgetOvershoots);
+    }
+
+    [Fact]
     public void OptionsAreReadFromTheCommandLineAndBadOnesRefused()
     {
         var o = SimulationOptions.Parse(["--accounts", "500", "--days", "3", "--seed", "9", "--out", "x", "--pulls-per-day", "10"]);
 
         Assert.Equal((500, 3, 9, "x", 10L), (o.Accounts, o.Days, o.Seed, o.Out, o.PullsPerDay));
+        Assert.Equal((0.6, 5.0), (SimulationOptions.Parse(["--min-marginal-value", "0.6", "--min-run-interval-minutes", "5"]) is var t ? (t.MinMarginalValue, t.MinRunIntervalMinutes) : default));
         Assert.Throws<ArgumentException>(() => SimulationOptions.Parse(["--accounts", "0"]));
         Assert.Throws<ArgumentException>(() => SimulationOptions.Parse(["--bogus"]));
     }
