@@ -34,6 +34,7 @@ public sealed class SimReport
 
     public double EngineCallsShareOfBaseline { get; set; }
 
+    /// <summary>Engine calls of runs started by signals, and by rituals.</summary>
     public long SignalRuns { get; set; }
 
     public long RitualRuns { get; set; }

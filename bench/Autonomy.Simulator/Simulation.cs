@@ -291,7 +291,6 @@ public sealed class Simulation(SimulationOptions options)
                 }
 
                 a.Trigger = trigger;
-                r.RitualRuns++;
                 Decide(a, TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.Ritual), now), now);
             }
 
@@ -350,7 +349,15 @@ public sealed class Simulation(SimulationOptions options)
             r.PromptTokens += prompt;
             r.CompletionTokens += completion;
             r.EngineSeries[Hour(now)]++;
-            r.SignalRuns += window.StartedBySchedule ? 0 : 1;
+            if (window.StartedBySchedule)
+            {
+                r.RitualRuns++;
+            }
+            else
+            {
+                r.SignalRuns++;
+            }
+
             a.LastRunAt = now;
             a.LastDigest = digest;
             if (signalWindow && a.PendingHighValue is { Count: > 0 } pending)
