@@ -193,12 +193,13 @@ public sealed partial class AccountGrain
         var s = state.State;
         pullTimer?.Dispose();
         pullTimer = null;
-        if (pullConfig is not { } config || config.Connectors.IsEmpty || !s.Exists)
+        if (!s.Exists || pullConfig is { Connectors.IsEmpty: true })
         {
             return;
         }
 
-        var delay = Planned(s, config, time.GetUtcNow()).Values.Min(p => p.NextPullAt) - time.GetUtcNow();
+        // Not read yet in this activation: plan at once (the timer reads the configuration), rather than at the next tick.
+        var delay = pullConfig is { } config ? Planned(s, config, time.GetUtcNow()).Values.Min(p => p.NextPullAt) - time.GetUtcNow() : TimeSpan.Zero;
         pullTimer = this.RegisterGrainTimer(
             _ => PullOnTimerAsync(),
             new GrainTimerCreationOptions { DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
