@@ -186,7 +186,8 @@ public sealed partial class AccountGrain
     /// <summary>
     /// A one-shot timer for the earliest due pull, so a pull never waits for the next reminder tick (which may be a
     /// whole cold period away, or re-registered later by a tier change). Computed from the cached configuration
-    /// without any call, so the ingest path can bring a pull forward for free; the tick plans again anyway.
+    /// without any call, so the ingest path can bring a pull forward for free (the first time after an activation the
+    /// timer fires at once and reads it); the tick plans again anyway.
     /// </summary>
     private void ArmPullTimer()
     {
