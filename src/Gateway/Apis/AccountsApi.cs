@@ -150,7 +150,8 @@ public sealed record AccountResponse(
     DateTimeOffset? PendingRunDueAt,
     IReadOnlyList<ProposalResponse> PendingProposals,
     IReadOnlyList<TimelineItemResponse> RecentActions,
-    bool AutonomousSchedules)
+    bool AutonomousSchedules,
+    IReadOnlyList<PullResponse> Pulls)
 {
     public static AccountResponse From(AccountView a) => new(
         a.TenantId, a.AccountId, a.OwnerId, a.Lifecycle, GatewayJson.Node(a.Posture), a.RenewalDate, a.Heat, a.Tier,
@@ -158,5 +159,9 @@ public sealed record AccountResponse(
         a.NextTickAt, a.LastTickAt, a.NextRitualAt, a.PendingRunDueAt,
         a.PendingProposals.IsDefault ? [] : a.PendingProposals.Select(ProposalResponse.From).ToList(),
         a.RecentActions.IsDefault ? [] : a.RecentActions.Select(TimelineItemResponse.From).ToList(),
-        a.AutonomousSchedules);
+        a.AutonomousSchedules,
+        a.Pulls.IsDefault ? [] : a.Pulls.Select(p => new PullResponse(p.Connector, p.Tier, p.Interval.TotalSeconds, p.LastPullAt, p.NextPullAt, p.LastOutcome)).ToList());
 }
+
+/// <summary>An account's pull cadence for one connector: the interval now, the last and the next pull.</summary>
+public sealed record PullResponse(string Connector, HeatTier Tier, double IntervalSeconds, DateTimeOffset? LastPullAt, DateTimeOffset NextPullAt, Autonomy.Perception.PullOutcome LastOutcome);

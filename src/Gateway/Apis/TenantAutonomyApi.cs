@@ -20,6 +20,7 @@ public static class TenantAutonomyApi
         app.MapExecutorApi();
         app.MapEngineApi();
         app.MapRankingApi();
+        app.MapConnectorsApi();
         return app;
     }
 

@@ -67,6 +67,7 @@ public sealed partial class AccountGrain
 
         // The tick is also the heartbeat that picks up a window a failed wake left behind.
         await PollAsync();
+        await PullDueAsync();
     }
 
     /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>

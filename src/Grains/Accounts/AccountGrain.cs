@@ -169,6 +169,7 @@ public sealed partial class AccountGrain(
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
+        ArmPullTimer();
         AutonomyMetrics.SignalsAccepted(accepted.Count);
         return new IngestResult(accepted.Count, duplicates);
     }
@@ -196,7 +197,8 @@ public sealed partial class AccountGrain(
             s.DeferredUntil ?? s.Trigger.Window?.DueAt,
             [.. s.Pending.Values.Select(p => p.View).OrderByDescending(p => p.CreatedAt)],
             [.. s.Actions.Reverse()],
-            tenant.AccountOptedIn);
+            tenant.AccountOptedIn,
+            await PullViewsAsync());
     }
 
     private string JitterKey => $"{TenantId}/{AccountId}";

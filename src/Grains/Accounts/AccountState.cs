@@ -77,6 +77,12 @@ public sealed record AccountState
     /// <summary>Executions called but not yet settled in the ledger; completed by recovery, never called twice.</summary>
     [Id(25)] public ImmutableDictionary<string, InFlightExecution> InFlight { get; init; } = ImmutableDictionary<string, InFlightExecution>.Empty;
 
+    /// <summary>The pull cadence per connector of the tenant (one entry per enabled connector, so bounded by the tenant's connectors).</summary>
+    [Id(45)] public ImmutableDictionary<string, PullState> Pulls { get; init; } = ImmutableDictionary<string, PullState>.Empty;
+
+    /// <summary>When the last new signal arrived: fresh data that shortens the pull cadence.</summary>
+    [Id(46)] public DateTimeOffset? LastSignalAt { get; init; }
+
     /// <summary>State stored by an earlier version, in today's shape.</summary>
     public AccountState Migrated(int signalMemory)
     {
@@ -134,6 +140,7 @@ public sealed record AccountState
             Signals = Signals.Remember(signal.Id, memory),
             Heat = Perception.Heat.OnSignal(Heat ?? HeatState.Cold(at), signal.Value, at),
             Trigger = outcome.State,
+            LastSignalAt = at,
         };
         return (next, outcome);
     }

@@ -103,4 +103,5 @@ public sealed record AccountView(
     [property: Id(13)] DateTimeOffset? PendingRunDueAt,
     [property: Id(14)] ImmutableArray<ProposalView> PendingProposals,
     [property: Id(15)] ImmutableArray<ActionView> RecentActions,
-    [property: Id(16)] bool AutonomousSchedules);
+    [property: Id(16)] bool AutonomousSchedules,
+    [property: Id(70)] ImmutableArray<PullView> Pulls = default);

@@ -30,6 +30,10 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("Poll")]
     Task PollAsync();
 
+    /// <summary>Runs the pulls that are due now (the reminder's and the pull timer's job, callable directly).</summary>
+    [Alias("pulls.Pull")]
+    Task PullAsync();
+
     /// <summary>Approves a proposal bound to the digest the approver saw; executes it once.</summary>
     [Alias("Approve")]
     Task<ActionView> ApproveAsync(string proposalId, string argsDigest, Actor actor);

@@ -1,4 +1,5 @@
 using Autonomy.Actions;
+using Autonomy.Connectors;
 using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Microsoft.Extensions.Configuration;
@@ -61,6 +62,7 @@ public static class SiloComposition
         services.TryAddSingleton<WebhookExecutor>();
         services.AddWebhookClient(configuration);
         services.AddChatEngine(configuration);
+        services.AddConnectors();
 
         silo.AddActivityPropagation();
         return silo;

@@ -29,6 +29,9 @@ public static class LedgerTypes
     public const string DigestDelivered = "DIGEST_DELIVERED";
     public const string PullScheduled = "PULL_SCHEDULED";
     public const string PullCompleted = "PULL_COMPLETED";
+    public const string PullDeferred = "PULL_DEFERRED";
+    public const string PullSkipped = "PULL_SKIPPED";
+    public const string PullFailed = "PULL_FAILED";
     public const string KillSwitchChanged = "KILL_SWITCH_CHANGED";
     public const string RankingModelChanged = "RANKING_MODEL_CHANGED";
     public const string ProposalsRanked = "PROPOSALS_RANKED";

@@ -29,6 +29,9 @@ public sealed record TenantState
     /// <summary>The active ranker and exploration rate, copied from the ranking grain (not configuration: no version bump).</summary>
     [Id(20)] public RankingPointer? Ranking { get; init; }
 
+    /// <summary>The tenant's connectors by name (at most <see cref="Connectors.ConnectorConfig.MaxPerTenant"/>); secrets included, never shown.</summary>
+    [Id(35)] public ImmutableDictionary<string, Connectors.ConnectorConfig> Connectors { get; init; } = ImmutableDictionary<string, Connectors.ConnectorConfig>.Empty;
+
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
     /// <summary>Which engine answers the tenant's runs (null: the playbook, deferring when it cannot).</summary>

@@ -48,4 +48,48 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
         Assert.Equal(20, gates.Count(g => g.GetProperty("reason").GetString() == "RUN_BUDGET_EXHAUSTED"));
         Assert.Equal(10, (await first.Tenant.GetAutonomyAsync()).DecisionRunsUsedToday);
     }
+
+    [Fact]
+    public async Task AConnectorsThrottleAndTheTenantsPullBudgetHoldAcrossThreeSilos()
+    {
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString);
+        var tenant = "t-pulls-" + Guid.NewGuid().ToString("N")[..8];
+        var first = new Scenario(cluster, tenant, "acc-0");
+        await first.Tenant.SetCostBudgetAsync(new CostBudget(DecisionRunsPerDay: 100, EngineTokensPerDay: 1000, PullsPerDay: 12), Scenario.Admin);
+        var minutes = new Perception.PullBounds(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2));
+        await cluster.Grains.GetGrain<ITenantConnectorsGrain>(tenant).PutConnectorAsync(
+            new Autonomy.Connectors.ConnectorConfig("demo", Autonomy.Connectors.ConnectorKind.Synthetic, true, null, null, null, TimeSpan.FromSeconds(5), Autonomy.Connectors.ConnectorMapping.Default,
+                new Perception.PullCadence(minutes, minutes, minutes), Perception.Throttle.PerMinute(burst: 8, perMinute: 1), 3, 0),
+            keepSecret: false, Scenario.Admin);
+        var accounts = Enumerable.Range(0, 30).Select(i => cluster.Grains.GetGrain<IAccountGrain>($"{tenant}/acc-{i}")).ToList();
+        foreach (var account in accounts)
+        {
+            await account.UpsertAsync(new AccountUpdate("seller-1", "CUSTOMER", null, null), Scenario.Admin);
+            await account.PullAsync();
+        }
+
+        // Every account due at once, spread over the silos by placement: the bucket holds 8, so 8 pulls happen.
+        cluster.Clock.Advance(TimeSpan.FromMinutes(3));
+        await Task.WhenAll(accounts.Select(a => a.PullAsync()));
+
+        var hosts = await cluster.Grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        Assert.True(hosts.Where(h => h.GrainType.Contains("AccountGrain", StringComparison.Ordinal)).Select(h => h.SiloAddress).Distinct().Count() > 1);
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => (await first.LedgerAsync(type: LedgerTypes.PullCompleted)).Length + (await first.LedgerAsync(type: LedgerTypes.PullDeferred)).Length >= 30,
+            TimeSpan.FromSeconds(30), "every due pull was decided");
+        Assert.Equal(8, (await first.LedgerAsync(type: LedgerTypes.PullCompleted)).Length);
+        Assert.Equal(22, (await first.LedgerAsync(type: LedgerTypes.PullDeferred)).Length);
+
+        // A minute later the bucket has one more token; the budget of 12 is never passed however often they come back.
+        for (var round = 0; round < 6; round++)
+        {
+            cluster.Clock.Advance(TimeSpan.FromMinutes(1));
+            await Task.WhenAll(accounts.Select(a => a.PullAsync()));
+        }
+
+        // Six more tokens came (14 in all), but the budget stops at 12: the rest are skipped, never pulled.
+        Assert.Equal(12, (await first.LedgerAsync(type: LedgerTypes.PullCompleted)).Length);
+        Assert.NotEmpty(await first.LedgerAsync(type: LedgerTypes.PullSkipped));
+        Assert.Equal(12, await cluster.Grains.GetGrain<Autonomy.Connectors.IPullCounterGrain>(tenant).GetUsedTodayAsync());
+    }
 }

@@ -1,0 +1,34 @@
+using Autonomy.Actions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace Autonomy.Connectors;
+
+/// <summary>
+/// The connectors and their HTTP client. A connector URL is tenant-supplied like a webhook, so it gets the webhook's
+/// guard (<see cref="WebhookClient.Handler"/>: no private networks unless allowed, no proxy, no redirects) and the same
+/// <c>Autonomy:Webhooks</c> timeouts and retries through the standard resilience pipeline.
+/// </summary>
+public static class ConnectorClient
+{
+    public static IServiceCollection AddConnectors(this IServiceCollection services)
+    {
+        services.TryAddSingleton<HttpJsonConnector>();
+        services.TryAddSingleton<SyntheticConnector>();
+        services.TryAddSingleton<Connectors>();
+        services.AddHttpClient(HttpJsonConnector.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookClient.Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks))
+            .AddStandardResilienceHandler()
+            .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
+            {
+                var options = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
+                resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
+                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
+                resilience.Retry.MaxRetryAttempts = options.MaxRetries;
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));
+            });
+        return services;
+    }
+}
