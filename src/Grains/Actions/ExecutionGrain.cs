@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using Microsoft.Extensions.Logging;
 
 namespace Autonomy.Actions;
@@ -70,18 +71,5 @@ public sealed class ExecutionGrain(
     private IActionExecutor ExecutorFor(ExecutionRequest request) =>
         request.WebhookUrl is null ? internalExecutor : webhookExecutor;
 
-    private async Task WriteAsync(ExecutionState next)
-    {
-        var previous = state.State;
-        state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous;
-            throw;
-        }
-    }
+    private Task WriteAsync(ExecutionState next) => state.ReplaceAsync(next);
 }

@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -42,24 +43,7 @@ public sealed class WebhookOptionsValidator(IOptions<SiloMessagingOptions> messa
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
-        var response = messaging.Value.ResponseTimeout;
-        var attempt = options.AttemptTimeout.GetValueOrDefault();
-        var total = options.TotalTimeout.GetValueOrDefault();
-        if (attempt <= TimeSpan.Zero)
-        {
-            problems.Add("Autonomy:Webhooks:AttemptTimeout must be positive, e.g. 00:00:05.");
-        }
-
-        if (total < attempt)
-        {
-            problems.Add(Invariant($"Autonomy:Webhooks:TotalTimeout ({total}) must be at least Autonomy:Webhooks:AttemptTimeout ({attempt})."));
-        }
-
-        if (total >= response)
-        {
-            problems.Add(Invariant(
-                $"Autonomy:Webhooks:TotalTimeout ({total}) must be below Orleans:Messaging:ResponseTimeout ({response}): a webhook delivery runs inside a grain call, which would time out first. Lower the one or raise the other."));
-        }
+        CallTimeouts.Check(WebhookOptions.Section, "a webhook delivery", "00:00:05", options.AttemptTimeout, options.TotalTimeout, messaging.Value.ResponseTimeout, problems);
 
         if (options.MaxRetries is < 0 or > 10)
         {
@@ -69,5 +53,4 @@ public sealed class WebhookOptionsValidator(IOptions<SiloMessagingOptions> messa
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

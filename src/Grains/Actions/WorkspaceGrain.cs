@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Hosting;
@@ -70,18 +71,5 @@ public sealed class WorkspaceGrain(
     public Task<WorkspaceView> GetAsync() =>
         Task.FromResult(new WorkspaceView([.. state.State.Items.Values.OrderBy(i => i.CreatedAt)], state.State.Fields));
 
-    private async Task WriteAsync(WorkspaceState next)
-    {
-        var previous = state.State;
-        state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous;
-            throw;
-        }
-    }
+    private Task WriteAsync(WorkspaceState next) => state.ReplaceAsync(next);
 }

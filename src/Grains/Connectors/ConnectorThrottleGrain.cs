@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using Autonomy.Hosting;
 using Autonomy.Perception;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,20 +27,11 @@ public sealed class ConnectorThrottleGrain(
     public async Task<ThrottleDecision> TakeAsync(Throttle throttle)
     {
         var now = time.GetUtcNow();
-        var previous = state.State;
-        var (bucket, decision) = (state.RecordExists && previous is not null ? previous : TokenBucket.Full(throttle, now)).Take(throttle, now);
+        var stored = state.State;
+        var (bucket, decision) = (state.RecordExists && stored is not null ? stored : TokenBucket.Full(throttle, now)).Take(throttle, now);
         if (decision.Granted)
         {
-            state.State = bucket;
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch
-            {
-                state.State = previous!;
-                throw;
-            }
+            await state.ReplaceAsync(bucket);
         }
 
         return decision;
@@ -66,20 +58,11 @@ public sealed class PullCounterGrain(
 {
     public async Task<QuotaReservation> ReserveAsync(long perDay)
     {
-        var previous = state.State;
-        var (quota, reservation) = (previous ?? DailyQuota.Empty).Reserve(perDay, 1, time.GetUtcNow());
+        var stored = state.State;
+        var (quota, reservation) = (stored ?? DailyQuota.Empty).Reserve(perDay, 1, time.GetUtcNow());
         if (reservation.Granted)
         {
-            state.State = quota;
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch
-            {
-                state.State = previous!;
-                throw;
-            }
+            await state.ReplaceAsync(quota);
         }
 
         return reservation;

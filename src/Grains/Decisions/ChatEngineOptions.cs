@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using System.Globalization;
 using Autonomy.Actions;
 using Microsoft.Extensions.Configuration;
@@ -49,24 +50,7 @@ public sealed class ChatEngineOptionsValidator(IOptions<SiloMessagingOptions> me
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = new List<string>();
-        var response = messaging.Value.ResponseTimeout;
-        var attempt = options.AttemptTimeout.GetValueOrDefault();
-        var total = options.TotalTimeout.GetValueOrDefault();
-        if (attempt <= TimeSpan.Zero)
-        {
-            problems.Add("Autonomy:Chat:AttemptTimeout must be positive, e.g. 00:00:15.");
-        }
-
-        if (total < attempt)
-        {
-            problems.Add(Invariant($"Autonomy:Chat:TotalTimeout ({total}) must be at least Autonomy:Chat:AttemptTimeout ({attempt})."));
-        }
-
-        if (total >= response)
-        {
-            problems.Add(Invariant(
-                $"Autonomy:Chat:TotalTimeout ({total}) must be below Orleans:Messaging:ResponseTimeout ({response}): an engine call runs inside a grain call, which would time out first. Lower the one or raise the other."));
-        }
+        CallTimeouts.Check(ChatEngineOptions.Section, "an engine call", "00:00:15", options.AttemptTimeout, options.TotalTimeout, messaging.Value.ResponseTimeout, problems);
 
         if (options.MaxRetries is < 0 or > 5)
         {
@@ -86,7 +70,6 @@ public sealed class ChatEngineOptionsValidator(IOptions<SiloMessagingOptions> me
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
 
 public static class ChatEngineRegistration

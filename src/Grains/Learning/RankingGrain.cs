@@ -197,18 +197,5 @@ public sealed class RankingGrain(
     private RankingVersion Require(string version) =>
         state.State.Find(version) ?? throw new NotFoundException($"Ranking model version {version} does not exist (GET .../ranking/models lists the kept versions).");
 
-    private async Task WriteAsync(RankingState next)
-    {
-        var previous = state.State;
-        state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous;
-            throw;
-        }
-    }
+    private Task WriteAsync(RankingState next) => state.ReplaceAsync(next);
 }

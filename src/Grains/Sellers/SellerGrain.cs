@@ -211,18 +211,5 @@ public sealed partial class SellerGrain(
             page.Count > limit ? (offset + limit).ToString(CultureInfo.InvariantCulture) : null);
     }
 
-    private async Task WriteAsync(SellerState next)
-    {
-        var previous = state.State;
-        state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous;
-            throw;
-        }
-    }
+    private Task WriteAsync(SellerState next) => state.ReplaceAsync(next);
 }

@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using Orleans.Concurrency;
 using Autonomy.CostGate;
 using Autonomy.Hosting;
@@ -29,20 +30,11 @@ public sealed class RunCounterGrain(
 {
     public async Task<RunBudgetReservation> ReserveAsync(long perDay)
     {
-        var previous = state.State;
-        var (counter, reservation) = (previous ?? new RunBudgetCounter(default, 0)).Reserve(perDay, time.GetUtcNow());
+        var stored = state.State;
+        var (counter, reservation) = (stored ?? new RunBudgetCounter(default, 0)).Reserve(perDay, time.GetUtcNow());
         if (reservation.Granted)
         {
-            state.State = counter;
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch
-            {
-                state.State = previous!;
-                throw;
-            }
+            await state.ReplaceAsync(counter);
         }
 
         return reservation;

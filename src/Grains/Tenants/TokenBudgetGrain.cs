@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using Autonomy.CostGate;
 using Autonomy.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,18 +59,5 @@ public sealed class TokenBudgetGrain(
 
     public Task<long> GetUsedTodayAsync() => Task.FromResult(Current.UsedOn(time.GetUtcNow()));
 
-    private async Task WriteAsync(TokenBudgetCounter next)
-    {
-        var previous = state.State;
-        state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous!;
-            throw;
-        }
-    }
+    private Task WriteAsync(TokenBudgetCounter next) => state.ReplaceAsync(next);
 }
