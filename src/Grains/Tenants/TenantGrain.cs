@@ -37,6 +37,16 @@ public sealed class TenantGrain(
 
     private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
 
+    /// <summary>
+    /// A tenant in use is checkpointed: its checkpoint writer is started (one way, no wait) whenever the tenant
+    /// grain activates, which every ingest does within the trigger cache's period; never on the ingest path itself.
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        GrainFactory.GetGrain<ILedgerCheckpointGrain>(TenantId).StartAsync().Ignore();
+        return Task.CompletedTask;
+    }
+
     public async Task<TenantAutonomyView> GetAutonomyAsync()
     {
         var s = state.State;
