@@ -8,7 +8,7 @@ using System.Text;
 namespace Autonomy.Ledger;
 
 /// <summary>The head of one stream as a checkpoint records it: its last seq and that entry's hash.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.LedgerCheckpointHead")]
+[GenerateSerializer, Immutable, Alias("autonomy.ledger.CheckpointHead")]
 public sealed record LedgerCheckpointHead(
     [property: Id(0)] string StreamId,
     [property: Id(1)] long Seq,
@@ -24,7 +24,7 @@ public sealed record LedgerCheckpointHead(
 /// and <see cref="Signature"/> HMAC-SHA256 with the key named by <see cref="KeyId"/>, both over
 /// <see cref="LedgerCheckpoints.CanonicalBytes"/>, lower-case hex.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.LedgerCheckpoint")]
+[GenerateSerializer, Immutable, Alias("autonomy.ledger.Checkpoint")]
 public sealed record LedgerCheckpoint(
     [property: Id(0)] string CheckpointId,
     [property: Id(1)] string TenantId,

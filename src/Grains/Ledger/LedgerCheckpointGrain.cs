@@ -8,29 +8,31 @@ using Orleans.Concurrency;
 namespace Autonomy.Ledger;
 
 /// <summary>The writer of one tenant's checkpoint chain (key: the tenant id).</summary>
+[Alias("autonomy.ledger.ILedgerCheckpointGrain")]
 public interface ILedgerCheckpointGrain : IGrainWithStringKey
 {
     /// <summary>Makes sure the tenant is checkpointed periodically (its reminder and timer); cheap when already so.</summary>
-    [OneWay]
+    [OneWay, Alias("Start")]
     Task StartAsync();
 
     /// <summary>Writes a checkpoint now if anything was written since the last one.</summary>
+    [Alias("CheckpointNow")]
     Task<LedgerCheckpointOutcome> CheckpointNowAsync();
 
     /// <summary>The last checkpoint this writer wrote (kept in its own grain state, outside the ledger store), or null.</summary>
-    [ReadOnly]
+    [Alias("GetWitness"), ReadOnly]
     Task<LedgerCheckpointWitness?> GetWitnessAsync();
 }
 
 /// <summary>What a checkpoint attempt did: wrote one, found nothing new, or refused (a truncation, named).</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.LedgerCheckpointOutcome")]
+[GenerateSerializer, Immutable, Alias("autonomy.ledger.CheckpointOutcome")]
 public sealed record LedgerCheckpointOutcome(
     [property: Id(0)] LedgerCheckpoint? Written,
     [property: Id(1)] string? Refused,
     [property: Id(2)] LedgerTruncation? Truncation);
 
 /// <summary>The checkpoint writer's own state: the last checkpoint it wrote, the witness a cut checkpoint chain is compared with.</summary>
-[GenerateSerializer, Alias("autonomy.LedgerCheckpointGrainState")]
+[GenerateSerializer, Alias("autonomy.ledger.CheckpointGrainState")]
 public sealed record LedgerCheckpointGrainState
 {
     [Id(0)] public long Seq { get; init; }
@@ -66,8 +68,7 @@ public sealed class LedgerCheckpointGrain(
     private static readonly Counter<long> Written = Meter.CreateCounter<long>("autonomy.ledger.checkpoints", "{checkpoint}", "Ledger checkpoints written.");
     private static readonly Counter<long> Refusals = Meter.CreateCounter<long>("autonomy.ledger.checkpoint_refusals", "{checkpoint}", "Ledger checkpoints refused because a stream or the checkpoint chain was cut.");
 
-    private LedgerCheckpointState? _state;
-    private string? _cursor;
+    private LedgerCheckpointWriter? _writer;
     private IGrainTimer? _timer;
     private bool _started;
 
@@ -101,8 +102,7 @@ public sealed class LedgerCheckpointGrain(
 
     public Task<LedgerCheckpointOutcome> CheckpointNowAsync() => CheckpointAsync(CancellationToken.None);
 
-    public Task<LedgerCheckpointWitness?> GetWitnessAsync() =>
-        Task.FromResult(witness.State is { Seq: > 0, Hash: { } hash } s ? new LedgerCheckpointWitness(s.Seq, hash) : null);
+    public Task<LedgerCheckpointWitness?> GetWitnessAsync() => Task.FromResult(Witness());
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -116,7 +116,7 @@ public sealed class LedgerCheckpointGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_state is null)
+        if (!_started && _writer is null)
         {
             return;
         }
@@ -140,70 +140,27 @@ public sealed class LedgerCheckpointGrain(
         }
         catch (Exception ex) when (ex is LedgerUnavailableException or LedgerConflictException)
         {
-            // A store that is down (or another writer of this tenant's chain, during a move): re-read and try next tick.
-            _state = null;
+            // A store that is down (or another writer of this tenant's chain, during a move): the writer re-reads next tick.
             logger.LogWarning(ex, "Checkpoint of tenant {TenantId} not written", TenantId);
         }
     }
 
     private async Task<LedgerCheckpointOutcome> CheckpointAsync(CancellationToken cancellationToken)
     {
-        if (_state is null)
+        _writer ??= new LedgerCheckpointWriter(ledger, keys, time, TenantId);
+        var outcome = await _writer.WriteAsync(Witness(), cancellationToken);
+        if (outcome.Refused is { } problem)
         {
-            await LoadAsync(cancellationToken);
+            Refusals.Add(1);
+            logger.LogError("Ledger checkpoint refused: {Problem}; GET /v1/tenants/{TenantId}/ledger/verify names it", problem, TenantId);
+            return outcome;
         }
 
-        var state = _state!;
-        if (witness.State.Seq > state.Seq || (witness.State.Seq == state.Seq && witness.State.Seq > 0 && witness.State.Hash != state.Hash))
+        if (outcome.Written is not { } checkpoint)
         {
-            _state = null;
-            return Refuse(
-                $"the checkpoint chain of tenant '{TenantId}' ends at seq {state.Seq} but checkpoint {witness.State.Seq} ({witness.State.Hash}) was written: its newest checkpoints were cut",
-                null);
+            return outcome;
         }
 
-        var changes = await ledger.ReadChangedHeadsAsync(TenantId, _cursor, cancellationToken);
-        if (changes.Heads.Count == 0)
-        {
-            _cursor = changes.Cursor;
-            return new LedgerCheckpointOutcome(null, null, null);
-        }
-
-        if (state.Regressions(changes.Heads) is [var cut, ..])
-        {
-            return Truncated(cut);
-        }
-
-        // A head above the recorded one must still stand on the recorded entry: a tail cut and written again would not.
-        var recorded = changes.Heads.Select(h => (h.StreamId, state.HeadOf(h.StreamId)))
-            .Where(r => r.Item2 is { } head && head.Seq > 0)
-            .Select(r => (r.StreamId, r.Item2!.Value))
-            .ToList();
-        if (recorded.Count > 0)
-        {
-            var found = (await ledger.ReadHashesAtAsync(recorded.Select(r => (r.StreamId, r.Value.Seq)).ToList(), cancellationToken))
-                .ToDictionary(h => h.StreamId, StringComparer.Ordinal);
-            foreach (var (streamId, head) in recorded)
-            {
-                if (!found.TryGetValue(streamId, out var stored) || stored.Seq != head.Seq || stored.Hash != head.Hash)
-                {
-                    return Truncated(new LedgerTruncation(streamId, head.Seq, head.Hash, stored?.Seq ?? 0, head.CheckpointId));
-                }
-            }
-        }
-
-        var changed = state.Changed(changes.Heads);
-        if (changed.Count == 0)
-        {
-            _cursor = changes.Cursor;
-            return new LedgerCheckpointOutcome(null, null, null);
-        }
-
-        var (root, streamCount) = state.Preview(changed);
-        var checkpoint = LedgerCheckpoints.Create(TenantId, state.Seq + 1, time.GetUtcNow(), changed, streamCount, root, state.Hash, keys.Current);
-        await ledger.AppendCheckpointAsync(checkpoint, changes.Cursor, cancellationToken);
-        state.Apply(checkpoint);
-        _cursor = changes.Cursor;
         Written.Add(1);
         witness.State = new LedgerCheckpointGrainState { Seq = checkpoint.Seq, Hash = checkpoint.Hash };
         try
@@ -216,29 +173,9 @@ public sealed class LedgerCheckpointGrain(
             logger.LogWarning(ex, "Checkpoint witness of tenant {TenantId} not saved", TenantId);
         }
 
-        return new LedgerCheckpointOutcome(checkpoint, null, null);
+        return outcome;
     }
 
-    private LedgerCheckpointOutcome Truncated(LedgerTruncation cut) => Refuse(
-        $"stream '{cut.StreamId}' of tenant '{TenantId}' is at seq {cut.FoundSeq} without the entry {cut.RecordedSeq} ({cut.RecordedHash}) that checkpoint {cut.CheckpointId} recorded: its tail was cut",
-        cut);
-
-    private LedgerCheckpointOutcome Refuse(string problem, LedgerTruncation? cut)
-    {
-        Refusals.Add(1);
-        logger.LogError("Ledger checkpoint refused: {Problem}; GET /v1/tenants/{TenantId}/ledger/verify names it", problem, TenantId);
-        return new LedgerCheckpointOutcome(null, problem, cut);
-    }
-
-    private async Task LoadAsync(CancellationToken cancellationToken)
-    {
-        var state = new LedgerCheckpointState();
-        await foreach (var checkpoint in ledger.ReadCheckpointsAsync(TenantId, cancellationToken))
-        {
-            state.Apply(checkpoint);
-        }
-
-        _cursor = state.Seq == 0 ? null : await ledger.ReadCheckpointCursorAsync(TenantId, cancellationToken);
-        _state = state;
-    }
+    private LedgerCheckpointWitness? Witness() =>
+        witness.State is { Seq: > 0, Hash: { } hash } s ? new LedgerCheckpointWitness(s.Seq, hash) : null;
 }

@@ -108,7 +108,7 @@ public sealed class LedgerCheckpointState
 }
 
 /// <summary>A stream whose head is behind (or beside) what checkpoint <see cref="CheckpointId"/> recorded.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.LedgerTruncation")]
+[GenerateSerializer, Immutable, Alias("autonomy.ledger.Truncation")]
 public sealed record LedgerTruncation(
     [property: Id(0)] string StreamId,
     [property: Id(1)] long RecordedSeq,

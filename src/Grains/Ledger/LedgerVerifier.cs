@@ -21,7 +21,7 @@ internal sealed record StoredLedgerEntry(
 /// The last checkpoint a writer wrote, kept outside the ledger store (the checkpoint grain's own state): a
 /// checkpoint chain whose newest checkpoints were cut is shorter than this.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("autonomy.LedgerCheckpointWitness")]
+[GenerateSerializer, Immutable, Alias("autonomy.ledger.CheckpointWitness")]
 public sealed record LedgerCheckpointWitness([property: Id(0)] long Seq, [property: Id(1)] string Hash);
 
 /// <summary>

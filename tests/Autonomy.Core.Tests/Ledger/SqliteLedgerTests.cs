@@ -20,6 +20,11 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
 
     protected override SqliteLedger Open() => new(Path, Time);
 
+    protected override SqliteLedger Open(LedgerCheckpointKeyring keys) => new(Path, Time) { CheckpointKeys = keys };
+
+    // One process, one writer: concurrent appenders share the ledger's group committer.
+    protected override bool OneWriterPerProcess => true;
+
     protected override SqliteLedger OpenUnreachable()
     {
         // A regular file where the ledger's directory should be: no user, root included, can create it.
@@ -36,7 +41,8 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = dropGuards
-            ? "DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete; " + sql
+            ? "DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete; "
+              + "DROP TRIGGER IF EXISTS ledger_checkpoints_no_update; DROP TRIGGER IF EXISTS ledger_checkpoints_no_delete; " + sql
             : sql;
         command.Parameters.AddWithValue("@id", entryId);
         return await command.ExecuteNonQueryAsync();
