@@ -138,6 +138,13 @@ public sealed class LedgerCheckpointGrain(
         {
             await CheckpointAsync(CancellationToken.None);
         }
+        catch (NotSupportedException ex)
+        {
+            // A ledger that keeps no checkpoints (a test double): nothing to do for this activation.
+            _timer?.Dispose();
+            _timer = null;
+            logger.LogInformation(ex, "The ledger of tenant {TenantId} keeps no checkpoints", TenantId);
+        }
         catch (Exception ex) when (ex is LedgerUnavailableException or LedgerConflictException)
         {
             // A store that is down (or another writer of this tenant's chain, during a move): the writer re-reads next tick.

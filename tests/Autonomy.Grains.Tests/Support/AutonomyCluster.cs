@@ -86,8 +86,8 @@ public sealed class AutonomyCluster : IAsyncDisposable
             silo.Services.AddSingleton<IDecisionEngine, GatedEngine>();
             silo.Services.AddSingleton<ILedger>(sp => new SwitchableLedger(
                 postgres is null
-                    ? new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System)
-                    : new PostgresLedger(postgres, TimeProvider.System),
+                    ? new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System) { CheckpointKeys = sp.GetRequiredService<LedgerCheckpointKeyring>() }
+                    : new PostgresLedger(postgres, TimeProvider.System) { CheckpointKeys = sp.GetRequiredService<LedgerCheckpointKeyring>() },
                 hooks));
             silo.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
             silo.AddAutonomySilo(configuration);
