@@ -77,6 +77,17 @@ internal static class LedgerReads
     private const string CommitOrderAfter =
         "(tx, position) > (CAST(@after_tx AS xid8), @after) AND tx < pg_snapshot_xmin(pg_current_snapshot())";
 
+    /// <summary>PostgreSQL: a row (any) when the tenant has committed entries after the cursor that the horizon still holds back.</summary>
+    public static void PrepareWithheld(DbCommand command, string tenantId, LedgerCursor after)
+    {
+        command.CommandText = """
+            SELECT 1 FROM ledger_entries WHERE tenant_id = @tenant_id AND (tx, position) > (CAST(@after_tx AS xid8), @after)
+                AND tx >= pg_snapshot_xmin(pg_current_snapshot()) LIMIT 1;
+            """;
+        AddParameter(command, "tenant_id", tenantId);
+        AddCursor(command, after, commitOrdered: true);
+    }
+
     /// <summary>
     /// The statement of <see cref="ILedger.ReadChangedHeadsAsync"/>: per stream with entries after the cursor, its
     /// highest seq and that entry's hash, each row also carrying the cursor after the newest entry read

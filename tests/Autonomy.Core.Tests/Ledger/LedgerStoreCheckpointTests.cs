@@ -15,10 +15,29 @@ public abstract partial class LedgerStoreTests<TLedger>
     /// <summary>True where one process writes through one ledger (SQLite); false where many writers commit at once (PostgreSQL silos).</summary>
     protected abstract bool OneWriterPerProcess { get; }
 
+    /// <summary>
+    /// Reads until <paramref name="done"/>: in PostgreSQL what committed is served once no transaction that began
+    /// before it is still open anywhere on the server (the commit-order horizon), which other tests' open
+    /// transactions can delay by a moment.
+    /// </summary>
+    protected static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var value = await read();
+            if (done(value) || attempt == 200)
+            {
+                return value;
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
     private async Task<LedgerCheckpoint> CheckpointAsync(LedgerCheckpointWriter writer, LedgerCheckpointWitness? witness = null)
     {
         Time.Advance(TimeSpan.FromMinutes(1));
-        var outcome = await writer.WriteAsync(witness);
+        var outcome = await EventuallyAsync(() => writer.WriteAsync(witness), o => o.Written is not null || o.Refused is not null);
         Assert.Null(outcome.Refused);
         return outcome.Written ?? throw new InvalidOperationException("Nothing was written.");
     }
@@ -88,7 +107,8 @@ public abstract partial class LedgerStoreTests<TLedger>
 
         // The engine comes back and writes over the cut: the next checkpoint is refused, naming the cut.
         await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
-        var refused = await new LedgerCheckpointWriter(ledger, ring, Time, "t1").WriteAsync(null);
+        var rewriter = new LedgerCheckpointWriter(ledger, ring, Time, "t1");
+        var refused = await EventuallyAsync(() => rewriter.WriteAsync(null), o => o.Refused is not null);
         Assert.Null(refused.Written);
         Assert.Equal(("account/t1/a1", 5L), (refused.Truncation?.StreamId, refused.Truncation?.RecordedSeq));
         Assert.Equal("checkpoint mismatch", (await ledger.VerifyAsync("t1")).Problem);
@@ -154,7 +174,7 @@ public abstract partial class LedgerStoreTests<TLedger>
 
         // Someone with the database but not the key writes the next checkpoint with a key of their own, same id.
         var forger = new LedgerCheckpointKeyring([new LedgerCheckpointKey("k1", new string('f', 40))]);
-        var forged = (await new LedgerCheckpointWriter(ledger, forger, Time, "t1").WriteAsync(null)).Written!;
+        var forged = await CheckpointAsync(new LedgerCheckpointWriter(ledger, forger, Time, "t1"));
 
         var result = await ledger.VerifyAsync("t1");
         Assert.Equal((false, "checkpoint signature invalid", forged.CheckpointId, 1L), (result.Ok, result.Problem, result.FirstBrokenEntryId, result.Checkpoints));
@@ -195,13 +215,13 @@ public abstract partial class LedgerStoreTests<TLedger>
         Assert.Equal(new LedgerHeadChanges([], null), await ledger.ReadChangedHeadsAsync("t1", null));
         var a1 = await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
         await AppendManyAsync(ledger, "t2", "account/t2/a1", 1);
-        var first = await ledger.ReadChangedHeadsAsync("t1", null);
+        var first = await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", null), c => c.Heads.Count > 0);
         Assert.Equal([new LedgerCheckpointHead("account/t1/a1", 3, a1[^1].Hash)], first.Heads);
         Assert.NotNull(first.Cursor);
 
         Assert.Equal(new LedgerHeadChanges([], first.Cursor), await ledger.ReadChangedHeadsAsync("t1", first.Cursor));
         var t1 = await AppendManyAsync(ledger, "t1", "tenant/t1", 2);
-        var second = await ledger.ReadChangedHeadsAsync("t1", first.Cursor);
+        var second = await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", first.Cursor), c => c.Heads.Count > 0);
         Assert.Equal([new LedgerCheckpointHead("tenant/t1", 2, t1[^1].Hash)], second.Heads);
         Assert.Equal([new LedgerCheckpointHead("account/t1/a1", 2, a1[1].Hash)], await ledger.ReadHashesAtAsync([("account/t1/a1", 2), ("account/t1/a1", 9)]));
     }
