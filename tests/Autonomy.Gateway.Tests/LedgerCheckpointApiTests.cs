@@ -58,6 +58,21 @@ public abstract class LedgerCheckpointApiTestsBase(GatewayFactory factory)
         Assert.True(JsonNode.DeepEquals(cut, cutOffline), $"server {cut.ToJsonString()} offline {cutOffline.ToJsonString()}");
     }
 
+    [Fact]
+    public async Task AnAdminSetsTheAnchorWebhookAndAnAuditorReadsIt()
+    {
+        var tenant = Tokens.FreshTenant();
+        var admin = factory.Client(Tokens.Admin(tenant));
+        await (await admin.PutJson($"/v1/tenants/{tenant}/ledger/anchor", """{"url":"ftp://example.com/x"}""")).ExpectValidationProblem("url");
+        await (await admin.PutJson($"/v1/tenants/{tenant}/ledger/anchor", """{"url":"https://audit.example.com/anchor"}""")).Expect(HttpStatusCode.OK);
+        await (await factory.Client(Tokens.Ingest(tenant)).PutJson($"/v1/tenants/{tenant}/ledger/anchor", """{"url":null}""")).Expect(HttpStatusCode.Forbidden);
+
+        var read = await (await factory.Client(Tokens.Auditor(tenant)).GetAsync($"/v1/tenants/{tenant}/ledger/anchor")).Expect(HttpStatusCode.OK);
+        Assert.Equal("https://audit.example.com/anchor", (string?)read["url"]);
+        var ledger = await (await admin.GetAsync($"/v1/tenants/{tenant}/ledger?type=CONFIG_CHANGED")).Expect(HttpStatusCode.OK);
+        Assert.Contains(ledger["items"]!.AsArray(), e => (string?)e!["payload"]!["kind"] == "checkpoint-anchor");
+    }
+
     private async Task<(JsonNode Result, int Exit, string[] Lines)> VerifyOfflineAsync(HttpClient auditor, string tenant)
     {
         var text = await (await auditor.GetAsync($"/v1/tenants/{tenant}/ledger/export")).Content.ReadAsStringAsync();

@@ -18,6 +18,7 @@ public static class TenantAutonomyApi
         app.MapPolicyApi();
         app.MapCatalogApi();
         app.MapExecutorApi();
+        app.MapLedgerAnchorApi();
         return app;
     }
 

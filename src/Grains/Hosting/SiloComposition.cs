@@ -64,6 +64,7 @@ public static class SiloComposition
         services.TryAddSingleton<InternalExecutor>();
         services.TryAddSingleton<WebhookExecutor>();
         services.AddWebhookClient(configuration);
+        services.TryAddSingleton<LedgerCheckpointAnchor>();
 
         silo.AddActivityPropagation();
         return silo;

@@ -60,6 +60,7 @@ public sealed class LedgerCheckpointGrain(
     LedgerCheckpointKeyring keys,
     IOptions<LedgerCheckpointOptions> options,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
+    LedgerCheckpointAnchor anchor,
     ILogger<LedgerCheckpointGrain> logger) : Grain, ILedgerCheckpointGrain, IRemindable
 {
     private const string Reminder = "ledger-checkpoint";
@@ -100,7 +101,7 @@ public sealed class LedgerCheckpointGrain(
         }
     }
 
-    public Task<LedgerCheckpointOutcome> CheckpointNowAsync() => CheckpointAsync(CancellationToken.None);
+    public Task<LedgerCheckpointOutcome> CheckpointNowAsync() => CheckpointAsync(CancellationToken.None, anchored: true);
 
     public Task<LedgerCheckpointWitness?> GetWitnessAsync() => Task.FromResult(Witness());
 
@@ -123,7 +124,8 @@ public sealed class LedgerCheckpointGrain(
 
         try
         {
-            await CheckpointAsync(cancellationToken);
+            // Not anchored: other grains may already be gone; the anchor sees it through the next checkpoint's prevHash.
+            await CheckpointAsync(cancellationToken, anchored: false);
         }
         catch (Exception ex)
         {
@@ -136,7 +138,7 @@ public sealed class LedgerCheckpointGrain(
     {
         try
         {
-            await CheckpointAsync(CancellationToken.None);
+            await CheckpointAsync(CancellationToken.None, anchored: true);
         }
         catch (NotSupportedException ex)
         {
@@ -152,7 +154,7 @@ public sealed class LedgerCheckpointGrain(
         }
     }
 
-    private async Task<LedgerCheckpointOutcome> CheckpointAsync(CancellationToken cancellationToken)
+    private async Task<LedgerCheckpointOutcome> CheckpointAsync(CancellationToken cancellationToken, bool anchored)
     {
         _writer ??= new LedgerCheckpointWriter(ledger, keys, time, TenantId);
         var outcome = await _writer.WriteAsync(Witness(), cancellationToken);
@@ -180,7 +182,28 @@ public sealed class LedgerCheckpointGrain(
             logger.LogWarning(ex, "Checkpoint witness of tenant {TenantId} not saved", TenantId);
         }
 
+        if (anchored)
+        {
+            await AnchorAsync(checkpoint, cancellationToken);
+        }
+
         return outcome;
+    }
+
+    /// <summary>External anchoring: the durable checkpoint also goes to the tenant's anchor webhook, when it has one.</summary>
+    private async Task AnchorAsync(LedgerCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await GrainFactory.GetGrain<Tenants.ITenantGrain>(TenantId).GetCheckpointAnchorAsync() is { } url)
+            {
+                await anchor.SendAsync(url, checkpoint, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Checkpoint {CheckpointId} of tenant {TenantId} not anchored", checkpoint.CheckpointId, TenantId);
+        }
     }
 
     private LedgerCheckpointWitness? Witness() =>

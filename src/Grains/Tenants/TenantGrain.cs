@@ -21,7 +21,7 @@ namespace Autonomy.Tenants;
 /// interleave; the decision-run counter lives in <see cref="RunCounterGrain"/>, the history in the ledger.
 /// </summary>
 [GrainType("autonomy.tenant")]
-public sealed class TenantGrain(
+public sealed partial class TenantGrain(
     [PersistentState("tenant", "autonomy")] IPersistentState<TenantState> state,
     ILedger ledger,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,

@@ -25,6 +25,9 @@ public sealed record TenantState
     [Id(10)] public ImmutableDictionary<string, KillSwitchView> TypeSwitches { get; init; } = ImmutableDictionary<string, KillSwitchView>.Empty;
     [Id(11)] public ImmutableSortedSet<string> OptedIn { get; init; } = ImmutableSortedSet<string>.Empty;
 
+    /// <summary>Where each ledger checkpoint of the tenant is also POSTed (external anchoring), or null.</summary>
+    [Id(40)] public string? CheckpointAnchorUrl { get; init; }
+
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
     public KillSwitchState Switches(bool platform) =>

@@ -101,5 +101,29 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
         Assert.False((await cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
     }
 
+    [Fact]
+    public async Task EachCheckpointIsAlsoPostedToTheTenantsAnchorWebhook()
+    {
+        await using var receiver = await Autonomy.Tests.Actions.WebhookReceiver.StartAsync(failFirstAttempt: true);
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path);
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Tenant.SetCheckpointAnchorAsync(receiver.Url, Scenario.Admin);
+        Assert.Equal(receiver.Url, await t.Tenant.GetCheckpointAnchorAsync());
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.ConfigChanged), e => e.Payload.Contains("checkpoint-anchor", StringComparison.Ordinal));
+        await t.SignalAsync();
+
+        var written = (await cluster.Grains.GetGrain<ILedgerCheckpointGrain>(t.TenantId).CheckpointNowAsync()).Written!;
+
+        // The first attempt failed (503) and the webhook client's retry delivered it, under the same key.
+        var (key, body) = Assert.Single(receiver.Received);
+        Assert.Equal(written.CheckpointId, key);
+        Assert.Equal(2, receiver.Attempts[written.CheckpointId]);
+        var copy = LedgerCheckpointJson.ReadLine(System.Text.Json.JsonDocument.Parse(body!.ToJsonString()).RootElement);
+        Assert.Equal(written, copy with { Heads = written.Heads });
+        Assert.Equal(written.Heads.ToArray(), copy.Heads.ToArray());
+        Assert.Equal(written.Hash, LedgerCheckpoints.ComputeHash(copy));
+    }
+
     public void Dispose() => directory.Dispose();
 }
