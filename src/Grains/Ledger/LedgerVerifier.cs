@@ -124,7 +124,6 @@ internal static class LedgerVerifier
         string? pendingFrom = null;
         string? pendingTo = null;
         string? stream = null;
-        string? lastEntryId = null;
         long expectedSeq = 1;
         var expectedPrev = LedgerHash.Genesis;
         (long Seq, string Hash, string CheckpointId)? recorded = null;
@@ -198,7 +197,6 @@ internal static class LedgerVerifier
 
             expectedSeq = entry.Seq + 1;
             expectedPrev = entry.Hash;
-            lastEntryId = entry.EntryId;
         }
 
         EndStream();
