@@ -110,6 +110,21 @@ public sealed class LedgerCheckpointApiTests(GatewayFactory factory) : LedgerChe
     }
 
     [Fact]
+    public void ClusterModeWithoutACheckpointKeyRefusesToStartNamingTheSetting()
+    {
+        using var gateway = new CustomGatewayFactory(new Dictionary<string, string?>
+        {
+            ["Autonomy:Mode"] = "Cluster",
+            ["ConnectionStrings:Autonomy"] = "Host=127.0.0.1;Port=1;Username=nobody;Database=none",
+        });
+
+        var error = Record.Exception(() => gateway.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains("Autonomy:Ledger:CheckpointKeys", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheEmbeddedCheckpointKeyFileIsOwnerOnly()
     {
         if (OperatingSystem.IsWindows())
