@@ -4,9 +4,10 @@ using System.Text;
 namespace Autonomy.Ledger;
 
 /// <summary>
-/// The reads every SQL store makes of its <c>ledger_entries</c> table, written once over ADO.NET: the
-/// statements (the same text for SQLite and PostgreSQL, with <c>@name</c> parameters both providers accept)
-/// and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
+/// The statements every SQL store runs on its <c>ledger_entries</c> and <c>ledger_checkpoints</c> tables, written
+/// once over ADO.NET: the same text for SQLite and PostgreSQL (with <c>@name</c> parameters both providers
+/// accept) except where commit order needs PostgreSQL's transaction ids (paging, changed heads) and its byte
+/// order of stream ids (the verifier's walk), and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
 /// failures through its dialect; this class fills the command before and reads the rows after.
 /// </summary>
 internal static class LedgerReads

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Autonomy.Ledger;
 
 namespace Autonomy.Tests.Ledger;
@@ -224,6 +225,53 @@ public abstract partial class LedgerStoreTests<TLedger>
         var second = await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", first.Cursor), c => c.Heads.Count > 0);
         Assert.Equal([new LedgerCheckpointHead("tenant/t1", 2, t1[^1].Hash)], second.Heads);
         Assert.Equal([new LedgerCheckpointHead("account/t1/a1", 2, a1[1].Hash)], await ledger.ReadHashesAtAsync([("account/t1/a1", 2), ("account/t1/a1", 9)]));
+    }
+
+    /// <summary>
+    /// The cost of one checkpoint at the ingest benchmark's shape (1000 accounts, every one written since the last
+    /// checkpoint): measured, and bounded by 2% of the default one-minute interval.
+    /// </summary>
+    [Fact]
+    public async Task ACheckpointOfAThousandChangedStreamsCostsUnderTwoPercentOfItsInterval()
+    {
+        const int Streams = 1000;
+        var ring = new LedgerCheckpointKeyring([Key1]);
+        await using var ledger = Open(ring);
+        async Task AppendRoundAsync(int perStream)
+        {
+            var heads = new Dictionary<int, (long Seq, string Hash)>();
+            for (var s = 0; s < Streams; s += 100)
+            {
+                var batch = new List<LedgerEntry>();
+                for (var k = s; k < s + 100; k++)
+                {
+                    var stream = $"account/t1/a{k}";
+                    var head = await ledger.ReadHeadAsync(stream);
+                    var (seq, prev) = (head?.Seq ?? 0, head?.Hash ?? LedgerHash.Genesis);
+                    for (var i = 0; i < perStream; i++)
+                    {
+                        batch.Add(Chained("t1", stream, ++seq, prev, $"{k}-{seq}"));
+                        prev = batch[^1].Hash;
+                    }
+                }
+
+                await ledger.AppendAsync(batch);
+            }
+        }
+
+        await AppendRoundAsync(10);
+        var writer = new LedgerCheckpointWriter(ledger, ring, Time, "t1");
+        await CheckpointAsync(writer);
+        await AppendRoundAsync(1);
+
+        var clock = Stopwatch.StartNew();
+        var checkpoint = await CheckpointAsync(writer);
+        clock.Stop();
+
+        Assert.Equal((Streams, (long)Streams), (checkpoint.Heads.Length, checkpoint.StreamCount));
+        output.WriteLine($"{typeof(TLedger).Name}: checkpoint of {Streams} changed streams over {Streams * 11} entries in {clock.Elapsed.TotalMilliseconds:F1} ms " +
+            $"({clock.Elapsed.TotalMilliseconds / 600:F3}% of a one-minute interval)");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.2), $"a checkpoint took {clock.Elapsed}");
     }
 
     [Fact]
