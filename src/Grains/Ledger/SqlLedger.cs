@@ -123,8 +123,8 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         }
     }
 
-    /// <summary>How often a short page waits for the horizon (5, 10, 20, 40, 80 ms: at most 155 ms in all).</summary>
-    private const int MaxHorizonWaits = 5;
+    /// <summary>How often a short page waits for the horizon (5, 10, 20, ... 640 ms: at most 1.3 s in all).</summary>
+    private const int MaxHorizonWaits = 8;
 
     private async Task<bool> HasWithheldAsync(DbConnection connection, string tenantId, LedgerCursor after, CancellationToken cancellationToken)
     {
