@@ -6,7 +6,7 @@ namespace Autonomy.Ledger;
 /// <summary>
 /// The JSON of checkpoints: the <c>heads</c> column of <c>ledger_checkpoints</c> (an array of
 /// <c>{"streamId","seq","hash"}</c>) and the checkpoint line of an NDJSON export
-/// (<c>{"kind":"checkpoint",...}</c>). Neither is what is signed: the signature is over
+/// (<c>{"kind":"checkpoint","type":"LEDGER_CHECKPOINT",...}</c>). Neither is what is signed: the signature is over
 /// <see cref="LedgerCheckpoints.CanonicalBytes"/>, recomputed from the parsed fields.
 /// </summary>
 public static class LedgerCheckpointJson
@@ -16,6 +16,15 @@ public static class LedgerCheckpointJson
 
     /// <summary>The <c>kind</c> of the witness line in an export: the last checkpoint its writer wrote.</summary>
     public const string WitnessKind = "checkpointWitness";
+
+    /// <summary>
+    /// The <c>type</c> of a checkpoint line, so a reader that selects entry lines by their <c>type</c> passes it by
+    /// (no ledger entry has this type: checkpoints are not entries).
+    /// </summary>
+    public const string CheckpointType = "LEDGER_CHECKPOINT";
+
+    /// <summary>The <c>type</c> of the witness line.</summary>
+    public const string WitnessType = "LEDGER_CHECKPOINT_WITNESS";
 
     /// <summary>The heads as stored.</summary>
     public static string Heads(ImmutableArray<LedgerCheckpointHead> heads)
@@ -51,6 +60,7 @@ public static class LedgerCheckpointJson
         ArgumentNullException.ThrowIfNull(checkpoint);
         writer.WriteStartObject();
         writer.WriteString("kind", CheckpointKind);
+        writer.WriteString("type", CheckpointType);
         writer.WriteString("checkpointId", checkpoint.CheckpointId);
         writer.WriteString("tenantId", checkpoint.TenantId);
         writer.WriteNumber("seq", checkpoint.Seq);
@@ -73,6 +83,7 @@ public static class LedgerCheckpointJson
         ArgumentNullException.ThrowIfNull(witness);
         writer.WriteStartObject();
         writer.WriteString("kind", WitnessKind);
+        writer.WriteString("type", WitnessType);
         writer.WriteString("tenantId", tenantId);
         writer.WriteNumber("seq", witness.Seq);
         writer.WriteString("hash", witness.Hash);
