@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Measures ingest through the gateway in embedded mode on this machine: starts the gateway on a fresh data
 # directory, mints an ingest token, runs the load generator, stops the gateway.
-#   bash bench/ingest.sh [seconds] [concurrency] [batch]
+#   bash bench/ingest.sh [seconds] [concurrency] [batch]   (BENCH_PORT=5099 unless set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release src/Gateway -v q >/dev/null
 dotnet build -c Release bench/Ingest -v q >/dev/null
 data=$(mktemp -d)
-port=5099
+port=${BENCH_PORT:-5099}
 dotnet src/Gateway/bin/Release/net10.0/Autonomy.Gateway.dll --urls "http://127.0.0.1:$port" --Autonomy:DataDirectory="$data" \
   --Logging:LogLevel:Default=Warning >"$data/gateway.log" 2>&1 &
 gw=$!

@@ -8,6 +8,12 @@ if (MintTokenCommand.Matches(args))
     return MintTokenCommand.Run(args, Console.Out, Console.Error);
 }
 
+// `dotnet run --project src/Gateway -- verify-export ledger.ndjson --key checkpoint.key` verifies an export offline and exits.
+if (VerifyExportCommand.Matches(args))
+{
+    return VerifyExportCommand.Run(args, Console.Out, Console.Error);
+}
+
 // appsettings.json is read from next to the binary, whatever the working directory (dotnet run, dotnet X.dll, containers).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddAutonomyOrleans();       // embedded: co-hosted silo; cluster: Orleans client

@@ -28,11 +28,13 @@ BEGIN
 END
 $$;
 
-SELECT autonomy_schema_check('ledger', 1);
+SELECT autonomy_schema_check('ledger', 2);
 
--- position orders the whole ledger (cursors, "oldest first") and is never reused. Positions are taken at
--- insert, not at commit, so two silos committing at once may make a lower position visible just after a
--- higher one: a page read at that instant can miss it. Export and verify read one snapshot.
+-- position orders the whole ledger ("oldest first") and is never reused. Positions are taken at insert, not
+-- at commit, so two silos committing at once may make a lower position visible just after a higher one. Pages
+-- (and the checkpoint writer) therefore read in commit order: tx is the writing transaction's id, and a page
+-- serves (tx, position) above its cursor and only tx below pg_snapshot_xmin(pg_current_snapshot()), the oldest
+-- transaction still open, so nothing can commit behind a page already served. Export and verify read one snapshot.
 -- UNIQUE (stream_id, seq) makes a fork impossible; its index serves reads by (stream_id, seq).
 -- account_id is derived by the writer from stream ids of the form account/{tenant_id}/{account_id}.
 -- at is the hashed text, UTC ISO-8601 with 7 fractional digits (timestamptz would keep only 6), compared
@@ -52,12 +54,21 @@ CREATE TABLE IF NOT EXISTS ledger_entries
     payload    text   NOT NULL,
     prev_hash  text   NOT NULL,
     hash       text   NOT NULL,
+    tx         xid8   NOT NULL DEFAULT pg_current_xact_id(),
     CONSTRAINT ledger_entries_stream_seq UNIQUE (stream_id, seq)
 );
 
+-- Version 1 had no tx: its rows get 0 (all committed long ago, ordered by position among themselves) without
+-- rewriting the table, and every later row the id of the transaction that wrote it.
+ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS tx xid8 NOT NULL DEFAULT '0'::xid8;
+ALTER TABLE ledger_entries ALTER COLUMN tx SET DEFAULT pg_current_xact_id();
+
 CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_position ON ledger_entries (tenant_id, position);
-CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_run ON ledger_entries (tenant_id, run_id, position);
-CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_account ON ledger_entries (tenant_id, account_id, position);
+DROP INDEX IF EXISTS ix_ledger_entries_tenant_run;
+DROP INDEX IF EXISTS ix_ledger_entries_tenant_account;
+CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_tx ON ledger_entries (tenant_id, tx, position);
+CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_run_tx ON ledger_entries (tenant_id, run_id, tx, position);
+CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_account_tx ON ledger_entries (tenant_id, account_id, tx, position);
 
 -- Append-only: the application never changes or removes an entry. Anyone who drops these triggers to
 -- rewrite history is caught by verification, which recomputes every hash and link.
@@ -78,5 +89,36 @@ CREATE OR REPLACE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entri
 CREATE OR REPLACE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
 
-INSERT INTO autonomy_schema (name, version) VALUES ('ledger', 1)
+-- Signed checkpoints (LedgerCheckpoint): per tenant a chain of its own (seq 1, 2, ...; prev_hash links them),
+-- each the heads of the streams that changed (heads: a JSON array of {streamId, seq, hash}, kept as text), the
+-- Merkle root over all stream heads, and an HMAC-SHA256 signature with the checkpoint key named by key_id, a key
+-- that is never stored here. entry_cursor is where the writer read entries up to (its bookkeeping, not signed).
+CREATE TABLE IF NOT EXISTS ledger_checkpoints
+(
+    position      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    checkpoint_id text   NOT NULL UNIQUE,
+    tenant_id     text   NOT NULL,
+    seq           bigint NOT NULL CHECK (seq >= 1),
+    at            text   COLLATE "C" NOT NULL,
+    heads         text   NOT NULL,
+    stream_count  bigint NOT NULL,
+    merkle_root   text   NOT NULL,
+    prev_hash     text   NOT NULL,
+    key_id        text   NOT NULL,
+    hash          text   NOT NULL,
+    signature     text   NOT NULL,
+    entry_cursor  text,
+    CONSTRAINT ledger_checkpoints_tenant_seq UNIQUE (tenant_id, seq)
+);
+
+CREATE OR REPLACE TRIGGER ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+
+CREATE OR REPLACE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+
+CREATE OR REPLACE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
+
+INSERT INTO autonomy_schema (name, version) VALUES ('ledger', 2)
 ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, applied_at = now();

@@ -35,3 +35,35 @@ CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_en
 BEGIN
     SELECT RAISE(ABORT, 'ledger_entries is append-only');
 END;
+
+-- Signed checkpoints (LedgerCheckpoint): per tenant a chain of its own (seq 1, 2, ...; prev_hash links them),
+-- each the heads of the streams that changed (heads: a JSON array of {streamId, seq, hash}), the Merkle root
+-- over all stream heads, and an HMAC-SHA256 signature with the checkpoint key named by key_id, a key that is
+-- never stored here. entry_cursor is where the writer read entries up to (its bookkeeping, not signed).
+-- Append-only like the entries. Added in place: an older ledger file gets the table on its next open.
+CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+    position      INTEGER PRIMARY KEY AUTOINCREMENT,
+    checkpoint_id TEXT    NOT NULL UNIQUE,
+    tenant_id     TEXT    NOT NULL,
+    seq           INTEGER NOT NULL CHECK (seq >= 1),
+    at            TEXT    NOT NULL,
+    heads         TEXT    NOT NULL,
+    stream_count  INTEGER NOT NULL,
+    merkle_root   TEXT    NOT NULL,
+    prev_hash     TEXT    NOT NULL,
+    key_id        TEXT    NOT NULL,
+    hash          TEXT    NOT NULL,
+    signature     TEXT    NOT NULL,
+    entry_cursor  TEXT,
+    UNIQUE (tenant_id, seq)
+);
+
+CREATE TRIGGER IF NOT EXISTS ledger_checkpoints_no_update BEFORE UPDATE ON ledger_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_checkpoints is append-only');
+END;
+
+CREATE TRIGGER IF NOT EXISTS ledger_checkpoints_no_delete BEFORE DELETE ON ledger_checkpoints
+BEGIN
+    SELECT RAISE(ABORT, 'ledger_checkpoints is append-only');
+END;

@@ -25,8 +25,8 @@ public static class LedgerApi
 
         ledger.MapGet("", Query).WithName("QueryLedger").WithSummary("Entries, oldest first, filtered, with a nextCursor.");
         ledger.MapGet("/runs/{runId}/explanation", Explain).WithName("ExplainRun").WithSummary("Why, what it knew, which policy: one decision run.");
-        ledger.MapGet("/export", Export).WithName("ExportLedger").WithSummary("NDJSON stream of entries, oldest first.");
-        ledger.MapGet("/verify", Verify).WithName("VerifyLedger").WithSummary("Walks the hash chains and names the first broken entry.");
+        ledger.MapGet("/export", Export).WithName("ExportLedger").WithSummary("NDJSON stream of entries, oldest first, then the signed checkpoints (\"kind\":\"checkpoint\").");
+        ledger.MapGet("/verify", Verify).WithName("VerifyLedger").WithSummary("Walks the hash chains and the signed checkpoints; names the first problem (a broken entry, a cut tail, a forged checkpoint).");
         return ledger;
     }
 
@@ -67,8 +67,14 @@ public static class LedgerApi
         return RunExplanation.Build(runId, entries) is { } explanation ? TypedResults.Ok(explanation) : TypedResults.NotFound();
     }
 
+    /// <summary>
+    /// Entry lines (unchanged, oldest first), then every checkpoint of the tenant as a line with
+    /// <c>"kind":"checkpoint"</c>, then, when the checkpoint writer has written one, a <c>"kind":"checkpointWitness"</c>
+    /// line (its last checkpoint). The witness and the checkpoints are read before the entries, so the entries are
+    /// never older than the checkpoints: <c>verify-export</c> of an unfiltered export answers as verify did.
+    /// </summary>
     public static Results<PushStreamHttpResult, ValidationProblem> Export(
-        string tenantId, string? from, string? to, ILedger ledger, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        string tenantId, string? from, string? to, ILedger ledger, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
         var v = new Validation();
         var since = v.Instant(from, "from");
@@ -82,6 +88,13 @@ public static class LedgerApi
         return TypedResults.Stream(
             async body =>
             {
+                var witness = await grains.GetGrain<ILedgerCheckpointGrain>(tenantId).GetWitnessAsync();
+                var checkpoints = new List<LedgerCheckpoint>();
+                await foreach (var checkpoint in ledger.ReadCheckpointsAsync(tenantId, cancellationToken))
+                {
+                    checkpoints.Add(checkpoint);
+                }
+
                 var written = 0;
                 await foreach (var entry in ledger.ExportAsync(tenantId, since, until, cancellationToken))
                 {
@@ -92,19 +105,61 @@ public static class LedgerApi
                         await body.FlushAsync(cancellationToken);
                     }
                 }
+
+                await using (var writer = new Utf8JsonWriter(body))
+                {
+                    foreach (var checkpoint in checkpoints)
+                    {
+                        LedgerCheckpointJson.WriteLine(writer, checkpoint);
+                        await writer.FlushAsync(cancellationToken);
+                        writer.Reset();
+                        await body.WriteAsync(NewLine, cancellationToken);
+                    }
+
+                    if (witness is not null)
+                    {
+                        LedgerCheckpointJson.WriteWitnessLine(writer, tenantId, witness);
+                        await writer.FlushAsync(cancellationToken);
+                        await body.WriteAsync(NewLine, cancellationToken);
+                    }
+                }
             },
             "application/x-ndjson");
     }
 
-    public static async Task<Ok<LedgerVerifyResponse>> Verify(string tenantId, ILedger ledger, CancellationToken cancellationToken)
+    /// <summary>Verifies against the checkpoints and the checkpoint writer's witness (its last checkpoint, kept outside the ledger store).</summary>
+    public static async Task<Ok<LedgerVerifyResponse>> Verify(string tenantId, ILedger ledger, IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var result = await ledger.VerifyAsync(tenantId, cancellationToken);
-        return TypedResults.Ok(new LedgerVerifyResponse(result.Ok, result.Entries, result.FirstBrokenEntryId, result.Problem));
+        var witness = await grains.GetGrain<ILedgerCheckpointGrain>(tenantId).GetWitnessAsync();
+        var result = await ledger.VerifyAsync(tenantId, witness, cancellationToken);
+        return TypedResults.Ok(LedgerVerifyResponse.From(result));
     }
 }
 
-/// <summary><c>{"ok":true,"entries":N}</c> or <c>{"ok":false,"firstBrokenEntryId":"..."}</c>.</summary>
-public sealed record LedgerVerifyResponse(bool Ok, long Entries, string? FirstBrokenEntryId, string? Problem);
+/// <summary>
+/// <c>{"ok":true,"entries":N,...}</c> or <c>{"ok":false,"firstBrokenEntryId":"...","problem":"...",...}</c>: the
+/// fields of <see cref="LedgerVerification"/>. <c>entries</c> counts the intact entries, <c>checkpointedEntries</c>
+/// those a signed checkpoint covers, <c>notYetCheckpointed</c> the rest (count, from, to; null when none).
+/// </summary>
+public sealed record LedgerVerifyResponse(
+    bool Ok,
+    long Entries,
+    string? FirstBrokenEntryId,
+    string? Problem,
+    string? StreamId,
+    long Checkpoints,
+    DateTimeOffset? LastCheckpointAt,
+    long CheckpointedEntries,
+    LedgerUncheckpointedResponse? NotYetCheckpointed,
+    bool SignaturesChecked)
+{
+    public static LedgerVerifyResponse From(LedgerVerification v) => new(
+        v.Ok, v.Entries, v.FirstBrokenEntryId, v.Problem, v.StreamId, v.Checkpoints, v.LastCheckpointAt, v.CheckpointedEntries,
+        v.NotYetCheckpointed is { } n ? new LedgerUncheckpointedResponse(n.Count, n.From, n.To) : null, v.SignaturesChecked);
+}
+
+/// <summary>Entries no checkpoint covers yet: how many, and the times of the oldest and the newest.</summary>
+public sealed record LedgerUncheckpointedResponse(long Count, DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>A ledger entry; <c>payload</c> is the stored JSON as an object.</summary>
 public sealed record LedgerEntryResponse(

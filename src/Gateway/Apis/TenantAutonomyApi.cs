@@ -21,6 +21,7 @@ public static class TenantAutonomyApi
         app.MapEngineApi();
         app.MapRankingApi();
         app.MapConnectorsApi();
+        app.MapLedgerAnchorApi();
         return app;
     }
 

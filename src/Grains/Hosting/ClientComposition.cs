@@ -41,7 +41,10 @@ public static class ClientComposition
         // Real time, not the engine's clock: waiting for silos to come up is infrastructure (tests fake the engine's).
         client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ClusterConnectionRetry(
             options.ClusterConnectTimeout, TimeProvider.System, sp.GetService<ILogger<ClusterConnectionRetry>>() ?? NullLogger<ClusterConnectionRetry>.Instance));
-        client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));
+        // The gateway verifies checkpoints, so it needs the keys too (the same configuration as the silos).
+        var checkpointKeys = CheckpointKeys.Resolve(configuration);
+        client.Services.TryAddSingleton(checkpointKeys);
+        client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
         return client;
     }
 }

@@ -27,18 +27,23 @@ public static class SiloComposition
         services.AddOptions<AutonomyEngineOptions>().Bind(configuration.GetSection(AutonomyEngineOptions.Section));
         services.AddOptions<Learning.LearningOptions>().Bind(configuration.GetSection(Learning.LearningOptions.Section));
         services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
+        services.AddOptions<LedgerCheckpointOptions>().Bind(configuration.GetSection(LedgerCheckpointOptions.Section));
+
+        // Resolved now, so a cluster silo without a checkpoint key fails at start rather than at its first checkpoint.
+        var checkpointKeys = CheckpointKeys.Resolve(configuration);
+        services.TryAddSingleton(checkpointKeys);
 
         switch (options.Mode)
         {
             case AutonomyMode.Embedded:
                 silo.UseAutonomyEmbeddedStorage(options);
                 var ledgerPath = Path.Combine(Path.GetFullPath(options.DataDirectory), "ledger.db");
-                services.TryAddSingleton<ILedger>(sp => new SqliteLedger(ledgerPath, sp.GetRequiredService<TimeProvider>()));
+                services.TryAddSingleton<ILedger>(sp => new SqliteLedger(ledgerPath, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
                 break;
             case AutonomyMode.Cluster:
                 var connectionString = ClusterConnectionString(configuration);
                 silo.UseAutonomyClusterStorage(options, connectionString);
-                services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()));
+                services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
                 break;
             default:
                 throw new NotSupportedException($"Autonomy:Mode={options.Mode} is not a storage mode; use Embedded or Cluster.");
@@ -63,6 +68,7 @@ public static class SiloComposition
         services.AddWebhookClient(configuration);
         services.AddChatEngine(configuration);
         services.AddConnectors();
+        services.TryAddSingleton<LedgerCheckpointAnchor>();
 
         silo.AddActivityPropagation();
         return silo;

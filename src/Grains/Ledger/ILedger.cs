@@ -20,4 +20,38 @@ public interface ILedger
 
     /// <summary>Walks every chain of a tenant and names the first broken entry.</summary>
     Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default);
+
+    /// <summary>Walks every chain and the checkpoint chain of a tenant, also against the last checkpoint its writer wrote.</summary>
+    Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenantId, cancellationToken);
+
+    /// <summary>
+    /// The heads of a tenant's streams that have entries after <paramref name="cursor"/> (null: from the start),
+    /// and the cursor after the newest entry read (commit-ordered, like <see cref="QueryAsync"/>'s: an entry that
+    /// commits later is never behind it). No change: no heads, the same cursor.
+    /// </summary>
+    Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>The hashes the store holds at the given (stream, seq); pairs with no entry are left out.</summary>
+    Task<IReadOnlyList<LedgerCheckpointHead>> ReadHashesAtAsync(IReadOnlyCollection<(string StreamId, long Seq)> at, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>
+    /// Appends a checkpoint to its tenant's checkpoint chain with the entry cursor it read through (kept for its
+    /// writer, not signed). A checkpoint seq already taken is a <see cref="LedgerConflictException"/>.
+    /// </summary>
+    Task AppendCheckpointAsync(LedgerCheckpoint checkpoint, string? cursor, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>A tenant's checkpoints in seq order.</summary>
+    IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>The entry cursor the tenant's last checkpoint read through, or null (no checkpoint yet).</summary>
+    Task<string?> ReadCheckpointCursorAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
 }
+
+/// <summary>What <see cref="ILedger.ReadChangedHeadsAsync"/> found: the changed heads and the cursor to ask from next.</summary>
+public sealed record LedgerHeadChanges(IReadOnlyList<LedgerCheckpointHead> Heads, string? Cursor);

@@ -9,6 +9,12 @@ namespace Autonomy.Ledger;
 /// </summary>
 internal interface ILedgerDialect : IAsyncDisposable
 {
+    /// <summary>
+    /// Whether pages need the commit-ordered cursor (transaction id and a snapshot horizon, PostgreSQL) because
+    /// positions are taken at insert by concurrent writers; false where one writer takes them in commit order (SQLite).
+    /// </summary>
+    bool CommitOrdered { get; }
+
     /// <summary>Pooled connections for reads; they never wait for the writer.</summary>
     DbDataSource Readers { get; }
 

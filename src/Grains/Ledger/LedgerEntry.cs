@@ -33,10 +33,46 @@ public sealed record LedgerQuery(
     string? Cursor = null);
 
 /// <summary>A page of entries, oldest first, and the cursor of the next page (null at the end).</summary>
-public sealed record LedgerPage(IReadOnlyList<LedgerEntry> Items, string? NextCursor);
+public sealed record LedgerPage(IReadOnlyList<LedgerEntry> Items, string? NextCursor)
+{
+    /// <summary>
+    /// The cursor after the last entry of this page, also on the last page (null when the page is empty): a
+    /// reader tailing the ledger asks again with it later and gets only what committed since.
+    /// </summary>
+    public string? LastCursor { get; init; }
+}
 
-/// <summary>The result of walking a tenant's chains.</summary>
-public sealed record LedgerVerification(bool Ok, long Entries, string? FirstBrokenEntryId, string? Problem);
+/// <summary>
+/// The result of walking a tenant's chains and its checkpoints. <see cref="Entries"/> counts the entries found
+/// intact (all of them when <see cref="Ok"/>); only <see cref="CheckpointedEntries"/> of them are covered by a
+/// signed checkpoint, the rest are <see cref="NotYetCheckpointed"/>: intact as far as the chain shows, but a cut
+/// of their tail would not show yet. <see cref="Problem"/> is one of the codes of <see cref="LedgerVerifier"/>;
+/// <see cref="FirstBrokenEntryId"/> names the entry that breaks a rule or, for a problem found in the checkpoint
+/// chain or against it (a truncated stream), the checkpoint ("lc_...") that shows it.
+/// </summary>
+public sealed record LedgerVerification(bool Ok, long Entries, string? FirstBrokenEntryId, string? Problem)
+{
+    /// <summary>The stream the problem is in, when it is in one.</summary>
+    public string? StreamId { get; init; }
+
+    /// <summary>Checkpoints found intact (signature, chain, hash and Merkle root) before any problem.</summary>
+    public long Checkpoints { get; init; }
+
+    /// <summary>The time of the last intact checkpoint.</summary>
+    public DateTimeOffset? LastCheckpointAt { get; init; }
+
+    /// <summary>Entries at or below the head a checkpoint recorded for their stream.</summary>
+    public long CheckpointedEntries { get; init; }
+
+    /// <summary>Entries newer than the last checkpoint of their stream; null when there are none.</summary>
+    public LedgerUncheckpointed? NotYetCheckpointed { get; init; }
+
+    /// <summary>Whether checkpoint signatures were checked (false: no key was given, e.g. an offline run without --key).</summary>
+    public bool SignaturesChecked { get; init; }
+}
+
+/// <summary>How many entries no checkpoint covers yet, and the times of the oldest and newest of them.</summary>
+public sealed record LedgerUncheckpointed(long Count, DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>The store could not durably write; callers must not perform the side effect that depended on it.</summary>
 [GenerateSerializer, Alias("autonomy.LedgerUnavailableException")]

@@ -4,9 +4,21 @@ using System.Buffers.Text;
 namespace Autonomy.Ledger;
 
 /// <summary>
+/// Where a page (or a read of changed heads) starts: after the entry at <see cref="Position"/> of transaction
+/// <see cref="Tx"/>. In SQLite (one writer) positions are taken in commit order and <see cref="Tx"/> is 0; in
+/// PostgreSQL the order is (transaction id, position), served only below the oldest transaction still open.
+/// </summary>
+internal readonly record struct LedgerCursor(ulong Tx, long Position)
+{
+    public static LedgerCursor Start => default;
+}
+
+/// <summary>
 /// How every store pages <see cref="ILedger.QueryAsync"/>: a page holds 1 to <see cref="MaxPageSize"/>
-/// entries, and the cursor is the ledger position of the last entry returned, opaque to callers (base64url
-/// of 8 big-endian bytes), so the next page starts strictly after it.
+/// entries, and the cursor is the commit-order key of the last entry returned, opaque to callers (base64url of
+/// 8 big-endian bytes, the position, in SQLite; of 16, the transaction id and the position, in PostgreSQL), so
+/// the next page starts strictly after it. An 8-byte cursor is read as transaction 0 (the entries written before
+/// the transaction column existed).
 /// </summary>
 internal static class LedgerPaging
 {
@@ -15,30 +27,48 @@ internal static class LedgerPaging
     /// <summary>The requested limit clamped to 1..<see cref="MaxPageSize"/>.</summary>
     public static int PageSize(int limit) => Math.Clamp(limit, 1, MaxPageSize);
 
-    public static string EncodeCursor(long position)
+    public static string EncodeCursor(long position) => EncodeCursor(new LedgerCursor(0, position), commitOrdered: false);
+
+    public static string EncodeCursor(LedgerCursor cursor, bool commitOrdered)
     {
-        Span<byte> bytes = stackalloc byte[sizeof(long)];
-        BinaryPrimitives.WriteInt64BigEndian(bytes, position);
-        return Base64Url.EncodeToString(bytes);
+        if (!commitOrdered)
+        {
+            Span<byte> bytes = stackalloc byte[sizeof(long)];
+            BinaryPrimitives.WriteInt64BigEndian(bytes, cursor.Position);
+            return Base64Url.EncodeToString(bytes);
+        }
+
+        Span<byte> pair = stackalloc byte[2 * sizeof(long)];
+        BinaryPrimitives.WriteUInt64BigEndian(pair, cursor.Tx);
+        BinaryPrimitives.WriteInt64BigEndian(pair[sizeof(long)..], cursor.Position);
+        return Base64Url.EncodeToString(pair);
     }
 
     /// <summary>The position after which a page starts: 0 without a cursor.</summary>
-    /// <exception cref="ArgumentException">The cursor was not issued by <see cref="EncodeCursor"/>.</exception>
-    public static long DecodeCursor(string? cursor)
+    /// <exception cref="ArgumentException">The cursor was not issued by <see cref="EncodeCursor(long)"/>.</exception>
+    public static long DecodeCursor(string? cursor) => Decode(cursor).Position;
+
+    /// <summary>Where a page starts: <see cref="LedgerCursor.Start"/> without a cursor.</summary>
+    /// <exception cref="ArgumentException">The cursor was not issued by this ledger.</exception>
+    public static LedgerCursor Decode(string? cursor)
     {
         if (cursor is null)
         {
-            return 0;
+            return LedgerCursor.Start;
         }
 
-        Span<byte> bytes = stackalloc byte[sizeof(long)];
+        Span<byte> bytes = stackalloc byte[2 * sizeof(long)];
         // TryDecode throws on characters outside the alphabet; IsValid answers without throwing.
-        if (!Base64Url.IsValid(cursor, out var length) || length != sizeof(long)
-            || !Base64Url.TryDecodeFromChars(cursor, bytes, out _) || BinaryPrimitives.ReadInt64BigEndian(bytes) < 0)
+        if (!Base64Url.IsValid(cursor, out var length) || (length != sizeof(long) && length != 2 * sizeof(long))
+            || !Base64Url.TryDecodeFromChars(cursor, bytes, out _))
         {
             throw new ArgumentException("The cursor is not one this ledger issued.", nameof(cursor));
         }
 
-        return BinaryPrimitives.ReadInt64BigEndian(bytes);
+        var tx = length == sizeof(long) ? 0UL : BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        var position = BinaryPrimitives.ReadInt64BigEndian(bytes[(length - sizeof(long))..]);
+        return position < 0 || tx > long.MaxValue
+            ? throw new ArgumentException("The cursor is not one this ledger issued.", nameof(cursor))
+            : new LedgerCursor(tx, position);
     }
 }

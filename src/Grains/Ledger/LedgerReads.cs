@@ -4,9 +4,10 @@ using System.Text;
 namespace Autonomy.Ledger;
 
 /// <summary>
-/// The reads every SQL store makes of its <c>ledger_entries</c> table, written once over ADO.NET: the
-/// statements (the same text for SQLite and PostgreSQL, with <c>@name</c> parameters both providers accept)
-/// and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
+/// The statements every SQL store runs on its <c>ledger_entries</c> and <c>ledger_checkpoints</c> tables, written
+/// once over ADO.NET: the same text for SQLite and PostgreSQL (with <c>@name</c> parameters both providers
+/// accept) except where commit order needs PostgreSQL's transaction ids (paging, changed heads) and its byte
+/// order of stream ids (the verifier's walk), and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
 /// failures through its dialect; this class fills the command before and reads the rows after.
 /// </summary>
 internal static class LedgerReads
@@ -30,16 +31,20 @@ internal static class LedgerReads
     }
 
     /// <summary>
-    /// The statement of a <see cref="ILedger.QueryAsync"/> page starting after <paramref name="afterPosition"/>
+    /// The statement of a <see cref="ILedger.QueryAsync"/> page starting after <paramref name="after"/>
     /// (the decoded cursor, which the store checks before it connects); its rows are read by
-    /// <see cref="ReadPageAsync"/> with the returned page size.
+    /// <see cref="ReadPageAsync"/> with the returned page size. Commit-ordered (PostgreSQL): rows in the order
+    /// (transaction id, position), and only of transactions older than the oldest one still open, so an entry
+    /// that commits later can never land behind a page already served.
     /// </summary>
-    public static int PreparePage(DbCommand command, LedgerQuery query, long afterPosition)
+    public static int PreparePage(DbCommand command, LedgerQuery query, LedgerCursor after, bool commitOrdered)
     {
         var limit = LedgerPaging.PageSize(query.Limit);
-        var sql = new StringBuilder($"SELECT position, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after");
+        var sql = new StringBuilder(commitOrdered
+            ? $"SELECT position, tx::text, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND {CommitOrderAfter}"
+            : $"SELECT position, NULL, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after");
         AddParameter(command, "tenant_id", query.TenantId);
-        AddParameter(command, "after", afterPosition);
+        AddCursor(command, after, commitOrdered);
         if (query.AccountId is not null)
         {
             sql.Append(" AND account_id = @account_id");
@@ -60,11 +65,141 @@ internal static class LedgerReads
 
         AppendTimeFilter(sql, command, query.From, query.To);
         // One row more than the page tells whether a next page exists without a count.
-        sql.Append(" ORDER BY position LIMIT @take;");
+        sql.Append(commitOrdered ? " ORDER BY tx, position LIMIT @take;" : " ORDER BY position LIMIT @take;");
         AddParameter(command, "take", limit + 1);
         command.CommandText = sql.ToString();
         return limit;
     }
+
+    /// <summary>
+    /// PostgreSQL's commit-ordered "after the cursor": (tx, position) above it, and tx below the xmin of this
+    /// statement's snapshot (every transaction below it has ended, so no row of one can still appear).
+    /// </summary>
+    private const string CommitOrderAfter =
+        "(tx, position) > (CAST(@after_tx AS xid8), @after) AND tx < pg_snapshot_xmin(pg_current_snapshot())";
+
+    /// <summary>PostgreSQL: a row (any) when the tenant has committed entries after the cursor that the horizon still holds back.</summary>
+    public static void PrepareWithheld(DbCommand command, string tenantId, LedgerCursor after)
+    {
+        command.CommandText = """
+            SELECT 1 FROM ledger_entries WHERE tenant_id = @tenant_id AND (tx, position) > (CAST(@after_tx AS xid8), @after)
+                AND tx >= pg_snapshot_xmin(pg_current_snapshot()) LIMIT 1;
+            """;
+        AddParameter(command, "tenant_id", tenantId);
+        AddCursor(command, after, commitOrdered: true);
+    }
+
+    /// <summary>
+    /// The statement of <see cref="ILedger.ReadChangedHeadsAsync"/>: per stream with entries after the cursor, its
+    /// highest seq and that entry's hash, each row also carrying the cursor after the newest entry read
+    /// (position, then transaction id as text or NULL). One statement: one snapshot.
+    /// </summary>
+    public static void PrepareChangedHeads(DbCommand command, string tenantId, LedgerCursor after, bool commitOrdered)
+    {
+        command.CommandText = commitOrdered
+            ? $"""
+              WITH n AS MATERIALIZED (SELECT stream_id, seq, tx, position FROM ledger_entries WHERE tenant_id = @tenant_id AND {CommitOrderAfter}),
+                   c AS (SELECT tx, position FROM n ORDER BY tx DESC, position DESC LIMIT 1),
+                   m AS (SELECT stream_id, MAX(seq) AS s FROM n GROUP BY stream_id)
+              SELECT m.stream_id, m.s, e.hash, (SELECT position FROM c), (SELECT tx::text FROM c)
+              FROM m JOIN ledger_entries e ON e.stream_id = m.stream_id AND e.seq = m.s;
+              """
+            : """
+              WITH n AS (SELECT stream_id, seq, position FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after),
+                   m AS (SELECT stream_id, MAX(seq) AS s FROM n GROUP BY stream_id)
+              SELECT m.stream_id, m.s, e.hash, (SELECT MAX(position) FROM n), NULL
+              FROM m JOIN ledger_entries e ON e.stream_id = m.stream_id AND e.seq = m.s;
+              """;
+        AddParameter(command, "tenant_id", tenantId);
+        AddCursor(command, after, commitOrdered);
+    }
+
+    /// <summary>The rows of <see cref="PrepareChangedHeads"/>.</summary>
+    public static async Task<LedgerHeadChanges> ReadChangedHeadsAsync(DbDataReader reader, LedgerCursor after, bool commitOrdered, CancellationToken cancellationToken)
+    {
+        var heads = new List<LedgerCheckpointHead>();
+        var cursor = after;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            heads.Add(new LedgerCheckpointHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
+            cursor = new LedgerCursor(reader.IsDBNull(4) ? 0 : ulong.Parse(reader.GetString(4), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(3));
+        }
+
+        return new LedgerHeadChanges(heads, cursor == LedgerCursor.Start ? null : LedgerPaging.EncodeCursor(cursor, commitOrdered));
+    }
+
+    /// <summary>The statement of <see cref="ILedger.ReadHashesAtAsync"/> for at most <see cref="StreamsPerTakenLookup"/> pairs; rows (stream_id, seq, hash).</summary>
+    public static void PrepareHashesAt(DbCommand command, IReadOnlyList<(string StreamId, long Seq)> at)
+    {
+        var sql = new StringBuilder("SELECT stream_id, seq, hash FROM ledger_entries WHERE ");
+        for (var i = 0; i < at.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : " OR ").Append($"(stream_id = @s{i} AND seq = @q{i})");
+            AddParameter(command, $"s{i}", at[i].StreamId);
+            AddParameter(command, $"q{i}", at[i].Seq);
+        }
+
+        command.CommandText = sql.Append(';').ToString();
+    }
+
+    private const string CheckpointColumns = "checkpoint_id, tenant_id, seq, at, heads, stream_count, merkle_root, prev_hash, key_id, hash, signature";
+
+    /// <summary>The insert of <see cref="ILedger.AppendCheckpointAsync"/>.</summary>
+    public static void PrepareCheckpointInsert(DbCommand command, LedgerCheckpoint checkpoint, string? cursor)
+    {
+        command.CommandText = $"""
+            INSERT INTO ledger_checkpoints ({CheckpointColumns}, entry_cursor)
+            VALUES (@checkpoint_id, @tenant_id, @seq, @at, @heads, @stream_count, @merkle_root, @prev_hash, @key_id, @hash, @signature, @entry_cursor);
+            """;
+        AddParameter(command, "checkpoint_id", checkpoint.CheckpointId);
+        AddParameter(command, "tenant_id", checkpoint.TenantId);
+        AddParameter(command, "seq", checkpoint.Seq);
+        AddParameter(command, "at", LedgerHash.FormatTime(checkpoint.At));
+        AddParameter(command, "heads", LedgerCheckpointJson.Heads(checkpoint.Heads));
+        AddParameter(command, "stream_count", checkpoint.StreamCount);
+        AddParameter(command, "merkle_root", checkpoint.MerkleRoot);
+        AddParameter(command, "prev_hash", checkpoint.PrevHash);
+        AddParameter(command, "key_id", checkpoint.KeyId);
+        AddParameter(command, "hash", checkpoint.Hash);
+        AddParameter(command, "signature", checkpoint.Signature);
+        AddParameter(command, "entry_cursor", (object?)cursor ?? DBNull.Value);
+    }
+
+    /// <summary>Whether a tenant's checkpoint seq is taken; a scalar 1 or nothing.</summary>
+    public static void PrepareCheckpointTaken(DbCommand command, string tenantId, long seq)
+    {
+        command.CommandText = "SELECT 1 FROM ledger_checkpoints WHERE tenant_id = @tenant_id AND seq = @seq;";
+        AddParameter(command, "tenant_id", tenantId);
+        AddParameter(command, "seq", seq);
+    }
+
+    /// <summary>A tenant's checkpoints in seq order; rows read by <see cref="ReadCheckpoint"/>.</summary>
+    public static void PrepareCheckpoints(DbCommand command, string tenantId)
+    {
+        command.CommandText = $"SELECT {CheckpointColumns} FROM ledger_checkpoints WHERE tenant_id = @tenant_id ORDER BY seq;";
+        AddParameter(command, "tenant_id", tenantId);
+    }
+
+    /// <summary>The entry cursor of a tenant's last checkpoint; one row (nullable text) or none.</summary>
+    public static void PrepareCheckpointCursor(DbCommand command, string tenantId)
+    {
+        command.CommandText = "SELECT entry_cursor FROM ledger_checkpoints WHERE tenant_id = @tenant_id ORDER BY seq DESC LIMIT 1;";
+        AddParameter(command, "tenant_id", tenantId);
+    }
+
+    /// <summary>The current row of <see cref="PrepareCheckpoints"/>; a row whose heads do not parse gets none (and fails verification).</summary>
+    public static LedgerCheckpoint ReadCheckpoint(DbDataReader reader) => new(
+        CheckpointId: reader.GetString(0),
+        TenantId: reader.GetString(1),
+        Seq: reader.GetInt64(2),
+        At: LedgerHash.ParseTime(reader.GetString(3)),
+        Heads: ParseHeadsOrNone(reader.GetString(4)),
+        StreamCount: reader.GetInt64(5),
+        MerkleRoot: reader.GetString(6),
+        PrevHash: reader.GetString(7),
+        KeyId: reader.GetString(8),
+        Hash: reader.GetString(9),
+        Signature: reader.GetString(10));
 
     /// <summary>The statement of <see cref="ILedger.ExportAsync"/>; its rows are read by <see cref="ReadEntry"/> from column 0.</summary>
     public static void PrepareExport(DbCommand command, string tenantId, DateTimeOffset? from, DateTimeOffset? to)
@@ -80,9 +215,12 @@ internal static class LedgerReads
     /// The statement the verifier walks: a tenant's entries grouped by stream and in seq order; its rows are
     /// read by <see cref="ReadStoredEntry"/>.
     /// </summary>
-    public static void PrepareChains(DbCommand command, string tenantId)
+    /// <param name="byteOrder">PostgreSQL: stream ids ordered by their bytes (COLLATE "C"), as SQLite's BINARY and an offline verifier order them.</param>
+    public static void PrepareChains(DbCommand command, string tenantId, bool byteOrder)
     {
-        command.CommandText = $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id ORDER BY stream_id, seq;";
+        command.CommandText = byteOrder
+            ? $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id ORDER BY stream_id COLLATE \"C\", seq;"
+            : $"SELECT {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id ORDER BY stream_id, seq;";
         AddParameter(command, "tenant_id", tenantId);
     }
 
@@ -132,10 +270,10 @@ internal static class LedgerReads
     /// A page from the rows of <see cref="PreparePage"/>: up to <paramref name="limit"/> entries, and the cursor
     /// of the next page when one row more came back.
     /// </summary>
-    public static async Task<LedgerPage> ReadPageAsync(DbDataReader reader, int limit, CancellationToken cancellationToken)
+    public static async Task<LedgerPage> ReadPageAsync(DbDataReader reader, int limit, bool commitOrdered, CancellationToken cancellationToken)
     {
         var items = new List<LedgerEntry>(Math.Min(limit, 64));
-        long lastPosition = 0;
+        var last = LedgerCursor.Start;
         var more = false;
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -145,11 +283,12 @@ internal static class LedgerReads
                 break;
             }
 
-            lastPosition = reader.GetInt64(0);
-            items.Add(ReadEntry(reader, 1));
+            last = new LedgerCursor(reader.IsDBNull(1) ? 0 : ulong.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(0));
+            items.Add(ReadEntry(reader, 2));
         }
 
-        return new LedgerPage(items, more ? LedgerPaging.EncodeCursor(lastPosition) : null);
+        var cursor = items.Count == 0 ? null : LedgerPaging.EncodeCursor(last, commitOrdered);
+        return new LedgerPage(items, more ? cursor : null) { LastCursor = cursor };
     }
 
     /// <summary>The entry whose <see cref="Columns"/> start at column <paramref name="first"/> of the current row.</summary>
@@ -193,6 +332,28 @@ internal static class LedgerReads
         {
             sql.Append(" AND at < @to");
             AddParameter(command, "to", LedgerHash.FormatTime(end));
+        }
+    }
+
+    // Heads that do not parse are read as none: the checkpoint's hash then fails to match, and verify says so.
+    private static System.Collections.Immutable.ImmutableArray<LedgerCheckpointHead> ParseHeadsOrNone(string json)
+    {
+        try
+        {
+            return LedgerCheckpointJson.ParseHeads(json);
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
+
+    private static void AddCursor(DbCommand command, LedgerCursor after, bool commitOrdered)
+    {
+        AddParameter(command, "after", after.Position);
+        if (commitOrdered)
+        {
+            AddParameter(command, "after_tx", after.Tx.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

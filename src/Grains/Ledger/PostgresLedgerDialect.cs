@@ -41,6 +41,8 @@ internal sealed class PostgresLedgerDialect : ILedgerDialect
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
+    public bool CommitOrdered => true;
+
     public DbDataSource Readers => _dataSource;
 
     /// <summary>Nothing to create: the schema is the host's to apply, once for every silo.</summary>

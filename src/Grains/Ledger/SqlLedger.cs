@@ -33,6 +33,12 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
 
     internal LedgerGroupCommitter Committer => _committer;
 
+    /// <summary>
+    /// The keys that verify checkpoint signatures (and, current one, that the checkpoint writer signs with); null:
+    /// verification checks everything but signatures.
+    /// </summary>
+    public LedgerCheckpointKeyring? CheckpointKeys { get; init; }
+
     /// <summary>Creates the store and schema where the ledger may (SQLite); lets a host fail at start rather than at the first write.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
@@ -91,13 +97,41 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentException.ThrowIfNullOrEmpty(query.TenantId);
-        var afterPosition = LedgerPaging.DecodeCursor(query.Cursor);
+        var after = LedgerPaging.Decode(query.Cursor);
 
         await using var connection = await OpenReadAsync(cancellationToken);
+        for (var wait = 0; ; wait++)
+        {
+            LedgerPage page;
+            int limit;
+            await using (var command = connection.CreateCommand())
+            {
+                limit = LedgerReads.PreparePage(command, query, after, _dialect.CommitOrdered);
+                await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+                page = await LedgerReads.ReadPageAsync(reader, limit, _dialect.CommitOrdered, cancellationToken);
+            }
+
+            // A short page may be short only because a transaction that began earlier is still open somewhere on the
+            // server (the commit-order horizon): wait a moment for it rather than answer without entries that committed.
+            if (!_dialect.CommitOrdered || page.Items.Count == limit || wait == MaxHorizonWaits
+                || !await HasWithheldAsync(connection, query.TenantId, page.LastCursor is { } last ? LedgerPaging.Decode(last) : after, cancellationToken))
+            {
+                return page;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5 << wait), cancellationToken);
+        }
+    }
+
+    /// <summary>How often a short page waits for the horizon (5, 10, 20, ... 640 ms: at most 1.3 s in all).</summary>
+    private const int MaxHorizonWaits = 8;
+
+    private async Task<bool> HasWithheldAsync(DbConnection connection, string tenantId, LedgerCursor after, CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
-        var limit = LedgerReads.PreparePage(command, query, afterPosition);
+        LedgerReads.PrepareWithheld(command, tenantId, after);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-        return await LedgerReads.ReadPageAsync(reader, limit, cancellationToken);
+        return await reader.ReadAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -121,10 +155,111 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default)
+    public Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenantId, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        return LedgerVerifier.VerifyAsync(ReadChainsAsync(tenantId, cancellationToken), cancellationToken);
+        return LedgerVerifier.VerifyAsync(
+            ReadChainsAsync(tenantId, cancellationToken), ReadCheckpointsAsync(tenantId, cancellationToken), CheckpointKeys, witness, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        var after = LedgerPaging.Decode(cursor);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareChangedHeads(command, tenantId, after, _dialect.CommitOrdered);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        var changes = await LedgerReads.ReadChangedHeadsAsync(reader, after, _dialect.CommitOrdered, cancellationToken);
+        return changes.Heads.Count == 0 ? new LedgerHeadChanges([], cursor) : changes;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LedgerCheckpointHead>> ReadHashesAtAsync(IReadOnlyCollection<(string StreamId, long Seq)> at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(at);
+        var found = new List<LedgerCheckpointHead>();
+        if (at.Count == 0)
+        {
+            return found;
+        }
+
+        await using var connection = await OpenReadAsync(cancellationToken);
+        foreach (var chunk in at.Chunk(LedgerReads.StreamsPerTakenLookup))
+        {
+            await using var command = connection.CreateCommand();
+            LedgerReads.PrepareHashesAt(command, chunk);
+            await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add(new LedgerCheckpointHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
+            }
+        }
+
+        return found;
+    }
+
+    /// <inheritdoc />
+    public async Task AppendCheckpointAsync(LedgerCheckpoint checkpoint, string? cursor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            LedgerReads.PrepareCheckpointInsert(command, checkpoint, cursor);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        catch (Exception ex) when (_dialect.IsUnavailable(ex))
+        {
+            throw _dialect.Unavailable("written", ex);
+        }
+        catch (DbException)
+        {
+            // Most likely the seq is taken (another writer of the tenant's checkpoints); asked below.
+        }
+
+        await using (var taken = connection.CreateCommand())
+        {
+            LedgerReads.PrepareCheckpointTaken(taken, checkpoint.TenantId, checkpoint.Seq);
+            if (await taken.ExecuteScalarAsync(cancellationToken) is not null and not DBNull)
+            {
+                throw new LedgerConflictException($"checkpoint/{checkpoint.TenantId}", checkpoint.Seq);
+            }
+        }
+
+        throw new ArgumentException($"The ledger rejected checkpoint {checkpoint.Seq} of tenant '{checkpoint.TenantId}'.", nameof(checkpoint));
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareCheckpoints(command, tenantId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return LedgerReads.ReadCheckpoint(reader);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> ReadCheckpointCursorAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerReads.PrepareCheckpointCursor(command, tenantId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
     }
 
     /// <summary>Writes everything already appended, then closes the writer and the readers' connections.</summary>
@@ -147,7 +282,7 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     {
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        LedgerReads.PrepareChains(command, tenantId);
+        LedgerReads.PrepareChains(command, tenantId, _dialect.CommitOrdered);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

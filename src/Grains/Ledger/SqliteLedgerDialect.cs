@@ -74,6 +74,8 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
         Readers = SqliteFactory.Instance.CreateDataSource(_readConnectionString);
     }
 
+    public bool CommitOrdered => false;
+
     public DbDataSource Readers { get; }
 
     public Task InitializeAsync(CancellationToken cancellationToken)

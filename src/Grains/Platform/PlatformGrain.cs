@@ -46,6 +46,8 @@ public sealed class PlatformGrain(
 
         logger.LogWarning("Platform kill switch {State} by {Actor}: {Reason}", engaged ? "engaged" : "released", actor.Id, reason);
         AutonomyMetrics.KillSwitchChanged(LedgerTenant, "platform", engaged);
+        // The platform's ledger is checkpointed like a tenant's (one way: the switch is already set).
+        GrainFactory.GetGrain<ILedgerCheckpointGrain>(LedgerTenant).StartAsync().Ignore();
         return after;
     }
 }

@@ -85,6 +85,14 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("GetCatalog"), ReadOnly]
     Task<ImmutableArray<ActionTypeSpec>> GetCatalogAsync();
 
+    /// <summary>Sets (or, null, removes) the webhook every ledger checkpoint is also POSTed to; returns the new config version.</summary>
+    [Alias("SetCheckpointAnchor")]
+    Task<long> SetCheckpointAnchorAsync(string? url, Actor actor);
+
+    /// <summary>The webhook every ledger checkpoint is also POSTed to, or null.</summary>
+    [Alias("GetCheckpointAnchor"), ReadOnly]
+    Task<string?> GetCheckpointAnchorAsync();
+
     /// <summary>Sets where executed actions are delivered; returns the new config version.</summary>
     [Alias("SetExecutor")]
     Task<long> SetExecutorAsync(ExecutorSettings settings, Actor actor);

@@ -38,8 +38,16 @@ public sealed partial class TenantGrain(
 
     private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
 
-    /// <summary>Wakes the tenant's ranking grain, whose reminder runs the nightly calibration (one-way: it calls back to copy its pointer).</summary>
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => GrainFactory.GetGrain<IRankingGrain>(TenantId).EnsureNightlyAsync();
+    /// <summary>
+    /// A tenant in use is checkpointed and calibrated: its checkpoint writer (ledger checkpoints while anything was
+    /// written) and its ranking grain (the nightly calibration reminder) are woken one way, no wait, whenever the
+    /// tenant grain activates, which every ingest does within the trigger cache's period; never on the ingest path.
+    /// </summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        GrainFactory.GetGrain<ILedgerCheckpointGrain>(TenantId).StartAsync().Ignore();
+        return GrainFactory.GetGrain<IRankingGrain>(TenantId).EnsureNightlyAsync();
+    }
 
     public async Task<TenantAutonomyView> GetAutonomyAsync()
     {

@@ -32,6 +32,9 @@ public sealed record TenantState
     /// <summary>The tenant's connectors by name (at most <see cref="Connectors.ConnectorConfig.MaxPerTenant"/>); secrets included, never shown.</summary>
     [Id(35)] public ImmutableDictionary<string, Connectors.ConnectorConfig> Connectors { get; init; } = ImmutableDictionary<string, Connectors.ConnectorConfig>.Empty;
 
+    /// <summary>Where each ledger checkpoint of the tenant is also POSTed (external anchoring), or null.</summary>
+    [Id(40)] public string? CheckpointAnchorUrl { get; init; }
+
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
     /// <summary>Which engine answers the tenant's runs (null: the playbook, deferring when it cannot).</summary>

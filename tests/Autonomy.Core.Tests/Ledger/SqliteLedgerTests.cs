@@ -20,6 +20,11 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
 
     protected override SqliteLedger Open() => new(Path, Time);
 
+    protected override SqliteLedger Open(LedgerCheckpointKeyring keys) => new(Path, Time) { CheckpointKeys = keys };
+
+    // One process, one writer: concurrent appenders share the ledger's group committer.
+    protected override bool OneWriterPerProcess => true;
+
     protected override SqliteLedger OpenUnreachable()
     {
         // A regular file where the ledger's directory should be: no user, root included, can create it.
@@ -36,10 +41,53 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = dropGuards
-            ? "DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete; " + sql
+            ? "DROP TRIGGER IF EXISTS ledger_entries_no_update; DROP TRIGGER IF EXISTS ledger_entries_no_delete; "
+              + "DROP TRIGGER IF EXISTS ledger_checkpoints_no_update; DROP TRIGGER IF EXISTS ledger_checkpoints_no_delete; " + sql
             : sql;
         command.Parameters.AddWithValue("@id", entryId);
         return await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task ALedgerFileFromBeforeCheckpointsOpensKeepsVerifyingAndTakesCheckpoints()
+    {
+        // The ledger file as written before checkpoints: entries only, no checkpoint table.
+        await using (var connection = new SqliteConnection($"Data Source={Path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var create = connection.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE ledger_entries (
+                    position INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL, stream_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL CHECK (seq >= 1), run_id TEXT, account_id TEXT, type TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL,
+                    payload TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (stream_id, seq));
+                """;
+            await create.ExecuteNonQueryAsync();
+            var prev = LedgerHash.Genesis;
+            for (var seq = 1; seq <= 3; seq++)
+            {
+                var entry = Chained("t1", "account/t1/a1", seq, prev, $"old-{seq}");
+                prev = entry.Hash;
+                await using var insert = connection.CreateCommand();
+                insert.CommandText = "INSERT INTO ledger_entries (entry_id, tenant_id, stream_id, seq, account_id, type, at, actor, payload, prev_hash, hash) VALUES (@i, 't1', @s, @q, 'a1', @t, @at, @a, @p, @prev, @h);";
+                insert.Parameters.AddWithValue("@i", entry.EntryId);
+                insert.Parameters.AddWithValue("@s", entry.StreamId);
+                insert.Parameters.AddWithValue("@q", seq);
+                insert.Parameters.AddWithValue("@t", entry.Type);
+                insert.Parameters.AddWithValue("@at", LedgerHash.FormatTime(entry.At));
+                insert.Parameters.AddWithValue("@a", entry.Actor);
+                insert.Parameters.AddWithValue("@p", entry.Payload);
+                insert.Parameters.AddWithValue("@prev", entry.PrevHash);
+                insert.Parameters.AddWithValue("@h", entry.Hash);
+                await insert.ExecuteNonQueryAsync();
+            }
+        }
+
+        var keys = new LedgerCheckpointKeyring([new LedgerCheckpointKey("k1", new string('k', 40))]);
+        await using var ledger = Open(keys);
+        Assert.Equal((true, 3L), ((await ledger.VerifyAsync("t1")).Ok, (await ledger.VerifyAsync("t1")).Entries));
+        Assert.NotNull((await new LedgerCheckpointWriter(ledger, keys, Time, "t1").WriteAsync(null)).Written);
+        Assert.Equal((true, 3L, 1L), ((await ledger.VerifyAsync("t1")).Ok, (await ledger.VerifyAsync("t1")).CheckpointedEntries, (await ledger.VerifyAsync("t1")).Checkpoints));
     }
 
     private static string RepositoryRoot()

@@ -26,6 +26,9 @@ public class GatewayFactory : WebApplicationFactory<Program>
         Audience = "autonomy-tests-api",
     };
 
+    /// <summary>The ledger checkpoint key of cluster-mode tests (silo and gateway share it, as the configuration must).</summary>
+    public const string CheckpointKey = "gateway-tests-checkpoint-key-0123456789-abcdef";
+
     public string DataDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "autonomy-gateway-tests-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>Leaves the data directory in place on dispose, for a test that starts a second gateway on it.</summary>
@@ -115,6 +118,9 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
     private PostgresDatabase? database;
     private IHost? silo;
 
+    /// <summary>The cluster's database, for a test that tampers with it as someone with database access would.</summary>
+    public string ConnectionString => database?.ConnectionString ?? throw new InvalidOperationException("Not started.");
+
     public async Task InitializeAsync()
     {
         database = await PostgresDatabase.CreateAsync();
@@ -123,6 +129,7 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
         {
             ["Autonomy:Mode"] = "Cluster",
             ["ConnectionStrings:Autonomy"] = database.ConnectionString,
+            ["Autonomy:Ledger:CheckpointKeys:test"] = CheckpointKey,
             ["Autonomy:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Autonomy:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
@@ -152,6 +159,7 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
         base.ConfigureWebHost(builder);
         builder.UseSetting("Autonomy:Mode", "Cluster");
         builder.UseSetting("ConnectionStrings:Autonomy", database!.ConnectionString);
+        builder.UseSetting("Autonomy:Ledger:CheckpointKeys:test", CheckpointKey);
     }
 }
 

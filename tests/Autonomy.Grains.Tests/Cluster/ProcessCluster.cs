@@ -106,6 +106,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     [
         "--Autonomy:Mode=Cluster",
         $"--ConnectionStrings:Autonomy={connectionString}",
+        "--Autonomy:Ledger:CheckpointKeys:test=test-checkpoint-key-of-the-test-clusters-0123456789",
         $"--Autonomy:ServiceId={serviceId}",
         $"--Autonomy:ClusterId={serviceId}",
         "--Logging:LogLevel:Default=Warning",

@@ -63,6 +63,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
             values["Autonomy:Mode"] = "Cluster";
             values["Autonomy:SiloPort"] = "0";
             values["ConnectionStrings:Autonomy"] = postgres;
+            values["Autonomy:Ledger:CheckpointKeys:test"] = "test-checkpoint-key-of-the-test-clusters-0123456789";
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -89,8 +90,8 @@ public sealed class AutonomyCluster : IAsyncDisposable
             silo.Services.AddSingleton<IDecisionEngine, GatedEngine>();
             silo.Services.AddSingleton<ILedger>(sp => new SwitchableLedger(
                 postgres is null
-                    ? new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System)
-                    : new PostgresLedger(postgres, TimeProvider.System),
+                    ? new SqliteLedger(Path.Combine(dataDirectory, "ledger.db"), TimeProvider.System) { CheckpointKeys = sp.GetRequiredService<LedgerCheckpointKeyring>() }
+                    : new PostgresLedger(postgres, TimeProvider.System) { CheckpointKeys = sp.GetRequiredService<LedgerCheckpointKeyring>() },
                 hooks));
             silo.Services.AddLogging(l => l.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
             silo.AddAutonomySilo(configuration);

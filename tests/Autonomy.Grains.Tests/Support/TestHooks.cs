@@ -108,4 +108,24 @@ public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
         inner.ExportAsync(tenantId, from, to, cancellationToken);
 
     public Task<LedgerVerification> VerifyAsync(string tenantId, CancellationToken cancellationToken = default) => inner.VerifyAsync(tenantId, cancellationToken);
+
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default) =>
+        inner.VerifyAsync(tenantId, witness, cancellationToken);
+
+    public Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default) =>
+        inner.ReadChangedHeadsAsync(tenantId, cursor, cancellationToken);
+
+    public Task<IReadOnlyList<LedgerCheckpointHead>> ReadHashesAtAsync(IReadOnlyCollection<(string StreamId, long Seq)> at, CancellationToken cancellationToken = default) =>
+        inner.ReadHashesAtAsync(at, cancellationToken);
+
+    public Task AppendCheckpointAsync(LedgerCheckpoint checkpoint, string? cursor, CancellationToken cancellationToken = default) =>
+        hooks.LedgerDown.ContainsKey(checkpoint.TenantId)
+            ? throw new LedgerUnavailableException("The ledger is down (test).")
+            : inner.AppendCheckpointAsync(checkpoint, cursor, cancellationToken);
+
+    public IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        inner.ReadCheckpointsAsync(tenantId, cancellationToken);
+
+    public Task<string?> ReadCheckpointCursorAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        inner.ReadCheckpointCursorAsync(tenantId, cancellationToken);
 }

@@ -1,0 +1,129 @@
+using Autonomy.Ledger;
+using Autonomy.Tests.Storage;
+using Autonomy.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Autonomy.Tests.Ledger;
+
+/// <summary>The checkpoint writer grain: periodic while something was written, nothing while idle, one more on shutdown.</summary>
+public sealed class LedgerCheckpointGrainTests : IDisposable
+{
+    private readonly TempDataDirectory directory = new();
+
+    private static async Task<List<LedgerCheckpoint>> CheckpointsAsync(ILedger ledger, string tenantId)
+    {
+        var checkpoints = new List<LedgerCheckpoint>();
+        await foreach (var checkpoint in ledger.ReadCheckpointsAsync(tenantId))
+        {
+            checkpoints.Add(checkpoint);
+        }
+
+        return checkpoints;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATenantInUseIsCheckpointedPeriodicallyAndNotWhileIdle(bool postgres)
+    {
+        await using var database = postgres ? await PostgresDatabase.CreateAsync() : null;
+        await using var cluster = await AutonomyCluster.StartAsync(
+            directory.Path, postgres: database?.ConnectionString, settings: new Dictionary<string, string?> { ["Autonomy:Ledger:CheckpointInterval"] = "00:00:00.200" });
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => (await cluster.Ledger.VerifyAsync(t.TenantId)) is { Ok: true, NotYetCheckpointed: null, Checkpoints: > 0 },
+            TimeSpan.FromSeconds(30), "every entry of the tenant is covered by a checkpoint");
+        var idle = (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count;
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(idle, (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count);
+
+        await t.SignalAsync("another");
+        await EmbeddedCluster.WaitUntilAsync(
+            async () => (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count > idle, TimeSpan.FromSeconds(30), "a new signal is checkpointed");
+        var witness = await cluster.Grains.GetGrain<ILedgerCheckpointGrain>(t.TenantId).GetWitnessAsync();
+        var last = (await CheckpointsAsync(cluster.Ledger, t.TenantId))[^1];
+        Assert.Equal(new LedgerCheckpointWitness(last.Seq, last.Hash), witness);
+        Assert.True((await cluster.Ledger.VerifyAsync(t.TenantId, witness)).Ok);
+    }
+
+    [Fact]
+    public async Task StoppingTheSiloWritesAFinalCheckpoint()
+    {
+        string tenantId;
+        await using (var cluster = await AutonomyCluster.StartAsync(
+            directory.Path, settings: new Dictionary<string, string?> { ["Autonomy:Ledger:CheckpointInterval"] = "01:00:00" }))
+        {
+            var t = new Scenario(cluster);
+            tenantId = t.TenantId;
+            await t.SetUpAsync();
+            await t.SignalAsync();
+            await EmbeddedCluster.WaitUntilAsync(
+                async () => (await cluster.Ledger.VerifyAsync(tenantId)).NotYetCheckpointed is not null, TimeSpan.FromSeconds(10), "entries are written");
+            Assert.Empty(await CheckpointsAsync(cluster.Ledger, tenantId));
+        }
+
+        await using var ledger = new SqliteLedger(Path.Combine(directory.Path, "ledger.db"), TimeProvider.System);
+        var result = await ledger.VerifyAsync(tenantId);
+        Assert.True(result.Ok, result.Problem);
+        Assert.True(result.Checkpoints >= 1, "the silo's stop wrote a checkpoint");
+        Assert.Null(result.NotYetCheckpointed);
+    }
+
+    [Fact]
+    public async Task AfterATailIsCutTheGrainRefusesToCheckpointAndSaysWhy()
+    {
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path);
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var grain = cluster.Grains.GetGrain<ILedgerCheckpointGrain>(t.TenantId);
+        Assert.NotNull((await grain.CheckpointNowAsync()).Written);
+        var stream = $"account/{t.TenantId}/{t.AccountId}";
+
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory.Path, "ledger.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"DROP TRIGGER ledger_entries_no_delete; DELETE FROM ledger_entries WHERE stream_id = '{stream}' AND seq = (SELECT MAX(seq) FROM ledger_entries WHERE stream_id = '{stream}');";
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        // The account, reactivated, writes on from the cut head: the checkpoint writer will not bless it.
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.SignalAsync("after-the-cut");
+        var refused = await grain.CheckpointNowAsync();
+        Assert.Null(refused.Written);
+        Assert.Equal(stream, refused.Truncation?.StreamId);
+        Assert.Contains("tail was cut", refused.Refused, StringComparison.Ordinal);
+        Assert.False((await cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
+    }
+
+    [Fact]
+    public async Task EachCheckpointIsAlsoPostedToTheTenantsAnchorWebhook()
+    {
+        await using var receiver = await Autonomy.Tests.Actions.WebhookReceiver.StartAsync(failFirstAttempt: true);
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path);
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Tenant.SetCheckpointAnchorAsync(receiver.Url, Scenario.Admin);
+        Assert.Equal(receiver.Url, await t.Tenant.GetCheckpointAnchorAsync());
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.ConfigChanged), e => e.Payload.Contains("checkpoint-anchor", StringComparison.Ordinal));
+        await t.SignalAsync();
+
+        var written = (await cluster.Grains.GetGrain<ILedgerCheckpointGrain>(t.TenantId).CheckpointNowAsync()).Written!;
+
+        // The first attempt failed (503) and the webhook client's retry delivered it, under the same key.
+        var (key, body) = Assert.Single(receiver.Received);
+        Assert.Equal(written.CheckpointId, key);
+        Assert.Equal(2, receiver.Attempts[written.CheckpointId]);
+        var copy = LedgerCheckpointJson.ReadLine(System.Text.Json.JsonDocument.Parse(body!.ToJsonString()).RootElement);
+        Assert.Equal(written, copy with { Heads = written.Heads });
+        Assert.Equal(written.Heads.ToArray(), copy.Heads.ToArray());
+        Assert.Equal(written.Hash, LedgerCheckpoints.ComputeHash(copy));
+    }
+
+    public void Dispose() => directory.Dispose();
+}
