@@ -27,10 +27,11 @@ public abstract class LedgerCheckpointApiTestsBase(GatewayFactory factory)
         var tenant = Tokens.FreshTenant();
         var ingest = factory.Client(Tokens.Ingest(tenant));
         var auditor = factory.Client(Tokens.Auditor(tenant));
+        // Payloads carry text a JSON writer may escape differently (quotes, '+', '<', '&', non-ASCII): the export must carry them as stored.
         for (var i = 0; i < 4; i++)
         {
             await (await ingest.PostJson($"/v1/tenants/{tenant}/accounts/acc-{i % 2}/signals",
-                $$"""{"signals":[{"id":"s-{{i}}","type":"USAGE_SPIKE","occurredAt":"2026-01-31T08:00:0{{i}}Z","value":0.5}]}""")).Expect(HttpStatusCode.Accepted);
+                $$$"""{"signals":[{"id":"s-{{{i}}}","type":"USAGE_SPIKE","occurredAt":"2026-01-31T08:00:0{{{i}}}Z","value":0.5,"attributes":{"note":"Zoë said \"yes\" <b>+1</b> & 'more'"}}]}""")).Expect(HttpStatusCode.Accepted);
         }
 
         var grains = factory.Services.GetRequiredService<IGrainFactory>();

@@ -74,7 +74,7 @@ public static class LedgerApi
     /// never older than the checkpoints: <c>verify-export</c> of an unfiltered export answers as verify did.
     /// </summary>
     public static Results<PushStreamHttpResult, ValidationProblem> Export(
-        string tenantId, string? from, string? to, ILedger ledger, IGrainFactory grains, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        string tenantId, string? from, string? to, ILedger ledger, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var v = new Validation();
         var since = v.Instant(from, "from");
@@ -84,7 +84,6 @@ public static class LedgerApi
             return v.Problem();
         }
 
-        var options = json.Value.SerializerOptions;
         return TypedResults.Stream(
             async body =>
             {
@@ -96,18 +95,20 @@ public static class LedgerApi
                 }
 
                 var written = 0;
-                await foreach (var entry in ledger.ExportAsync(tenantId, since, until, cancellationToken))
-                {
-                    await JsonSerializer.SerializeAsync(body, LedgerEntryResponse.From(entry), options, cancellationToken);
-                    await body.WriteAsync(NewLine, cancellationToken);
-                    if (++written % 256 == 0)
-                    {
-                        await body.FlushAsync(cancellationToken);
-                    }
-                }
-
                 await using (var writer = new Utf8JsonWriter(body))
                 {
+                    await foreach (var entry in ledger.ExportAsync(tenantId, since, until, cancellationToken))
+                    {
+                        LedgerExportJson.WriteEntryLine(writer, entry);
+                        await writer.FlushAsync(cancellationToken);
+                        writer.Reset();
+                        await body.WriteAsync(NewLine, cancellationToken);
+                        if (++written % 256 == 0)
+                        {
+                            await body.FlushAsync(cancellationToken);
+                        }
+                    }
+
                     foreach (var checkpoint in checkpoints)
                     {
                         LedgerCheckpointJson.WriteLine(writer, checkpoint);
