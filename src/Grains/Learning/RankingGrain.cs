@@ -165,7 +165,7 @@ public sealed class RankingGrain(
         var seconds = clock.Elapsed.TotalSeconds;
         var gate = PromotionGate.Decide(evaluation, options.Value.Gate);
         await Stream.AppendAsync(LedgerTypes.RankingCandidateTrained, null, actor.Id, new RankingCandidateTrainedPayload(
-            version, trigger, night?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), evaluation.Active, examples.Length, train.Length, holdout.Length, gate, seconds));
+            version, trigger, night?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), evaluation.Active, examples.Length, train.Length, holdout.Length, gate, seconds, model));
         var stored = new RankingVersion(model, evaluation, gate, now, trigger);
         await WriteAsync(s.WithVersion(stored) with { Counter = s.Counter + 1, LastNight = night ?? s.LastNight });
         logger.LogInformation("Ranking candidate {Version} of {TenantId} trained on {Examples} outcomes in {Seconds:0.00} s; gate {Gate}", version, TenantId, train.Length, seconds, gate.Passed ? "passed" : "failed");

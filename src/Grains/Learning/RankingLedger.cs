@@ -27,8 +27,14 @@ public sealed record ProposalsRankedPayload(string Ranker, string AccountId, str
 public sealed record RankingModelChangedPayload(string Change, string? From, string? To, string Reason, GateDecision? Gate);
 
 /// <summary>RANKING_CANDIDATE_TRAINED: a candidate trained and shadow-evaluated (on request or nightly), and the gate's verdict.</summary>
+/// <remarks>
+/// <see cref="Model"/> is the whole model (weights and calibrations), so every version ever trained is kept in the
+/// append-only ledger and can be read back exactly, also after the ranking grain's state let it go
+/// (<see cref="RankingState.MaxVersions"/>). Entries written before the model was ledgered have none.
+/// </remarks>
 public sealed record RankingCandidateTrainedPayload(
-    string Version, string Trigger, string? Night, string Active, int Examples, int TrainExamples, int HoldoutExamples, GateDecision Gate, double TrainSeconds);
+    string Version, string Trigger, string? Night, string Active, int Examples, int TrainExamples, int HoldoutExamples, GateDecision Gate, double TrainSeconds,
+    RankingModel? Model = null);
 
 /// <summary>RANKING_EXPLORATION_CHANGED: the tenant's exploration rate (0: off).</summary>
 public sealed record RankingExplorationChangedPayload(double Before, double After);

@@ -98,8 +98,19 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
         Assert.True(candidate.Gate.Passed, string.Join(" ", candidate.Gate.Reasons));
         Assert.True(candidate.Evaluation.CandidateMetrics.PrecisionAt1 > candidate.Evaluation.ActiveMetrics.PrecisionAt1);
         Assert.Equal(RankingModel.Prior, candidate.Evaluation.Active);
-        var trained = Assert.Single(await Ledger(t.TenantId, LedgerTypes.RankingCandidateTrained));
-        Assert.Equal("manual", RankingLedger.Read<RankingCandidateTrainedPayload>(trained).Trigger);
+        var trained = RankingLedger.Read<RankingCandidateTrainedPayload>(Assert.Single(await Ledger(t.TenantId, LedgerTypes.RankingCandidateTrained)));
+        Assert.Equal("manual", trained.Trigger);
+
+        // Every version is kept in the ledger whole: the model read back from its entry is the stored one, weight for weight.
+        var stored = await t.Ranking.GetModelAsync("v1");
+        Assert.NotNull(trained.Model);
+        Assert.Equal((stored.Version, stored.Bias, stored.ConfidenceWeight, stored.TrainedAt), (trained.Model.Version, trained.Model.Bias, trained.Model.ConfidenceWeight, trained.Model.TrainedAt));
+        Assert.Equal(stored.Weights.OrderBy(w => w.Key, StringComparer.Ordinal), trained.Model.Weights.OrderBy(w => w.Key, StringComparer.Ordinal));
+        Assert.Equal(stored.Calibrations.Keys.Order(StringComparer.Ordinal), trained.Model.Calibrations.Keys.Order(StringComparer.Ordinal));
+        Assert.All(stored.Calibrations, c => Assert.Equal(
+            (c.Value.Method, c.Value.Slope, c.Value.Offset, c.Value.Mins.ToArray(), c.Value.Maxes.ToArray(), c.Value.Values.ToArray()),
+            (trained.Model.Calibrations[c.Key].Method, trained.Model.Calibrations[c.Key].Slope, trained.Model.Calibrations[c.Key].Offset,
+             trained.Model.Calibrations[c.Key].Mins.ToArray(), trained.Model.Calibrations[c.Key].Maxes.ToArray(), trained.Model.Calibrations[c.Key].Values.ToArray())));
 
         // A candidate is shadow only: nothing changes for sellers until it is promoted.
         Assert.Equal(RankingModel.Prior, (await t.NewestRunAsync("alice")).Ranker);
