@@ -92,7 +92,11 @@ public sealed partial class AccountGrain
         return gate;
     }
 
-    /// <summary>DEFER holds the run's window (joined to any open one) until the retry time; SKIP tells the owner's digest.</summary>
+    /// <summary>
+    /// DEFER holds the run's window (joined to any open one) until the retry time; SKIP for low marginal value parks
+    /// its signals (they wait for the next signal or ritual, waking nobody), SKIP for duplicate inputs drops them; a
+    /// SKIP gives back its hourly-cap slot (the cap counts runs that reached the engine) and tells the owner's digest.
+    /// </summary>
     private async Task HoldOrSkipAsync(DecisionRun run, AccountState s, GateResult gate)
     {
         if (gate.Verdict == GateVerdict.Defer)
@@ -101,7 +105,13 @@ public sealed partial class AccountGrain
             return;
         }
 
-        await CommitAsync(run.Batch, s);
+        var trigger = DecisionTrigger.Release(s.Trigger, run.Now);
+        if (gate.Reason == GateReason.LowMarginalValue)
+        {
+            trigger = DecisionTrigger.Park(trigger, run.Window, MarginalValue.IsRitual, run.Now);
+        }
+
+        await CommitAsync(run.Batch, s with { Trigger = trigger });
         if (Seller() is { } seller)
         {
             await seller.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now));

@@ -84,7 +84,8 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var window = TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now);
+        // Parked low-value signals ride along: the ritual's run sees them (and decides them at the latest).
+        (trigger, var window) = DecisionTrigger.TakeParked(trigger, TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now));
         await RunAsync(new DecisionRun(Ids.NewRun(time), tick.Ritual, window, snapshot, batch, now), state.State with { Trigger = trigger });
     }
 
