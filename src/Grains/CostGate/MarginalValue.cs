@@ -8,7 +8,7 @@ public sealed record MarginalValueTerms(double Signals, double Ritual, double He
 /// <summary>
 /// How much a decision run is worth before it costs anything: the gate compares this with the tenant's threshold.
 /// <code>
-/// value     = signals + (ritual × novelty + 0.1 × heat) × staleness
+/// value     = signals + (ritual × novelty + min(0.1 × heat, 0.3)) × staleness
 /// staleness = 1 − 2^(−sinceLastRun / 1 h)                  (1 for an account that never ran)
 /// novelty   = 1                                            when the window holds signals (something new since the
 ///                                                          last run), the account never ran, or the ritual is the
@@ -17,7 +17,9 @@ public sealed record MarginalValueTerms(double Signals, double Ritual, double He
 ///                                                          weekly review 1 day
 /// </code>
 /// <c>signals</c> is the sum of the window's signal values (each 0..1; ritual ticks excluded), <c>ritual</c> the
-/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now.
+/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now. Heat's
+/// share stops growing at the hot threshold (3, so at most 0.3): beyond it more heat only means more signals, which
+/// count themselves, and heat alone never buys a run at the default threshold (0.65); it tips one over.
 /// New signals are new information and count in full however recently the account ran; what a ritual and the
 /// account's heat add is the value of looking again, which grows with the time since the last look: half of it
 /// an hour after a run, three quarters after two, nearly all of it after a day. A ritual is worth its full value
@@ -36,6 +38,9 @@ public static class MarginalValue
 
     /// <summary>The share of the account's heat a run adds.</summary>
     public const double HeatWeight = 0.1;
+
+    /// <summary>The most the account's heat adds (<see cref="HeatWeight"/> × the hot threshold, 3).</summary>
+    public const double HeatCap = 0.3;
 
     /// <summary>After this long without a run, looking again is worth half of what it is worth after a long time.</summary>
     public static readonly TimeSpan StalenessHalfLife = TimeSpan.FromHours(1);
@@ -87,7 +92,7 @@ public static class MarginalValue
         var (s, r, h) = (Clean(signals), Clean(ritual), Clean(heat));
         var n = Math.Min(1, Clean(novelty));
         var staleness = Staleness(sinceLastRun);
-        return new(s, r, h, staleness, s + (((r * n) + (HeatWeight * h)) * staleness), n);
+        return new(s, r, h, staleness, s + (((r * n) + Math.Min(HeatWeight * h, HeatCap)) * staleness), n);
     }
 
     /// <summary>The value of running <paramref name="window"/> now, for an account of this heat that last ran at <paramref name="lastRunAt"/>.</summary>
@@ -113,7 +118,7 @@ public static class MarginalValue
 
     /// <summary>
     /// The value of a run of an account that never ran: a scheduled run is worth <see cref="Ritual"/>, a signal-started
-    /// one its signals; either way plus <see cref="HeatWeight"/> × heat.
+    /// one its signals; either way plus <see cref="HeatWeight"/> × heat (at most <see cref="HeatCap"/>).
     /// </summary>
     public static double Of(bool startedBySchedule, double signalValueSum, double heat) =>
         startedBySchedule ? Terms(0, Ritual, heat, null).Value : Terms(signalValueSum, 0, heat, null).Value;

@@ -66,19 +66,21 @@ public class RitualNoveltyTests
             var lastRun = since is { } d ? Now - d : (DateTimeOffset?)null;
             var terms = MarginalValue.Of(window, heat, lastRun, Now);
             var novelty = MarginalValue.Novelty(ritual, values.Length > 0, since);
-            var expected = values.Sum() + (((MarginalValue.RitualValue(ritual) * novelty) + (0.1 * heat)) * MarginalValue.Staleness(since));
+            var expected = values.Sum() + (((MarginalValue.RitualValue(ritual) * novelty) + Math.Min(0.1 * heat, 0.3)) * MarginalValue.Staleness(since));
             Assert.Equal(expected, terms.Value, 9);
             Assert.Equal(novelty, terms.Novelty, 9);
             Assert.True(double.IsFinite(terms.Value) && terms.Value >= 0);
         }, iter: 3_000);
 
     [Fact]
-    public void ALoneLowValueSignalDoesNotBuyARunAtTheDefaultThresholdAndAHighValueOneDoes()
-    {
-        var threshold = GateThresholds.Default.MinMarginalValue;
-        var visit = TriggerWindow.Open(new SignalRef("v", "WEBSITE_VISIT", Now, 0.2), TimeSpan.Zero, TimeSpan.Zero, Now);
-        var reply = TriggerWindow.Open(new SignalRef("r", "EMAIL_REPLY_RECEIVED", Now, 0.7), TimeSpan.Zero, TimeSpan.Zero, Now);
-        Assert.True(MarginalValue.Of(visit, 0.5, Now - TimeSpan.FromDays(1), Now).Value < threshold);
-        Assert.True(MarginalValue.Of(reply, 0, Now - TimeSpan.FromMinutes(6), Now).Value >= threshold);
-    }
+    public void ALoneLowValueSignalDoesNotBuyARunAtTheDefaultThresholdHoweverHotTheAccountAndAHighValueOneDoes() =>
+        Gen.Select(Gen.Double[0, 1_000], Since).Sample((heat, since) =>
+        {
+            var threshold = GateThresholds.Default.MinMarginalValue;
+            var lastRun = since is { } d ? Now - d : (DateTimeOffset?)null;
+            var visit = TriggerWindow.Open(new SignalRef("v", "WEBSITE_VISIT", Now, 0.2), TimeSpan.Zero, TimeSpan.Zero, Now);
+            var reply = TriggerWindow.Open(new SignalRef("r", "EMAIL_REPLY_RECEIVED", Now, 0.7), TimeSpan.Zero, TimeSpan.Zero, Now);
+            Assert.True(MarginalValue.Of(visit, heat, lastRun, Now).Value < threshold, "heat adds at most 0.3");
+            Assert.True(MarginalValue.Of(reply, heat, lastRun, Now).Value >= threshold);
+        }, iter: 2_000);
 }
