@@ -236,7 +236,7 @@ public sealed class Simulation(SimulationOptions options)
     /// <summary>The account grain's PollAsync: close a due window (or hold it at the hourly cap) and run it.</summary>
     private void Poll(SimAccount a, DateTimeOffset now)
     {
-        if (a.Trigger.Window is null || (a.DeferredUntil is { } deferred && now < deferred))
+        if (a.Trigger.Window is null or { IsParked: true } || (a.DeferredUntil is { } deferred && now < deferred))
         {
             ScheduleWake(a, now);
             return;
@@ -543,7 +543,7 @@ public sealed class Simulation(SimulationOptions options)
 
     private void ScheduleWake(SimAccount a, DateTimeOffset now)
     {
-        DateTimeOffset? due = a.DeferredUntil is { } deferred && a.Trigger.Window is not null ? deferred : a.Trigger.Window is { IsParked: false } w ? w.DueAt : null;
+        DateTimeOffset? due = a.Trigger.Window is not { IsParked: false } w ? null : a.DeferredUntil ?? w.DueAt;
         if (due is { } d)
         {
             a.WakeVersion++;

@@ -42,7 +42,8 @@ public sealed partial class AccountGrain
         var now = time.GetUtcNow();
         await ExpireOverdueAsync(now);
         var s = state.State;
-        if (s.Trigger.Window is null || (s.DeferredUntil is { } deferred && now < deferred))
+        // Nothing due: no window, a parked one (it waits for a signal or a ritual), or a deferred run not yet due.
+        if (s.Trigger.Window is null or { IsParked: true } || (s.DeferredUntil is { } deferred && now < deferred))
         {
             ScheduleWake();
             return;
