@@ -22,7 +22,8 @@ internal sealed record EnginePlan(EngineSettings Settings, ChatPrompt? Prompt, T
 
 /// <summary>
 /// The cost gate and the engine call: local checks, then the tenant's token budget (for the chat engine) and run
-/// budget, each counted in one grain; DEFER holds the window's signals, SKIP drops a run not worth having; the
+/// budget, each counted in one grain; DEFER holds the window's signals, SKIP parks a low-value window's signals for
+/// the next signal or ritual (a duplicate's are dropped) and gives back the run's hourly-cap slot; the
 /// chat engine's tokens are reserved before the call and settled after, and when it cannot answer the tenant's
 /// fallback (defer or playbook) decides, ledgered as ENGINE_FALLBACK.
 /// </summary>
