@@ -236,7 +236,7 @@ public sealed class Simulation(SimulationOptions options)
     /// <summary>The account grain's PollAsync: close a due window (or hold it at the hourly cap) and run it.</summary>
     private void Poll(SimAccount a, DateTimeOffset now)
     {
-        if (a.Trigger.Window is null || (a.DeferredUntil is { } deferred && now < deferred))
+        if (a.Trigger.Window is null or { IsParked: true } || (a.DeferredUntil is { } deferred && now < deferred))
         {
             ScheduleWake(a, now);
             return;
@@ -290,8 +290,10 @@ public sealed class Simulation(SimulationOptions options)
                     continue;
                 }
 
-                a.Trigger = trigger;
-                Decide(a, TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now), now);
+                // The ritual's run takes the parked low-value signals along (the grain's RunScheduledAsync).
+                var (taken, window) = DecisionTrigger.TakeParked(trigger, TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now));
+                a.Trigger = taken;
+                Decide(a, window, now);
             }
 
             a.NextRitualAt = RitualPlanner.Next(Rituals, a.Key, a.RenewalDate, now) ?? DateTimeOffset.MaxValue;
@@ -381,6 +383,9 @@ public sealed class Simulation(SimulationOptions options)
         }
 
         r.GateResult(tokenSkip ? "SKIP TOKEN_BUDGET_EXHAUSTED" : $"{WireName.Of(gate.Verdict)} {WireName.Of(gate.Reason)}");
+
+        // Nothing reached the engine: the run's slot under the hourly cap is given back (the grain's Release).
+        a.Trigger = DecisionTrigger.Release(a.Trigger, now);
         if (gate.Verdict == GateVerdict.Defer)
         {
             a.Trigger = DecisionTrigger.Hold(a.Trigger, window, gate.RetryAt!.Value);
@@ -388,7 +393,14 @@ public sealed class Simulation(SimulationOptions options)
             return;
         }
 
-        // A skipped window's signals are dropped (today's gate): its high-value triggers go undecided.
+        if (gate.Reason == GateReason.LowMarginalValue)
+        {
+            // Parked: the signals wait for the next signal or ritual; their high-value triggers stay pending.
+            a.Trigger = DecisionTrigger.Park(a.Trigger, window, MarginalValue.IsRitual, now);
+            return;
+        }
+
+        // A window skipped as a duplicate is dropped: its high-value triggers go undecided.
         if (signalWindow && a.PendingHighValue is { Count: > 0 } dropped)
         {
             r.HighValueUndecided += dropped.Count;
@@ -531,7 +543,7 @@ public sealed class Simulation(SimulationOptions options)
 
     private void ScheduleWake(SimAccount a, DateTimeOffset now)
     {
-        DateTimeOffset? due = a.DeferredUntil is { } deferred && a.Trigger.Window is not null ? deferred : a.Trigger.Window?.DueAt;
+        DateTimeOffset? due = a.Trigger.Window is not { IsParked: false } w ? null : a.DeferredUntil ?? w.DueAt;
         if (due is { } d)
         {
             a.WakeVersion++;

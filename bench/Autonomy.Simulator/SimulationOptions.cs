@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autonomy.CostGate;
 
 namespace Autonomy.Simulator;
 
@@ -35,10 +36,10 @@ public sealed record SimulationOptions
 
     public double PricePerPull { get; init; } = 0.00002;
 
-    /// <summary>The cost gate's thresholds for every tenant (today's silo defaults: 0.05 and no minimum interval).</summary>
-    public double MinMarginalValue { get; init; } = 0.05;
+    /// <summary>The cost gate's thresholds for every tenant: the silo's defaults (<c>GateThresholds.Default</c>).</summary>
+    public double MinMarginalValue { get; init; } = GateThresholds.Default.MinMarginalValue;
 
-    public double MinRunIntervalMinutes { get; init; }
+    public double MinRunIntervalMinutes { get; init; } = GateThresholds.Default.MinRunInterval.TotalMinutes;
 
     /// <summary>Print the progress line to stderr.</summary>
     public bool Progress { get; init; } = true;

@@ -75,7 +75,7 @@ public sealed class SimulationTests
     [Fact]
     public void TightBudgetsSkipWorkButAreNeverOvershot()
     {
-        var options = new SimulationOptions { Accounts = 2_000, Days = 2, Seed = 7, AccountsPerTenant = 1_000, PullsPerDay = 3_000, RunsPerDay = 1_500, TokensPerDay = 2_000_000 };
+        var options = new SimulationOptions { Accounts = 2_000, Days = 2, Seed = 7, AccountsPerTenant = 1_000, PullsPerDay = 3_000, RunsPerDay = 400, TokensPerDay = 2_000_000 };
 
         var r = Simulate(options);
 
@@ -92,13 +92,31 @@ public sealed class SimulationTests
     public void AMinimumRunIntervalDefersRunsAndAThresholdSkipsThemThroughTheRealGate()
     {
         var options = new SimulationOptions { Accounts = 1_000, Days = 1, Seed = 4 };
-        var plain = Simulate(options);
-        var strict = Simulate(options with { MinRunIntervalMinutes = 10, MinMarginalValue = 0.5 });
+        var plain = Simulate(options with { MinRunIntervalMinutes = 0, MinMarginalValue = 0 });
+        var strict = Simulate(options with { MinRunIntervalMinutes = 10, MinMarginalValue = 0.8 });
 
         Assert.True(strict.GateNotAllowed.GetValueOrDefault("DEFER ACCOUNT_COOLDOWN") > 0);
         Assert.True(strict.GateNotAllowed.GetValueOrDefault("SKIP LOW_MARGINAL_VALUE") > 0);
         Assert.True(strict.EngineCalls < plain.EngineCalls);
         Assert.Equal(0, strict.BudgetOvershoots);
+    }
+
+    [Fact]
+    public void LowValueSignalsAccumulateInsteadOfEachBuyingARunAndHighValueOnesAreStillDecidedAtOnce()
+    {
+        var options = new SimulationOptions { Accounts = 3_000, Days = 1, Seed = 6 };
+        var eager = Simulate(options with { MinMarginalValue = 0.05 });
+        var gated = Simulate(options);
+
+        // The default threshold parks lone low-value signals (SKIP LOW_MARGINAL_VALUE) and the quiet daily briefs...
+        Assert.True(gated.GateNotAllowed.GetValueOrDefault("SKIP LOW_MARGINAL_VALUE") > 0);
+        Assert.True(gated.SignalRuns < eager.SignalRuns * 0.9, $"{gated.SignalRuns} signal runs vs {eager.SignalRuns}");
+        Assert.True(gated.RitualRuns < eager.RitualRuns / 2, $"{gated.RitualRuns} ritual runs vs {eager.RitualRuns}");
+
+        // ...without losing a high-value trigger: a parked window is not dropped, and high values run at once.
+        Assert.True(gated.HighValueDecidedWithin15m >= 0.99 * gated.HighValueTriggers, $"{gated.HighValueDecidedWithin15m} of {gated.HighValueTriggers}");
+        Assert.Equal(gated.HighValueTriggers, gated.HighValueDecidedWithin15m + gated.HighValueDecidedLater + gated.HighValueUndecided);
+        Assert.Equal(0, gated.BudgetOvershoots);
     }
 
     [Fact]

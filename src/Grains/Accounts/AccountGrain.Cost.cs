@@ -22,7 +22,8 @@ internal sealed record EnginePlan(EngineSettings Settings, ChatPrompt? Prompt, T
 
 /// <summary>
 /// The cost gate and the engine call: local checks, then the tenant's token budget (for the chat engine) and run
-/// budget, each counted in one grain; DEFER holds the window's signals, SKIP drops a run not worth having; the
+/// budget, each counted in one grain; DEFER holds the window's signals, SKIP parks a low-value window's signals for
+/// the next signal or ritual (a duplicate's are dropped) and gives back the run's hourly-cap slot; the
 /// chat engine's tokens are reserved before the call and settled after, and when it cannot answer the tenant's
 /// fallback (defer or playbook) decides, ledgered as ENGINE_FALLBACK.
 /// </summary>
@@ -92,7 +93,11 @@ public sealed partial class AccountGrain
         return gate;
     }
 
-    /// <summary>DEFER holds the run's window (joined to any open one) until the retry time; SKIP tells the owner's digest.</summary>
+    /// <summary>
+    /// DEFER holds the run's window (joined to any open one) until the retry time; SKIP for low marginal value parks
+    /// its signals (they wait for the next signal or ritual, waking nobody), SKIP for duplicate inputs drops them; a
+    /// SKIP gives back its hourly-cap slot (the cap counts runs that reached the engine) and tells the owner's digest.
+    /// </summary>
     private async Task HoldOrSkipAsync(DecisionRun run, AccountState s, GateResult gate)
     {
         if (gate.Verdict == GateVerdict.Defer)
@@ -101,7 +106,13 @@ public sealed partial class AccountGrain
             return;
         }
 
-        await CommitAsync(run.Batch, s);
+        var trigger = DecisionTrigger.Release(s.Trigger, run.Now);
+        if (gate.Reason == GateReason.LowMarginalValue)
+        {
+            trigger = DecisionTrigger.Park(trigger, run.Window, MarginalValue.IsRitual, run.Now);
+        }
+
+        await CommitAsync(run.Batch, s with { Trigger = trigger });
         if (Seller() is { } seller)
         {
             await seller.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now));

@@ -42,7 +42,8 @@ public sealed partial class AccountGrain
         var now = time.GetUtcNow();
         await ExpireOverdueAsync(now);
         var s = state.State;
-        if (s.Trigger.Window is null || (s.DeferredUntil is { } deferred && now < deferred))
+        // Nothing due: no window, a parked one (it waits for a signal or a ritual), or a deferred run not yet due.
+        if (s.Trigger.Window is null or { IsParked: true } || (s.DeferredUntil is { } deferred && now < deferred))
         {
             ScheduleWake();
             return;
@@ -84,7 +85,8 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var window = TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now);
+        // Parked low-value signals ride along: the ritual's run sees them (and decides them at the latest).
+        (trigger, var window) = DecisionTrigger.TakeParked(trigger, TriggerWindow.Scheduled(new SignalRef(tick.OccurrenceKey, tick.Ritual, now, MarginalValue.RitualValue(tick.Ritual)), now));
         await RunAsync(new DecisionRun(Ids.NewRun(time), tick.Ritual, window, snapshot, batch, now), state.State with { Trigger = trigger });
     }
 

@@ -114,7 +114,8 @@ public sealed partial class AccountGrain
     private void ScheduleWake(TimeSpan? retryIn = null)
     {
         var s = state.State;
-        DateTimeOffset? due = s.DeferredUntil is { } deferred && s.Trigger.Window is not null ? deferred : s.Trigger.Window?.DueAt;
+        // A parked window (low value, waiting for more) wakes nobody: the next signal or ritual takes it.
+        DateTimeOffset? due = s.Trigger.Window is not { IsParked: false } w ? null : s.DeferredUntil ?? w.DueAt;
         wake?.Dispose();
         wake = null;
         var delay = retryIn ?? (due is { } at ? at - time.GetUtcNow() : null);

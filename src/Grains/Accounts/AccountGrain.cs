@@ -194,7 +194,7 @@ public sealed partial class AccountGrain(
             s.LastTickAt is { } last ? last + s.TickPeriod : s.Exists ? s.ScheduledSince + s.TickPeriod : null,
             s.LastTickAt,
             s.Exists ? RitualPlanner.Next(Options.Rituals, JitterKey, s.RenewalDate, now) : null,
-            s.DeferredUntil ?? s.Trigger.Window?.DueAt,
+            s.DeferredUntil ?? (s.Trigger.Window is { IsParked: false } w ? w.DueAt : null),
             [.. s.Pending.Values.Select(p => p.View).OrderByDescending(p => p.CreatedAt)],
             [.. s.Actions.Reverse()],
             tenant.AccountOptedIn,

@@ -48,10 +48,14 @@ public sealed record GateThresholds(
     [property: Id(1)] TimeSpan MinRunInterval)
 {
     /// <summary>
-    /// The built-in defaults: a run must be worth at least 0.05, and one account runs at most once every five
-    /// minutes (a run asked for sooner is deferred, its signals held, to the end of the interval).
+    /// The built-in defaults: a run must be worth at least 0.65 (a lone high-value signal, 0.7 and up: a reply, a
+    /// meeting, an escalation, a champion leaving, a renewal window, runs at once; a lone website visit, 0.2, or usage
+    /// change, 0.5 to 0.6, is parked until more value joins it or the next ritual takes it along; a daily brief, 0.5,
+    /// runs with any signal of 0.2 or more parked for it), and one account
+    /// runs at most once every five minutes (a run asked for sooner is deferred, its signals held, to the end of the
+    /// interval).
     /// </summary>
-    public static readonly GateThresholds Default = new(0.05, TimeSpan.FromMinutes(5));
+    public static readonly GateThresholds Default = new(0.65, TimeSpan.FromMinutes(5));
 }
 
 /// <summary>The tenant's decision-run budget after asking for one run: granted or not, and the counters.</summary>
@@ -65,7 +69,8 @@ public sealed record RunBudgetReservation(
 /// <summary>
 /// Decides whether a decision run is worth its cost. Local checks come first, so a run that would be skipped
 /// anyway never spends the tenant's budget; the tenant-wide budgets (engine tokens, then decision runs) are then
-/// reserved in one place each. SKIP is only for runs not worth having (duplicate inputs, low marginal value); a
+/// reserved in one place each. SKIP is only for runs not worth having now (duplicate inputs, dropped; low marginal
+/// value, whose signals the account parks so their value accumulates, see <c>DecisionTrigger.Park</c>); a
 /// run worth having that cannot start now (the account's minimum interval, a budget used up until it refills) is
 /// DEFERRED with the time to try again, and its window's signals are held for that run.
 /// </summary>

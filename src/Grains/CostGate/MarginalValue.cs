@@ -3,20 +3,33 @@ using Autonomy.Triggers;
 namespace Autonomy.CostGate;
 
 /// <summary>What a run would be worth, term by term, as the COST_GATE entry records it.</summary>
-public sealed record MarginalValueTerms(double Signals, double Ritual, double Heat, double Staleness, double Value);
+public sealed record MarginalValueTerms(double Signals, double Ritual, double Heat, double Staleness, double Value, double Novelty = 1);
 
 /// <summary>
 /// How much a decision run is worth before it costs anything: the gate compares this with the tenant's threshold.
 /// <code>
-/// value     = signals + (ritual + 0.1 × heat) × staleness
-/// staleness = 1 − 2^(−sinceLastRun / 1 h)          (1 for an account that never ran)
+/// value     = signals + (ritual × novelty + min(0.1 × heat, 0.3)) × staleness
+/// staleness = 1 − 2^(−sinceLastRun / 1 h)                  (1 for an account that never ran)
+/// novelty   = 1                                            when the window holds signals (something new since the
+///                                                          last run), the account never ran, or the ritual is the
+///                                                          renewal runway
+///           = 1 − 2^(−sinceLastRun / quiet horizon)        otherwise (a quiet account): daily brief 7 days,
+///                                                          weekly review 1 day
 /// </code>
 /// <c>signals</c> is the sum of the window's signal values (each 0..1; ritual ticks excluded), <c>ritual</c> the
-/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now.
+/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now. Heat's
+/// share stops growing at the hot threshold (3, so at most 0.3): beyond it more heat only means more signals, which
+/// count themselves, and heat alone never buys a run at the default threshold (0.65); it tips one over.
 /// New signals are new information and count in full however recently the account ran; what a ritual and the
 /// account's heat add is the value of looking again, which grows with the time since the last look: half of it
-/// an hour after a run, three quarters after two, nearly all of it after a day. Non-finite or negative inputs
-/// count as zero, so the value is never NaN and never below zero.
+/// an hour after a run, three quarters after two, nearly all of it after a day. A ritual is worth its full value
+/// only when there is something new to look at: every signal since the last run is either in a run already or
+/// held in the account's window (a low-value SKIP parks it there), so "the window holds signals" is exactly "new
+/// since the last run". On a quiet account a ritual's value grows back over its own horizon: a daily brief a day
+/// after a run on an account where nothing changed is worth under a tenth of its value (it is skipped), a weekly
+/// review a week after the last run nearly all of it (a quiet account is still reviewed weekly), the renewal
+/// runway always all of it. Non-finite or negative inputs count as zero, so the value is never NaN and never below
+/// zero; it never falls when signals, heat, ritual value or the time since the last run grow.
 /// </summary>
 public static class MarginalValue
 {
@@ -25,6 +38,9 @@ public static class MarginalValue
 
     /// <summary>The share of the account's heat a run adds.</summary>
     public const double HeatWeight = 0.1;
+
+    /// <summary>The most the account's heat adds (<see cref="HeatWeight"/> × the hot threshold, 3).</summary>
+    public const double HeatCap = 0.3;
 
     /// <summary>After this long without a run, looking again is worth half of what it is worth after a long time.</summary>
     public static readonly TimeSpan StalenessHalfLife = TimeSpan.FromHours(1);
@@ -42,6 +58,26 @@ public static class MarginalValue
     public static bool IsRitual(string type) =>
         type is TriggerRegistry.DailyBrief or TriggerRegistry.WeeklyReview or TriggerRegistry.RenewalRunway;
 
+    /// <summary>How long a quiet account waits for half of a ritual's value (<see cref="Novelty"/>).</summary>
+    public static TimeSpan QuietHorizon(string ritual) => ritual switch
+    {
+        TriggerRegistry.DailyBrief => TimeSpan.FromDays(7),
+        TriggerRegistry.WeeklyReview => TimeSpan.FromDays(1),
+        _ => TimeSpan.Zero,
+    };
+
+    /// <summary>
+    /// The share of a ritual's own value a run gets: all of it when something is new since the last run (or the
+    /// account never ran, or the ritual has no quiet horizon), else growing over the ritual's quiet horizon.
+    /// </summary>
+    public static double Novelty(string ritual, bool somethingNew, TimeSpan? sinceLastRun)
+    {
+        var horizon = QuietHorizon(ritual);
+        return somethingNew || sinceLastRun is null || horizon <= TimeSpan.Zero ? 1
+            : sinceLastRun.Value <= TimeSpan.Zero ? 0
+            : 1 - Math.Pow(2, -(sinceLastRun.Value / horizon));
+    }
+
     /// <summary>The share of the looking-again value a run gets this long after the previous one (0 at once, toward 1 later).</summary>
     public static double Staleness(TimeSpan? sinceLastRun) => sinceLastRun switch
     {
@@ -51,29 +87,38 @@ public static class MarginalValue
     };
 
     /// <summary>The formula, term by term.</summary>
-    public static MarginalValueTerms Terms(double signals, double ritual, double heat, TimeSpan? sinceLastRun)
+    public static MarginalValueTerms Terms(double signals, double ritual, double heat, TimeSpan? sinceLastRun, double novelty = 1)
     {
         var (s, r, h) = (Clean(signals), Clean(ritual), Clean(heat));
+        var n = Math.Min(1, Clean(novelty));
         var staleness = Staleness(sinceLastRun);
-        return new(s, r, h, staleness, s + ((r + (HeatWeight * h)) * staleness));
+        return new(s, r, h, staleness, s + (((r * n) + Math.Min(HeatWeight * h, HeatCap)) * staleness), n);
     }
 
     /// <summary>The value of running <paramref name="window"/> now, for an account of this heat that last ran at <paramref name="lastRunAt"/>.</summary>
     public static MarginalValueTerms Of(TriggerWindow window, double heat, DateTimeOffset? lastRunAt, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(window);
-        var ritual = window.Signals.IsDefault ? 0 : window.Signals.Where(s => IsRitual(s.Type)).Sum(s => Clean(s.Value));
-        var kept = window.Signals.IsDefault ? 0 : window.Signals.Where(s => !IsRitual(s.Type)).Sum(s => Clean(s.Value));
+        var all = window.Signals.IsDefault ? [] : window.Signals;
+        var ticks = all.Where(s => IsRitual(s.Type)).ToArray();
+        var ritual = ticks.Sum(s => Clean(s.Value));
+        var kept = all.Where(s => !IsRitual(s.Type)).Sum(s => Clean(s.Value));
         var counted = Clean(window.TotalValue) - ritual;
 
         // Signals beyond the window's kept ones are only counted; their values are in the total.
         var signals = Math.Max(kept, counted);
-        return Terms(signals, ritual, heat, lastRunAt is { } last ? now - last : null);
+        var since = lastRunAt is { } last ? now - last : (TimeSpan?)null;
+        var somethingNew = window.SignalCount > ticks.Length;
+
+        // Each ritual's value weighted by its own novelty; the record keeps the share of the ritual value that counted.
+        var weighted = ticks.Sum(t => Clean(t.Value) * Novelty(t.Type, somethingNew, since));
+        var terms = Terms(signals, weighted, heat, since);
+        return terms with { Ritual = ritual, Novelty = ritual > 0 ? weighted / ritual : 1 };
     }
 
     /// <summary>
     /// The value of a run of an account that never ran: a scheduled run is worth <see cref="Ritual"/>, a signal-started
-    /// one its signals; either way plus <see cref="HeatWeight"/> × heat.
+    /// one its signals; either way plus <see cref="HeatWeight"/> × heat (at most <see cref="HeatCap"/>).
     /// </summary>
     public static double Of(bool startedBySchedule, double signalValueSum, double heat) =>
         startedBySchedule ? Terms(0, Ritual, heat, null).Value : Terms(signalValueSum, 0, heat, null).Value;

@@ -28,11 +28,26 @@ public sealed record TriggerWindow(
 {
     public const int MaxSignals = 64;
 
-    /// <summary>When the window closes: quiet for the debounce, but never later than the maximum wait.</summary>
+    /// <summary>The debounce that marks a parked window (no real debounce is negative).</summary>
+    public static readonly TimeSpan ParkedMark = TimeSpan.FromTicks(-1);
+
+    /// <summary>
+    /// A parked window holds signals the cost gate found not worth a run on their own (SKIP LOW_MARGINAL_VALUE): it
+    /// never comes due by itself; the next signal re-opens it (its signals join the new window) and the next ritual
+    /// run takes it along, so its value accumulates and is decided at the latest by that ritual's run.
+    /// </summary>
+    public bool IsParked => Debounce == ParkedMark;
+
+    /// <summary>When the window closes: quiet for the debounce, but never later than the maximum wait (never, when parked).</summary>
     public DateTimeOffset DueAt
     {
         get
         {
+            if (IsParked)
+            {
+                return DateTimeOffset.MaxValue;
+            }
+
             var quiet = LastSignalAt + Debounce;
             var latest = OpenedAt + MaxWait;
             return quiet < latest ? quiet : latest;
@@ -80,6 +95,12 @@ public sealed record TriggerWindow(
     public TriggerWindow Merge(TriggerWindow other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        if (other.IsParked || IsParked)
+        {
+            // A parked part has no due time of its own: the other part's timing holds.
+            return IsParked ? other.Absorb(this) : Absorb(other);
+        }
+
         var merged = this;
         foreach (var signal in other.Signals.IsDefault ? [] : other.Signals)
         {
@@ -99,6 +120,47 @@ public sealed record TriggerWindow(
             Count = merged.SignalCount + extra,
             ValueSum = merged.TotalValue + (other.TotalValue - (other.Signals.IsDefault ? 0 : other.Signals.Sum(s => s.Value))),
         };
+    }
+
+    /// <summary>
+    /// The window with every signal of <paramref name="other"/> joined (kept while there is room, all counted), its own
+    /// timing and schedule mark unchanged.
+    /// </summary>
+    public TriggerWindow Absorb(TriggerWindow other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var merged = this;
+        var kept = other.Signals.IsDefault ? [] : other.Signals;
+        foreach (var signal in kept)
+        {
+            merged = merged.Join(signal);
+        }
+
+        return merged with
+        {
+            Count = merged.SignalCount + (other.SignalCount - kept.Length),
+            ValueSum = merged.TotalValue + (other.TotalValue - kept.Sum(s => s.Value)),
+        };
+    }
+
+    /// <summary>
+    /// The window's signals, ritual ticks left out, parked (see <see cref="IsParked"/>); null when only ritual ticks
+    /// were in it. A ritual tick is never parked: it belongs to its own occurrence, and carried into a later signal's
+    /// window it would make that run look scheduled.
+    /// </summary>
+    public TriggerWindow? Parked(Func<string, bool> isRitual, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(isRitual);
+        var kept = Signals.IsDefault ? [] : Signals;
+        var ticks = kept.Where(s => isRitual(s.Type)).ToImmutableArray();
+        var rest = kept.RemoveRange(ticks);
+        var count = SignalCount - ticks.Length;
+        if (count <= 0)
+        {
+            return null;
+        }
+
+        return new(now, now, ParkedMark, TimeSpan.Zero, rest, StartedBySchedule: false, Count: count, ValueSum: Math.Max(0, TotalValue - ticks.Sum(s => s.Value)));
     }
 }
 
@@ -152,7 +214,9 @@ public static class DecisionTrigger
             return new(state, TriggerVerdict.Cooldown, state.Window?.DueAt, $"{signal.Type} is cooling down until {until:O}.");
         }
 
-        var window = state.Window is { } open
+        var window = state.Window is { IsParked: true } parked
+            ? TriggerWindow.Open(signal, type.Debounce, type.MaxWait, now).Absorb(parked)
+            : state.Window is { } open
             ? open.Join(signal) with
             {
                 LastSignalAt = now,
@@ -168,8 +232,9 @@ public static class DecisionTrigger
     /// <summary>Closes the window when it is due and the hourly cap allows a run.</summary>
     public static TriggerPoll Poll(TriggerRegistry registry, TriggerState state, DateTimeOffset now)
     {
-        if (state.Window is not { } window)
+        if (state.Window is not { IsParked: false } window)
         {
+            // A parked window waits for a signal or a ritual: it wakes nobody.
             return new(state, [], null, false);
         }
 
@@ -221,6 +286,36 @@ public static class DecisionTrigger
         var recent = state.RecentRuns.IsDefault ? [] : state.RecentRuns;
         var index = recent.LastIndexOf(startedAt);
         return index < 0 ? state : state with { RecentRuns = recent.RemoveAt(index) };
+    }
+
+    /// <summary>
+    /// Parks what the cost gate skipped for low marginal value (its ritual ticks left out): the signals join any
+    /// window open now, or wait parked for the next signal or ritual, so low values accumulate instead of each buying
+    /// a run or being dropped.
+    /// </summary>
+    public static TriggerState Park(TriggerState state, TriggerWindow skipped, Func<string, bool> isRitual, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(skipped);
+        if (skipped.Parked(isRitual, now) is not { } parked)
+        {
+            return state;
+        }
+
+        return state with { Window = state.Window is { } open ? open.Absorb(parked) : parked };
+    }
+
+    /// <summary>
+    /// A scheduled ritual's window with the parked signals taken along (and the parked window cleared), so the
+    /// ritual's run sees them: a held low-value window is decided at the latest by the next ritual run.
+    /// </summary>
+    public static (TriggerState State, TriggerWindow Window) TakeParked(TriggerState state, TriggerWindow scheduled)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(scheduled);
+        return state.Window is { IsParked: true } parked
+            ? (state with { Window = null }, scheduled.Absorb(parked))
+            : (state, scheduled);
     }
 
     /// <summary>Claims a run for a scheduled ritual; refused when the hourly cap is reached.</summary>

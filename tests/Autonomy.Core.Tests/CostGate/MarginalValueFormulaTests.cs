@@ -4,7 +4,7 @@ using CsCheck;
 
 namespace Autonomy.Tests.CostGate;
 
-/// <summary>value = signals + (ritual + 0.1 × heat) × (1 − 2^(−sinceLastRun / 1 h)), never NaN, never negative.</summary>
+/// <summary>value = signals + (ritual + min(0.1 × heat, 0.3)) × (1 − 2^(−sinceLastRun / 1 h)), never NaN, never negative.</summary>
 public class MarginalValueFormulaTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
@@ -20,7 +20,7 @@ public class MarginalValueFormulaTests
             var terms = MarginalValue.Terms(signals, ritual, heat, since);
             static double Clean(double v) => double.IsFinite(v) && v > 0 ? v : 0;
             var staleness = since is null ? 1 : since <= TimeSpan.Zero ? 0 : 1 - Math.Pow(2, -since.Value.TotalHours);
-            Assert.Equal(Clean(signals) + ((Clean(ritual) + (0.1 * Clean(heat))) * staleness), terms.Value, 9);
+            Assert.Equal(Clean(signals) + ((Clean(ritual) + Math.Min(0.1 * Clean(heat), 0.3)) * staleness), terms.Value, 9);
             Assert.True(double.IsFinite(terms.Value) && terms.Value >= 0);
             Assert.True(terms.Value >= terms.Signals, "new signals always count in full");
         }, iter: 5_000);

@@ -9,7 +9,8 @@ namespace Autonomy.Tests.CostGate;
 public class MarginalValueTests
 {
     [Theory]
-    [InlineData(true, 0.0, 5.0, 1.5)]
+    [InlineData(true, 0.0, 5.0, 1.3)] // heat adds a tenth of itself, at most 0.3
+    [InlineData(false, 0.2, 50.0, 0.5)]
     [InlineData(true, 3.0, 0.0, 1.0)]
     [InlineData(false, 0.8, 0.0, 0.8)]
     [InlineData(false, 0.8, 2.0, 1.0)]

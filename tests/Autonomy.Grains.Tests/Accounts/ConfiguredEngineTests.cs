@@ -5,6 +5,7 @@ using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tests.Storage;
+using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;
 
@@ -41,6 +42,10 @@ public sealed class ConfiguredEngineTests(ConfiguredEngineFixture fixture) : ICl
         var t = new Scenario(cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         var task = Scenario.Proposal("CREATE_TASK", """{"title":"Ritual"}""", 0.9);
+
+        // About the deferral, not the value: a brief 71 minutes after a run on an account with nothing new is worth
+        // little (ritual novelty), so this tenant lets every run through the value check.
+        await t.Tenant.SetCostBudgetAsync(CostBudget.Default with { MinMarginalValue = 0 }, Scenario.Admin);
         await t.Tenant.SetPlaybookAsync(
             new Playbook([
                 new PlaybookRule(Scenario.Instant, null, [Scenario.Proposal("CREATE_TASK", """{"title":"Signal"}""", 0.9)]),

@@ -4,6 +4,7 @@ using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Sellers;
 using Autonomy.Tests.Storage;
+using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;
 
@@ -56,6 +57,10 @@ public sealed class ScheduleTests(ClusterFixture fixture)
     {
         var t = new Scenario(cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+
+        // These tests are about the schedule and Mode 4, not the gate: a lone daily brief on a quiet account (0.5) is
+        // below the default threshold (0.6), so this tenant lets every ritual run.
+        await t.Tenant.SetCostBudgetAsync(CostBudget.Default with { MinMarginalValue = 0 }, Scenario.Admin);
         await t.Tenant.SetPlaybookAsync(
             new Playbook([new PlaybookRule(TriggerRegistry.DailyBrief, null, [Scenario.Proposal("CREATE_TASK", """{"title":"Daily brief"}""", 0.9)])]),
             [],
