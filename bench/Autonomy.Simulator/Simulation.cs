@@ -343,6 +343,8 @@ public sealed class Simulation(SimulationOptions options)
             }
         }
 
+        gate = DecisionCostGate.SpreadRefill(gate, PullPlanner.Phase($"{a.Key}/refill"));
+
         var signalWindow = !window.StartedBySchedule || window.SignalCount > 1;
         if (gate.Verdict == GateVerdict.Allow && !tokenSkip)
         {

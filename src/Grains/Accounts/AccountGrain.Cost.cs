@@ -1,3 +1,4 @@
+using Autonomy.Common;
 using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Ledger;
@@ -76,6 +77,7 @@ public sealed partial class AccountGrain
             }
         }
 
+        gate = DecisionCostGate.SpreadRefill(gate, StablePhase.Of($"{JitterKey}/refill"));
         run.Engine = new EnginePlan(settings, prompt, tokens);
         var engineName = gate.Verdict != GateVerdict.Allow ? null : run.Engine.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
         run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(

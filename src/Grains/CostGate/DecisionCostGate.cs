@@ -106,6 +106,26 @@ public static class DecisionCostGate
     /// Applies the tenant-wide run reservation to a locally allowed run: refused means DEFER until the budget
     /// refills (the next UTC day), never SKIP, so the window's signals wait for that run.
     /// </summary>
+    /// <summary>How far runs deferred to a budget that refills at midnight UTC are spread after it.</summary>
+    public static readonly TimeSpan RefillSpread = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// A DEFER to a day's budget refill (a retry at midnight UTC) moves to <paramref name="phase"/> (0..1, stable per
+    /// account) of <see cref="RefillSpread"/> after it, so the accounts a spent budget held do not all run in the
+    /// same instant; every other result is returned as it is.
+    /// </summary>
+    public static GateResult SpreadRefill(GateResult result, double phase)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result is not { Verdict: GateVerdict.Defer, RetryAt: { } retry } || retry.UtcDateTime.TimeOfDay != TimeSpan.Zero)
+        {
+            return result;
+        }
+
+        var p = double.IsFinite(phase) ? Math.Clamp(phase, 0, 1) : 0;
+        return result with { RetryAt = retry + (RefillSpread * p) };
+    }
+
     public static GateResult WithBudget(GateResult local, RunBudgetReservation reservation)
     {
         ArgumentNullException.ThrowIfNull(local);

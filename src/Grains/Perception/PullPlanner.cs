@@ -104,19 +104,7 @@ public static class PullPlanner
     }
 
     /// <summary>A stable phase in [0, 1) from a key (account and connector), for <see cref="Start"/>.</summary>
-    public static double Phase(string key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-
-        // FNV-1a: stable across processes and runs, unlike string.GetHashCode.
-        var hash = 14695981039346656037UL;
-        foreach (var c in key)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return (hash >> 11) / (double)(1UL << 53);
-    }
+    public static double Phase(string key) => Common.StablePhase.Of(key);
 
     public static bool IsDue(PullState state, DateTimeOffset now)
     {

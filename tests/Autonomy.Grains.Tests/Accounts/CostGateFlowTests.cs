@@ -1,3 +1,4 @@
+using Autonomy.CostGate;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
@@ -125,7 +126,9 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         Assert.Equal("RUN_BUDGET_EXHAUSTED", deferred.GetProperty("reason").GetString());
         var retryAt = deferred.GetProperty("retryAt").GetDateTimeOffset();
         var now = cluster.Clock.GetUtcNow();
-        Assert.Equal(new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero), retryAt);
+        // The refill at midnight UTC, spread per account over the next ten minutes so held accounts do not all run at once.
+        var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        Assert.InRange(retryAt, midnight, midnight + DecisionCostGate.RefillSpread);
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.DecisionProposed));
         Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "RUN_BUDGET_EXHAUSTED")) > deferredBefore);
         Assert.Equal(retryAt, (await t.Account.GetAsync()).PendingRunDueAt);
