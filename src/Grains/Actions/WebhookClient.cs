@@ -27,22 +27,34 @@ public static class WebhookClient
         services.AddHttpClient(WebhookExecutor.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks))
             .AddStandardResilienceHandler()
+            .SelectPipelineByAuthority()
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
             {
                 var options = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
-                resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
-                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
-                // Polly wants at least one retry attempt configured; none means handling no outcome at all.
-                resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
-                if (options.MaxRetries == 0)
-                {
-                    resilience.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
-                }
-
-                // The circuit breaker must sample at least two attempts' worth of time.
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));
+                Bound(resilience, options.AttemptTimeout!.Value, options.TotalTimeout!.Value, options.MaxRetries);
             });
         return services;
+    }
+
+    /// <summary>
+    /// Bounds a standard resilience pipeline for a call made inside a grain call: one attempt's timeout, the whole
+    /// call's timeout with its retries, and the retries (0: one attempt; Polly itself wants at least one configured,
+    /// so none means handling no outcome). The circuit breaker samples at least two attempts' worth of time.
+    /// Every tenant-supplied address (webhooks, connectors, chat endpoints) gets its pipeline per authority, so one
+    /// tenant's failing host never opens the circuit for another's.
+    /// </summary>
+    public static void Bound(HttpStandardResilienceOptions resilience, TimeSpan attemptTimeout, TimeSpan totalTimeout, int maxRetries)
+    {
+        ArgumentNullException.ThrowIfNull(resilience);
+        resilience.AttemptTimeout.Timeout = attemptTimeout;
+        resilience.TotalRequestTimeout.Timeout = totalTimeout;
+        resilience.Retry.MaxRetryAttempts = Math.Max(1, maxRetries);
+        if (maxRetries == 0)
+        {
+            resilience.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        }
+
+        resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * attemptTimeout.Ticks));
     }
 
     /// <summary>

@@ -21,13 +21,11 @@ public static class ConnectorClient
         services.AddHttpClient(HttpJsonConnector.ClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookClient.Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks))
             .AddStandardResilienceHandler()
+            .SelectPipelineByAuthority()
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
             {
                 var options = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
-                resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
-                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
-                resilience.Retry.MaxRetryAttempts = options.MaxRetries;
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));
+                WebhookClient.Bound(resilience, options.AttemptTimeout!.Value, options.TotalTimeout!.Value, options.MaxRetries);
             });
         return services;
     }

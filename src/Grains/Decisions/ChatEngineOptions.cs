@@ -94,18 +94,10 @@ public static class ChatEngineRegistration
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
             {
                 var options = sp.GetRequiredService<IOptions<ChatEngineOptions>>().Value;
-                resilience.AttemptTimeout.Timeout = options.AttemptTimeout!.Value;
-                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout!.Value;
-                // Polly wants at least one attempt to retry; none means handling no outcome at all.
-                resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
-                if (options.MaxRetries == 0)
-                {
-                    resilience.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
-                }
+                WebhookClient.Bound(resilience, options.AttemptTimeout!.Value, options.TotalTimeout!.Value, options.MaxRetries);
 
                 // A retry must fit in the total: wait at most an eighth of it before the first.
                 resilience.Retry.Delay = TimeSpan.FromTicks(Math.Min(resilience.Retry.Delay.Ticks, options.TotalTimeout.Value.Ticks / 8));
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromTicks(Math.Max(resilience.CircuitBreaker.SamplingDuration.Ticks, 2 * options.AttemptTimeout.Value.Ticks));
             });
         services.TryAddSingleton<ChatEngine>();
         return services;
