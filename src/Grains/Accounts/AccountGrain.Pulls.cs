@@ -67,19 +67,21 @@ public sealed partial class AccountGrain
             await WriteAsync(state.State with { Pulls = planned });
         }
 
+        // At most one connector is called per turn, so the turn stays within one call's bound whatever the number of
+        // connectors; another due one is pulled in the next turn (the timer fires at once), and signals interleave.
         foreach (var connector in config.Connectors)
         {
-            if (PullPlanner.IsDue(state.State.Pulls[connector.Name], now))
+            if (PullPlanner.IsDue(state.State.Pulls[connector.Name], now) && await PullOneAsync(connector, config.PullsPerDay, now))
             {
-                await PullOneAsync(connector, config.PullsPerDay, now);
+                break;
             }
         }
 
         ArmPullTimer();
     }
 
-    /// <summary>One due pull: scheduled, throttled, counted, called, ingested, completed; each step ledgered.</summary>
-    private async Task PullOneAsync(ConnectorConfig connector, long pullsPerDay, DateTimeOffset now)
+    /// <summary>One due pull: scheduled, throttled, counted, called, ingested, completed; each step ledgered. True when the connector was called.</summary>
+    private async Task<bool> PullOneAsync(ConnectorConfig connector, long pullsPerDay, DateTimeOffset now)
     {
         var pullId = "pull_" + Ids.Sortable(time);
         var batch = NewBatch();
@@ -94,7 +96,7 @@ public sealed partial class AccountGrain
                 connector.Name, "THROTTLED", retry, throttle.TokensLeft, connector.Throttle.Burst, connector.Throttle.Tokens * (TimeSpan.FromMinutes(1) / connector.Throttle.Per)));
             await CommitAsync(batch, WithPull(connector.Name, PullPlanner.Deferred(plan, retry)));
             PullMetrics.Decided(connector.Kind, "DEFERRED", "THROTTLED");
-            return;
+            return false;
         }
 
         var budget = await GrainFactory.GetGrain<IPullCounterGrain>(TenantId).ReserveAsync(pullsPerDay);
@@ -104,7 +106,7 @@ public sealed partial class AccountGrain
             batch.Add(LedgerTypes.PullSkipped, pullId, "system", new PullSkippedPayload(connector.Name, "BUDGET_EXHAUSTED", budget.UsedToday, budget.PerDay, retry));
             await CommitAsync(batch, WithPull(connector.Name, PullPlanner.Skipped(plan, retry)));
             PullMetrics.Decided(connector.Kind, "SKIPPED", "BUDGET_EXHAUSTED");
-            return;
+            return false;
         }
 
         // Ledger first: the pull is on record before the tenant's system is called.
@@ -118,7 +120,7 @@ public sealed partial class AccountGrain
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or InvalidDataException or JsonException or BrokenCircuitException or UriFormatException)
         {
             await PullFailedAsync(connector, pullId, plan, ex, now);
-            return;
+            return true;
         }
 
         var actor = new Actor($"connector/{connector.Name}", []);
@@ -131,6 +133,7 @@ public sealed partial class AccountGrain
             connector.Name, data.Signals.Length, ingested.Accepted, ingested.Duplicates, data.Dropped, postureChanged, fresh, next.Interval.TotalSeconds, next.NextPullAt));
         await CommitAsync(after, WithPull(connector.Name, next));
         PullMetrics.Decided(connector.Kind, "COMPLETED", fresh ? "FRESH" : "EMPTY");
+        return true;
     }
 
     private async Task PullFailedAsync(ConnectorConfig connector, string pullId, PullState plan, Exception ex, DateTimeOffset now)

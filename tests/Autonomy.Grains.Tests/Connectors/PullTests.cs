@@ -57,6 +57,59 @@ public sealed class ActivitySource : IAsyncDisposable
     public ValueTask DisposeAsync() => app.DisposeAsync();
 }
 
+/// <summary>
+/// A tenant's system that answers at once until told to hold; then it holds each request until the test releases it
+/// (the first held, the second, ...) and counts the held ones.
+/// </summary>
+public sealed class HeldSource : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly TaskCompletionSource[] releases = [.. Enumerable.Range(0, 8).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
+    private volatile bool holding;
+    private int held;
+
+    private HeldSource(WebApplication app) => this.app = app;
+
+    public int Held => Volatile.Read(ref held);
+
+    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/crm/{accountId}";
+
+    public static async Task<HeldSource> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var source = new HeldSource(app);
+        app.MapGet("/crm/{accountId}", async () =>
+        {
+            if (source.holding)
+            {
+                var n = Interlocked.Increment(ref source.held) - 1;
+                await source.releases[Math.Min(n, source.releases.Length - 1)].Task;
+            }
+
+            return Results.Text("""{"data":{"activity":[]}}""", "application/json");
+        });
+        await app.StartAsync();
+        return source;
+    }
+
+    public void Hold() => holding = true;
+
+    /// <summary>Lets the <paramref name="n"/>th held request (from 0) answer.</summary>
+    public void Release(int n) => releases[n].TrySetResult();
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var release in releases)
+        {
+            release.TrySetResult();
+        }
+
+        return app.DisposeAsync();
+    }
+}
+
 /// <summary>Pulls on the account's schedule: throttled per connector, budgeted per tenant, every decision ledgered, the data ingested.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class PullTests(ClusterFixture fixture)
@@ -131,6 +184,31 @@ public sealed class PullTests(ClusterFixture fixture)
         Assert.False(second.GetProperty("fresh").GetBoolean());
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.SignalIngested), e => e.Actor == "connector/crm");
         Assert.DoesNotContain(await t.LedgerAsync(), e => e.Payload.Contains("s3cr3t-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OneTurnCallsOneConnectorSoTheTurnEndsWhateverTheNumberOfConnectors()
+    {
+        await using var source = await HeldSource.StartAsync();
+        var t = await TenantAsync(Http("crm-a", source.Url, "k"));
+        await cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId).PutConnectorAsync(Http("crm-b", source.Url, "k"), keepSecret: false, Scenario.Admin);
+        await t.Account.PullAsync();
+        cluster.Clock.Advance(TimeSpan.FromMinutes(3));
+        var before = (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length;
+
+        // Both connectors are due (past their 2-minute maximum). The call ends once the first connector answers,
+        // while the second is not even called: a turn that called both would not end before the second answered.
+        source.Hold();
+        var pulling = t.Account.PullAsync();
+        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(source.Held == 1), TimeSpan.FromSeconds(20), "the first due connector was called");
+        source.Release(0);
+        await pulling.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The other due connector is pulled in a turn of its own, at once.
+        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(source.Held == 2), TimeSpan.FromSeconds(20), "the second due connector was called");
+        source.Release(1);
+        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length == before + 2, TimeSpan.FromSeconds(20), "both pulls completed");
+        Assert.Equal(["crm-a", "crm-b"], (await PayloadsAsync(t, LedgerTypes.PullCompleted)).Skip(before).Select(p => p.GetProperty("connector").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
