@@ -26,6 +26,8 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
     public async Task TheTenantsDailyDecisionRunBudgetHoldsAcrossThreeSilos()
     {
         await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString);
+        await cluster.Cluster.WaitForLivenessToStabilizeAsync();
+        await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-runs-" + Guid.NewGuid().ToString("N")[..8];
         var first = new Scenario(cluster, tenant, "acc-0");
         await first.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
@@ -53,6 +55,8 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
     public async Task AConnectorsThrottleAndTheTenantsPullBudgetHoldAcrossThreeSilos()
     {
         await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString);
+        await cluster.Cluster.WaitForLivenessToStabilizeAsync();
+        await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-pulls-" + Guid.NewGuid().ToString("N")[..8];
         var first = new Scenario(cluster, tenant, "acc-0");
         await first.Tenant.SetCostBudgetAsync(new CostBudget(DecisionRunsPerDay: 100, EngineTokensPerDay: 1000, PullsPerDay: 12), Scenario.Admin);

@@ -33,6 +33,10 @@ public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
     public async Task ConcurrentRunsOnTwoSilosNeverSpendMoreTokensThanTheBudget()
     {
         await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 2, postgres: database.ConnectionString);
+
+        // Both silos in every silo's view before the accounts are placed, so placement can spread them.
+        await cluster.Cluster.WaitForLivenessToStabilizeAsync();
+        await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-tokens-" + Guid.NewGuid().ToString("N")[..8];
         var first = new Scenario(cluster, tenant, "acc-0");
         await first.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
