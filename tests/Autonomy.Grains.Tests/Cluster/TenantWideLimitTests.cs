@@ -5,6 +5,8 @@ using Autonomy.Policy;
 using Autonomy.Tenants;
 using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 
 namespace Autonomy.Tests.Cluster;
 
@@ -25,7 +27,7 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
     [Fact]
     public async Task TheTenantsDailyDecisionRunBudgetHoldsAcrossThreeSilos()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString);
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString, configure: SpreadAccounts);
         await cluster.Cluster.WaitForLivenessToStabilizeAsync();
         await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-runs-" + Guid.NewGuid().ToString("N")[..8];
@@ -54,7 +56,7 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
     [Fact]
     public async Task AConnectorsThrottleAndTheTenantsPullBudgetHoldAcrossThreeSilos()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString);
+        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString, configure: SpreadAccounts);
         await cluster.Cluster.WaitForLivenessToStabilizeAsync();
         await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-pulls-" + Guid.NewGuid().ToString("N")[..8];
@@ -96,4 +98,7 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
         Assert.NotEmpty(await first.LedgerAsync(type: LedgerTypes.PullSkipped));
         Assert.Equal(12, await cluster.Grains.GetGrain<Autonomy.Connectors.IPullCounterGrain>(tenant).GetUsedTodayAsync());
     }
+
+    /// <summary>Random placement: the default (resource-optimized) may keep every account on the silo the test client talks to when the silos share one process.</summary>
+    private static void SpreadAccounts(ISiloBuilder silo) => silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
 }
