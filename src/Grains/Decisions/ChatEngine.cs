@@ -72,10 +72,6 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
     public const string Name = "chat";
     public const string ClientName = "autonomy-chat";
     public const string SchemaName = "decision_proposals";
-    public const int MaxRationale = 2000;
-    public const int MaxInputsUsed = 64;
-    public const int MaxFreeJsonBytes = 16 * 1024;
-    public const int MaxFreeJsonDepth = 8;
 
     private const string Instructions = """
         You are the decision engine of an AI revenue assistant. Given one customer account and the signals that
@@ -96,7 +92,7 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
         ArgumentNullException.ThrowIfNull(catalog);
         var off = (disabled ?? []).ToHashSet(StringComparer.Ordinal);
         var types = catalog.Values.Where(t => !off.Contains(t.ActionType)).OrderBy(t => t.ActionType, StringComparer.Ordinal).ToList();
-        var schema = Schema(types.Select(t => t.ActionType));
+        var schema = ChatAnswer.Schema(types.Select(t => t.ActionType));
         var system = Instructions + "\n\nAction types:\n" + string.Join('\n', types.Select(t =>
             $"- {t.ActionType}: risk {t.RiskLevel.ToString().ToLowerInvariant()}{(t.ExternalContact ? ", contacts the customer" : string.Empty)}{(t.Revertible ? ", revertible" : string.Empty)}"));
         var user = new JsonObject
@@ -104,7 +100,7 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
             ["accountId"] = context.AccountId,
             ["triggerType"] = context.TriggerType,
             ["lifecycle"] = context.Lifecycle,
-            ["posture"] = ParseOrNull(context.Posture),
+            ["posture"] = ChatAnswer.ParseOrNull(context.Posture),
             ["heat"] = Math.Round(context.Heat, 3),
             ["signals"] = new JsonArray([.. (context.Signals.IsDefault ? [] : context.Signals).Select(s => (JsonNode)new JsonObject
             {
@@ -150,21 +146,21 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
         catch (ClientResultException ex)
         {
             // The endpoint answered with an error status (nothing billed), or the pipeline gave up before it answered.
-            return Failure(ChatCallResult.Failed, $"The endpoint answered {ex.Status}: {Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: ex.Status > 0);
+            return Failure(ChatCallResult.Failed, $"The endpoint answered {ex.Status}: {ChatAnswer.Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: ex.Status > 0);
         }
         catch (Exception ex) when (ex is HttpRequestException or BrokenCircuitException or IOException)
         {
-            return Failure(ChatCallResult.Failed, $"The endpoint could not be reached: {Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: false);
+            return Failure(ChatCallResult.Failed, $"The endpoint could not be reached: {ChatAnswer.Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: false);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException)
         {
             // The endpoint answered, but not with a chat completion.
             logger.LogWarning(ex, "The chat endpoint {BaseUrl} did not answer with a chat completion.", settings.BaseUrl);
-            return Failure(ChatCallResult.MalformedOutput, $"The answer is not a chat completion: {Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: true);
+            return Failure(ChatCallResult.MalformedOutput, $"The answer is not a chat completion: {ChatAnswer.Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: true);
         }
 
         var usage = response.Usage;
-        var parsed = Parse(response.Text, prompt.ActionTypes, Options.MaxProposals);
+        var parsed = ChatAnswer.Parse(response.Text, prompt.ActionTypes, Options.MaxProposals);
         var model = response.ModelId ?? settings.Model;
         if (parsed.Error is { } error)
         {
@@ -175,185 +171,6 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
         return new ChatOutcome(
             ChatCallResult.Ok, new DecisionResult(Name, parsed.Proposals, tokens), usage?.InputTokenCount, usage?.OutputTokenCount, parsed.Rejected, null, model, clock.Elapsed, true);
     }
-
-    /// <summary>The answer's JSON schema (the action types as an enum; parameters as JSON text, so strict modes accept it).</summary>
-    public static JsonElement Schema(IEnumerable<string> actionTypes)
-    {
-        var schema = new JsonObject
-        {
-            ["type"] = "object",
-            ["properties"] = new JsonObject
-            {
-                ["proposals"] = new JsonObject
-                {
-                    ["type"] = "array",
-                    ["items"] = new JsonObject
-                    {
-                        ["type"] = "object",
-                        ["properties"] = new JsonObject
-                        {
-                            ["actionType"] = new JsonObject { ["type"] = "string", ["enum"] = new JsonArray([.. actionTypes.Select(t => (JsonNode)t)]) },
-                            ["parameters"] = new JsonObject { ["type"] = "string", ["description"] = "A JSON object, as text." },
-                            ["confidence"] = new JsonObject { ["type"] = "number", ["minimum"] = 0, ["maximum"] = 1 },
-                            ["rationale"] = new JsonObject { ["type"] = "string" },
-                            ["inputsUsed"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } },
-                        },
-                        ["required"] = new JsonArray("actionType", "parameters", "confidence", "rationale", "inputsUsed"),
-                        ["additionalProperties"] = false,
-                    },
-                },
-            },
-            ["required"] = new JsonArray("proposals"),
-            ["additionalProperties"] = false,
-        };
-        return JsonSerializer.SerializeToElement(schema);
-    }
-
-    /// <summary>The result of validating an answer: an error for a malformed one, else the proposals taken and those rejected.</summary>
-    public sealed record Validated(string? Error, ImmutableArray<ProposedAction> Proposals, ImmutableArray<RejectedProposal> Rejected);
-
-    /// <summary>
-    /// Validates an answer. Malformed (not a JSON object with a <c>proposals</c> array): rejected whole. Each
-    /// proposal on its own: an action type not offered (<c>UNKNOWN_ACTION_TYPE</c>), parameters that are not a JSON
-    /// object within 16 KiB and 8 levels (<c>BAD_PARAMETERS</c>), a confidence outside 0..1 (<c>BAD_CONFIDENCE</c>),
-    /// an entry that is not an object (<c>MALFORMED_PROPOSAL</c>), the same action and parameters again
-    /// (<c>DUPLICATE</c>) or beyond the maximum (<c>TOO_MANY_PROPOSALS</c>) is rejected and the others are taken.
-    /// </summary>
-    public static Validated Parse(string? text, IReadOnlySet<string> actionTypes, int maxProposals)
-    {
-        ArgumentNullException.ThrowIfNull(actionTypes);
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(Unfenced(text ?? string.Empty));
-        }
-        catch (JsonException ex)
-        {
-            return new($"The answer is not JSON: {Trim(ex.Message, 200)}", [], []);
-        }
-
-        if (root is not JsonObject obj || obj["proposals"] is not JsonArray items)
-        {
-            return new("The answer is not an object with a \"proposals\" array.", [], []);
-        }
-
-        var taken = ImmutableArray.CreateBuilder<ProposedAction>();
-        var rejected = ImmutableArray.CreateBuilder<RejectedProposal>();
-        var seen = new HashSet<(string, string)>();
-        for (var i = 0; i < items.Count; i++)
-        {
-            var item = items[i] as JsonObject;
-            var type = item?["actionType"] is JsonValue tv && tv.TryGetValue<string>(out var t) ? t : null;
-            if (i >= maxProposals)
-            {
-                rejected.Add(new(i, type, "TOO_MANY_PROPOSALS", $"At most {maxProposals} proposals are taken from one answer."));
-                continue;
-            }
-
-            if (item is null)
-            {
-                rejected.Add(new(i, null, "MALFORMED_PROPOSAL", "The proposal is not a JSON object."));
-                continue;
-            }
-
-            if (type is null || !actionTypes.Contains(type))
-            {
-                rejected.Add(new(i, type, "UNKNOWN_ACTION_TYPE", type is null ? "The proposal names no action type." : $"{Trim(type, 80)} is not an action type offered to the engine."));
-                continue;
-            }
-
-            if (ParametersOf(item["parameters"]) is not { } parameters)
-            {
-                rejected.Add(new(i, type, "BAD_PARAMETERS", $"parameters must be a JSON object (or its text) of at most {MaxFreeJsonBytes} bytes and {MaxFreeJsonDepth} levels."));
-                continue;
-            }
-
-            var confidence = item["confidence"] is JsonValue cv && cv.TryGetValue<double>(out var c) ? c : double.NaN;
-            if (!(confidence >= 0 && confidence <= 1))
-            {
-                rejected.Add(new(i, type, "BAD_CONFIDENCE", "confidence must be a number from 0 to 1."));
-                continue;
-            }
-
-            var canonical = ArgsDigest.Canonical(parameters);
-            if (!seen.Add((type, canonical)))
-            {
-                rejected.Add(new(i, type, "DUPLICATE", "The same action with the same parameters was proposed earlier in the answer."));
-                continue;
-            }
-
-            var rationale = item["rationale"] is JsonValue rv && rv.TryGetValue<string>(out var r) ? Trim(r, MaxRationale) : "Proposed by the chat engine.";
-            var inputs = item["inputsUsed"] is JsonArray used
-                ? used.Select(u => u is JsonValue uv && uv.TryGetValue<string>(out var s) ? Trim(s, 200) : null).OfType<string>().Take(MaxInputsUsed).ToImmutableArray()
-                : [];
-            taken.Add(new ProposedAction(type, canonical, confidence, rationale, inputs));
-        }
-
-        return new(null, taken.ToImmutable(), rejected.ToImmutable());
-    }
-
-    private static JsonObject? ParametersOf(JsonNode? node)
-    {
-        var value = node;
-        if (node is JsonValue v && v.TryGetValue<string>(out var text))
-        {
-            try
-            {
-                value = JsonNode.Parse(text);
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
-
-        if (value is not JsonObject obj || Depth(obj) > MaxFreeJsonDepth || Encoding.UTF8.GetByteCount(obj.ToJsonString()) > MaxFreeJsonBytes)
-        {
-            return null;
-        }
-
-        return obj;
-    }
-
-    private static int Depth(JsonNode? node) => node switch
-    {
-        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
-        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
-        _ => 0,
-    };
-
-    /// <summary>An answer wrapped in a Markdown code fence (some models do, outside strict mode) is read inside it.</summary>
-    private static string Unfenced(string text)
-    {
-        var t = text.Trim();
-        if (!t.StartsWith("```", StringComparison.Ordinal))
-        {
-            return t;
-        }
-
-        var start = t.IndexOf('\n', StringComparison.Ordinal);
-        var end = t.LastIndexOf("```", StringComparison.Ordinal);
-        return start > 0 && end > start ? t[(start + 1)..end].Trim() : t;
-    }
-
-    private static JsonNode? ParseOrNull(string? json)
-    {
-        if (json is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonNode.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return json;
-        }
-    }
-
-    private static string Trim(string text, int max) => text.Length <= max ? text : text[..max];
 
     private static ChatOutcome Failure(ChatCallResult result, string detail, ChatSettings settings, TimeSpan elapsed, bool answered) =>
         new(result, null, null, null, [], detail, settings.Model, elapsed, answered);

@@ -4,7 +4,7 @@ using System.Text;
 namespace Autonomy.Ledger;
 
 /// <summary>
-/// The statements every SQL store runs on its <c>ledger_entries</c> and <c>ledger_checkpoints</c> tables, written
+/// The statements every SQL store runs on its <c>ledger_entries</c> table (<see cref="LedgerCheckpointStatements"/> has those of <c>ledger_checkpoints</c>), written
 /// once over ADO.NET: the same text for SQLite and PostgreSQL (with <c>@name</c> parameters both providers
 /// accept) except where commit order needs PostgreSQL's transaction ids (paging, changed heads) and its byte
 /// order of stream ids (the verifier's walk), and the mapping of their rows. <see cref="SqlLedger"/> opens the connection, runs the command and maps
@@ -142,65 +142,6 @@ internal static class LedgerReads
         command.CommandText = sql.Append(';').ToString();
     }
 
-    private const string CheckpointColumns = "checkpoint_id, tenant_id, seq, at, heads, stream_count, merkle_root, prev_hash, key_id, hash, signature";
-
-    /// <summary>The insert of <see cref="ILedger.AppendCheckpointAsync"/>.</summary>
-    public static void PrepareCheckpointInsert(DbCommand command, LedgerCheckpoint checkpoint, string? cursor)
-    {
-        command.CommandText = $"""
-            INSERT INTO ledger_checkpoints ({CheckpointColumns}, entry_cursor)
-            VALUES (@checkpoint_id, @tenant_id, @seq, @at, @heads, @stream_count, @merkle_root, @prev_hash, @key_id, @hash, @signature, @entry_cursor);
-            """;
-        AddParameter(command, "checkpoint_id", checkpoint.CheckpointId);
-        AddParameter(command, "tenant_id", checkpoint.TenantId);
-        AddParameter(command, "seq", checkpoint.Seq);
-        AddParameter(command, "at", LedgerHash.FormatTime(checkpoint.At));
-        AddParameter(command, "heads", LedgerCheckpointJson.Heads(checkpoint.Heads));
-        AddParameter(command, "stream_count", checkpoint.StreamCount);
-        AddParameter(command, "merkle_root", checkpoint.MerkleRoot);
-        AddParameter(command, "prev_hash", checkpoint.PrevHash);
-        AddParameter(command, "key_id", checkpoint.KeyId);
-        AddParameter(command, "hash", checkpoint.Hash);
-        AddParameter(command, "signature", checkpoint.Signature);
-        AddParameter(command, "entry_cursor", (object?)cursor ?? DBNull.Value);
-    }
-
-    /// <summary>Whether a tenant's checkpoint seq is taken; a scalar 1 or nothing.</summary>
-    public static void PrepareCheckpointTaken(DbCommand command, string tenantId, long seq)
-    {
-        command.CommandText = "SELECT 1 FROM ledger_checkpoints WHERE tenant_id = @tenant_id AND seq = @seq;";
-        AddParameter(command, "tenant_id", tenantId);
-        AddParameter(command, "seq", seq);
-    }
-
-    /// <summary>A tenant's checkpoints in seq order; rows read by <see cref="ReadCheckpoint"/>.</summary>
-    public static void PrepareCheckpoints(DbCommand command, string tenantId)
-    {
-        command.CommandText = $"SELECT {CheckpointColumns} FROM ledger_checkpoints WHERE tenant_id = @tenant_id ORDER BY seq;";
-        AddParameter(command, "tenant_id", tenantId);
-    }
-
-    /// <summary>The entry cursor of a tenant's last checkpoint; one row (nullable text) or none.</summary>
-    public static void PrepareCheckpointCursor(DbCommand command, string tenantId)
-    {
-        command.CommandText = "SELECT entry_cursor FROM ledger_checkpoints WHERE tenant_id = @tenant_id ORDER BY seq DESC LIMIT 1;";
-        AddParameter(command, "tenant_id", tenantId);
-    }
-
-    /// <summary>The current row of <see cref="PrepareCheckpoints"/>; a row whose heads do not parse gets none (and fails verification).</summary>
-    public static LedgerCheckpoint ReadCheckpoint(DbDataReader reader) => new(
-        CheckpointId: reader.GetString(0),
-        TenantId: reader.GetString(1),
-        Seq: reader.GetInt64(2),
-        At: LedgerHash.ParseTime(reader.GetString(3)),
-        Heads: ParseHeadsOrNone(reader.GetString(4)),
-        StreamCount: reader.GetInt64(5),
-        MerkleRoot: reader.GetString(6),
-        PrevHash: reader.GetString(7),
-        KeyId: reader.GetString(8),
-        Hash: reader.GetString(9),
-        Signature: reader.GetString(10));
-
     /// <summary>The statement of <see cref="ILedger.ExportAsync"/>; its rows are read by <see cref="ReadEntry"/> from column 0.</summary>
     public static void PrepareExport(DbCommand command, string tenantId, DateTimeOffset? from, DateTimeOffset? to)
     {
@@ -335,19 +276,6 @@ internal static class LedgerReads
         }
     }
 
-    // Heads that do not parse are read as none: the checkpoint's hash then fails to match, and verify says so.
-    private static System.Collections.Immutable.ImmutableArray<LedgerCheckpointHead> ParseHeadsOrNone(string json)
-    {
-        try
-        {
-            return LedgerCheckpointJson.ParseHeads(json);
-        }
-        catch (FormatException)
-        {
-            return [];
-        }
-    }
-
     private static void AddCursor(DbCommand command, LedgerCursor after, bool commitOrdered)
     {
         AddParameter(command, "after", after.Position);
@@ -357,7 +285,7 @@ internal static class LedgerReads
         }
     }
 
-    private static void AddParameter(DbCommand command, string name, object value)
+    internal static void AddParameter(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = "@" + name;

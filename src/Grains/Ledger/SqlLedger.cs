@@ -212,7 +212,7 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         try
         {
             await using var command = connection.CreateCommand();
-            LedgerReads.PrepareCheckpointInsert(command, checkpoint, cursor);
+            LedgerCheckpointStatements.PrepareCheckpointInsert(command, checkpoint, cursor);
             await command.ExecuteNonQueryAsync(cancellationToken);
             return;
         }
@@ -227,7 +227,7 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
 
         await using (var taken = connection.CreateCommand())
         {
-            LedgerReads.PrepareCheckpointTaken(taken, checkpoint.TenantId, checkpoint.Seq);
+            LedgerCheckpointStatements.PrepareCheckpointTaken(taken, checkpoint.TenantId, checkpoint.Seq);
             if (await taken.ExecuteScalarAsync(cancellationToken) is not null and not DBNull)
             {
                 throw new LedgerConflictException($"checkpoint/{checkpoint.TenantId}", checkpoint.Seq);
@@ -243,11 +243,11 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        LedgerReads.PrepareCheckpoints(command, tenantId);
+        LedgerCheckpointStatements.PrepareCheckpoints(command, tenantId);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return LedgerReads.ReadCheckpoint(reader);
+            yield return LedgerCheckpointStatements.ReadCheckpoint(reader);
         }
     }
 
@@ -257,7 +257,7 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        LedgerReads.PrepareCheckpointCursor(command, tenantId);
+        LedgerCheckpointStatements.PrepareCheckpointCursor(command, tenantId);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
         return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
     }

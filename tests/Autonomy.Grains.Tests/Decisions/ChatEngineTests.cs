@@ -149,7 +149,7 @@ public sealed class ChatEngineTests : IAsyncLifetime
     [InlineData("""{"proposals":[42]}""", "MALFORMED_PROPOSAL")]
     public void EachBadProposalIsRejectedAlone(string answer, string reason)
     {
-        var result = ChatEngine.Parse(answer, ImmutableHashSet.Create("CREATE_TASK"), 10);
+        var result = ChatAnswer.Parse(answer, ImmutableHashSet.Create("CREATE_TASK"), 10);
         Assert.Null(result.Error);
         Assert.Empty(result.Proposals);
         Assert.Equal(reason, Assert.Single(result.Rejected).Reason);
@@ -162,7 +162,7 @@ public sealed class ChatEngineTests : IAsyncLifetime
     [InlineData("""{"proposals":{}}""")]
     [InlineData("I think you should call them.")]
     public void AnAnswerWithoutAProposalsArrayIsMalformed(string answer) =>
-        Assert.NotNull(ChatEngine.Parse(answer, ImmutableHashSet.Create("CREATE_TASK"), 10).Error);
+        Assert.NotNull(ChatAnswer.Parse(answer, ImmutableHashSet.Create("CREATE_TASK"), 10).Error);
 
     [Fact]
     public void DuplicatesAndProposalsBeyondTheMaximumAreRejectedAndAFencedAnswerIsRead()
@@ -171,7 +171,7 @@ public sealed class ChatEngineTests : IAsyncLifetime
         var other = """{"actionType":"CREATE_TASK","parameters":"{\"title\":\"B\"}","confidence":0.5,"rationale":"r","inputsUsed":[]}""";
         var answer = "```json\n{\"proposals\":[" + one + "," + one + "," + other + "," + other + "]}\n```";
 
-        var result = ChatEngine.Parse(answer, ImmutableHashSet.Create("CREATE_TASK"), 3);
+        var result = ChatAnswer.Parse(answer, ImmutableHashSet.Create("CREATE_TASK"), 3);
 
         Assert.Equal(["""{"title":"A"}""", """{"title":"B"}"""], result.Proposals.Select(p => p.Parameters));
         Assert.Equal(["DUPLICATE", "TOO_MANY_PROPOSALS"], result.Rejected.Select(r => r.Reason));
