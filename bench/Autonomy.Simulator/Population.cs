@@ -35,7 +35,9 @@ internal struct Rng(ulong seed)
 internal readonly record struct SignalKind(string Type, double Share, double Value)
 {
     /// <summary>High value: the kinds an operator wants decided at once (value 0.7 and up).</summary>
-    public bool HighValue => Value >= 0.7;
+    public bool HighValue => Value >= HighValueThreshold;
+
+    public const double HighValueThreshold = 0.7;
 
     public static readonly SignalKind[] Mix =
     [
@@ -113,6 +115,9 @@ internal sealed class SimAccount
     public DateTimeOffset LastUpstreamAt;
     public int BurstLeft;
     public List<DateTimeOffset>? PendingHighValue;
+
+    /// <summary>Where the current 15-minute span of high-value triggers ends (<see cref="SimReport.HighValueFloor"/>).</summary>
+    public DateTimeOffset? FloorSpanEnds;
 }
 
 /// <summary>

@@ -35,6 +35,7 @@ public static class ReportPage
 
         html.Append("</table><h2>Figures</h2><table><tr><th></th><th>engine (this system)</th><th>baseline</th></tr>\n");
         Row(html, "engine calls (baseline a: the engine on every trigger)", r.EngineCalls, r.BaselineEngineCalls);
+        Row(html, "fewest engine calls that decide every high-value trigger within 15 minutes (the floor)", r.HighValueFloor, r.BaselineEngineCalls);
         Row(html, "tokens", r.Tokens, r.BaselineTokens);
         Row(html, "pulls (baseline b: every account at the hot cadence)", r.Pulls, r.BaselinePulls);
         html.Append(CultureInfo.InvariantCulture, $"<tr><th>cost (USD)</th><td>{r.CostUsd:0.00}</td><td>{r.BaselineCostUsd:0.00}</td></tr></table>\n");
@@ -42,6 +43,8 @@ public static class ReportPage
             <table>
             <tr><th>signals pushed</th><td>{r.Signals:N0}</td></tr>
             <tr><th>decision runs started by signals / by rituals</th><td>{r.SignalRuns:N0} / {r.RitualRuns:N0}</td></tr>
+            <tr><th>signal runs with a high-value signal / of low-value signals only</th><td>{r.HighValueRuns:N0} / {r.LowValueRuns:N0}</td></tr>
+            <tr><th>engine calls over the floor</th><td>{r.EngineCallsOverFloor:0.00}×</td></tr>
             <tr><th>high-value triggers</th><td>{r.HighValueTriggers:N0}</td></tr>
             <tr><th>decided within 15 minutes / later / never</th><td>{r.HighValueDecidedWithin15m:N0} / {r.HighValueDecidedLater:N0} / {r.HighValueUndecided:N0}</td></tr>
             <tr><th>high-value signals suppressed by a cooldown (not triggers)</th><td>{r.HighValueSuppressed:N0}</td></tr>

@@ -39,6 +39,23 @@ public sealed class SimReport
 
     public long RitualRuns { get; set; }
 
+    /// <summary>Signal runs whose window held a high-value signal, and those of low-value signals only (parked ones that added up).</summary>
+    public long HighValueRuns { get; set; }
+
+    public long LowValueRuns { get; set; }
+
+    /// <summary>
+    /// The fewest runs that decide every high-value trigger within 15 minutes: per account, the high-value triggers
+    /// grouped greedily into 15-minute spans (one run at each span's end decides all of it; greedy is optimal for
+    /// covering points with intervals). No engine, however clever, decides them all on time with fewer calls.
+    /// </summary>
+    public long HighValueFloor { get; set; }
+
+    /// <summary><see cref="HighValueFloor"/> as a share of baseline (a), and engine calls as a multiple of the floor.</summary>
+    public double FloorShareOfBaseline { get; set; }
+
+    public double EngineCallsOverFloor { get; set; }
+
     public long PromptTokens { get; set; }
 
     public long CompletionTokens { get; set; }
@@ -168,6 +185,8 @@ public sealed class SimReport
         Options = options;
         ElapsedSeconds = Math.Round(elapsed, 2);
         EngineCallsShareOfBaseline = Share(EngineCalls, BaselineEngineCalls);
+        FloorShareOfBaseline = Share(HighValueFloor, BaselineEngineCalls);
+        EngineCallsOverFloor = HighValueFloor == 0 ? 0 : Math.Round((double)EngineCalls / HighValueFloor, 3);
         PullsShareOfBaseline = Share(Pulls, BaselinePulls);
         HighValueDecidedWithin15mShare = HighValueTriggers == 0 ? 1 : Share(HighValueDecidedWithin15m, HighValueTriggers);
         MaxHotStalenessMinutes = Math.Round(MaxHotStalenessMinutes, 2);
@@ -199,7 +218,8 @@ public sealed class SimReport
 
     public string Summary() => string.Create(CultureInfo.InvariantCulture, $"""
         {Accounts:N0} accounts x {Days} day(s), seed {Seed}: {Events:N0} events in {ElapsedSeconds:0.0} s
-        engine calls {EngineCalls:N0} vs baseline (a) {BaselineEngineCalls:N0}: {EngineCallsShareOfBaseline:P1} (signal runs {SignalRuns:N0}, ritual runs {RitualRuns:N0})
+        engine calls {EngineCalls:N0} vs baseline (a) {BaselineEngineCalls:N0}: {EngineCallsShareOfBaseline:P1} (runs with a high-value signal {HighValueRuns:N0}, low-value only {LowValueRuns:N0}, rituals {RitualRuns:N0})
+        floor: {HighValueFloor:N0} calls ({FloorShareOfBaseline:P1} of baseline (a)) are the fewest that decide every high-value trigger within 15 minutes; engine calls are {EngineCallsOverFloor:0.00}x that
         tokens {Tokens:N0} vs {BaselineTokens:N0}; cost ${CostUsd:0.00} vs baseline ${BaselineCostUsd:0.00}
         high-value triggers {HighValueTriggers:N0}, decided within 15 min {HighValueDecidedWithin15m:N0} ({HighValueDecidedWithin15mShare:P2}), later {HighValueDecidedLater:N0}, undecided {HighValueUndecided:N0}
         pulls {Pulls:N0} vs baseline (b) {BaselinePulls:N0}: {PullsShareOfBaseline:P1} (deferred {PullsDeferred:N0}, skipped {PullsSkipped:N0}); hot accounts' data at most {MaxHotStalenessMinutes:0.0} min old

@@ -220,6 +220,11 @@ public sealed class Simulation(SimulationOptions options)
             {
                 r.HighValueTriggers++;
                 (a.PendingHighValue ??= []).Add(now);
+                if (a.FloorSpanEnds is not { } spanEnds || now >= spanEnds)
+                {
+                    r.HighValueFloor++;
+                    a.FloorSpanEnds = now + DecisionDeadline;
+                }
             }
             else
             {
@@ -367,6 +372,14 @@ public sealed class Simulation(SimulationOptions options)
             else
             {
                 r.SignalRuns++;
+                if (window.Signals.Any(s => s.Value >= SignalKind.HighValueThreshold))
+                {
+                    r.HighValueRuns++;
+                }
+                else
+                {
+                    r.LowValueRuns++;
+                }
             }
 
             a.LastRunAt = now;

@@ -31,6 +31,13 @@ public sealed class SimulationTests
         Assert.Equal(r.HighValueDecidedWithin15m + r.HighValueDecidedLater, r.LatencyMinutes.Sum());
         Assert.True(r.LatencyMinutes.Take(15).Sum() <= r.HighValueDecidedWithin15m, "a decision in minutes 0 to 14 is within the deadline");
 
+        // The floor: the first triggers of its spans are more than 15 minutes apart, so each one decided on time needs a
+        // run of its own; no run count can go below the floor less the triggers that were not decided on time.
+        Assert.Equal(r.SignalRuns, r.HighValueRuns + r.LowValueRuns);
+        Assert.InRange(r.HighValueFloor, 1, r.HighValueTriggers - 1);
+        Assert.True(r.HighValueRuns + r.RitualRuns >= r.HighValueFloor - (r.HighValueTriggers - r.HighValueDecidedWithin15m), $"{r.HighValueRuns} + {r.RitualRuns} runs under the floor {r.HighValueFloor}");
+        Assert.Equal(Math.Round((double)r.EngineCalls / r.HighValueFloor, 3), r.EngineCallsOverFloor);
+
         // Hot accounts are pulled within the hot cadence's maximum of turning hot or of their last pull.
         Assert.True(r.HotStalenessSamples > 0);
         Assert.InRange(r.MaxHotStalenessMinutes, 0, 15);
@@ -46,7 +53,7 @@ public sealed class SimulationTests
         var r = Simulate(new SimulationOptions { Accounts = 300, Days = 1, Seed = 5 });
 
         using var json = JsonDocument.Parse(r.ToJson());
-        foreach (var field in new[] { "engineCalls", "baselineEngineCalls", "highValueTriggers", "highValueDecidedWithin15m", "pulls", "baselinePulls", "maxHotStalenessMinutes", "budgetOvershoots", "elapsedSeconds", "tokens", "costUsd", "targets" })
+        foreach (var field in new[] { "engineCalls", "baselineEngineCalls", "highValueTriggers", "highValueDecidedWithin15m", "pulls", "baselinePulls", "maxHotStalenessMinutes", "budgetOvershoots", "elapsedSeconds", "highValueFloor", "floorShareOfBaseline", "engineCallsOverFloor", "tokens", "costUsd", "targets" })
         {
             Assert.True(json.RootElement.TryGetProperty(field, out _), $"report.json lacks {field}");
         }
