@@ -28,7 +28,7 @@ BEGIN
 END
 $$;
 
-SELECT autonomy_schema_check('ledger', 2);
+SELECT autonomy_schema_check('ledger', 3);
 
 -- position orders the whole ledger ("oldest first") and is never reused. Positions are taken at insert, not
 -- at commit, so two silos committing at once may make a lower position visible just after a higher one. Pages
@@ -120,5 +120,21 @@ CREATE OR REPLACE TRIGGER ledger_checkpoints_no_delete BEFORE DELETE ON ledger_c
 CREATE OR REPLACE TRIGGER ledger_checkpoints_no_truncate BEFORE TRUNCATE ON ledger_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
 
-INSERT INTO autonomy_schema (name, version) VALUES ('ledger', 2)
+-- The heads the checkpoints recorded, one row per stream (the newest checkpoint's that recorded it): an index of
+-- the checkpoint chain so that its writer keeps no per-stream state in memory. It changes with every checkpoint
+-- (in the checkpoint's transaction) and is not trusted on its own: before each checkpoint the writer recomputes
+-- its Merkle root and compares it with the last signed checkpoint's, and rebuilds it from the chain when they
+-- differ (a ledger of schema version 2 is rebuilt that way once). COLLATE "C" orders stream ids by the bytes of
+-- their UTF-8 text: the checkpoints' canonical stream order, served by the primary key's index.
+CREATE TABLE IF NOT EXISTS ledger_checkpoint_heads
+(
+    tenant_id     text   NOT NULL,
+    stream_id     text   COLLATE "C" NOT NULL,
+    seq           bigint NOT NULL CHECK (seq >= 1),
+    hash          text   NOT NULL,
+    checkpoint_id text   NOT NULL,
+    PRIMARY KEY (tenant_id, stream_id)
+);
+
+INSERT INTO autonomy_schema (name, version) VALUES ('ledger', 3)
 ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, applied_at = now();

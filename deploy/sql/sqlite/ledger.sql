@@ -67,3 +67,18 @@ CREATE TRIGGER IF NOT EXISTS ledger_checkpoints_no_delete BEFORE DELETE ON ledge
 BEGIN
     SELECT RAISE(ABORT, 'ledger_checkpoints is append-only');
 END;
+
+-- The heads the checkpoints recorded, one row per stream (the newest checkpoint's that recorded it): an index of
+-- the checkpoint chain so that its writer keeps no per-stream state in memory. It changes with every checkpoint
+-- (in the checkpoint's transaction) and is not trusted on its own: before each checkpoint the writer recomputes
+-- its Merkle root and compares it with the last signed checkpoint's, and rebuilds it from the chain when they
+-- differ (an older ledger file, which gets the table on its next open, is rebuilt that way once).
+-- The primary key's BINARY order is the byte order of the UTF-8 text: the checkpoints' canonical stream order.
+CREATE TABLE IF NOT EXISTS ledger_checkpoint_heads (
+    tenant_id     TEXT    NOT NULL,
+    stream_id     TEXT    NOT NULL,
+    seq           INTEGER NOT NULL CHECK (seq >= 1),
+    hash          TEXT    NOT NULL,
+    checkpoint_id TEXT    NOT NULL,
+    PRIMARY KEY (tenant_id, stream_id)
+) WITHOUT ROWID;

@@ -39,7 +39,8 @@ public interface ILedger
 
     /// <summary>
     /// Appends a checkpoint to its tenant's checkpoint chain with the entry cursor it read through (kept for its
-    /// writer, not signed). A checkpoint seq already taken is a <see cref="LedgerConflictException"/>.
+    /// writer, not signed), and records its heads (<see cref="ReadRecordedHeadsAsync"/>) in the same transaction.
+    /// A checkpoint seq already taken is a <see cref="LedgerConflictException"/>.
     /// </summary>
     Task AppendCheckpointAsync(LedgerCheckpoint checkpoint, string? cursor, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This ledger keeps no checkpoints.");
@@ -48,8 +49,21 @@ public interface ILedger
     IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This ledger keeps no checkpoints.");
 
-    /// <summary>The entry cursor the tenant's last checkpoint read through, or null (no checkpoint yet).</summary>
-    Task<string?> ReadCheckpointCursorAsync(string tenantId, CancellationToken cancellationToken = default) =>
+    /// <summary>The tenant's last checkpoint and the entry cursor it read through, or null (no checkpoint yet).</summary>
+    Task<LedgerCheckpointTip?> ReadLastCheckpointAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>
+    /// The heads the tenant's checkpoints recorded, one per stream (the newest checkpoint's that recorded it), in
+    /// canonical stream order (<see cref="LedgerCheckpoints.CompareStreamIds"/>): an index of the checkpoint chain
+    /// the store keeps so that its writer holds no per-stream state. Not trusted on its own: the writer checks its
+    /// Merkle root against the last signed checkpoint before using it.
+    /// </summary>
+    IAsyncEnumerable<LedgerRecordedHead> ReadRecordedHeadsAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>Replaces every recorded head of the tenant with <paramref name="heads"/> (rebuilt from the checkpoint chain), in one transaction.</summary>
+    Task ReplaceRecordedHeadsAsync(string tenantId, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException("This ledger keeps no checkpoints.");
 }
 

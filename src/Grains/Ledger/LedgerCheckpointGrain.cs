@@ -156,7 +156,7 @@ public sealed class LedgerCheckpointGrain(
 
     private async Task<LedgerCheckpointOutcome> CheckpointAsync(CancellationToken cancellationToken, bool anchored)
     {
-        _writer ??= new LedgerCheckpointWriter(ledger, keys, time, TenantId);
+        _writer ??= new LedgerCheckpointWriter(ledger, keys, time, TenantId, logger);
         var outcome = await _writer.WriteAsync(Witness(), cancellationToken);
         if (outcome.Refused is { } problem)
         {

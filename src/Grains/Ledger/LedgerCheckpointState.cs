@@ -2,13 +2,14 @@ namespace Autonomy.Ledger;
 
 /// <summary>
 /// What a tenant's checkpoint chain has recorded so far: per stream the highest head any checkpoint recorded,
-/// and the last checkpoint. The writer keeps one to plan the next checkpoint (and refuse one that would record a
-/// lower head); the verifier rebuilds one by replaying the chain. Merkle leaves are cached per stream, so a root
+/// and the last checkpoint. The verifier rebuilds one by replaying the chain (for the length of one verification),
+/// and so does the checkpoint writer when the store's recorded heads do not match the last signed checkpoint;
+/// the writer itself keeps none between checkpoints (<see cref="LedgerCheckpointWriter"/>). Merkle leaves are cached per stream, so a root
 /// costs one hash per inner node.
 /// </summary>
 public sealed class LedgerCheckpointState
 {
-    private readonly SortedDictionary<string, Recorded> _heads = new(LedgerCheckpoints.StreamIdComparer);
+    private readonly SortedDictionary<string, Entry> _heads = new(LedgerCheckpoints.StreamIdComparer);
     private string? _root;
 
     /// <summary>The seq of the last checkpoint applied (0: none).</summary>
@@ -30,34 +31,17 @@ public sealed class LedgerCheckpointState
     /// <summary>Every recorded head, in canonical stream order.</summary>
     public IEnumerable<LedgerCheckpointHead> Heads => _heads.Select(h => new LedgerCheckpointHead(h.Key, h.Value.Seq, h.Value.Hash));
 
+    /// <summary>Every recorded head with the checkpoint that recorded it, in canonical stream order.</summary>
+    public IEnumerable<LedgerRecordedHead> Recorded => _heads.Select(h => new LedgerRecordedHead(h.Key, h.Value.Seq, h.Value.Hash, h.Value.CheckpointId));
+
     /// <summary>
     /// The heads of <paramref name="current"/> that this state would have a checkpoint record lower than (or at the
     /// same seq with another hash) than an earlier checkpoint did: a truncated or rewritten stream.
     /// </summary>
-    public IReadOnlyList<LedgerTruncation> Regressions(IEnumerable<LedgerCheckpointHead> current)
-    {
-        ArgumentNullException.ThrowIfNull(current);
-        var found = new List<LedgerTruncation>();
-        foreach (var head in current)
-        {
-            if (_heads.TryGetValue(head.StreamId, out var recorded)
-                && (head.Seq < recorded.Seq || (head.Seq == recorded.Seq && !string.Equals(head.Hash, recorded.Hash, StringComparison.Ordinal))))
-            {
-                found.Add(new LedgerTruncation(head.StreamId, recorded.Seq, recorded.Hash, head.Seq, recorded.CheckpointId));
-            }
-        }
-
-        return found;
-    }
+    public IReadOnlyList<LedgerTruncation> Regressions(IEnumerable<LedgerCheckpointHead> current) => LedgerRecordedHeads.Regressions(current, Lookup);
 
     /// <summary>The heads of <paramref name="current"/> that differ from what is recorded (new streams, higher seqs).</summary>
-    public IReadOnlyList<LedgerCheckpointHead> Changed(IEnumerable<LedgerCheckpointHead> current)
-    {
-        ArgumentNullException.ThrowIfNull(current);
-        return current.Where(h => !_heads.TryGetValue(h.StreamId, out var recorded) || recorded.Seq != h.Seq || recorded.Hash != h.Hash)
-            .OrderBy(h => h.StreamId, LedgerCheckpoints.StreamIdComparer)
-            .ToList();
-    }
+    public IReadOnlyList<LedgerCheckpointHead> Changed(IEnumerable<LedgerCheckpointHead> current) => LedgerRecordedHeads.Changed(current, Lookup);
 
     /// <summary>The Merkle root and stream count there would be after recording <paramref name="changed"/>, without recording them.</summary>
     public (string Root, long StreamCount) Preview(IReadOnlyList<LedgerCheckpointHead> changed)
@@ -91,7 +75,7 @@ public sealed class LedgerCheckpointState
         ArgumentNullException.ThrowIfNull(checkpoint);
         foreach (var head in checkpoint.Heads)
         {
-            _heads[head.StreamId] = new Recorded(head.Seq, head.Hash, checkpoint.CheckpointId, LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash));
+            _heads[head.StreamId] = new Entry(head.Seq, head.Hash, checkpoint.CheckpointId, LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash));
         }
 
         if (!checkpoint.Heads.IsEmpty)
@@ -104,7 +88,10 @@ public sealed class LedgerCheckpointState
         Last = checkpoint;
     }
 
-    private sealed record Recorded(long Seq, string Hash, string CheckpointId, byte[] Leaf);
+    private LedgerRecordedHead? Lookup(string streamId) =>
+        _heads.TryGetValue(streamId, out var head) ? new LedgerRecordedHead(streamId, head.Seq, head.Hash, head.CheckpointId) : null;
+
+    private sealed record Entry(long Seq, string Hash, string CheckpointId, byte[] Leaf);
 }
 
 /// <summary>A stream whose head is behind (or beside) what checkpoint <see cref="CheckpointId"/> recorded.</summary>

@@ -3,11 +3,15 @@ using System.Data.Common;
 namespace Autonomy.Ledger;
 
 /// <summary>
-/// The statements every SQL store runs on its <c>ledger_checkpoints</c> table, the same text for SQLite and
-/// PostgreSQL, and the mapping of their rows; <see cref="SqlLedger"/> opens the connection and runs them.
+/// The statements every SQL store runs on its <c>ledger_checkpoints</c> and <c>ledger_checkpoint_heads</c> tables,
+/// the same text for SQLite and PostgreSQL, and the mapping of their rows; <see cref="SqlLedger"/> opens the
+/// connection and runs them.
 /// </summary>
 internal static class LedgerCheckpointStatements
 {
+    /// <summary>Recorded heads per upsert statement (five parameters each, well under every store's limit).</summary>
+    public const int HeadsPerStatement = 200;
+
     private const string CheckpointColumns = "checkpoint_id, tenant_id, seq, at, heads, stream_count, merkle_root, prev_hash, key_id, hash, signature";
 
     /// <summary>The insert of <see cref="ILedger.AppendCheckpointAsync"/>.</summary>
@@ -46,10 +50,47 @@ internal static class LedgerCheckpointStatements
         LedgerReads.AddParameter(command, "tenant_id", tenantId);
     }
 
-    /// <summary>The entry cursor of a tenant's last checkpoint; one row (nullable text) or none.</summary>
-    public static void PrepareCheckpointCursor(DbCommand command, string tenantId)
+    /// <summary>A tenant's last checkpoint, its columns then its entry cursor (column 11, nullable); one row or none.</summary>
+    public static void PrepareLastCheckpoint(DbCommand command, string tenantId)
     {
-        command.CommandText = "SELECT entry_cursor FROM ledger_checkpoints WHERE tenant_id = @tenant_id ORDER BY seq DESC LIMIT 1;";
+        command.CommandText = $"SELECT {CheckpointColumns}, entry_cursor FROM ledger_checkpoints WHERE tenant_id = @tenant_id ORDER BY seq DESC LIMIT 1;";
+        LedgerReads.AddParameter(command, "tenant_id", tenantId);
+    }
+
+    /// <summary>
+    /// Records heads (at most <see cref="HeadsPerStatement"/>): a stream's row is inserted or moved to the new head.
+    /// <c>excluded</c> is the row proposed for insertion, in SQLite and PostgreSQL alike.
+    /// </summary>
+    public static void PrepareRecordHeads(DbCommand command, string tenantId, IReadOnlyList<LedgerRecordedHead> heads)
+    {
+        var sql = new System.Text.StringBuilder("INSERT INTO ledger_checkpoint_heads (tenant_id, stream_id, seq, hash, checkpoint_id) VALUES ");
+        LedgerReads.AddParameter(command, "tenant_id", tenantId);
+        for (var i = 0; i < heads.Count; i++)
+        {
+            sql.Append(i == 0 ? "" : ", ").Append($"(@tenant_id, @s{i}, @q{i}, @h{i}, @c{i})");
+            LedgerReads.AddParameter(command, $"s{i}", heads[i].StreamId);
+            LedgerReads.AddParameter(command, $"q{i}", heads[i].Seq);
+            LedgerReads.AddParameter(command, $"h{i}", heads[i].Hash);
+            LedgerReads.AddParameter(command, $"c{i}", heads[i].CheckpointId);
+        }
+
+        command.CommandText = sql.Append(" ON CONFLICT (tenant_id, stream_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint_id = excluded.checkpoint_id;").ToString();
+    }
+
+    /// <summary>Removes every recorded head of a tenant (before a rebuild from its chain).</summary>
+    public static void PrepareForgetHeads(DbCommand command, string tenantId)
+    {
+        command.CommandText = "DELETE FROM ledger_checkpoint_heads WHERE tenant_id = @tenant_id;";
+        LedgerReads.AddParameter(command, "tenant_id", tenantId);
+    }
+
+    /// <summary>
+    /// A tenant's recorded heads in canonical stream order: the byte order of their UTF-8 text, which is SQLite's
+    /// BINARY collation and the PostgreSQL column's <c>COLLATE "C"</c>. Rows: stream_id, seq, hash, checkpoint_id.
+    /// </summary>
+    public static void PrepareRecordedHeads(DbCommand command, string tenantId)
+    {
+        command.CommandText = "SELECT stream_id, seq, hash, checkpoint_id FROM ledger_checkpoint_heads WHERE tenant_id = @tenant_id ORDER BY stream_id;";
         LedgerReads.AddParameter(command, "tenant_id", tenantId);
     }
 

@@ -211,9 +211,17 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         await using var connection = await OpenReadAsync(cancellationToken);
         try
         {
-            await using var command = connection.CreateCommand();
-            LedgerCheckpointStatements.PrepareCheckpointInsert(command, checkpoint, cursor);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                LedgerCheckpointStatements.PrepareCheckpointInsert(command, checkpoint, cursor);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await RecordHeadsAsync(connection, transaction, checkpoint.TenantId,
+                checkpoint.Heads.Select(h => new LedgerRecordedHead(h.StreamId, h.Seq, h.Hash, checkpoint.CheckpointId)), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return;
         }
         catch (Exception ex) when (_dialect.IsUnavailable(ex))
@@ -238,6 +246,45 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async IAsyncEnumerable<LedgerRecordedHead> ReadRecordedHeadsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        LedgerCheckpointStatements.PrepareRecordedHeads(command, tenantId);
+        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new LedgerRecordedHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3));
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ReplaceRecordedHeadsAsync(string tenantId, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        ArgumentNullException.ThrowIfNull(heads);
+        await using var connection = await OpenReadAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                LedgerCheckpointStatements.PrepareForgetHeads(command, tenantId);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await RecordHeadsAsync(connection, transaction, tenantId, heads, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (_dialect.IsUnavailable(ex))
+        {
+            throw _dialect.Unavailable("written", ex);
+        }
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
@@ -252,14 +299,16 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<string?> ReadCheckpointCursorAsync(string tenantId, CancellationToken cancellationToken = default)
+    public async Task<LedgerCheckpointTip?> ReadLastCheckpointAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        LedgerCheckpointStatements.PrepareCheckpointCursor(command, tenantId);
+        LedgerCheckpointStatements.PrepareLastCheckpoint(command, tenantId);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? reader.GetString(0) : null;
+        return await reader.ReadAsync(cancellationToken)
+            ? new LedgerCheckpointTip(LedgerCheckpointStatements.ReadCheckpoint(reader), reader.IsDBNull(11) ? null : reader.GetString(11))
+            : null;
     }
 
     /// <summary>Writes everything already appended, then closes the writer and the readers' connections.</summary>
@@ -275,6 +324,17 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         await _dialect.DisposeAsync();
         _schemaLock.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    private static async Task RecordHeadsAsync(DbConnection connection, DbTransaction transaction, string tenantId, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in heads.Chunk(LedgerCheckpointStatements.HeadsPerStatement))
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            LedgerCheckpointStatements.PrepareRecordHeads(command, tenantId, chunk);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.

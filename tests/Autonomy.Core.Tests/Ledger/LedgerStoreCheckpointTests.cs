@@ -142,6 +142,70 @@ public abstract partial class LedgerStoreTests<TLedger>
     }
 
     [Fact]
+    public async Task ACutCoveredUpInTheRecordedHeadsIsStillRefusedBecauseTheyAreCheckedAgainstTheSignedRoot()
+    {
+        var ring = new LedgerCheckpointKeyring([Key1]);
+        await using var ledger = Open(ring);
+        var a1 = await AppendManyAsync(ledger, "t1", "account/t1/a1", 5);
+        await AppendManyAsync(ledger, "t1", "account/t1/a2", 2);
+        await CheckpointAsync(new LedgerCheckpointWriter(ledger, ring, Time, "t1"));
+
+        // The newest two entries of a1 are cut, and the store's recorded head of a1 is lowered to match the cut.
+        foreach (var entry in a1.TakeLast(2))
+        {
+            await ExecuteRawAsync("DELETE FROM ledger_entries WHERE entry_id = @id;", entry.EntryId, dropGuards: true);
+        }
+
+        Assert.Equal(1, await ExecuteRawAsync(
+            "UPDATE ledger_checkpoint_heads SET seq = 3, hash = (SELECT hash FROM ledger_entries WHERE stream_id = @id AND seq = 3) WHERE stream_id = @id;",
+            "account/t1/a1", dropGuards: false));
+        await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
+
+        // A new activation sees that the recorded heads no longer give the signed root, rebuilds them from the
+        // signed chain, and so still finds that seq 5 was recorded and is gone.
+        var writer = new LedgerCheckpointWriter(ledger, ring, Time, "t1");
+        var refused = await EventuallyAsync(() => writer.WriteAsync(null), o => o.Refused is not null || o.Written is not null);
+        Assert.Null(refused.Written);
+        Assert.Equal(("account/t1/a1", 5L, 1), (refused.Truncation?.StreamId, refused.Truncation?.RecordedSeq, writer.Rebuilds));
+    }
+
+    [Fact]
+    public async Task RecordedHeadsMissingFromAnOlderStoreAreRebuiltOnceAndTheChainGoesOnVerifying()
+    {
+        var ring = new LedgerCheckpointKeyring([Key1]);
+        await using var ledger = Open(ring);
+        await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
+        await AppendManyAsync(ledger, "t1", "account/t1/a2", 2);
+        await AppendManyAsync(ledger, "t2", "account/t2/a1", 2);
+        await CheckpointAsync(new LedgerCheckpointWriter(ledger, ring, Time, "t1"));
+        await AppendManyAsync(ledger, "t1", "tenant/t1", 1);
+        await CheckpointAsync(new LedgerCheckpointWriter(ledger, ring, Time, "t1"));
+        await CheckpointAsync(new LedgerCheckpointWriter(ledger, ring, Time, "t2"));
+
+        // As a store from before the index had it: no recorded heads for t1 (t2's stay).
+        Assert.Equal(3, await ExecuteRawAsync("DELETE FROM ledger_checkpoint_heads WHERE tenant_id = @id;", "t1", dropGuards: false));
+        await AppendManyAsync(ledger, "t1", "account/t1/a2", 1);
+        var writer = new LedgerCheckpointWriter(ledger, ring, Time, "t1");
+        var next = await CheckpointAsync(writer);
+        Assert.Equal((3L, 3L, 1), (next.Seq, next.StreamCount, writer.Rebuilds));
+
+        // The rebuilt heads are whole and in order: the next checkpoint needs no rebuild, and verify recomputes every root.
+        await AppendManyAsync(ledger, "t1", "account/t1/a3", 1);
+        var after = await CheckpointAsync(writer);
+        Assert.Equal((4L, 1), (after.StreamCount, writer.Rebuilds));
+        var recorded = new List<string>();
+        await foreach (var head in ledger.ReadRecordedHeadsAsync("t1"))
+        {
+            recorded.Add(head.StreamId);
+        }
+
+        Assert.Equal(["account/t1/a1", "account/t1/a2", "account/t1/a3", "tenant/t1"], recorded);
+        var result = await ledger.VerifyAsync("t1");
+        Assert.Equal((true, 4L, 8L), (result.Ok, result.Checkpoints, result.CheckpointedEntries));
+        Assert.True((await ledger.VerifyAsync("t2")).Ok);
+    }
+
+    [Fact]
     public async Task ACutCheckpointChainIsDetectedAgainstTheWritersWitness()
     {
         var ring = new LedgerCheckpointKeyring([Key1]);
@@ -267,7 +331,7 @@ public abstract partial class LedgerStoreTests<TLedger>
         {
             await AppendRoundAsync(1);
             // Measured once every stream's new entry is served (PostgreSQL: the commit-order horizon has passed it).
-            var since = await ledger.ReadCheckpointCursorAsync("t1");
+            var since = (await ledger.ReadLastCheckpointAsync("t1"))?.Cursor;
             await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", since), c => c.Heads.Count == Streams);
             var clock = Stopwatch.StartNew();
             var checkpoint = await CheckpointAsync(writer);

@@ -18,7 +18,7 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => PostgresSchema.ApplyAsync(_database.ConnectionString))));
         await PostgresSchema.ApplyAsync(_database.ConnectionString);
 
-        Assert.Equal([("ledger", 2), ("orleans", 1)], await VersionsAsync());
+        Assert.Equal([("ledger", 3), ("orleans", 1)], await VersionsAsync());
     }
 
     [Fact]
@@ -49,8 +49,8 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
         await ExecuteAsync("UPDATE autonomy_schema SET version = version + 1 WHERE name = 'ledger'");
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresSchema.ApplyAsync(_database.ConnectionString));
-        Assert.Contains("'ledger' schema at version 3", refused.Message, StringComparison.Ordinal);
-        Assert.Equal([("ledger", 3), ("orleans", 1)], await VersionsAsync());
+        Assert.Contains("'ledger' schema at version 4", refused.Message, StringComparison.Ordinal);
+        Assert.Equal([("ledger", 4), ("orleans", 1)], await VersionsAsync());
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
 
         await PostgresSchema.ApplyAsync(_database.ConnectionString);
 
-        Assert.Equal([("ledger", 2), ("orleans", 1)], await VersionsAsync());
+        Assert.Equal([("ledger", 3), ("orleans", 1)], await VersionsAsync());
     }
 
     [Fact]
@@ -70,8 +70,8 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
         foreach (var file in PostgresSchema.ScriptFiles)
         {
             var script = await PostgresSchema.ReadScriptAsync(file, CancellationToken.None);
-            // ledger.sql 2: the commit-order column (tx) and the checkpoint table.
-            Assert.Equal(file == "ledger.sql" ? 2 : 1, script.Version);
+            // ledger.sql 2: the commit-order column (tx) and the checkpoint table; 3: the checkpoints' recorded heads.
+            Assert.Equal(file == "ledger.sql" ? 3 : 1, script.Version);
             Assert.DoesNotContain("BEGIN;", script.Text, StringComparison.OrdinalIgnoreCase);
         }
     }

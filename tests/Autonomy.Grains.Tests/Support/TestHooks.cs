@@ -126,6 +126,14 @@ public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
     public IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default) =>
         inner.ReadCheckpointsAsync(tenantId, cancellationToken);
 
-    public Task<string?> ReadCheckpointCursorAsync(string tenantId, CancellationToken cancellationToken = default) =>
-        inner.ReadCheckpointCursorAsync(tenantId, cancellationToken);
+    public Task<LedgerCheckpointTip?> ReadLastCheckpointAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        inner.ReadLastCheckpointAsync(tenantId, cancellationToken);
+
+    public IAsyncEnumerable<LedgerRecordedHead> ReadRecordedHeadsAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        inner.ReadRecordedHeadsAsync(tenantId, cancellationToken);
+
+    public Task ReplaceRecordedHeadsAsync(string tenantId, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken = default) =>
+        hooks.LedgerDown.ContainsKey(tenantId)
+            ? throw new LedgerUnavailableException("The ledger is down (test).")
+            : inner.ReplaceRecordedHeadsAsync(tenantId, heads, cancellationToken);
 }
