@@ -119,6 +119,35 @@ public abstract class ValidationTestsBase(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task ABudgetLimitingMoreActionTypesThanItsBoundIs400AndNothingIsStored()
+    {
+        var tenant = Tokens.FreshTenant();
+        var admin = factory.Client(Tokens.Admin(tenant));
+        var limits = string.Join(",", Enumerable.Range(0, Autonomy.Tenants.TenantGrain.MaxBudgetActionTypes + 1).Select(i => $"\"TYPE_{i}\":1"));
+
+        var response = await admin.PutJson($"/v1/tenants/{tenant}/autonomy/budget", """{"maxPerAccountPerDay":3,"maxPerActionTypePerDay":{""" + limits + "}}");
+
+        await response.ExpectValidationProblem("maxPerActionTypePerDay");
+        var autonomy = await (await admin.GetAsync($"/v1/tenants/{tenant}/autonomy")).Expect(HttpStatusCode.OK);
+        Assert.NotEqual(3, (int?)autonomy["budget"]?["maxPerAccountPerDay"]);
+    }
+
+    [Fact]
+    public async Task APlaybookWithMoreTriggerTypesThanTheTenantsBoundIs400AndNothingIsStored()
+    {
+        var tenant = Tokens.FreshTenant();
+        var admin = factory.Client(Tokens.Admin(tenant));
+        var triggers = string.Join(",", Enumerable.Range(0, Autonomy.Tenants.TenantGrain.MaxTenantTriggerTypes + 1)
+            .Select(i => $$"""{"type":"TYPE_{{i}}","debounceSeconds":0,"maxWaitSeconds":0,"cooldownSeconds":0}"""));
+
+        var response = await admin.PutJson($"/v1/tenants/{tenant}/playbook", $$"""{"rules":[],"triggers":[{{triggers}}]}""");
+
+        await response.ExpectValidationProblem("triggers");
+        var registered = await (await admin.GetAsync($"/v1/tenants/{tenant}/triggers?limit=500")).Expect(HttpStatusCode.OK);
+        Assert.DoesNotContain(registered["items"]!.AsArray(), t => ((string?)t!["type"])!.StartsWith("TYPE_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task OversizedSignalBatchIs400AndNoSignalIsAccepted()
     {
         var tenant = Tokens.FreshTenant();

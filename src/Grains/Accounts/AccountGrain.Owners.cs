@@ -22,10 +22,22 @@ public sealed partial class AccountGrain
             }
         }
 
-        await Tenant.SetScheduleOptInAsync(AccountId, enabled, actor);
-        if (Seller() is { } seller)
+        if (enabled)
         {
-            await seller.TrackScheduleOptInAsync(AccountId, enabled);
+            // The owner's seller counts its opted-in accounts (SellerState.MaxScheduleOptIns) before the tenant's opt-in,
+            // the copy the policy reads, is stored: a seller at its bound refuses the opt-in, which then never holds.
+            // Should the tenant then fail, the seller tracks one account too many, which only means a revocation
+            // that changes nothing when the digest is switched off; never an opt-in the seller cannot revoke.
+            await Seller()!.TrackScheduleOptInAsync(AccountId, true);
+            await Tenant.SetScheduleOptInAsync(AccountId, true, actor);
+        }
+        else
+        {
+            await Tenant.SetScheduleOptInAsync(AccountId, false, actor);
+            if (Seller() is { } seller)
+            {
+                await seller.TrackScheduleOptInAsync(AccountId, false);
+            }
         }
 
         await WriteAsync(Touch(state.State, time.GetUtcNow()));

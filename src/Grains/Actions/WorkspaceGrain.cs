@@ -12,8 +12,28 @@ public sealed record WorkspaceState
     /// <summary>Items kept per account; the oldest leave first (the ledger keeps every action).</summary>
     public const int MaxItems = 1000;
 
+    /// <summary>
+    /// CRM field values kept per account. Beyond it, the fields that no kept item set go (their last change left
+    /// the workspace before any kept item was made, so they are the oldest), in name order; a field a kept item set
+    /// stays, so its revert still finds it. Never below what the kept items need: they set at most <see cref="MaxItems"/>.
+    /// </summary>
+    public const int MaxFields = MaxItems;
+
     [Id(0)] public ImmutableDictionary<string, WorkItem> Items { get; init; } = ImmutableDictionary<string, WorkItem>.Empty;
     [Id(1)] public ImmutableDictionary<string, string> Fields { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The fields within <see cref="MaxFields"/>: beyond it, those no item of <paramref name="items"/> set leave first.</summary>
+    public static ImmutableDictionary<string, string> BoundFields(ImmutableDictionary<string, string> fields, IEnumerable<WorkItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (fields.Count <= MaxFields)
+        {
+            return fields;
+        }
+
+        var used = items.Select(i => i.Field).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return fields.RemoveRange(fields.Keys.Where(f => !used.Contains(f)).Order(StringComparer.Ordinal).Take(fields.Count - MaxFields).ToList());
+    }
 }
 
 /// <summary>
@@ -48,7 +68,7 @@ public sealed class WorkspaceGrain(
                 .Take(items.Count - WorkspaceState.MaxItems).Select(i => i.Key));
         }
 
-        await WriteAsync(current with { Items = items, Fields = fields });
+        await WriteAsync(current with { Items = items, Fields = WorkspaceState.BoundFields(fields, items.Values) });
         return item;
     }
 

@@ -95,9 +95,13 @@ public sealed class RankingGrain(
             throw new ConflictException("RANKING_NOT_ACTIVE", $"Version {version} is not active ({s.Active ?? RankingModel.Prior} is); only the active version can be rolled back.");
         }
 
-        var previous = current.ActivatedFrom;
+        // A ranker the bound on kept versions dropped cannot be restored (no account could load it): the prior it is.
+        var previous = s.RollbackTargetOf(current);
+        var explanation = previous == current.ActivatedFrom
+            ? $"Rolled back to {previous ?? RankingModel.Prior}, the ranker active before {version}."
+            : $"Rolled back to {RankingModel.Prior}: {current.ActivatedFrom}, the ranker active before {version}, is no longer kept (at most {RankingState.MaxVersions} versions are).";
         await Stream.AppendAsync(LedgerTypes.RankingModelChanged, null, actor.Id, new RankingModelChangedPayload(
-            "ROLLBACK", version, previous, $"Rolled back to {previous ?? RankingModel.Prior}, the ranker active before {version}.", null));
+            "ROLLBACK", version, previous, explanation, null));
         await WriteAsync(s.WithChange(new RankingChange("ROLLBACK", version, previous, actor.Id, time.GetUtcNow())) with { Active = previous });
         await PublishAsync();
         return state.State.View(current);

@@ -28,8 +28,14 @@ public sealed partial class TenantGrain(
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
-    /// <summary>The bound on the tenant's own (and re-tuned) trigger types held in its state.</summary>
+    /// <summary>The bound on the tenant's own (and re-tuned) trigger types held in its state, however they are set.</summary>
     public const int MaxTenantTriggerTypes = 200;
+
+    /// <summary>The bound on the tenant's own action types and tightened built-ins (each also keys a mode and a kill switch).</summary>
+    public const int MaxTenantActionTypes = 200;
+
+    /// <summary>The bound on the autonomy budget's per-action-type limits (copied into every BUDGET_CHECKED entry).</summary>
+    public const int MaxBudgetActionTypes = 200;
 
     private LedgerStream? stream;
     private TenantSnapshot? configuration;
@@ -120,8 +126,16 @@ public sealed partial class TenantGrain(
         return config;
     }
 
-    public Task<long> SetBudgetAsync(AutonomyBudgetConfig budget, Actor actor) =>
-        ChangeAsync("budget", actor, state.State.Budget, budget, s => s with { Budget = budget });
+    public Task<long> SetBudgetAsync(AutonomyBudgetConfig budget, Actor actor)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        if (budget.MaxPerActionTypePerDay.Count > MaxBudgetActionTypes)
+        {
+            throw new ValidationFailedException("maxPerActionTypePerDay", $"maxPerActionTypePerDay may limit at most {MaxBudgetActionTypes} action types.");
+        }
+
+        return ChangeAsync("budget", actor, state.State.Budget, budget, s => s with { Budget = budget });
+    }
 
     public Task<long> SetCostBudgetAsync(CostBudget budget, Actor actor) =>
         ChangeAsync("cost-budget", actor, state.State.Cost, budget, s => s with { Cost = budget });
@@ -129,11 +143,46 @@ public sealed partial class TenantGrain(
     public Task<long> SetPolicyParametersAsync(PolicyParameters parameters, Actor actor) =>
         ChangeAsync("policy-parameters", actor, state.State.Policy, parameters, s => s with { Policy = parameters });
 
-    public Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor) =>
-        ChangeAsync("playbook", actor, new { state.State.Playbook, state.State.Triggers }, new { playbook, triggers }, s => s with { Playbook = playbook, Triggers = triggers });
+    /// <summary>
+    /// Replaces the playbook and the tenant's trigger types, held to <see cref="MaxTenantTriggerTypes"/> like
+    /// <see cref="SetTriggerAsync"/> (one entry per type: a type listed twice keeps its last settings).
+    /// </summary>
+    public Task<long> SetPlaybookAsync(Playbook playbook, ImmutableArray<TriggerType> triggers, Actor actor)
+    {
+        var own = OnePerType(triggers);
+        if (own.Length > MaxTenantTriggerTypes)
+        {
+            throw new ConflictException("TOO_MANY_TRIGGER_TYPES", $"A tenant may register or re-tune at most {MaxTenantTriggerTypes} trigger types; {own.Length} were sent.");
+        }
+
+        return ChangeAsync("playbook", actor, new { state.State.Playbook, state.State.Triggers }, new { playbook, triggers = own }, s => s with { Playbook = playbook, Triggers = own });
+    }
+
+    /// <summary>The trigger types with one entry per type, the last one sent winning, in the order they were sent.</summary>
+    public static ImmutableArray<TriggerType> OnePerType(ImmutableArray<TriggerType> triggers)
+    {
+        if (triggers.IsDefaultOrEmpty)
+        {
+            return [];
+        }
+
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < triggers.Length; i++)
+        {
+            last[triggers[i].Type] = i;
+        }
+
+        return [.. triggers.Where((t, i) => last[t.Type] == i)];
+    }
 
     public async Task<ActionTypeSpec> PutActionTypeAsync(ActionTypeSpec spec, Actor actor)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!state.State.CustomTypes.ContainsKey(spec.ActionType) && state.State.CustomTypes.Count >= MaxTenantActionTypes)
+        {
+            throw new ConflictException("TOO_MANY_ACTION_TYPES", $"A tenant may add or tighten at most {MaxTenantActionTypes} action types.");
+        }
+
         var before = ActionCatalog.Find(state.State.CustomTypes, spec.ActionType);
         await ChangeAsync($"action-type:{spec.ActionType}", actor, before, spec, s => s with { CustomTypes = s.CustomTypes.SetItem(spec.ActionType, spec) });
         return ActionCatalog.Find(state.State.CustomTypes, spec.ActionType)!;

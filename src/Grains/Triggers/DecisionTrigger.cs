@@ -164,7 +164,10 @@ public sealed record TriggerWindow(
     }
 }
 
-/// <summary>An account's trigger state: the open window, cooldowns per type and recent run starts.</summary>
+/// <summary>
+/// An account's trigger state: the open window, cooldowns per type (only those running: a run forgets the expired
+/// ones) and recent run starts (within the hour, at most the hourly cap).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.TriggerState")]
 public sealed record TriggerState(
     [property: Id(0)] TriggerWindow? Window,
@@ -250,7 +253,9 @@ public static class DecisionTrigger
             return new(state with { RecentRuns = recent }, [], recent.IsEmpty ? null : recent[0] + Hour, true);
         }
 
-        var cooldowns = state.CooldownUntil;
+        // Cooldowns that ran out are forgotten (they stop nothing), so the map holds only the types cooling down now,
+        // never every type the tenant ever registered.
+        var cooldowns = Cooling(state.CooldownUntil, now);
         foreach (var type in window.Signals.Select(s => s.Type).Distinct())
         {
             if (registry.Types.TryGetValue(type, out var t) && t.Cooldown > TimeSpan.Zero)
@@ -325,6 +330,18 @@ public static class DecisionTrigger
         return recent.Length >= registry.MaxRunsPerAccountPerHour
             ? (state with { RecentRuns = recent }, false)
             : (state with { RecentRuns = recent.Add(now) }, true);
+    }
+
+    /// <summary>The cooldowns still running at <paramref name="now"/>.</summary>
+    public static ImmutableDictionary<string, DateTimeOffset> Cooling(ImmutableDictionary<string, DateTimeOffset>? cooldowns, DateTimeOffset now)
+    {
+        if (cooldowns is null)
+        {
+            return ImmutableDictionary<string, DateTimeOffset>.Empty;
+        }
+
+        var expired = cooldowns.Where(c => c.Value <= now).Select(c => c.Key).ToList();
+        return expired.Count == 0 ? cooldowns : cooldowns.RemoveRange(expired);
     }
 
     /// <summary>Run starts within the last hour, oldest first.</summary>

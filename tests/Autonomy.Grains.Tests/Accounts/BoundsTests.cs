@@ -1,10 +1,15 @@
+using System.Collections.Immutable;
 using Autonomy.Accounts;
 using Autonomy.Actions;
+using Autonomy.Budgets;
+using Autonomy.Common;
+using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
+using Autonomy.Triggers;
 
 namespace Autonomy.Tests.Accounts;
 
@@ -113,5 +118,95 @@ public sealed class BoundsTests(ClusterFixture fixture)
         Assert.All(history, c => Assert.Equal(Scenario.Admin.Id, c.Actor));
         Assert.Contains("APPROVAL_REQUIRED", history[0].Before, StringComparison.Ordinal);
         Assert.Contains("drill", history[1].After, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWorkspaceKeepsItsFieldsWithinTheirBoundAndEveryFieldAKeptItemSet()
+    {
+        var workspace = cluster.Grains.GetGrain<IWorkspaceGrain>($"t-{Guid.NewGuid():N}/acc");
+        var count = WorkspaceState.MaxItems + 40;
+        for (var i = 0; i < count; i++)
+        {
+            await workspace.ApplyAsync($"a.{i:D5}", "UPDATE_CRM_FIELD", $$"""{"field":"f{{i:D5}}","value":{{i}}}""");
+            cluster.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var view = await workspace.GetAsync();
+        Assert.True(view.Fields.Count <= WorkspaceState.MaxFields, $"{view.Fields.Count} fields kept");
+        Assert.All(view.Items, item => Assert.True(view.Fields.ContainsKey(item.Field!), $"{item.Field} was dropped while a kept item set it"));
+        Assert.Equal($"{count - 1}", view.Fields[$"f{count - 1:D5}"]);
+
+        // A kept item still reverts its field.
+        var newest = $"a.{count - 1:D5}";
+        await workspace.RevertAsync(newest);
+        Assert.False((await workspace.GetAsync()).Fields.ContainsKey($"f{count - 1:D5}"));
+    }
+
+    [Fact]
+    public async Task ATenantsActionTypesStopAtTheirBoundAndAKnownOneCanStillBeTightened()
+    {
+        var t = new Scenario(cluster);
+        for (var i = 0; i < TenantGrain.MaxTenantActionTypes; i++)
+        {
+            await t.Tenant.PutActionTypeAsync(new ActionTypeSpec($"TYPE_{i}", RiskLevel.Low, false, true, true), Scenario.Admin);
+        }
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Tenant.PutActionTypeAsync(new ActionTypeSpec("ONE_TOO_MANY", RiskLevel.Low, false, true, true), Scenario.Admin));
+        Assert.Equal("TOO_MANY_ACTION_TYPES", error.Code);
+        Assert.DoesNotContain(await t.Tenant.GetCatalogAsync(), s => s.ActionType == "ONE_TOO_MANY");
+
+        var tightened = await t.Tenant.PutActionTypeAsync(new ActionTypeSpec("TYPE_0", RiskLevel.High, false, false, false), Scenario.Admin);
+        Assert.Equal(RiskLevel.High, tightened.RiskLevel);
+    }
+
+    [Fact]
+    public async Task APlaybookCannotRegisterMoreTriggerTypesThanOneByOneAndKeepsOneEntryPerType()
+    {
+        var t = new Scenario(cluster);
+        var many = Enumerable.Range(0, TenantGrain.MaxTenantTriggerTypes + 1).Select(i => TriggerRegistry.Signal($"TYPE_{i}", 0, 0, 0)).ToImmutableArray();
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Tenant.SetPlaybookAsync(Playbook.Empty, many, Scenario.Admin));
+        Assert.Equal("TOO_MANY_TRIGGER_TYPES", error.Code);
+        Assert.DoesNotContain(await t.Tenant.GetTriggersAsync(), x => x.Type.StartsWith("TYPE_", StringComparison.Ordinal));
+
+        // A type listed twice is one type, with its last settings.
+        await t.Tenant.SetPlaybookAsync(Playbook.Empty, [TriggerRegistry.Signal("TWICE", 0, 10, 0), TriggerRegistry.Signal("TWICE", 5, 20, 0)], Scenario.Admin);
+        var twice = Assert.Single(await t.Tenant.GetTriggersAsync(), x => x.Type == "TWICE");
+        Assert.Equal(TimeSpan.FromSeconds(20), twice.MaxWait);
+
+        // At the bound by the playbook, one more by PUT .../triggers/{type} is refused as well.
+        await t.Tenant.SetPlaybookAsync(Playbook.Empty, many[..TenantGrain.MaxTenantTriggerTypes], Scenario.Admin);
+        await Assert.ThrowsAsync<ConflictException>(() => t.Tenant.SetTriggerAsync(TriggerRegistry.Signal("ONE_MORE", 0, 0, 0), Scenario.Admin));
+    }
+
+    [Fact]
+    public async Task ABudgetLimitingMoreActionTypesThanItsBoundIsRefused()
+    {
+        var t = new Scenario(cluster);
+        var limits = Enumerable.Range(0, TenantGrain.MaxBudgetActionTypes + 1).ToImmutableDictionary(i => $"TYPE_{i}", _ => 1);
+
+        await Assert.ThrowsAsync<ValidationFailedException>(() => t.Tenant.SetBudgetAsync(new AutonomyBudgetConfig(3, limits, null), Scenario.Admin));
+        Assert.Empty((await t.Tenant.GetAutonomyAsync()).Budget.MaxPerActionTypePerDay);
+    }
+
+    [Fact]
+    public async Task AnOptInTheOwnersSellerRefusesAtItsBoundNeverHoldsAtTheTenant()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Seller.SetDigestSettingsAsync(DigestSettings.Default with { Enabled = true }, t.SellerActor);
+        cluster.Hooks.SellerOptInsFull[t.TenantId] = true;
+        try
+        {
+            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin));
+            Assert.Equal("TOO_MANY_OPT_INS", error.Code);
+        }
+        finally
+        {
+            cluster.Hooks.SellerOptInsFull.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.False((await t.Tenant.ReadAsync(t.AccountId, -1)).AccountOptedIn);
+        Assert.DoesNotContain(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
     }
 }

@@ -28,6 +28,9 @@ public sealed class TestHooks
 
     /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
     public ConcurrentDictionary<string, bool> ExecutorSilent { get; } = new();
+
+    /// <summary>Tenants whose sellers are at their bound of opted-in accounts (ISellerGrain.TrackScheduleOptInAsync refuses).</summary>
+    public ConcurrentDictionary<string, bool> SellerOptInsFull { get; } = new();
 }
 
 /// <summary>Faults a test injects at grain boundaries: unreadable kill switches, an executor that never answers.</summary>
@@ -46,6 +49,11 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
         if (method == nameof(Autonomy.Actions.IWorkspaceGrain.ApplyAsync) && hooks.ExecutorSilent.ContainsKey(tenant))
         {
             throw new TimeoutException("The executor did not answer (test).");
+        }
+
+        if (method == nameof(Autonomy.Sellers.ISellerGrain.TrackScheduleOptInAsync) && hooks.SellerOptInsFull.ContainsKey(tenant))
+        {
+            throw new Autonomy.Common.ConflictException("TOO_MANY_OPT_INS", $"A seller may have at most {Autonomy.Sellers.SellerState.MaxScheduleOptIns} accounts on autonomous schedules (test).");
         }
 
         return context.Invoke();

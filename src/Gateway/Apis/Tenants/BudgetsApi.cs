@@ -68,6 +68,11 @@ public sealed record BudgetBody(int? MaxPerAccountPerDay, IReadOnlyDictionary<st
     {
         var max = v.Required(MaxPerAccountPerDay, "maxPerAccountPerDay");
         v.Range(MaxPerAccountPerDay, "maxPerAccountPerDay", 0, 10_000);
+        if (MaxPerActionTypePerDay is { Count: > TenantGrain.MaxBudgetActionTypes })
+        {
+            v.Add("maxPerActionTypePerDay", $"maxPerActionTypePerDay may limit at most {TenantGrain.MaxBudgetActionTypes} action types.");
+        }
+
         foreach (var (type, limit) in MaxPerActionTypePerDay ?? ImmutableDictionary<string, int>.Empty)
         {
             if (v.Name(type, $"maxPerActionTypePerDay.{type}"))

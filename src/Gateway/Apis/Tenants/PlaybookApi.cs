@@ -179,6 +179,11 @@ public sealed record PlaybookRequest(IReadOnlyList<PlaybookRuleBody>? Rules, IRe
         }
 
         var triggers = ImmutableArray.CreateBuilder<TriggerType>();
+        if (Triggers?.Select(t => t?.Type).Distinct(StringComparer.Ordinal).Count() > TenantGrain.MaxTenantTriggerTypes)
+        {
+            v.Add("triggers", $"triggers may hold at most {TenantGrain.MaxTenantTriggerTypes} trigger types.");
+        }
+
         for (var i = 0; i < (Triggers?.Count ?? 0); i++)
         {
             var tf = $"triggers[{i}]";
