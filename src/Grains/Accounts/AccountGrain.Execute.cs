@@ -27,53 +27,82 @@ public sealed partial class AccountGrain
 {
     /// <summary>
     /// Counts the action against the budget (stored before the side effect, so a crash never under-counts), clears
-    /// the kill switches and executes. A stopped action gives its budget back.
+    /// it and executes. A stopped action gives its budget back and carries the policy's answer that stopped it.
     /// </summary>
-    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action)> ExecuteAutonomousAsync(
-        DecisionRun run, AccountState s, int index, ProposedAction p, ActionTypeSpec spec, PolicyResult result)
+    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action, PolicyResult Policy)> ExecuteAutonomousAsync(
+        DecisionRun run, AccountState s, int index, ProposedAction p, PolicyInput input, PolicyResult result)
     {
         var before = s;
         s = s with { Budget = AutonomyBudget.Consume(s.Budget!, p.ActionType, run.Now) };
         await CommitAsync(run.Batch, s);
 
         var actionId = Ids.Action(AccountId, $"{s.Counter}-{index}");
-        if (!await ClearToExecuteAsync(run.Batch, run.RunId, index, actionId, p.ActionType))
+        var (clearance, tenant) = await ClearToExecuteAsync(run.Batch, run.RunId, index, actionId, input, ExecutionClearance.Autonomous);
+        if (!clearance.Cleared)
         {
-            return (s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null);
+            return (s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null, clearance.Policy);
         }
 
         AutonomyMetrics.BudgetUsed(p.ActionType);
-        var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, run.Snapshot.Executor, autonomous: true);
-        return await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+        var spec = tenant!.Catalog[p.ActionType];
+        var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, tenant.Executor, autonomous: true);
+        var (next, outcome, action) = await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+        return (next, outcome, action, result);
     }
 
     /// <summary>
-    /// The last gate before a side effect: reads the kill switches and ledgers what it saw; then makes every step
-    /// durable and reads them once more, so a switch engaged while the ledger was writing still stops the action.
-    /// Returns false (ledgered and flushed) when a switch stops it.
+    /// The last gate before a side effect: reads the tenant (kill switches, modes, catalog, parameters, opt-in) and
+    /// re-runs the policy on <paramref name="decided"/> under <paramref name="rule"/>, ledgering what it saw; then makes
+    /// every step durable and reads and decides once more, so a switch engaged or a type disabled while the ledger was
+    /// writing still stops the action. A tenant that cannot be read stops it (its switches count as engaged). Returns
+    /// the clearance and, when cleared, the tenant it was cleared on (the action goes out as that configuration says);
+    /// a stop is ledgered and flushed.
     /// </summary>
-    private async Task<bool> ClearToExecuteAsync(LedgerBatch batch, string runId, int? index, string actionId, string actionType)
+    private async Task<(Clearance Clearance, Tenants.TenantSnapshot? Tenant)> ClearToExecuteAsync(
+        LedgerBatch batch, string runId, int? index, string actionId, PolicyInput decided, Func<PolicyInput, Clearance> rule)
     {
-        var switches = await FreshKillSwitchesAsync();
-        var stopped = switches.Stops(actionType);
-        batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(index, actionId, actionType, switches, stopped, "before-ledger-flush"));
-        if (!stopped)
+        var (tenant, now, clearance) = await ClearNowAsync(decided, rule);
+        batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(
+            index, actionId, decided.ActionType, now.KillSwitches, !clearance.Cleared, "before-ledger-flush", clearance.Policy, tenant?.ConfigVersion));
+        if (clearance.Cleared)
         {
             await batch.FlushAsync();
-            switches = await FreshKillSwitchesAsync();
-            stopped = switches.Stops(actionType);
-            if (stopped)
+            (tenant, now, clearance) = await ClearNowAsync(decided, rule);
+            if (!clearance.Cleared)
             {
-                batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(index, actionId, actionType, switches, stopped, "after-ledger-flush"));
+                batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(
+                    index, actionId, decided.ActionType, now.KillSwitches, true, "after-ledger-flush", clearance.Policy, tenant?.ConfigVersion));
             }
         }
 
-        if (stopped)
+        if (!clearance.Cleared)
         {
             await batch.FlushAsync();
         }
 
-        return !stopped;
+        return (clearance, tenant);
+    }
+
+    /// <summary>The tenant now (null: unreadable), the policy input on it, and the rule's answer on that input.</summary>
+    private async Task<(Tenants.TenantSnapshot? Tenant, PolicyInput Now, Clearance Clearance)> ClearNowAsync(PolicyInput decided, Func<PolicyInput, Clearance> rule)
+    {
+        var tenant = await FreshTenantAsync();
+        var now = tenant?.Refresh(decided) ?? decided with { KillSwitches = KillSwitchState.Unknown };
+        return (tenant, now, rule(now));
+    }
+
+    /// <summary>The tenant as it is now (switches read fresh, configuration by version); null when it cannot be read.</summary>
+    private async Task<Tenants.TenantSnapshot?> FreshTenantAsync()
+    {
+        try
+        {
+            return await TenantNowAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Tenant {TenantId} unreadable; its kill switches count as engaged", TenantId);
+            return null;
+        }
     }
 
     /// <summary>The kill switches as they are now; when they cannot be read, the answer is "engaged".</summary>

@@ -111,7 +111,8 @@ public sealed partial class AccountGrain
     /// Settles one interrupted execution. The execution grain knows whether the executor was called and answered:
     /// answered, its result is ledgered; never called, nothing ran (ledgered for an autonomous action; an approved
     /// proposal simply stays pending for its human); called without an answer, it is called again under the same
-    /// idempotency key, but only after the kill switches are read again and the check is durable.
+    /// idempotency key, but only after it is cleared again (kill switches and the policy on the tenant as it is now)
+    /// and the check is durable.
     /// </summary>
     private async Task<AccountState> RecoverExecutionAsync(LedgerBatch batch, AccountState s, InFlightExecution execution)
     {
@@ -133,11 +134,12 @@ public sealed partial class AccountGrain
         {
             result = done;
         }
-        else if (!await ClearToExecuteAsync(batch, request.RunId, null, actionId, request.ActionType))
+        else if (!(await ClearToExecuteAsync(
+            batch, request.RunId, null, actionId, ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle), now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
         {
             if (proposalId is null)
             {
-                batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "A kill switch was engaged when the interrupted execution was to be retried; it was not called again (the interrupted attempt's effect is unknown)."));
+                batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown)."));
             }
 
             return s with { InFlight = s.InFlight.Remove(actionId) };

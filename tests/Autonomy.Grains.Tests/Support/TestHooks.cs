@@ -23,7 +23,7 @@ public sealed class TestHooks
     /// <summary>Per tenant: the types of every entry a grain tried to write, refused or not.</summary>
     public ConcurrentDictionary<string, ConcurrentQueue<string>> Attempted { get; } = new();
 
-    /// <summary>Tenants whose kill switches cannot be read (ITenantGrain.GetKillSwitchesAsync throws).</summary>
+    /// <summary>Tenants whose kill switches cannot be read (ITenantGrain.GetKillSwitchesAsync and ReadAsync, which carries them, throw).</summary>
     public ConcurrentDictionary<string, bool> SwitchesUnreadable { get; } = new();
 
     /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
@@ -38,7 +38,7 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
         var key = context.TargetId.Key.ToString();
         var tenant = key.Split('/')[0];
         var method = context.InterfaceMethod.Name;
-        if (method == nameof(Autonomy.Tenants.ITenantGrain.GetKillSwitchesAsync) && hooks.SwitchesUnreadable.ContainsKey(tenant))
+        if (method is nameof(Autonomy.Tenants.ITenantGrain.GetKillSwitchesAsync) or nameof(Autonomy.Tenants.ITenantGrain.ReadAsync) && hooks.SwitchesUnreadable.ContainsKey(tenant))
         {
             throw new TimeoutException("The tenant's kill switches cannot be read (test).");
         }
