@@ -46,8 +46,10 @@ public sealed partial class AccountGrain
         AutonomyMetrics.BudgetUsed(p.ActionType);
         var spec = tenant!.Catalog[p.ActionType];
         var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, tenant.Executor, autonomous: true);
-        var (next, outcome, action) = await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
-        return (next, outcome, action, result);
+        var (next, outcome, action, stoppedBy) = await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+        return stoppedBy is null
+            ? (next, outcome, action, result)
+            : (next with { Budget = before.Budget }, outcome, null, ExecutionClearance.Autonomous(tenant.Refresh(input) with { KillSwitches = stoppedBy }).Policy);
     }
 
     /// <summary>
@@ -125,9 +127,10 @@ public sealed partial class AccountGrain
     /// <summary>
     /// Calls the executor once per idempotency key (every step before it is durable: the caller cleared it) and
     /// ledgers the result. When the answer never comes back the execution stays in flight, recorded in state, and
-    /// the run goes on with its other proposals; the next tick settles it.
+    /// the run goes on with its other proposals; the next tick settles it. When the execution grain's own last read
+    /// finds a switch engaged since the clearance, the stop is ledgered and the switches that stopped it returned.
     /// </summary>
-    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action)> ExecuteAsync(
+    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action, KillSwitchState? StoppedBy)> ExecuteAsync(
         LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, string actor)
     {
         ExecutionResult outcome;
@@ -140,7 +143,14 @@ public sealed partial class AccountGrain
             logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} has no answer yet; it stays in flight", request.IdempotencyKey, TenantId, AccountId);
             s = s with { InFlight = s.InFlight.SetItem(request.IdempotencyKey, new InFlightExecution(request.IdempotencyKey, request.RunId, proposalId)) };
             await CommitAsync(batch, s);
-            return (s, ExecutionOutcome.Unsettled, null);
+            return (s, ExecutionOutcome.Unsettled, null, null);
+        }
+
+        if (outcome.StoppedBy is { } stoppedBy)
+        {
+            batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, request.IdempotencyKey, request.ActionType, stoppedBy, true, "before-executor"));
+            await batch.FlushAsync();
+            return (s, ExecutionOutcome.Stopped, null, stoppedBy);
         }
 
         var action = new ActionView(
@@ -150,7 +160,7 @@ public sealed partial class AccountGrain
         s = Settle(batch, s, action, outcome.Executor, actor, recovered: null);
         AutonomyMetrics.Execution(request.ActionType, request.Autonomous, outcome.Succeeded);
         await CommitAsync(batch, s);
-        return (s, ExecutionOutcome.Settled, action);
+        return (s, ExecutionOutcome.Settled, action, null);
     }
 
     /// <summary>Ledgers an execution's result and outcome and keeps the action; it is no longer in flight.</summary>

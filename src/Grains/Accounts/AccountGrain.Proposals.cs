@@ -114,7 +114,12 @@ public sealed partial class AccountGrain
         var spec = tenant!.Catalog[view.ActionType];
         var result = new PolicyResult(PolicyDecision.RequireApproval, view.Reason, $"Approved by {actor.Id}. {view.Explanation}", view.PolicyVersion, "human-approval");
         var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec, tenant.Executor, autonomous: false);
-        var (s, outcome, action) = await ExecuteAsync(batch, state.State, request, proposalId, spec, result, actor.Id);
+        var (s, outcome, action, _) = await ExecuteAsync(batch, state.State, request, proposalId, spec, result, actor.Id);
+        if (outcome == ExecutionOutcome.Stopped)
+        {
+            throw KillSwitchEngaged(view.ActionType);
+        }
+
         if (outcome != ExecutionOutcome.Settled)
         {
             throw new ConflictException("EXECUTION_PENDING", $"Action {actionId} was sent to its executor but no answer came back yet; it will be settled once. Approve again to see the result.");

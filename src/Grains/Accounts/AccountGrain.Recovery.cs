@@ -137,12 +137,7 @@ public sealed partial class AccountGrain
         else if (!(await ClearToExecuteAsync(
             batch, request.RunId, null, actionId, ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle), now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
         {
-            if (proposalId is null)
-            {
-                batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown)."));
-            }
-
-            return s with { InFlight = s.InFlight.Remove(actionId) };
+            return NotRetried(batch, s, request, proposalId);
         }
         else
         {
@@ -154,6 +149,12 @@ public sealed partial class AccountGrain
             {
                 logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} still has no answer", actionId, TenantId, AccountId);
                 return s with { InFlight = s.InFlight.SetItem(actionId, execution) };
+            }
+
+            if (result.StoppedBy is { } stoppedBy)
+            {
+                batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
+                return NotRetried(batch, s, request, proposalId);
             }
         }
 
@@ -179,5 +180,18 @@ public sealed partial class AccountGrain
         await RecordOnTimelineAsync(action);
         logger.LogWarning("Execution {ActionId} of {TenantId}/{AccountId} completed after an interruption", actionId, TenantId, AccountId);
         return s;
+    }
+
+    /// <summary>A retry that a kill switch or the policy stopped: an autonomous action ends failed (ledgered); an approved proposal stays pending.</summary>
+    private static AccountState NotRetried(LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId)
+    {
+        if (proposalId is null)
+        {
+            batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(
+                request.IdempotencyKey, null, null, request.IdempotencyKey, true,
+                "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown)."));
+        }
+
+        return s with { InFlight = s.InFlight.Remove(request.IdempotencyKey) };
     }
 }

@@ -12,12 +12,16 @@ public sealed record ExecutionRequest(
     [property: Id(6)] bool Autonomous,
     [property: Id(7)] string? WebhookUrl);
 
-/// <summary>What the executor reports. A failure is a result, not an exception.</summary>
+/// <summary>
+/// What the executor reports. A failure is a result, not an exception. <see cref="StoppedBy"/> is set instead when the
+/// execution grain's own last read found a kill switch covering the action: the executor was not called.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.ExecutionResult")]
 public sealed record ExecutionResult(
     [property: Id(0)] bool Succeeded,
     [property: Id(1)] string Detail,
-    [property: Id(2)] string Executor);
+    [property: Id(2)] string Executor,
+    [property: Id(3)] Policy.KillSwitchState? StoppedBy = null);
 
 /// <summary>The execution seam. Implementations must be idempotent on <see cref="ExecutionRequest.IdempotencyKey"/>.</summary>
 public interface IActionExecutor

@@ -294,6 +294,52 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ASwitchEngagedAfterTheClearanceStopsTheExecutionGrainBeforeItsExecutor()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.BeforeExecute[t.TenantId] = () => t.Tenant.SetKillSwitchAsync("all", engaged: true, "engaged after the clearance", Scenario.Admin);
+
+        await t.SignalAsync();
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        var stop = Read<KillSwitchCheckedPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked), e => Read<KillSwitchCheckedPayload>(e).Stopped));
+        Assert.Equal(("before-executor", true), (stop.Moment, stop.Switches.Tenant));
+        Assert.Equal(PolicyReason.KillSwitch, (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
+        Assert.Equal(0, (await t.Account.GetAsync()).BudgetUse.Used);
+        Assert.Null((await cluster.Grains.GetGrain<Autonomy.Actions.IExecutionGrain>($"{t.TenantId}/{stop.ActionId}").GetAsync()).Request);
+
+        // Nothing is left in flight for recovery to call once the switch is released.
+        await t.Tenant.SetKillSwitchAsync("all", engaged: false, "over", Scenario.Admin);
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    [Fact]
+    public async Task AnApprovalStoppedInsideTheExecutionGrainRunsOnceWhenApprovedAgainAfterTheRelease()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.BeforeExecute[t.TenantId] = () => t.Tenant.SetKillSwitchAsync("CREATE_TASK", engaged: true, "engaged after the clearance", Scenario.Admin);
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+
+        Assert.Equal("KILL_SWITCH_ENGAGED", error.Code);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+
+        await t.Tenant.SetKillSwitchAsync("CREATE_TASK", engaged: false, "over", Scenario.Admin);
+        var action = await t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor);
+        Assert.Equal(ActionStatus.Succeeded, action.Status);
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Fact]
     public async Task AnExecutionWithoutAnswerKeepsTheRunsOtherProposalsAndIsSettledOnceLater()
     {
         var t = await RunWithASilentExecutorAsync();

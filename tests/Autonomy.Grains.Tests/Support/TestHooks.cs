@@ -28,12 +28,15 @@ public sealed class TestHooks
 
     /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
     public ConcurrentDictionary<string, bool> ExecutorSilent { get; } = new();
+
+    /// <summary>Per tenant, once: run when an execution grain is asked to execute, before it acts (after the account's clearance).</summary>
+    public ConcurrentDictionary<string, Func<Task>> BeforeExecute { get; } = new();
 }
 
 /// <summary>Faults a test injects at grain boundaries: unreadable kill switches, an executor that never answers.</summary>
 public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFilter
 {
-    public Task Invoke(IIncomingGrainCallContext context)
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
         var key = context.TargetId.Key.ToString();
         var tenant = key.Split('/')[0];
@@ -48,7 +51,12 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
             throw new TimeoutException("The executor did not answer (test).");
         }
 
-        return context.Invoke();
+        if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.BeforeExecute.TryRemove(tenant, out var before))
+        {
+            await before();
+        }
+
+        await context.Invoke();
     }
 }
 
