@@ -401,6 +401,23 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AKillSwitchDoesNotBlockARevertWhoseRequestRecordsTheSwitchesItSaw()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.SignalAsync();
+        var action = Assert.Single(await t.TimelineAsync());
+        await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident", Scenario.Admin);
+
+        var reverted = await t.Account.RevertAsync(action.ActionId, Scenario.Admin);
+
+        Assert.Equal(ActionStatus.Reverted, reverted.Status);
+        Assert.True(Assert.Single((await t.Workspace.GetAsync()).Items).Reverted);
+        var requested = Read<ActionRevertPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionRevertRequested)));
+        Assert.True(requested.Switches!.Tenant);
+    }
+
+    [Fact]
     public async Task AnOwnerChangeMovesPendingProposalsToTheNewOwnerAndNoneIsStranded()
     {
         var t = new Scenario(cluster);
