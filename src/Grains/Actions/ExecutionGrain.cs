@@ -58,7 +58,7 @@ public sealed class ExecutionGrain(
             return new ExecutionResult(false, $"A kill switch covering {request.ActionType} was engaged; the executor was not called.", "none", switches);
         }
 
-        var result = await ExecutorFor(request).ExecuteAsync(request);
+        var result = await ExecutorFor(request).ExecuteAsync(request, async _ => !(await KillSwitchesAsync(request.TenantId)).Stops(request.ActionType));
         await WriteAsync(state.State with { Status = ExecutionStatus.Done, Result = result });
         return result;
     }

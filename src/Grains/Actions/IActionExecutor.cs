@@ -26,7 +26,14 @@ public sealed record ExecutionResult(
 /// <summary>The execution seam. Implementations must be idempotent on <see cref="ExecutionRequest.IdempotencyKey"/>.</summary>
 public interface IActionExecutor
 {
-    Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken cancellationToken = default);
+    /// <summary>Executes the action.</summary>
+    /// <param name="request">The action and its idempotency key.</param>
+    /// <param name="mayRetry">
+    /// Asked before every retry an executor makes inside this call (after its backoff); false ends the call without that
+    /// attempt. The execution grain answers with the kill switches as they are then.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, Func<CancellationToken, Task<bool>>? mayRetry = null, CancellationToken cancellationToken = default);
 
     /// <summary>Undoes an executed action where the executor can.</summary>
     Task<ExecutionResult> RevertAsync(ExecutionRequest request, CancellationToken cancellationToken = default);
