@@ -118,7 +118,10 @@ public sealed partial class AccountGrain
     {
         var (actionId, runId, proposalId) = (execution.ActionId, execution.RunId, execution.ProposalId);
         var grain = GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}");
-        var stored = await grain.GetAsync();
+
+        // An autonomous action's key is never used again: one never called is closed, so a late call cannot run it
+        // after this ledgers that nothing ran. An approval's key is (the proposal stays pending for its human).
+        var stored = proposalId is null ? await grain.CloseIfNeverCalledAsync() : await grain.GetAsync();
         if (stored.Request is not { } request)
         {
             if (proposalId is null)

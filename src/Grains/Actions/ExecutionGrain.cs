@@ -65,6 +65,17 @@ public sealed class ExecutionGrain(
 
     public Task<ExecutionState> GetAsync() => Task.FromResult(state.State);
 
+    public async Task<ExecutionState> CloseIfNeverCalledAsync()
+    {
+        if (state.State is { Request: null, Status: not ExecutionStatus.Done })
+        {
+            // Decided here, in this grain's turn: either the request arrived first and is kept, or it is refused for good.
+            await WriteAsync(state.State with { Status = ExecutionStatus.Done, Result = new ExecutionResult(false, "Closed by recovery before the executor was called; never executed.", "none") });
+        }
+
+        return state.State;
+    }
+
     public async Task<ExecutionResult> RevertAsync()
     {
         if (state.State.Revert is { } reverted)

@@ -340,6 +340,35 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ACallThatArrivesAfterRecoveryLedgeredThatNothingRanDoesNotRun()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
+        try
+        {
+            await t.SignalAsync();
+        }
+        finally
+        {
+            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
+        }
+
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        var failed = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionFailed));
+        Assert.Contains("nothing was executed", failed.Payload, StringComparison.Ordinal);
+
+        // The lost call turns up late, as a delayed message would.
+        var actionId = Read<ActionResultPayload>(failed).ActionId;
+        var late = await cluster.Grains.GetGrain<Autonomy.Actions.IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
+            new Autonomy.Actions.ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", """{"title":"Prepare renewal"}""", failed.RunId!, true, null));
+
+        Assert.False(late.Succeeded);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    [Fact]
     public async Task AnExecutionWithoutAnswerKeepsTheRunsOtherProposalsAndIsSettledOnceLater()
     {
         var t = await RunWithASilentExecutorAsync();

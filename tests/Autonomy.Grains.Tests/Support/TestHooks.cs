@@ -29,6 +29,9 @@ public sealed class TestHooks
     /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
     public ConcurrentDictionary<string, bool> ExecutorSilent { get; } = new();
 
+    /// <summary>Tenants whose calls to an execution grain are lost on the way (IExecutionGrain.ExecuteAsync throws a timeout before it runs).</summary>
+    public ConcurrentDictionary<string, bool> ExecutionCallLost { get; } = new();
+
     /// <summary>Per tenant, once: run when an execution grain is asked to execute, before it acts (after the account's clearance).</summary>
     public ConcurrentDictionary<string, Func<Task>> BeforeExecute { get; } = new();
 }
@@ -49,6 +52,11 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
         if (method == nameof(Autonomy.Actions.IWorkspaceGrain.ApplyAsync) && hooks.ExecutorSilent.ContainsKey(tenant))
         {
             throw new TimeoutException("The executor did not answer (test).");
+        }
+
+        if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.ExecutionCallLost.ContainsKey(tenant))
+        {
+            throw new TimeoutException("The call to the execution grain was lost (test).");
         }
 
         if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.BeforeExecute.TryRemove(tenant, out var before))
