@@ -89,6 +89,31 @@ public abstract class ContractTestsBase(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task WhileAKillSwitchCoversTheTypeApprovingAndEditingAre409AndNothingIsSent()
+    {
+        var walk = await WalkAsync();
+        var admin = factory.Client(Tokens.Admin(walk.Tenant));
+        var seller = factory.Client(Tokens.Seller(walk.Tenant, "seller-1"));
+        var path = $"/v1/tenants/{walk.Tenant}/proposals/{walk.Waiting["proposalId"]}";
+        var digest = $$"""{"argsDigest":"{{walk.Waiting["argsDigest"]}}"}""";
+        await (await admin.PutJson($"/v1/tenants/{walk.Tenant}/kill-switches/SEND_EMAIL", """{"engaged":true,"reason":"incident"}""")).Expect(HttpStatusCode.OK);
+
+        var approve = await (await seller.PostJson($"{path}/approve", digest)).Expect(HttpStatusCode.Conflict);
+        var edit = await (await seller.PostJson(
+            $"{path}/edit", $$$"""{"argsDigest":"{{{walk.Waiting["argsDigest"]}}}","parameters":{"template":"renewal-personal"}}""")).Expect(HttpStatusCode.Conflict);
+
+        Assert.Equal(("KILL_SWITCH_ENGAGED", "KILL_SWITCH_ENGAGED"), ((string?)approve["code"], (string?)edit["code"]));
+        var timeline = await (await seller.GetAsync($"/v1/tenants/{walk.Tenant}/sellers/seller-1/timeline")).Expect(HttpStatusCode.OK);
+        Assert.DoesNotContain(timeline["items"]!.AsArray(), i => (string?)i!["actionType"] == "SEND_EMAIL");
+        var queue = await (await seller.GetAsync($"/v1/tenants/{walk.Tenant}/sellers/seller-1/needs-input")).Expect(HttpStatusCode.OK);
+        Assert.Contains(queue["items"]!.AsArray(), p => (string?)p!["proposalId"] == (string?)walk.Waiting["proposalId"]);
+
+        await (await admin.PutJson($"/v1/tenants/{walk.Tenant}/kill-switches/SEND_EMAIL", """{"engaged":false}""")).Expect(HttpStatusCode.OK);
+        var action = await (await seller.PostJson($"{path}/approve", digest)).Expect(HttpStatusCode.OK);
+        Assert.Equal("SEND_EMAIL", (string?)action["actionType"]);
+    }
+
+    [Fact]
     public async Task RejectingResolvesTheProposalOnce()
     {
         var walk = await WalkAsync();

@@ -141,6 +141,9 @@ public sealed partial class AccountGrain
             return await engine.ProposeAsync(context);
         }
 
+        // Ledger first: the account's context leaves for the tenant's endpoint only once the run's trigger and the
+        // gate's ALLOW (naming the engine) are durable, as before every other outbound call.
+        await run.Batch.FlushAsync();
         var budget = run.Snapshot.CostBudget;
         var outcome = await Chat.CallAsync(plan.Prompt!, chat);
         var charged = outcome.UsageKnown ? outcome.TotalTokens : outcome.EndpointAnswered && outcome.Result == ChatCallResult.Failed ? 0 : plan.Tokens!.Tokens;

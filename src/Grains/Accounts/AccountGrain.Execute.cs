@@ -27,53 +27,84 @@ public sealed partial class AccountGrain
 {
     /// <summary>
     /// Counts the action against the budget (stored before the side effect, so a crash never under-counts), clears
-    /// the kill switches and executes. A stopped action gives its budget back.
+    /// it and executes. A stopped action gives its budget back and carries the policy's answer that stopped it.
     /// </summary>
-    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action)> ExecuteAutonomousAsync(
-        DecisionRun run, AccountState s, int index, ProposedAction p, ActionTypeSpec spec, PolicyResult result)
+    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action, PolicyResult Policy)> ExecuteAutonomousAsync(
+        DecisionRun run, AccountState s, int index, ProposedAction p, PolicyInput input, PolicyResult result)
     {
         var before = s;
         s = s with { Budget = AutonomyBudget.Consume(s.Budget!, p.ActionType, run.Now) };
         await CommitAsync(run.Batch, s);
 
         var actionId = Ids.Action(AccountId, $"{s.Counter}-{index}");
-        if (!await ClearToExecuteAsync(run.Batch, run.RunId, index, actionId, p.ActionType))
+        var (clearance, tenant) = await ClearToExecuteAsync(run.Batch, run.RunId, index, actionId, input, ExecutionClearance.Autonomous);
+        if (!clearance.Cleared)
         {
-            return (s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null);
+            return (s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null, clearance.Policy);
         }
 
         AutonomyMetrics.BudgetUsed(p.ActionType);
-        var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, run.Snapshot.Executor, autonomous: true);
-        return await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+        var spec = tenant!.Catalog[p.ActionType];
+        var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, tenant.Executor, autonomous: true);
+        var (next, outcome, action, stoppedBy) = await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+        return stoppedBy is null
+            ? (next, outcome, action, result)
+            : (next with { Budget = before.Budget }, outcome, null, ExecutionClearance.Autonomous(tenant.Refresh(input) with { KillSwitches = stoppedBy }).Policy);
     }
 
     /// <summary>
-    /// The last gate before a side effect: reads the kill switches and ledgers what it saw; then makes every step
-    /// durable and reads them once more, so a switch engaged while the ledger was writing still stops the action.
-    /// Returns false (ledgered and flushed) when a switch stops it.
+    /// The last gate before a side effect: reads the tenant (kill switches, modes, catalog, parameters, opt-in) and
+    /// re-runs the policy on <paramref name="decided"/> under <paramref name="rule"/>, ledgering what it saw; then makes
+    /// every step durable and reads and decides once more, so a switch engaged or a type disabled while the ledger was
+    /// writing still stops the action. A tenant that cannot be read stops it (its switches count as engaged). Returns
+    /// the clearance and, when cleared, the tenant it was cleared on (the action goes out as that configuration says);
+    /// a stop is ledgered and flushed.
     /// </summary>
-    private async Task<bool> ClearToExecuteAsync(LedgerBatch batch, string runId, int? index, string actionId, string actionType)
+    private async Task<(Clearance Clearance, Tenants.TenantSnapshot? Tenant)> ClearToExecuteAsync(
+        LedgerBatch batch, string runId, int? index, string actionId, PolicyInput decided, Func<PolicyInput, Clearance> rule)
     {
-        var switches = await FreshKillSwitchesAsync();
-        var stopped = switches.Stops(actionType);
-        batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(index, actionId, actionType, switches, stopped, "before-ledger-flush"));
-        if (!stopped)
+        var (tenant, now, clearance) = await ClearNowAsync(decided, rule);
+        batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(
+            index, actionId, decided.ActionType, now.KillSwitches, !clearance.Cleared, "before-ledger-flush", clearance.Policy, tenant?.ConfigVersion));
+        if (clearance.Cleared)
         {
             await batch.FlushAsync();
-            switches = await FreshKillSwitchesAsync();
-            stopped = switches.Stops(actionType);
-            if (stopped)
+            (tenant, now, clearance) = await ClearNowAsync(decided, rule);
+            if (!clearance.Cleared)
             {
-                batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(index, actionId, actionType, switches, stopped, "after-ledger-flush"));
+                batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(
+                    index, actionId, decided.ActionType, now.KillSwitches, true, "after-ledger-flush", clearance.Policy, tenant?.ConfigVersion));
             }
         }
 
-        if (stopped)
+        if (!clearance.Cleared)
         {
             await batch.FlushAsync();
         }
 
-        return !stopped;
+        return (clearance, tenant);
+    }
+
+    /// <summary>The tenant now (null: unreadable), the policy input on it, and the rule's answer on that input.</summary>
+    private async Task<(Tenants.TenantSnapshot? Tenant, PolicyInput Now, Clearance Clearance)> ClearNowAsync(PolicyInput decided, Func<PolicyInput, Clearance> rule)
+    {
+        var tenant = await FreshTenantAsync();
+        var now = tenant?.Refresh(decided) ?? decided with { KillSwitches = KillSwitchState.Unknown };
+        return (tenant, now, rule(now));
+    }
+
+    /// <summary>The tenant as it is now (switches read fresh, configuration by version); null when it cannot be read.</summary>
+    private async Task<Tenants.TenantSnapshot?> FreshTenantAsync()
+    {
+        try
+        {
+            return await TenantNowAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Tenant {TenantId} unreadable; its kill switches count as engaged", TenantId);
+            return null;
+        }
     }
 
     /// <summary>The kill switches as they are now; when they cannot be read, the answer is "engaged".</summary>
@@ -96,9 +127,10 @@ public sealed partial class AccountGrain
     /// <summary>
     /// Calls the executor once per idempotency key (every step before it is durable: the caller cleared it) and
     /// ledgers the result. When the answer never comes back the execution stays in flight, recorded in state, and
-    /// the run goes on with its other proposals; the next tick settles it.
+    /// the run goes on with its other proposals; the next tick settles it. When the execution grain's own last read
+    /// finds a switch engaged since the clearance, the stop is ledgered and the switches that stopped it returned.
     /// </summary>
-    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action)> ExecuteAsync(
+    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action, KillSwitchState? StoppedBy)> ExecuteAsync(
         LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, string actor)
     {
         ExecutionResult outcome;
@@ -111,7 +143,14 @@ public sealed partial class AccountGrain
             logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} has no answer yet; it stays in flight", request.IdempotencyKey, TenantId, AccountId);
             s = s with { InFlight = s.InFlight.SetItem(request.IdempotencyKey, new InFlightExecution(request.IdempotencyKey, request.RunId, proposalId)) };
             await CommitAsync(batch, s);
-            return (s, ExecutionOutcome.Unsettled, null);
+            return (s, ExecutionOutcome.Unsettled, null, null);
+        }
+
+        if (outcome.StoppedBy is { } stoppedBy)
+        {
+            batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, request.IdempotencyKey, request.ActionType, stoppedBy, true, "before-executor"));
+            await batch.FlushAsync();
+            return (s, ExecutionOutcome.Stopped, null, stoppedBy);
         }
 
         var action = new ActionView(
@@ -121,7 +160,7 @@ public sealed partial class AccountGrain
         s = Settle(batch, s, action, outcome.Executor, actor, recovered: null);
         AutonomyMetrics.Execution(request.ActionType, request.Autonomous, outcome.Succeeded);
         await CommitAsync(batch, s);
-        return (s, ExecutionOutcome.Settled, action);
+        return (s, ExecutionOutcome.Settled, action, null);
     }
 
     /// <summary>Ledgers an execution's result and outcome and keeps the action; it is no longer in flight.</summary>

@@ -95,22 +95,31 @@ public sealed partial class AccountGrain
             throw new ConflictException("ARGS_DIGEST_MISMATCH", $"The proposal changed since it was shown: argsDigest is now {view.ArgsDigest}. Reload it and decide again.");
         }
 
-        var snapshot = await TenantNowAsync();
-        var spec = snapshot.Catalog.GetValueOrDefault(view.ActionType);
-        var check = await RecheckAsync(batch, view, snapshot);
+        var snapshot = await FreshTenantAsync() ?? throw SwitchesUnreadable(view.ActionType);
+        var (check, input) = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;
         var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
         batch.Add(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new ProposalResolvedPayload(
             proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
             edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));
-        if (!await ClearToExecuteAsync(batch, view.RunId, null, actionId, view.ActionType))
+        var (clearance, tenant) = await ClearToExecuteAsync(batch, view.RunId, null, actionId, input, now => ExecutionClearance.Approved(view.Decision, now));
+        if (!clearance.Cleared)
+        {
+            // Changed while the approval was written: refused for now; the next approval's recheck resolves it if it must.
+            throw clearance.Policy.Reason == PolicyReason.KillSwitch
+                ? KillSwitchEngaged(view.ActionType)
+                : new ConflictException(ReasonCode(clearance.Policy.Reason), $"The policy no longer allows proposal {proposalId}: {clearance.Policy.Explanation}");
+        }
+
+        var spec = tenant!.Catalog[view.ActionType];
+        var result = new PolicyResult(PolicyDecision.RequireApproval, view.Reason, $"Approved by {actor.Id}. {view.Explanation}", view.PolicyVersion, "human-approval");
+        var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec, tenant.Executor, autonomous: false);
+        var (s, outcome, action, _) = await ExecuteAsync(batch, state.State, request, proposalId, spec, result, actor.Id);
+        if (outcome == ExecutionOutcome.Stopped)
         {
             throw KillSwitchEngaged(view.ActionType);
         }
 
-        var result = new PolicyResult(PolicyDecision.RequireApproval, view.Reason, $"Approved by {actor.Id}. {view.Explanation}", view.PolicyVersion, "human-approval");
-        var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec!, snapshot.Executor, autonomous: false);
-        var (s, outcome, action) = await ExecuteAsync(batch, state.State, request, proposalId, spec!, result, actor.Id);
         if (outcome != ExecutionOutcome.Settled)
         {
             throw new ConflictException("EXECUTION_PENDING", $"Action {actionId} was sent to its executor but no answer came back yet; it will be settled once. Approve again to see the result.");
@@ -133,10 +142,10 @@ public sealed partial class AccountGrain
     /// Re-runs the policy for a human's approval on the configuration in force now (ledgered). A proposal the policy
     /// now blocks leaves the queue with the reason and is refused; a kill switch refuses it for as long as it is engaged.
     /// </summary>
-    private async Task<ApprovalCheck> RecheckAsync(LedgerBatch batch, ProposalView view, Tenants.TenantSnapshot snapshot)
+    private async Task<(ApprovalCheck Check, PolicyInput Input)> RecheckAsync(LedgerBatch batch, ProposalView view, Tenants.TenantSnapshot snapshot)
     {
         var input = new PolicyInput(
-            view.ActionType, snapshot.Catalog.GetValueOrDefault(view.ActionType), snapshot.ModeOf(view.ActionType), await FreshKillSwitchesAsync(),
+            view.ActionType, snapshot.Catalog.GetValueOrDefault(view.ActionType), snapshot.ModeOf(view.ActionType), snapshot.KillSwitches,
             view.Confidence, state.State.Lifecycle, view.StartedBySchedule, snapshot.AccountOptedIn, snapshot.Policy);
         var check = HumanApproval.Recheck(view.Decision, input);
         batch.Add(LedgerTypes.PolicyEvaluated, view.RunId, "system", new PolicyEvaluatedPayload(
@@ -155,12 +164,15 @@ public sealed partial class AccountGrain
                 await RemoveFromQueueAsync(view);
                 throw new ConflictException(ReasonCode(check.Policy.Reason), $"The policy no longer allows proposal {view.ProposalId}: {check.Policy.Explanation} It left the queue.");
             default:
-                return check;
+                return (check, input);
         }
     }
 
     private static ConflictException KillSwitchEngaged(string actionType) =>
         new("KILL_SWITCH_ENGAGED", $"A kill switch covering {actionType} is engaged; nothing executes until it is released.");
+
+    private static ConflictException SwitchesUnreadable(string actionType) =>
+        new("KILL_SWITCH_ENGAGED", $"The kill switches covering {actionType} cannot be read now; they count as engaged, so nothing executes. Try again shortly.");
 
     private static string ReasonCode(PolicyReason reason) => WireName.Of(reason);
 

@@ -111,13 +111,17 @@ public sealed partial class AccountGrain
     /// Settles one interrupted execution. The execution grain knows whether the executor was called and answered:
     /// answered, its result is ledgered; never called, nothing ran (ledgered for an autonomous action; an approved
     /// proposal simply stays pending for its human); called without an answer, it is called again under the same
-    /// idempotency key, but only after the kill switches are read again and the check is durable.
+    /// idempotency key, but only after it is cleared again (kill switches and the policy on the tenant as it is now)
+    /// and the check is durable.
     /// </summary>
     private async Task<AccountState> RecoverExecutionAsync(LedgerBatch batch, AccountState s, InFlightExecution execution)
     {
         var (actionId, runId, proposalId) = (execution.ActionId, execution.RunId, execution.ProposalId);
         var grain = GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}");
-        var stored = await grain.GetAsync();
+
+        // An autonomous action's key is never used again: one never called is closed, so a late call cannot run it
+        // after this ledgers that nothing ran. An approval's key is (the proposal stays pending for its human).
+        var stored = proposalId is null ? await grain.CloseIfNeverCalledAsync() : await grain.GetAsync();
         if (stored.Request is not { } request)
         {
             if (proposalId is null)
@@ -133,14 +137,10 @@ public sealed partial class AccountGrain
         {
             result = done;
         }
-        else if (!await ClearToExecuteAsync(batch, request.RunId, null, actionId, request.ActionType))
+        else if (!(await ClearToExecuteAsync(
+            batch, request.RunId, null, actionId, ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle), now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
         {
-            if (proposalId is null)
-            {
-                batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "A kill switch was engaged when the interrupted execution was to be retried; it was not called again (the interrupted attempt's effect is unknown)."));
-            }
-
-            return s with { InFlight = s.InFlight.Remove(actionId) };
+            return NotRetried(batch, s, request, proposalId);
         }
         else
         {
@@ -152,6 +152,12 @@ public sealed partial class AccountGrain
             {
                 logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} still has no answer", actionId, TenantId, AccountId);
                 return s with { InFlight = s.InFlight.SetItem(actionId, execution) };
+            }
+
+            if (result.StoppedBy is { } stoppedBy)
+            {
+                batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
+                return NotRetried(batch, s, request, proposalId);
             }
         }
 
@@ -177,5 +183,18 @@ public sealed partial class AccountGrain
         await RecordOnTimelineAsync(action);
         logger.LogWarning("Execution {ActionId} of {TenantId}/{AccountId} completed after an interruption", actionId, TenantId, AccountId);
         return s;
+    }
+
+    /// <summary>A retry that a kill switch or the policy stopped: an autonomous action ends failed (ledgered); an approved proposal stays pending.</summary>
+    private static AccountState NotRetried(LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId)
+    {
+        if (proposalId is null)
+        {
+            batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(
+                request.IdempotencyKey, null, null, request.IdempotencyKey, true,
+                "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown)."));
+        }
+
+        return s with { InFlight = s.InFlight.Remove(request.IdempotencyKey) };
     }
 }

@@ -147,7 +147,7 @@ public sealed partial class AccountGrain
         AutonomyMetrics.Decision(result.Decision.ToString(), result.Reason.ToString());
         if (result.Decision == PolicyDecision.AutoExecute)
         {
-            var (next, outcome, action) = await ExecuteAutonomousAsync(run, s, index, p, input.Spec!, result);
+            var (next, outcome, action, cleared) = await ExecuteAutonomousAsync(run, s, index, p, input, result);
             s = next;
             if (outcome != ExecutionOutcome.Stopped)
             {
@@ -159,7 +159,8 @@ public sealed partial class AccountGrain
                 return s;
             }
 
-            result = AutoApprovalPolicyV1.Evaluate(input with { KillSwitches = KillSwitchState.Unknown });
+            // Stopped at the clearance: the proposal waits (or, now disabled, goes) under the policy's answer of that moment.
+            result = cleared;
         }
 
         if (result.Reason == PolicyReason.ActionTypeDisabled)

@@ -73,8 +73,13 @@ public sealed record PolicyEvaluatedPayload(
 /// <summary>BUDGET_CHECKED: the autonomy budget's answer for one action.</summary>
 public sealed record BudgetCheckedPayload(int Index, string ActionType, BudgetCheck Check, AutonomyBudgetConfig Budget);
 
-/// <summary>KILL_SWITCH_CHECKED: the switches read right before an execution, and whether they stopped it.</summary>
-public sealed record KillSwitchCheckedPayload(int? Index, string ActionId, string ActionType, KillSwitchState Switches, bool Stopped, string Moment);
+/// <summary>
+/// KILL_SWITCH_CHECKED: the clearance right before an execution: the switches read, whether it stopped the action, and
+/// (entries written since the clearance re-runs the policy) the policy's answer and the tenant configuration version it
+/// was read at (null: the tenant could not be read).
+/// </summary>
+public sealed record KillSwitchCheckedPayload(
+    int? Index, string ActionId, string ActionType, KillSwitchState Switches, bool Stopped, string Moment, PolicyResult? Policy = null, long? ConfigVersion = null);
 
 /// <summary>PROPOSAL_RESOLVED: how a proposal left the queue (APPROVED, EDITED, REJECTED, EXPIRED, BLOCKED, MOVED is not a resolution).</summary>
 public sealed record ProposalResolvedPayload(

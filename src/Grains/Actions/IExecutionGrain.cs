@@ -15,6 +15,13 @@ public interface IExecutionGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<ExecutionState> GetAsync();
 
+    /// <summary>
+    /// Closes an execution never called (done, failed, no request), so a call still on its way cannot run it after
+    /// recovery ledgered that nothing ran; returns what is stored, unchanged when the call had arrived.
+    /// </summary>
+    [Alias("CloseIfNeverCalled")]
+    Task<ExecutionState> CloseIfNeverCalledAsync();
+
     /// <summary>Reverts a succeeded execution once; later calls return the first result.</summary>
     [Alias("Revert")]
     Task<ExecutionResult> RevertAsync();

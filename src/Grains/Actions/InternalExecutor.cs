@@ -5,7 +5,8 @@ public sealed class InternalExecutor(IGrainFactory grains) : IActionExecutor
 {
     public const string Name = "internal";
 
-    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken cancellationToken = default)
+    /// <summary>One call to the account's workspace grain, never retried here, so <paramref name="mayRetry"/> is never asked.</summary>
+    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, Func<CancellationToken, Task<bool>>? mayRetry = null, CancellationToken cancellationToken = default)
     {
         var workspace = grains.GetGrain<IWorkspaceGrain>($"{request.TenantId}/{request.AccountId}");
         await workspace.ApplyAsync(request.IdempotencyKey, request.ActionType, request.Parameters);

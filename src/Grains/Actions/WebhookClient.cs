@@ -24,15 +24,18 @@ public static class WebhookClient
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
 
-        services.AddHttpClient(WebhookExecutor.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(sp => Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks))
-            .AddStandardResilienceHandler()
+        var client = services.AddHttpClient(WebhookExecutor.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks));
+        client.AddStandardResilienceHandler()
             .SelectPipelineByAuthority()
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
             {
                 var options = sp.GetRequiredService<IOptions<WebhookOptions>>().Value;
                 Bound(resilience, options.AttemptTimeout!.Value, options.TotalTimeout!.Value, options.MaxRetries);
             });
+
+        // Added after the resilience handler, so it sits inside the retries and sees every attempt.
+        client.AddHttpMessageHandler(() => new WebhookRetryGuard());
         return services;
     }
 

@@ -128,6 +128,24 @@ public sealed record TenantSnapshot(
     public EngineSettings EngineSettings => Engine ?? EngineSettings.Default;
 
     public AutonomyModeV1 ModeOf(string actionType) => Modes.GetValueOrDefault(actionType, AutonomyModeConfigV1.Default);
+
+    /// <summary>
+    /// <paramref name="decided"/> on this configuration: the kill switches, the type's mode and catalog entry and the
+    /// policy parameters as they are now; what the account and the engine supplied (confidence, lifecycle, schedule)
+    /// stays. An opt-in only narrows: one the decision had holds only while the tenant still holds it.
+    /// </summary>
+    public PolicyInput Refresh(PolicyInput decided)
+    {
+        ArgumentNullException.ThrowIfNull(decided);
+        return decided with
+        {
+            Spec = Catalog.GetValueOrDefault(decided.ActionType),
+            Mode = ModeOf(decided.ActionType),
+            KillSwitches = KillSwitches,
+            AccountOptedInToSchedules = decided.AccountOptedInToSchedules && AccountOptedIn,
+            Parameters = Policy,
+        };
+    }
 }
 
 /// <summary>GET .../engine: the engine configuration without its key, the config version and today's token use.</summary>

@@ -190,6 +190,27 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     }
 
     [Fact]
+    public async Task TheChatEngineIsNotCalledBeforeTheRunsStepsAreDurable()
+    {
+        var t = await TenantAsync();
+        await UseChatAsync(t, FakeChatServer.Ok, EngineFallback.Defer);
+        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.CostGate;
+        try
+        {
+            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+            await Assert.ThrowsAnyAsync<Exception>(() => t.Account.PollAsync());
+        }
+        finally
+        {
+            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Contains(LedgerTypes.CostGate, cluster.Hooks.Attempted[t.TenantId]);
+        Assert.Equal(0, RequestsOf(t));
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.EngineCalled));
+    }
+
+    [Fact]
     public async Task UnknownActionTypesAreRejectedLedgeredAndNeverReachThePolicy()
     {
         var t = await TenantAsync();

@@ -179,12 +179,21 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     {
         var t = new Scenario(cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        cluster.Hooks.SwitchesUnreadable[t.TenantId] = true;
+        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
         try
         {
-            await t.SignalAsync();
+            // The run reads its tenant; the switches become unreadable while the engine decides, before the clearance.
+            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+            var run = t.Account.PollAsync();
+            await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            cluster.Hooks.SwitchesUnreadable[t.TenantId] = true;
+            gate.Release.SetResult();
+            await run;
+
             Assert.Empty((await t.Workspace.GetAsync()).Items);
             Assert.Equal(PolicyReason.KillSwitch, (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
+            var check = Read<KillSwitchCheckedPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked)));
+            Assert.Equal((true, KillSwitchState.Unknown, (long?)null), (check.Stopped, check.Switches, check.ConfigVersion));
 
             var email = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
             var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(email.ProposalId, email.ArgsDigest, t.SellerActor));
@@ -193,10 +202,170 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         finally
         {
             cluster.Hooks.SwitchesUnreadable.TryRemove(t.TenantId, out _);
+            cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
         }
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Theory]
+    [InlineData(AutonomyModeV1.ApprovalRequired, PolicyReason.ModeApprovalRequired)]
+    [InlineData(AutonomyModeV1.Disabled, PolicyReason.ActionTypeDisabled)]
+    public async Task AModeChangedWhileTheEngineDecidesAppliesToTheAutonomousAction(AutonomyModeV1 mode, PolicyReason reason)
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
+        try
+        {
+            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+            var run = t.Account.PollAsync();
+            await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await t.Tenant.SetModeAsync("CREATE_TASK", mode, Scenario.Admin);
+            gate.Release.SetResult();
+            await run;
+        }
+        finally
+        {
+            cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        var check = Read<KillSwitchCheckedPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked)));
+        Assert.Equal((true, reason), (check.Stopped, check.Policy!.Reason));
+        Assert.Equal(0, (await t.Account.GetAsync()).BudgetUse.Used);
+        var waiting = (await t.NeedsInputAsync()).Where(p => p.ActionType == "CREATE_TASK").ToList();
+        if (mode == AutonomyModeV1.Disabled)
+        {
+            Assert.Empty(waiting);
+        }
+        else
+        {
+            Assert.Equal((PolicyDecision.RequireApproval, reason), (Assert.Single(waiting).Decision, waiting[0].Reason));
+        }
+    }
+
+    [Fact]
+    public async Task ATypeDisabledWhileAnApprovalIsWrittenIsNotExecuted()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.AfterAppend[t.TenantId] = OnClearance(() => t.Tenant.SetModeAsync("CREATE_TASK", AutonomyModeV1.Disabled, Scenario.Admin));
+        try
+        {
+            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+            Assert.Equal("ACTION_TYPE_DISABLED", error.Code);
+        }
+        finally
+        {
+            cluster.Hooks.AfterAppend.TryRemove(t.TenantId, out _);
+        }
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        var checks = (await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked)).Select(Read<KillSwitchCheckedPayload>).ToList();
+        Assert.Equal([(false, "before-ledger-flush"), (true, "after-ledger-flush")], checks.Select(c => (c.Stopped, c.Moment)));
+        Assert.Equal(PolicyReason.ActionTypeDisabled, checks[1].Policy!.Reason);
+
+        // The next approval's recheck resolves it: it leaves the queue, BLOCKED.
+        var again = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+        Assert.Equal("ACTION_TYPE_DISABLED", again.Code);
+        Assert.DoesNotContain(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    [Fact]
+    public async Task RecoveryDoesNotCallAnExecutorAgainForATypeNoLongerAutonomous()
+    {
+        var t = await RunWithASilentExecutorAsync();
+
+        await t.Tenant.SetModeAsync("CREATE_TASK", AutonomyModeV1.ApprovalRequired, Scenario.Admin);
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked), e => Read<KillSwitchCheckedPayload>(e) is { Stopped: true, Policy.Reason: PolicyReason.ModeApprovalRequired });
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.ActionFailed), e => Read<ActionResultPayload>(e).Recovered == true);
+    }
+
+    [Fact]
+    public async Task ASwitchEngagedAfterTheClearanceStopsTheExecutionGrainBeforeItsExecutor()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.BeforeExecute[t.TenantId] = () => t.Tenant.SetKillSwitchAsync("all", engaged: true, "engaged after the clearance", Scenario.Admin);
+
+        await t.SignalAsync();
+
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+        var stop = Read<KillSwitchCheckedPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked), e => Read<KillSwitchCheckedPayload>(e).Stopped));
+        Assert.Equal(("before-executor", true), (stop.Moment, stop.Switches.Tenant));
+        Assert.Equal(PolicyReason.KillSwitch, (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
+        Assert.Equal(0, (await t.Account.GetAsync()).BudgetUse.Used);
+        Assert.Null((await cluster.Grains.GetGrain<Autonomy.Actions.IExecutionGrain>($"{t.TenantId}/{stop.ActionId}").GetAsync()).Request);
+
+        // Nothing is left in flight for recovery to call once the switch is released.
+        await t.Tenant.SetKillSwitchAsync("all", engaged: false, "over", Scenario.Admin);
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    [Fact]
+    public async Task AnApprovalStoppedInsideTheExecutionGrainRunsOnceWhenApprovedAgainAfterTheRelease()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.BeforeExecute[t.TenantId] = () => t.Tenant.SetKillSwitchAsync("CREATE_TASK", engaged: true, "engaged after the clearance", Scenario.Admin);
+
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+
+        Assert.Equal("KILL_SWITCH_ENGAGED", error.Code);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+
+        await t.Tenant.SetKillSwitchAsync("CREATE_TASK", engaged: false, "over", Scenario.Admin);
+        var action = await t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor);
+        Assert.Equal(ActionStatus.Succeeded, action.Status);
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
+    }
+
+    [Fact]
+    public async Task ACallThatArrivesAfterRecoveryLedgeredThatNothingRanDoesNotRun()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
+        try
+        {
+            await t.SignalAsync();
+        }
+        finally
+        {
+            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
+        }
+
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        var failed = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionFailed));
+        Assert.Contains("nothing was executed", failed.Payload, StringComparison.Ordinal);
+
+        // The lost call turns up late, as a delayed message would.
+        var actionId = Read<ActionResultPayload>(failed).ActionId;
+        var late = await cluster.Grains.GetGrain<Autonomy.Actions.IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
+            new Autonomy.Actions.ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", """{"title":"Prepare renewal"}""", failed.RunId!, true, null));
+
+        Assert.False(late.Succeeded);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
     }
 
     [Fact]
@@ -258,6 +427,23 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         Assert.Equal(ActionStatus.Reverted, reverted.Status);
         var steps = (await t.LedgerAsync()).Where(e => e.Type is LedgerTypes.ActionRevertRequested or LedgerTypes.ActionReverted).Select(e => e.Type);
         Assert.Equal([LedgerTypes.ActionRevertRequested, LedgerTypes.ActionReverted], steps);
+    }
+
+    [Fact]
+    public async Task AKillSwitchDoesNotBlockARevertWhoseRequestRecordsTheSwitchesItSaw()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.SignalAsync();
+        var action = Assert.Single(await t.TimelineAsync());
+        await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident", Scenario.Admin);
+
+        var reverted = await t.Account.RevertAsync(action.ActionId, Scenario.Admin);
+
+        Assert.Equal(ActionStatus.Reverted, reverted.Status);
+        Assert.True(Assert.Single((await t.Workspace.GetAsync()).Items).Reverted);
+        var requested = Read<ActionRevertPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionRevertRequested)));
+        Assert.True(requested.Switches!.Tenant);
     }
 
     [Fact]
@@ -347,14 +533,18 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     }
 
     /// <summary>Engages the tenant's switch right after the account's first clearance ("no switch engaged") became durable.</summary>
-    private Func<IReadOnlyList<LedgerEntry>, Task> EngageOnClearance(Scenario t)
+    private static Func<IReadOnlyList<LedgerEntry>, Task> EngageOnClearance(Scenario t) =>
+        OnClearance(() => t.Tenant.SetKillSwitchAsync("all", engaged: true, "engaged mid-flush", Scenario.Admin));
+
+    /// <summary>Runs <paramref name="change"/> once, right after the account's first clearance ("cleared") became durable.</summary>
+    private static Func<IReadOnlyList<LedgerEntry>, Task> OnClearance(Func<Task> change)
     {
-        var engaged = 0;
+        var done = 0;
         return async entries =>
         {
-            if (entries.Any(e => e.Type == LedgerTypes.KillSwitchChecked && !Read<KillSwitchCheckedPayload>(e).Stopped) && Interlocked.Exchange(ref engaged, 1) == 0)
+            if (entries.Any(e => e.Type == LedgerTypes.KillSwitchChecked && !Read<KillSwitchCheckedPayload>(e).Stopped) && Interlocked.Exchange(ref done, 1) == 0)
             {
-                await t.Tenant.SetKillSwitchAsync("all", engaged: true, "engaged mid-flush", Scenario.Admin);
+                await change();
             }
         };
     }

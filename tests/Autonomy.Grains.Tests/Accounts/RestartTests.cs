@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Autonomy.Accounts;
 using Autonomy.Budgets;
+using Autonomy.Platform;
 using Autonomy.Policy;
 using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
@@ -83,6 +84,30 @@ public sealed class RestartTests : IDisposable
             Scenario.Ingest);
         Assert.Equal((0, 2), (replayed.Accepted, replayed.Duplicates));
         Assert.True((await again.Account.GetAsync()).Heat >= 1.8);
+    }
+
+    [Fact]
+    public async Task ThePlatformKillSwitchSurvivesASiloKilledRightAfterTheEngage()
+    {
+        var hooks = new TestHooks();
+        string tenantId;
+        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks))
+        {
+            var t = new Scenario(first);
+            tenantId = t.TenantId;
+            await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+            await first.Grains.GetGrain<IPlatformGrain>(IPlatformGrain.Key).SetAsync(engaged: true, "platform incident", new Common.Actor("op-1", [Common.Actor.Operator]));
+            await first.Cluster.KillSiloAsync(first.Cluster.Silos[0]);
+        }
+
+        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks);
+        var again = new Scenario(second, tenantId);
+
+        Assert.True((await second.Grains.GetGrain<IPlatformGrain>(IPlatformGrain.Key).GetAsync()).Engaged);
+        await again.SignalAsync();
+        Assert.Empty(await again.TimelineAsync());
+        Assert.Empty((await again.Workspace.GetAsync()).Items);
+        Assert.Equal(PolicyReason.KillSwitch, (await again.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
     }
 
     public void Dispose() => directory.Dispose();

@@ -30,6 +30,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentDictionary<string, int> Attempts { get; } = new();
 
+    /// <summary>Runs when a key's first attempt arrives, before it is failed (with <c>failFirstAttempt</c>).</summary>
+    public Func<Task>? OnFirstAttempt { get; set; }
+
     public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/hook";
 
     public static async Task<WebhookReceiver> StartAsync(bool failFirstAttempt)
@@ -44,6 +47,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var attempt = receiver.Attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
             if (failFirstAttempt && attempt == 1)
             {
+                if (receiver.OnFirstAttempt is { } onFirst)
+                {
+                    await onFirst();
+                }
+
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
             }
 
@@ -82,6 +90,34 @@ public sealed class WebhookExecutorTests
     }
 
     [Fact]
+    public async Task ARetryGoesOutOnlyWhileTheCallerStillAllowsIt()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
+        var services = new ServiceCollection();
+        services.AddWebhookClient(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the receiver listens on loopback
+        }).Build());
+        await using var provider = services.BuildServiceProvider();
+        var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
+        var asked = 0;
+
+        var refused = await executor.ExecuteAsync(
+            new ExecutionRequest("a.key.3", "t1", "acc-1", "SEND_EMAIL", "{}", "run_1", false, receiver.Url),
+            _ => Task.FromResult(Interlocked.Increment(ref asked) < 0));
+        var allowed = await executor.ExecuteAsync(
+            new ExecutionRequest("a.key.4", "t1", "acc-1", "SEND_EMAIL", "{}", "run_1", false, receiver.Url),
+            _ => Task.FromResult(true));
+
+        Assert.False(refused.Succeeded);
+        Assert.Contains("not retried", refused.Detail, StringComparison.Ordinal);
+        Assert.Equal((1, 1), (receiver.Attempts["a.key.3"], asked));
+        Assert.True(allowed.Succeeded, allowed.Detail);
+        Assert.Equal(2, receiver.Attempts["a.key.4"]);
+        Assert.Equal("a.key.4", Assert.Single(receiver.Received).Key);
+    }
+
+    [Fact]
     public async Task AnUnreachableWebhookIsAFailedResultNotAnException()
     {
         var services = new ServiceCollection();
@@ -116,6 +152,26 @@ public sealed class WebhookDeliveryTests(ClusterFixture fixture)
         Assert.Equal(first.ActionId, key);
         Assert.Equal(t.AccountId, (string?)body!["accountId"]);
         Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    [Fact]
+    public async Task AKillSwitchEngagedBetweenAttemptsStopsTheWebhooksRetry()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
+        var t = new Scenario(fixture.Cluster);
+        await t.SetUpAsync(("SEND_EMAIL", AutonomyModeV1.ApprovalRequired));
+        await t.Tenant.SetExecutorAsync(new ExecutorSettings(receiver.Url, []), Scenario.Admin);
+        await t.SignalAsync();
+        var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
+        receiver.OnFirstAttempt = () => t.Tenant.SetKillSwitchAsync("SEND_EMAIL", engaged: true, "engaged mid-delivery", Scenario.Admin);
+
+        var action = await t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor);
+
+        Assert.Equal(Autonomy.Accounts.ActionStatus.Failed, action.Status);
+        Assert.Equal(1, receiver.Attempts[action.ActionId]);
+        Assert.Empty(receiver.Received);
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionFailed));
+        Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
     }
 }
 

@@ -187,6 +187,26 @@ public sealed class PullTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task NoConnectorIsCalledBeforeItsPullIsLedgered()
+    {
+        await using var source = await ActivitySource.StartAsync();
+        var t = await TenantAsync(Http("crm", source.Url, "k"));
+        var calls = source.AuthHeaders.Count;
+        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.PullScheduled;
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => t.Account.PullAsync());
+
+            Assert.Equal(calls, source.AuthHeaders.Count);
+            Assert.Contains(LedgerTypes.PullScheduled, cluster.Hooks.Attempted[t.TenantId]);
+        }
+        finally
+        {
+            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        }
+    }
+
+    [Fact]
     public async Task OneTurnCallsOneConnectorSoTheTurnEndsWhateverTheNumberOfConnectors()
     {
         await using var source = await HeldSource.StartAsync();

@@ -23,7 +23,7 @@ public sealed class TestHooks
     /// <summary>Per tenant: the types of every entry a grain tried to write, refused or not.</summary>
     public ConcurrentDictionary<string, ConcurrentQueue<string>> Attempted { get; } = new();
 
-    /// <summary>Tenants whose kill switches cannot be read (ITenantGrain.GetKillSwitchesAsync throws).</summary>
+    /// <summary>Tenants whose kill switches cannot be read (ITenantGrain.GetKillSwitchesAsync and ReadAsync, which carries them, throw).</summary>
     public ConcurrentDictionary<string, bool> SwitchesUnreadable { get; } = new();
 
     /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
@@ -31,17 +31,23 @@ public sealed class TestHooks
 
     /// <summary>Tenants whose sellers are at their bound of opted-in accounts (ISellerGrain.TrackScheduleOptInAsync refuses).</summary>
     public ConcurrentDictionary<string, bool> SellerOptInsFull { get; } = new();
+
+    /// <summary>Tenants whose calls to an execution grain are lost on the way (IExecutionGrain.ExecuteAsync throws a timeout before it runs).</summary>
+    public ConcurrentDictionary<string, bool> ExecutionCallLost { get; } = new();
+
+    /// <summary>Per tenant, once: run when an execution grain is asked to execute, before it acts (after the account's clearance).</summary>
+    public ConcurrentDictionary<string, Func<Task>> BeforeExecute { get; } = new();
 }
 
 /// <summary>Faults a test injects at grain boundaries: unreadable kill switches, an executor that never answers.</summary>
 public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFilter
 {
-    public Task Invoke(IIncomingGrainCallContext context)
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
         var key = context.TargetId.Key.ToString();
         var tenant = key.Split('/')[0];
         var method = context.InterfaceMethod.Name;
-        if (method == nameof(Autonomy.Tenants.ITenantGrain.GetKillSwitchesAsync) && hooks.SwitchesUnreadable.ContainsKey(tenant))
+        if (method is nameof(Autonomy.Tenants.ITenantGrain.GetKillSwitchesAsync) or nameof(Autonomy.Tenants.ITenantGrain.ReadAsync) && hooks.SwitchesUnreadable.ContainsKey(tenant))
         {
             throw new TimeoutException("The tenant's kill switches cannot be read (test).");
         }
@@ -56,7 +62,17 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
             throw new Autonomy.Common.ConflictException("TOO_MANY_OPT_INS", $"A seller may have at most {Autonomy.Sellers.SellerState.MaxScheduleOptIns} accounts on autonomous schedules (test).");
         }
 
-        return context.Invoke();
+        if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.ExecutionCallLost.ContainsKey(tenant))
+        {
+            throw new TimeoutException("The call to the execution grain was lost (test).");
+        }
+
+        if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.BeforeExecute.TryRemove(tenant, out var before))
+        {
+            await before();
+        }
+
+        await context.Invoke();
     }
 }
 
