@@ -95,10 +95,17 @@ public sealed partial class AccountGrain
             throw new ConflictException("ARGS_DIGEST_MISMATCH", $"The proposal changed since it was shown: argsDigest is now {view.ArgsDigest}. Reload it and decide again.");
         }
 
+        var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
+        if (state.State.InFlight.Count >= AccountState.MaxInFlight && !state.State.InFlight.ContainsKey(actionId))
+        {
+            // The bound on executions of unknown outcome holds for humans too; an approval already in flight may be asked again.
+            throw new ConflictException("EXECUTIONS_PENDING",
+                $"{state.State.InFlight.Count} executions of this account await their executor's answer (at most {AccountState.MaxInFlight}); approve again once they are settled.");
+        }
+
         var snapshot = await FreshTenantAsync() ?? throw SwitchesUnreadable(view.ActionType);
         var (check, input) = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;
-        var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
         batch.Add(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new ProposalResolvedPayload(
             proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
             edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));
@@ -203,7 +210,7 @@ public sealed partial class AccountGrain
 
     private async Task ExpireOverdueAsync(DateTimeOffset now)
     {
-        var overdue = state.State.Pending.Values.Where(p => p.View.ExpiresAt <= now).Select(p => p.View).ToList();
+        var overdue = state.State.Pending.Values.Where(p => p.View.ExpiresAt <= now && !state.State.AwaitsExecution(p.View.ProposalId)).Select(p => p.View).ToList();
         if (overdue.Count == 0)
         {
             return;
@@ -235,7 +242,8 @@ public sealed partial class AccountGrain
     {
         while (s.Pending.Count >= AccountState.MaxPending)
         {
-            var oldest = s.Pending.Values.MinBy(p => (p.View.CreatedAt, p.View.ProposalId))!.View;
+            // An approved proposal whose execution is still in flight is answered: never the one to make room.
+            var oldest = s.Pending.Values.Where(p => !s.AwaitsExecution(p.View.ProposalId)).MinBy(p => (p.View.CreatedAt, p.View.ProposalId))!.View;
             s = Expire(run.Batch, s, oldest, "queue-full");
             run.Evicted.Add(oldest);
         }

@@ -96,13 +96,31 @@ public sealed partial class AccountGrain
         }
     }
 
-    /// <summary>Settles every execution in flight; one that still gets no answer stays in flight for the next tick.</summary>
+    /// <summary>
+    /// The most executor calls one recovery pass makes. A call may take the executor's whole timeout and the account
+    /// answers nothing meanwhile (ingest, approvals), so a backlog of unanswered executions (at most
+    /// <see cref="AccountState.MaxInFlight"/>) is called again one per tick, not all in one turn that outlasts every
+    /// caller's timeout. Settling from the execution grain's record (answered, or never called) costs no executor call
+    /// and is never held back.
+    /// </summary>
+    internal const int ExecutorCallsPerRecovery = 1;
+
+    /// <summary>
+    /// Settles the executions in flight: every one whose answer is recorded, and up to
+    /// <see cref="ExecutorCallsPerRecovery"/> called again; the rest (and one that still gets no answer) stay in flight
+    /// for the next tick. Which one is called again rotates with the minute, so an executor that never answers one
+    /// execution does not starve the others.
+    /// </summary>
     private async Task RecoverInFlightAsync()
     {
-        foreach (var execution in state.State.InFlight.Values.ToList())
+        var executions = state.State.InFlight.Values.OrderBy(e => e.ActionId, StringComparer.Ordinal).ToList();
+        var start = executions.Count == 0 ? 0 : (int)(time.GetUtcNow().UtcTicks / TimeSpan.TicksPerMinute % executions.Count);
+        var calls = 0;
+        foreach (var execution in executions.Skip(start).Concat(executions.Take(start)))
         {
             var batch = NewBatch();
-            var s = await RecoverExecutionAsync(batch, state.State, execution);
+            var (s, called) = await RecoverExecutionAsync(batch, state.State, execution, mayCallExecutor: calls < ExecutorCallsPerRecovery);
+            calls += called ? 1 : 0;
             await CommitAsync(batch, s);
         }
     }
@@ -114,7 +132,7 @@ public sealed partial class AccountGrain
     /// idempotency key, but only after it is cleared again (kill switches and the policy on the tenant as it is now)
     /// and the check is durable.
     /// </summary>
-    private async Task<AccountState> RecoverExecutionAsync(LedgerBatch batch, AccountState s, InFlightExecution execution)
+    private async Task<(AccountState State, bool CalledExecutor)> RecoverExecutionAsync(LedgerBatch batch, AccountState s, InFlightExecution execution, bool mayCallExecutor)
     {
         var (actionId, runId, proposalId) = (execution.ActionId, execution.RunId, execution.ProposalId);
         var grain = GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}");
@@ -129,7 +147,7 @@ public sealed partial class AccountGrain
                 batch.Add(LedgerTypes.ActionFailed, runId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "Interrupted before the executor was called; nothing was executed."));
             }
 
-            return s with { InFlight = s.InFlight.Remove(actionId) };
+            return (s with { InFlight = s.InFlight.Remove(actionId) }, false);
         }
 
         ExecutionResult result;
@@ -137,10 +155,15 @@ public sealed partial class AccountGrain
         {
             result = done;
         }
+        else if (!mayCallExecutor)
+        {
+            // This pass has made its executor call: this one waits for the next tick, unchanged.
+            return (s, false);
+        }
         else if (!(await ClearToExecuteAsync(
             batch, request.RunId, null, actionId, ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle), now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
         {
-            return NotRetried(batch, s, request, proposalId);
+            return (NotRetried(batch, s, request, proposalId), false);
         }
         else
         {
@@ -151,13 +174,13 @@ public sealed partial class AccountGrain
             catch (Exception ex) when (ex is not Common.AutonomyException)
             {
                 logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} still has no answer", actionId, TenantId, AccountId);
-                return s with { InFlight = s.InFlight.SetItem(actionId, execution) };
+                return (s with { InFlight = s.InFlight.SetItem(actionId, execution) }, true);
             }
 
             if (result.StoppedBy is { } stoppedBy)
             {
                 batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
-                return NotRetried(batch, s, request, proposalId);
+                return (NotRetried(batch, s, request, proposalId), true);
             }
         }
 
@@ -182,7 +205,7 @@ public sealed partial class AccountGrain
 
         await RecordOnTimelineAsync(action);
         logger.LogWarning("Execution {ActionId} of {TenantId}/{AccountId} completed after an interruption", actionId, TenantId, AccountId);
-        return s;
+        return (s, stored.Status != ExecutionStatus.Done);
     }
 
     /// <summary>A retry that a kill switch or the policy stopped: an autonomous action ends failed (ledgered); an approved proposal stays pending.</summary>

@@ -36,6 +36,12 @@ public sealed record AccountState
     public const int MaxResolved = 500;
     public const int MaxInFlight = 16;
 
+    /// <summary>
+    /// Whether a human approved <paramref name="proposalId"/> and its execution's result has not come back: it is
+    /// answered, so neither its expiry nor a full queue may resolve it otherwise; recovery settles and resolves it.
+    /// </summary>
+    public bool AwaitsExecution(string proposalId) => InFlight.Values.Any(e => e.ProposalId == proposalId);
+
     [Id(0)] public bool Exists { get; init; }
     [Id(1)] public string? OwnerId { get; init; }
     [Id(2)] public string? Lifecycle { get; init; }

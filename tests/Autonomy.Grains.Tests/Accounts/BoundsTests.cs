@@ -209,4 +209,74 @@ public sealed class BoundsTests(ClusterFixture fixture)
         Assert.False((await t.Tenant.ReadAsync(t.AccountId, -1)).AccountOptedIn);
         Assert.DoesNotContain(t.AccountId, (await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
     }
+
+    [Fact]
+    public async Task ExecutionsOfUnknownOutcomeStopAtTheirBoundForHumansTooAndRecoveryCallsTheExecutorOncePerPass()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.Tenant.SetBudgetAsync(AutonomyBudgetConfig.Default with { MaxPerAccountPerDay = 50 }, Scenario.Admin);
+        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        try
+        {
+            // Every run's autonomous task reaches an executor that never answers, until the bound holds further ones back.
+            for (var run = 0; run <= AccountState.MaxInFlight; run++)
+            {
+                await t.SignalAsync();
+                cluster.Clock.Advance(TimeSpan.FromMinutes(11));
+            }
+
+            var cleared = (await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked))
+                .Select(e => System.Text.Json.JsonSerializer.Deserialize<KillSwitchCheckedPayload>(e.Payload, LedgerJson.Options)!)
+                .Where(c => !c.Stopped).Select(c => c.ActionId).Distinct().Count();
+            Assert.Equal(AccountState.MaxInFlight, cleared);
+
+            // A human's approval would be the 17th execution in flight: refused before anything is ledgered for it.
+            var email = (await t.NeedsInputAsync()).First(p => p.ActionType == "SEND_EMAIL");
+            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(email.ProposalId, email.ArgsDigest, t.SellerActor));
+            Assert.Equal("EXECUTIONS_PENDING", error.Code);
+            Assert.DoesNotContain(await t.LedgerAsync(type: LedgerTypes.ProposalResolved), e => e.Payload.Contains(email.ProposalId, StringComparison.Ordinal));
+        }
+        finally
+        {
+            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+        }
+
+        // The executor answers again: each recovery pass calls it for one execution only, the rest wait for later passes.
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        Assert.Equal(2, (await t.Workspace.GetAsync()).Items.Length);
+    }
+
+    [Fact]
+    public async Task AnApprovalWhoseExecutionIsInFlightNeverExpiresAndIsResolvedByItsResult()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        try
+        {
+            Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
+
+            // Past its expiry the approved proposal is still the human's answered one, not EXPIRED.
+            cluster.Clock.Advance(TimeSpan.FromHours(73));
+            Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
+        }
+        finally
+        {
+            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+        }
+
+        var action = await t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor);
+        Assert.Equal(ActionStatus.Succeeded, action.Status);
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+        var resolutions = await t.LedgerAsync(type: LedgerTypes.ProposalResolved);
+        Assert.DoesNotContain(resolutions, e => e.Payload.Contains(task.ProposalId, StringComparison.Ordinal) && e.Payload.Contains("EXPIRED", StringComparison.Ordinal));
+        Assert.DoesNotContain(await t.LedgerAsync(type: LedgerTypes.OutcomeRecorded), e => e.Payload.Contains(task.ProposalId, StringComparison.Ordinal) && e.Payload.Contains("\"EXPIRED\"", StringComparison.Ordinal));
+    }
 }
