@@ -34,6 +34,7 @@ public sealed partial class SellerGrain(
     private const string DigestReminder = "digest";
 
     private LedgerStream? stream;
+    private IGrainTimer? revocationRetry;
 
     private (string TenantId, string SellerId) Key => Ids.SplitKey(this.GetPrimaryKeyString());
 
@@ -101,14 +102,15 @@ public sealed partial class SellerGrain(
     public async Task<DigestSettings> SetDigestSettingsAsync(DigestSettings settings, Actor actor)
     {
         await Stream.AppendAsync(LedgerTypes.ConfigChanged, null, actor.Id, new { kind = $"digest-settings:{Key.SellerId}", before = state.State.Digest, after = settings });
-        var revoke = !settings.Enabled ? state.State.ScheduleOptIns : [];
-        await WriteAsync(state.State with { Digest = settings, ScheduleOptIns = settings.Enabled ? state.State.ScheduleOptIns : [] });
-        foreach (var accountId in revoke)
+        await WriteAsync(state.State with { Digest = settings });
+        try
         {
-            // The tenant holds the only copy of an opt-in; the seller never calls its accounts (they call it).
-            await Stream.AppendAsync(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(
-                accountId, "OWNER_DIGEST_DISABLED", $"The owner {Key.SellerId} switched the daily digest off; autonomous schedules need it on."));
-            await GrainFactory.GetGrain<ITenantGrain>(Key.TenantId).SetScheduleOptInAsync(accountId, false, Actor.System);
+            await RevokeOptInsAsync();
+        }
+        catch
+        {
+            RetryRevocation();
+            throw;
         }
 
         if (settings.Enabled)
@@ -212,4 +214,70 @@ public sealed partial class SellerGrain(
     }
 
     private Task WriteAsync(SellerState next) => state.ReplaceAsync(next);
+
+    /// <summary>The opt-ins revoked between two writes of what is left: a revocation cut short repeats at most these (each is idempotent).</summary>
+    internal const int RevocationsPerWrite = 100;
+
+    /// <summary>
+    /// While the digest is off, revokes every opt-in this seller still lists (ledgered, then at the tenant, which holds
+    /// the only copy the policy reads; the seller never calls its accounts, they call it). An account leaves the list
+    /// only after the tenant dropped it, so a revocation cut short (a caller's timeout, a silo lost) leaves the rest
+    /// listed, and the next activation finishes it; the list is never emptied ahead of the tenant.
+    /// </summary>
+    private async Task RevokeOptInsAsync()
+    {
+        var revoked = 0;
+        foreach (var accountId in state.State.ScheduleOptIns.Order(StringComparer.Ordinal).ToList())
+        {
+            if (state.State.Digest.Enabled)
+            {
+                return;
+            }
+
+            await Stream.AppendAsync(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(
+                accountId, "OWNER_DIGEST_DISABLED", $"The owner {Key.SellerId} switched the daily digest off; autonomous schedules need it on."));
+            await GrainFactory.GetGrain<ITenantGrain>(Key.TenantId).SetScheduleOptInAsync(accountId, false, Actor.System);
+            state.State = state.State with { ScheduleOptIns = state.State.ScheduleOptIns.Remove(accountId) };
+            if (++revoked % RevocationsPerWrite == 0)
+            {
+                await state.WriteStateAsync();
+            }
+        }
+
+        if (revoked % RevocationsPerWrite != 0)
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    /// <summary>A revocation that failed is tried again a minute later while this activation lives, and on the next activation.</summary>
+    private void RetryRevocation(TimeSpan? after = null)
+    {
+        revocationRetry?.Dispose();
+        revocationRetry = this.RegisterGrainTimer(
+            async _ =>
+            {
+                try
+                {
+                    await RevokeOptInsAsync();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Revoking the opt-ins of seller {SellerId} of tenant {TenantId} failed; retrying in a minute", Key.SellerId, Key.TenantId);
+                    RetryRevocation();
+                }
+            },
+            new GrainTimerCreationOptions(after ?? TimeSpan.FromMinutes(1), Timeout.InfiniteTimeSpan) { Interleave = false });
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.State.Digest.Enabled && !state.State.ScheduleOptIns.IsEmpty)
+        {
+            // A revocation cut short: finished in a turn of its own, so the activation (and its caller) need not wait for it.
+            RetryRevocation(TimeSpan.Zero);
+        }
+
+        return base.OnActivateAsync(cancellationToken);
+    }
 }

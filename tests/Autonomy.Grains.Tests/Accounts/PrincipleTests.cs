@@ -595,6 +595,33 @@ public sealed class ModeFourRevocationTests(ClusterFixture fixture)
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ScheduleOptInRevoked));
     }
 
+    [Fact]
+    public async Task ARevocationCutShortLeavesTheRestListedAndTheNextActivationFinishesIt()
+    {
+        var t = await OptedInAsync();
+        var second = new Scenario(cluster, t.TenantId, "acc-2");
+        await second.Account.UpsertAsync(new AccountUpdate(t.SellerId, "CUSTOMER", null, null), Scenario.Admin);
+        await second.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin);
+        cluster.Hooks.OptInRevocationsLost[t.TenantId] = 1;
+
+        // The first revocation does not reach the tenant: the switch-off fails, and nothing it did not revoke is forgotten.
+        await Assert.ThrowsAsync<TimeoutException>(() => t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = false }, t.SellerActor));
+        Assert.False((await t.Seller.GetDigestSettingsAsync()).Enabled);
+        Assert.NotEmpty((await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+
+        // The seller's next activation finishes the revocation.
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Seller);
+        await t.Seller.GetDigestSettingsAsync();
+        for (var i = 0; i < 200 && !(await t.Tenant.GetAutonomyAsync()).OptedInAccounts.IsEmpty; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Empty((await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
+        Assert.False((await t.Account.GetAsync()).AutonomousSchedules);
+        Assert.False((await second.Account.GetAsync()).AutonomousSchedules);
+    }
+
     private async Task<Scenario> OptedInAsync()
     {
         var t = new Scenario(cluster);

@@ -32,6 +32,9 @@ public sealed class TestHooks
     /// <summary>Tenants whose sellers are at their bound of opted-in accounts (ISellerGrain.TrackScheduleOptInAsync refuses).</summary>
     public ConcurrentDictionary<string, bool> SellerOptInsFull { get; } = new();
 
+    /// <summary>Per tenant, how many more revocations of an opt-in the tenant grain refuses (ITenantGrain.SetScheduleOptInAsync with false throws a timeout).</summary>
+    public ConcurrentDictionary<string, int> OptInRevocationsLost { get; } = new();
+
     /// <summary>Tenants whose calls to an execution grain are lost on the way (IExecutionGrain.ExecuteAsync throws a timeout before it runs).</summary>
     public ConcurrentDictionary<string, bool> ExecutionCallLost { get; } = new();
 
@@ -60,6 +63,12 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
         if (method == nameof(Autonomy.Sellers.ISellerGrain.TrackScheduleOptInAsync) && hooks.SellerOptInsFull.ContainsKey(tenant))
         {
             throw new Autonomy.Common.ConflictException("TOO_MANY_OPT_INS", $"A seller may have at most {Autonomy.Sellers.SellerState.MaxScheduleOptIns} accounts on autonomous schedules (test).");
+        }
+
+        if (method == nameof(Autonomy.Tenants.ITenantGrain.SetScheduleOptInAsync) && context.Request.GetArgument(1) is false
+            && hooks.OptInRevocationsLost.TryGetValue(tenant, out var lost) && lost > 0 && hooks.OptInRevocationsLost.TryUpdate(tenant, lost - 1, lost))
+        {
+            throw new TimeoutException("The revocation of an opt-in did not reach the tenant (test).");
         }
 
         if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.ExecutionCallLost.ContainsKey(tenant))
