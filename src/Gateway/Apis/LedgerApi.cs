@@ -70,8 +70,9 @@ public static class LedgerApi
     /// <summary>
     /// Entry lines (unchanged, oldest first), then every checkpoint of the tenant as a line with
     /// <c>"kind":"checkpoint"</c>, then, when the checkpoint writer has written one, a <c>"kind":"checkpointWitness"</c>
-    /// line (its last checkpoint). The witness and the checkpoints are read before the entries, so the entries are
-    /// never older than the checkpoints: <c>verify-export</c> of an unfiltered export answers as verify did.
+    /// line (its last checkpoint). The witness and the last checkpoint's seq are read before the entries and only the
+    /// checkpoints up to that seq follow them, so the entries are never older than the checkpoints: <c>verify-export</c>
+    /// of an unfiltered export answers as verify did. Entries and checkpoints are streamed, never held in memory.
     /// </summary>
     public static Results<PushStreamHttpResult, ValidationProblem> Export(
         string tenantId, string? from, string? to, ILedger ledger, IGrainFactory grains, CancellationToken cancellationToken)
@@ -87,12 +88,10 @@ public static class LedgerApi
         return TypedResults.Stream(
             async body =>
             {
+                // The checkpoints written so far, fixed before the entries are read, so every checkpoint in the export
+                // covers entries in it; they are streamed after the entries up to that seq, never held in memory.
                 var witness = await grains.GetGrain<ILedgerCheckpointGrain>(tenantId).GetWitnessAsync();
-                var checkpoints = new List<LedgerCheckpoint>();
-                await foreach (var checkpoint in ledger.ReadCheckpointsAsync(tenantId, cancellationToken))
-                {
-                    checkpoints.Add(checkpoint);
-                }
+                var through = (await ledger.ReadLastCheckpointAsync(tenantId, cancellationToken))?.Checkpoint.Seq ?? 0;
 
                 var written = 0;
                 await using (var writer = new Utf8JsonWriter(body))
@@ -109,8 +108,13 @@ public static class LedgerApi
                         }
                     }
 
-                    foreach (var checkpoint in checkpoints)
+                    await foreach (var checkpoint in ledger.ReadCheckpointsAsync(tenantId, cancellationToken))
                     {
+                        if (checkpoint.Seq > through)
+                        {
+                            break;
+                        }
+
                         LedgerCheckpointJson.WriteLine(writer, checkpoint);
                         await writer.FlushAsync(cancellationToken);
                         writer.Reset();
