@@ -10,6 +10,15 @@ if [ -z "${AUTONOMY_TEST_POSTGRES:-}" ]; then
   export AUTONOMY_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=autonomy;Password=autonomy"
 fi
 
+# The README walkthrough's test runs its curl commands as written.
+if ! command -v curl >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+  else
+    echo "curl is not installed: the README walkthrough's test needs it (apt-get install curl)." >&2
+  fi
+fi
+
 dotnet build Autonomy.sln -c Release
 
 # One project after another, each with its own TRX file, so results never overwrite each other and the
