@@ -83,16 +83,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         await t.SetUpAsync();
         await t.SignalAsync();
         var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
-        cluster.Hooks.AfterAppend[t.TenantId] = EngageOnClearance(t);
-        try
-        {
-            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
-            Assert.Equal("KILL_SWITCH_ENGAGED", error.Code);
-        }
-        finally
-        {
-            cluster.Hooks.AfterAppend.TryRemove(t.TenantId, out _);
-        }
+        Assert.Equal("KILL_SWITCH_ENGAGED", await ApprovalRefusedAsync(t, task, EngageOnClearance(t)));
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
@@ -254,16 +245,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         await t.SetUpAsync();
         await t.SignalAsync();
         var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
-        cluster.Hooks.AfterAppend[t.TenantId] = OnClearance(() => t.Tenant.SetModeAsync("CREATE_TASK", AutonomyModeV1.Disabled, Scenario.Admin));
-        try
-        {
-            var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
-            Assert.Equal("ACTION_TYPE_DISABLED", error.Code);
-        }
-        finally
-        {
-            cluster.Hooks.AfterAppend.TryRemove(t.TenantId, out _);
-        }
+        Assert.Equal("ACTION_TYPE_DISABLED", await ApprovalRefusedAsync(t, task, OnClearance(() => t.Tenant.SetModeAsync("CREATE_TASK", AutonomyModeV1.Disabled, Scenario.Admin))));
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
@@ -530,6 +512,20 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         }
 
         return t;
+    }
+
+    /// <summary>Approves <paramref name="proposal"/> with <paramref name="afterAppend"/> hooked on the tenant's ledger writes; the refusal's code.</summary>
+    private async Task<string> ApprovalRefusedAsync(Scenario t, ProposalView proposal, Func<IReadOnlyList<LedgerEntry>, Task> afterAppend)
+    {
+        cluster.Hooks.AfterAppend[t.TenantId] = afterAppend;
+        try
+        {
+            return (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor))).Code;
+        }
+        finally
+        {
+            cluster.Hooks.AfterAppend.TryRemove(t.TenantId, out _);
+        }
     }
 
     /// <summary>Engages the tenant's switch right after the account's first clearance ("no switch engaged") became durable.</summary>

@@ -67,16 +67,22 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
 public sealed class WebhookExecutorTests
 {
-    [Fact]
-    public async Task DeliveryIsRetriedWithTheSameIdempotencyKey()
+    /// <summary>The webhook client as the silo registers it, allowed to reach the receiver on loopback.</summary>
+    private static ServiceProvider LoopbackWebhooks()
     {
-        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
         var services = new ServiceCollection();
         services.AddWebhookClient(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the receiver listens on loopback
         }).Build());
-        await using var provider = services.BuildServiceProvider();
+        return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public async Task DeliveryIsRetriedWithTheSameIdempotencyKey()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
+        await using var provider = LoopbackWebhooks();
         var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
 
         var result = await executor.ExecuteAsync(new ExecutionRequest("a.key.1", "t1", "acc-1", "SEND_EMAIL", """{"template":"x"}""", "run_1", false, receiver.Url));
@@ -93,12 +99,7 @@ public sealed class WebhookExecutorTests
     public async Task ARetryGoesOutOnlyWhileTheCallerStillAllowsIt()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
-        var services = new ServiceCollection();
-        services.AddWebhookClient(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the receiver listens on loopback
-        }).Build());
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = LoopbackWebhooks();
         var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
         var asked = 0;
 
