@@ -109,7 +109,7 @@ public sealed partial class AccountGrain
         batch.Add(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new ProposalResolvedPayload(
             proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
             edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));
-        var (clearance, tenant) = await ClearToExecuteAsync(batch, view.RunId, null, actionId, input, now => ExecutionClearance.Approved(view.Decision, now));
+        var (clearance, tenant) = await ClearToExecuteAsync(batch, view.RunId, null, actionId, input, now => ExecutionClearance.Approved(HumanApproval.Answering(view.Decision, view.Reason), now));
         if (!clearance.Cleared)
         {
             // Changed while the approval was written: refused for now; the next approval's recheck resolves it if it must.
@@ -119,7 +119,9 @@ public sealed partial class AccountGrain
         }
 
         var spec = tenant!.Catalog[view.ActionType];
-        var result = new PolicyResult(PolicyDecision.RequireApproval, view.Reason, $"Approved by {actor.Id}. {view.Explanation}", view.PolicyVersion, "human-approval");
+        // A proposal shown blocked by a kill switch now executes on the policy's answer of today, not on the switch.
+        var (reason, explanation) = view.Reason == PolicyReason.KillSwitch ? (check.Policy.Reason, check.Policy.Explanation) : (view.Reason, view.Explanation);
+        var result = new PolicyResult(PolicyDecision.RequireApproval, reason, $"Approved by {actor.Id}. {explanation}", view.PolicyVersion, "human-approval");
         var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec, tenant.Executor, autonomous: false);
         var (s, outcome, action, _) = await ExecuteAsync(batch, state.State, request, proposalId, spec, result, actor.Id);
         if (outcome == ExecutionOutcome.Stopped)
@@ -154,7 +156,7 @@ public sealed partial class AccountGrain
         var input = new PolicyInput(
             view.ActionType, snapshot.Catalog.GetValueOrDefault(view.ActionType), snapshot.ModeOf(view.ActionType), snapshot.KillSwitches,
             view.Confidence, state.State.Lifecycle, view.StartedBySchedule, snapshot.AccountOptedIn, snapshot.Policy);
-        var check = HumanApproval.Recheck(view.Decision, input);
+        var check = HumanApproval.Recheck(HumanApproval.Answering(view.Decision, view.Reason), input);
         batch.Add(LedgerTypes.PolicyEvaluated, view.RunId, "system", new PolicyEvaluatedPayload(
             null, view.ActionType, Json(view.Parameters), input, check.Policy, snapshot.ConfigVersion, view.ProposalId, Reevaluation: true, Verdict: check.Verdict));
         switch (check.Verdict)

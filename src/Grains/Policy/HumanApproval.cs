@@ -37,6 +37,16 @@ public static class HumanApproval
     }
 
     /// <summary>
+    /// What a human's approval answers: the decision the proposal was shown with, except that one blocked because a
+    /// kill switch was engaged when it was made counts as needing approval. The switch is checked first, so it hid
+    /// what the rest of the policy would have said; keeping such a proposal a suggestion forever would take the
+    /// decision from the human once the incident is over. The approval re-runs the policy now: it is refused while a
+    /// switch is still engaged, and mode, catalog and lifecycle decide on today's configuration.
+    /// </summary>
+    public static PolicyDecision Answering(PolicyDecision shown, PolicyReason reason) =>
+        shown == PolicyDecision.Block && reason == PolicyReason.KillSwitch ? PolicyDecision.RequireApproval : shown;
+
+    /// <summary>
     /// Re-evaluates a proposal shown with <paramref name="shown"/> against <paramref name="current"/> (this moment's
     /// modes, catalog, lifecycle and kill switches). A human approval stands in for REQUIRE_APPROVAL, so any
     /// decision but BLOCK proceeds.

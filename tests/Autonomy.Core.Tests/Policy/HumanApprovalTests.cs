@@ -40,6 +40,13 @@ public class HumanApprovalTests
     }
 
     [Fact]
+    public void OnlyAProposalBlockedByAKillSwitchCanBeAnsweredLater() =>
+        Gen.Select(Gen.Enum<PolicyDecision>(), Gen.Enum<PolicyReason>()).Sample((shown, reason) =>
+            Assert.Equal(
+                shown == PolicyDecision.Block && reason == PolicyReason.KillSwitch ? PolicyDecision.RequireApproval : shown,
+                HumanApproval.Answering(shown, reason)));
+
+    [Fact]
     public void AnEngagedOrUnreadableSwitchRefusesForNowWithoutResolving()
     {
         var input = new PolicyInput("CREATE_TASK", Autonomy.Actions.ActionCatalog.BuiltIns["CREATE_TASK"], AutonomyModeV1.ApprovalRequired, KillSwitchState.Unknown, 0.9, "CUSTOMER", false, false, PolicyParameters.Default);

@@ -496,6 +496,29 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         Assert.NotNull((await t.Account.GetAsync()).PendingRunDueAt);
     }
 
+    [Fact]
+    public async Task AProposalMadeDuringAnIncidentWaitsForItsHumanAndRunsWhenApprovedAfterTheRelease()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident", Scenario.Admin);
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        Assert.Equal((PolicyDecision.Block, PolicyReason.KillSwitch), (task.Decision, task.Reason));
+
+        // While the switch is engaged: refused for now, and the proposal keeps waiting.
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+        Assert.Equal("KILL_SWITCH_ENGAGED", error.Code);
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+
+        // Released: the human's approval re-runs the policy on today's configuration and the task runs once.
+        await t.Tenant.SetKillSwitchAsync("all", engaged: false, "over", Scenario.Admin);
+        var action = await t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor);
+        Assert.Equal((ActionStatus.Succeeded, false), (action.Status, action.Autonomous));
+        Assert.NotEqual(PolicyReason.KillSwitch, action.Reason);
+        Assert.Single((await t.Workspace.GetAsync()).Items);
+    }
+
     /// <summary>A run whose autonomous CREATE_TASK reaches an executor that never answers (its SEND_EMAIL needs a human).</summary>
     private async Task<Scenario> RunWithASilentExecutorAsync()
     {
