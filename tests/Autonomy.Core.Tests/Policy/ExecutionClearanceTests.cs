@@ -118,4 +118,20 @@ public class ExecutionClearanceTests
         Assert.False(clearance.Cleared);
         Assert.Equal(PolicyReason.ModeApprovalRequired, clearance.Policy.Reason);
     }
+
+    [Fact]
+    public void ARetryOfAnAutonomousTaskIsClearedWhereTheTenantAllowsItWithoutAnyScheduleOptIn()
+    {
+        // A retry is not a scheduled run: Mode 4's opt-in was checked when the action was first cleared and is not kept.
+        var input = ExecutionClearance.RetryInput("CREATE_TASK", "CUSTOMER");
+        Assert.Equal((false, false), (input.StartedBySchedule, input.AccountOptedInToSchedules));
+        var tenant = new TenantSnapshot(
+            2, ImmutableDictionary<string, AutonomyModeV1>.Empty.Add("CREATE_TASK", AutonomyModeV1.AutoExecute), ActionCatalog.BuiltIns, PolicyParameters.Default,
+            AutonomyBudgetConfig.Default, KillSwitchState.None, AccountOptedIn: false, Playbook.Empty, TriggerRegistry.Default, ExecutorSettings.Default);
+
+        var clearance = ExecutionClearance.Retry(autonomous: true, tenant.Refresh(input));
+
+        Assert.True(clearance.Cleared, clearance.Policy.Explanation);
+        Assert.Equal(PolicyReason.AllowedByPolicy, clearance.Policy.Reason);
+    }
 }
