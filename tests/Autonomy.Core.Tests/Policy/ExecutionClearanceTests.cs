@@ -134,4 +134,16 @@ public class ExecutionClearanceTests
         Assert.True(clearance.Cleared, clearance.Policy.Explanation);
         Assert.Equal(PolicyReason.AllowedByPolicy, clearance.Policy.Reason);
     }
+
+    [Fact]
+    public void ARetryOfAnAutonomousActionWhoseTypeNowNeedsApprovalWaitsForAHumanWhileAnApprovedOnesGoesOut()
+    {
+        var tenant = new TenantSnapshot(
+            2, ImmutableDictionary<string, AutonomyModeV1>.Empty.Add("CREATE_TASK", AutonomyModeV1.ApprovalRequired), ActionCatalog.BuiltIns, PolicyParameters.Default,
+            AutonomyBudgetConfig.Default, KillSwitchState.None, AccountOptedIn: false, Playbook.Empty, TriggerRegistry.Default, ExecutorSettings.Default);
+        var now = tenant.Refresh(ExecutionClearance.RetryInput("CREATE_TASK", "CUSTOMER"));
+
+        Assert.False(ExecutionClearance.Retry(autonomous: true, now).Cleared);
+        Assert.True(ExecutionClearance.Retry(autonomous: false, now).Cleared);
+    }
 }

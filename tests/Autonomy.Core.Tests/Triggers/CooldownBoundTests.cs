@@ -58,4 +58,13 @@ public class CooldownBoundTests
 
             Assert.Equal(cooldowns.Where(c => c.Value > now).OrderBy(c => c.Key, StringComparer.Ordinal), kept.OrderBy(c => c.Key, StringComparer.Ordinal));
         });
+
+    [Fact]
+    public void NoCooldownsAreNoneRunning()
+    {
+        var now = new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+        Assert.Empty(DecisionTrigger.Cooling(null, now));
+        var running = System.Collections.Immutable.ImmutableDictionary<string, DateTimeOffset>.Empty.Add("A", now.AddMinutes(1)).Add("B", now);
+        Assert.Equal(["A"], DecisionTrigger.Cooling(running, now).Keys);
+    }
 }
