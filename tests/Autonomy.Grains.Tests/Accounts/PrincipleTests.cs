@@ -324,17 +324,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     [Fact]
     public async Task ACallThatArrivesAfterRecoveryLedgeredThatNothingRanDoesNotRun()
     {
-        var t = new Scenario(cluster);
-        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
-        try
-        {
-            await t.SignalAsync();
-        }
-        finally
-        {
-            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
-        }
+        var t = await RunWithAsync(cluster.Hooks.ExecutionCallLost);
 
         await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
@@ -520,18 +510,21 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     }
 
     /// <summary>A run whose autonomous CREATE_TASK reaches an executor that never answers (its SEND_EMAIL needs a human).</summary>
-    private async Task<Scenario> RunWithASilentExecutorAsync()
+    private Task<Scenario> RunWithASilentExecutorAsync() => RunWithAsync(cluster.Hooks.ExecutorSilent);
+
+    /// <summary>A run whose autonomous CREATE_TASK meets <paramref name="fault"/>, set for the tenant during the run only.</summary>
+    private async Task<Scenario> RunWithAsync(System.Collections.Concurrent.ConcurrentDictionary<string, bool> fault)
     {
         var t = new Scenario(cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        fault[t.TenantId] = true;
         try
         {
             await t.SignalAsync();
         }
         finally
         {
-            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+            fault.TryRemove(t.TenantId, out _);
         }
 
         return t;
