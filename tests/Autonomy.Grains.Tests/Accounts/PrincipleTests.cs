@@ -170,16 +170,14 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     {
         var t = new Scenario(cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
         try
         {
             // The run reads its tenant; the switches become unreadable while the engine decides, before the clearance.
-            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
-            var run = t.Account.PollAsync();
-            await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-            cluster.Hooks.SwitchesUnreadable[t.TenantId] = true;
-            gate.Release.SetResult();
-            await run;
+            await RunWhileTheEngineDecidesAsync(t, () =>
+            {
+                cluster.Hooks.SwitchesUnreadable[t.TenantId] = true;
+                return Task.CompletedTask;
+            });
 
             Assert.Empty((await t.Workspace.GetAsync()).Items);
             Assert.Equal(PolicyReason.KillSwitch, (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
@@ -193,7 +191,6 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         finally
         {
             cluster.Hooks.SwitchesUnreadable.TryRemove(t.TenantId, out _);
-            cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
         }
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
@@ -207,20 +204,7 @@ public sealed class PrincipleTests(ClusterFixture fixture)
     {
         var t = new Scenario(cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
-        try
-        {
-            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
-            var run = t.Account.PollAsync();
-            await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-            await t.Tenant.SetModeAsync("CREATE_TASK", mode, Scenario.Admin);
-            gate.Release.SetResult();
-            await run;
-        }
-        finally
-        {
-            cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
-        }
+        await RunWhileTheEngineDecidesAsync(t, () => t.Tenant.SetModeAsync("CREATE_TASK", mode, Scenario.Admin));
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
@@ -507,6 +491,25 @@ public sealed class PrincipleTests(ClusterFixture fixture)
         Assert.Equal((ActionStatus.Succeeded, false), (action.Status, action.Autonomous));
         Assert.NotEqual(PolicyReason.KillSwitch, action.Reason);
         Assert.Single((await t.Workspace.GetAsync()).Items);
+    }
+
+    /// <summary>A signal's run with <paramref name="change"/> made while the engine decides: after the run read its tenant, before the clearance.</summary>
+    private async Task RunWhileTheEngineDecidesAsync(Scenario t, Func<Task> change)
+    {
+        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
+        try
+        {
+            await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+            var run = t.Account.PollAsync();
+            await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await change();
+            gate.Release.SetResult();
+            await run;
+        }
+        finally
+        {
+            cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
+        }
     }
 
     /// <summary>A run whose autonomous CREATE_TASK reaches an executor that never answers (its SEND_EMAIL needs a human).</summary>
