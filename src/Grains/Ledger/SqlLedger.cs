@@ -211,17 +211,8 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         await using var connection = await OpenReadAsync(cancellationToken);
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var command = connection.CreateCommand())
-            {
-                command.Transaction = transaction;
-                LedgerCheckpointStatements.PrepareCheckpointInsert(command, checkpoint, cursor);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await RecordHeadsAsync(connection, transaction, checkpoint.TenantId,
+            await WriteHeadsAsync(connection, checkpoint.TenantId, command => LedgerCheckpointStatements.PrepareCheckpointInsert(command, checkpoint, cursor),
                 checkpoint.Heads.Select(h => new LedgerRecordedHead(h.StreamId, h.Seq, h.Hash, checkpoint.CheckpointId)), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
             return;
         }
         catch (Exception ex) when (_dialect.IsUnavailable(ex))
@@ -267,16 +258,7 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         await using var connection = await OpenReadAsync(cancellationToken);
         try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var command = connection.CreateCommand())
-            {
-                command.Transaction = transaction;
-                LedgerCheckpointStatements.PrepareForgetHeads(command, tenantId);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await RecordHeadsAsync(connection, transaction, tenantId, heads, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+            await WriteHeadsAsync(connection, tenantId, command => LedgerCheckpointStatements.PrepareForgetHeads(command, tenantId), heads, cancellationToken);
         }
         catch (Exception ex) when (_dialect.IsUnavailable(ex))
         {
@@ -326,8 +308,17 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static async Task RecordHeadsAsync(DbConnection connection, DbTransaction transaction, string tenantId, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken)
+    /// <summary>One transaction: the statement <paramref name="first"/> prepares, then <paramref name="heads"/> recorded in chunks.</summary>
+    private static async Task WriteHeadsAsync(DbConnection connection, string tenantId, Action<DbCommand> first, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken)
     {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = connection.CreateCommand())
+        {
+            command.Transaction = transaction;
+            first(command);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         foreach (var chunk in heads.Chunk(LedgerCheckpointStatements.HeadsPerStatement))
         {
             await using var command = connection.CreateCommand();
@@ -335,6 +326,8 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
             LedgerCheckpointStatements.PrepareRecordHeads(command, tenantId, chunk);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.
