@@ -237,17 +237,13 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<LedgerRecordedHead> ReadRecordedHeadsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<LedgerRecordedHead> ReadRecordedHeadsAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        LedgerCheckpointStatements.PrepareRecordedHeads(command, tenantId);
-        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            yield return new LedgerRecordedHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3));
-        }
+        return ReadRowsAsync(
+            command => LedgerCheckpointStatements.PrepareRecordedHeads(command, tenantId),
+            reader => new LedgerRecordedHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3)),
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -267,17 +263,10 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        LedgerCheckpointStatements.PrepareCheckpoints(command, tenantId);
-        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            yield return LedgerCheckpointStatements.ReadCheckpoint(reader);
-        }
+        return ReadRowsAsync(command => LedgerCheckpointStatements.PrepareCheckpoints(command, tenantId), LedgerCheckpointStatements.ReadCheckpoint, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -331,15 +320,19 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
     }
 
     // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.
-    private async IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, CancellationToken cancellationToken) =>
+        ReadRowsAsync(command => LedgerReads.PrepareChains(command, tenantId, _dialect.CommitOrdered), LedgerReads.ReadStoredEntry, cancellationToken);
+
+    /// <summary>The rows of one statement, streamed on a reader connection of their own.</summary>
+    private async IAsyncEnumerable<T> ReadRowsAsync<T>(Action<DbCommand> prepare, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenReadAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        LedgerReads.PrepareChains(command, tenantId, _dialect.CommitOrdered);
+        prepare(command);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return LedgerReads.ReadStoredEntry(reader);
+            yield return read(reader);
         }
     }
 
