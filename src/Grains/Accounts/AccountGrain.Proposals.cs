@@ -95,7 +95,7 @@ public sealed partial class AccountGrain
             throw new ConflictException("ARGS_DIGEST_MISMATCH", $"The proposal changed since it was shown: argsDigest is now {view.ArgsDigest}. Reload it and decide again.");
         }
 
-        var actionId = Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
+        var actionId = ActionIdOf(proposalId);
         if (state.State.InFlight.Count >= AccountState.MaxInFlight && !state.State.InFlight.ContainsKey(actionId))
         {
             // The bound on executions of unknown outcome holds for humans too; an approval already in flight may be asked again.
@@ -123,7 +123,7 @@ public sealed partial class AccountGrain
         var (reason, explanation) = view.Reason == PolicyReason.KillSwitch ? (check.Policy.Reason, check.Policy.Explanation) : (view.Reason, view.Explanation);
         var result = new PolicyResult(PolicyDecision.RequireApproval, reason, $"Approved by {actor.Id}. {explanation}", view.PolicyVersion, "human-approval");
         var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec, tenant.Executor, autonomous: false);
-        var (s, outcome, action, _) = await ExecuteAsync(batch, state.State, request, proposalId, spec, result, actor.Id);
+        var (s, outcome, action, _) = await ExecuteAsync(batch, state.State.WithApprovalSent(proposalId), request, proposalId, spec, result, actor.Id);
         if (outcome == ExecutionOutcome.Stopped)
         {
             throw KillSwitchEngaged(view.ActionType);
@@ -210,9 +210,18 @@ public sealed partial class AccountGrain
         throw new NotFoundException($"Proposal {proposalId} does not exist.");
     }
 
+    /// <summary>The action id an approval of <paramref name="proposalId"/> executes under (so duplicates converge on one execution).</summary>
+    private string ActionIdOf(string proposalId) => Ids.Action(AccountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
+
+    /// <summary>
+    /// Expires the overdue proposals nobody answered. One a human approved whose execution went out of sight (the call
+    /// lost on the way, recovery finding it never called) is asked for first, and closed in its execution grain's own
+    /// turn: never called, it expires and a late call can no longer run it; called after all, it is tracked in flight
+    /// again and settled now, so the ledger never says EXPIRED about an action that ran.
+    /// </summary>
     private async Task ExpireOverdueAsync(DateTimeOffset now)
     {
-        var overdue = state.State.Pending.Values.Where(p => p.View.ExpiresAt <= now && !state.State.AwaitsExecution(p.View.ProposalId)).Select(p => p.View).ToList();
+        var overdue = state.State.Pending.Values.Where(p => p.View.ExpiresAt <= now && !state.State.AwaitsExecution(p.View.ProposalId)).ToList();
         if (overdue.Count == 0)
         {
             return;
@@ -220,15 +229,29 @@ public sealed partial class AccountGrain
 
         var batch = NewBatch();
         var s = state.State;
-        foreach (var view in overdue)
+        var expired = new List<ProposalView>();
+        foreach (var (view, _, sent) in overdue)
         {
+            var actionId = ActionIdOf(view.ProposalId);
+            if (sent && (await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}").CloseIfNeverCalledAsync()).Request is not null)
+            {
+                s = s with { InFlight = s.InFlight.SetItem(actionId, new InFlightExecution(actionId, view.RunId, view.ProposalId)) };
+                continue;
+            }
+
             s = Expire(batch, s, view, "ttl");
+            expired.Add(view);
         }
 
         await CommitAsync(batch, s);
-        foreach (var view in overdue)
+        foreach (var view in expired)
         {
             await RemoveFromQueueAsync(view);
+        }
+
+        if (expired.Count < overdue.Count)
+        {
+            await RecoverInFlightAsync();
         }
     }
 

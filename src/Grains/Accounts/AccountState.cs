@@ -5,11 +5,15 @@ using Autonomy.Triggers;
 
 namespace Autonomy.Accounts;
 
-/// <summary>A proposal waiting for a human, with what the run knew when it was made.</summary>
+/// <summary>
+/// A proposal waiting for a human, with what the run knew when it was made. <see cref="Sent"/>: a human's approval
+/// sent it to its execution grain, whose answer may never have come back (a call lost on the way can still arrive).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.PendingProposal")]
 public sealed record PendingProposal(
     [property: Id(0)] ProposalView View,
-    [property: Id(1)] long ConfigVersion);
+    [property: Id(1)] long ConfigVersion,
+    [property: Id(2)] bool Sent = false);
 
 /// <summary>How a proposal left the queue: the action it produced, or REJECTED, EXPIRED, BLOCKED.</summary>
 [GenerateSerializer, Immutable, Alias("autonomy.ResolvedProposal")]
@@ -114,6 +118,12 @@ public sealed record AccountState
 
         return s with { LegacySeenOrder = null, LegacyResolved = null };
     }
+
+    /// <summary>Marks a pending proposal as sent to its execution grain by a human's approval.</summary>
+    public AccountState WithApprovalSent(string proposalId) =>
+        Pending.TryGetValue(proposalId, out var pending) && !pending.Sent
+            ? this with { Pending = Pending.SetItem(proposalId, pending with { Sent = true }) }
+            : this;
 
     public AccountState WithAction(ActionView action)
     {

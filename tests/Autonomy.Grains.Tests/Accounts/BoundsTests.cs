@@ -214,6 +214,8 @@ public sealed class BoundsTests(ClusterFixture fixture)
     public async Task ExecutionsOfUnknownOutcomeStopAtTheirBoundForHumansTooAndRecoveryCallsTheExecutorOncePerPass()
     {
         var t = new Scenario(cluster);
+        // Recovery passes only where the test makes them (activations): a reminder tick would be one more.
+        cluster.Hooks.RemindersHeld[t.TenantId] = true;
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetBudgetAsync(AutonomyBudgetConfig.Default with { MaxPerAccountPerDay = 50 }, Scenario.Admin);
         cluster.Hooks.ExecutorSilent[t.TenantId] = true;
@@ -249,6 +251,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
         await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
         Assert.Equal(2, (await t.Workspace.GetAsync()).Items.Length);
+        cluster.Hooks.RemindersHeld.TryRemove(t.TenantId, out _);
     }
 
     [Fact]
@@ -278,5 +281,72 @@ public sealed class BoundsTests(ClusterFixture fixture)
         var resolutions = await t.LedgerAsync(type: LedgerTypes.ProposalResolved);
         Assert.DoesNotContain(resolutions, e => e.Payload.Contains(task.ProposalId, StringComparison.Ordinal) && e.Payload.Contains("EXPIRED", StringComparison.Ordinal));
         Assert.DoesNotContain(await t.LedgerAsync(type: LedgerTypes.OutcomeRecorded), e => e.Payload.Contains(task.ProposalId, StringComparison.Ordinal) && e.Payload.Contains("\"EXPIRED\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnApprovalWhoseLostCallArrivesLateIsSettledNotExpired()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+
+        // The approval's call to its execution grain is lost on the way; recovery finds it never called.
+        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
+        try
+        {
+            Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
+        }
+        finally
+        {
+            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
+        }
+
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
+
+        // The lost call arrives after all and runs; nobody approves again before the proposal is due to expire.
+        var actionId = Ids.Action(t.AccountId, task.ProposalId[(task.ProposalId.LastIndexOf('.') + 1)..]);
+        var late = await cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
+            new ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", task.Parameters, task.RunId, false, null));
+        Assert.True(late.Succeeded, late.Detail);
+        cluster.Clock.Advance(TimeSpan.FromHours(73));
+
+        // Due to expire, it is settled by the action that ran instead: answered, ledgered, never EXPIRED.
+        var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.RejectAsync(task.ProposalId, "too late", t.SellerActor));
+        Assert.Equal("PROPOSAL_RESOLVED", error.Code);
+        Assert.Contains(await t.LedgerAsync(type: LedgerTypes.ActionExecuted), e => e.Payload.Contains(actionId, StringComparison.Ordinal));
+        Assert.DoesNotContain(await t.LedgerAsync(type: LedgerTypes.OutcomeRecorded), e => e.Payload.Contains(task.ProposalId, StringComparison.Ordinal) && e.Payload.Contains("\"EXPIRED\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnApprovalWhoseCallNeverArrivesExpiresAndALateCallCanNoLongerRunIt()
+    {
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.SignalAsync();
+        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
+        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
+        try
+        {
+            await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+        }
+        finally
+        {
+            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
+        }
+
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await t.Account.GetAsync();
+        cluster.Clock.Advance(TimeSpan.FromHours(73));
+        Assert.Equal("PROPOSAL_EXPIRED", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.RejectAsync(task.ProposalId, null, t.SellerActor))).Code);
+
+        // The call that was lost arrives only now: the execution grain was closed with the expiry, nothing runs.
+        var actionId = Ids.Action(t.AccountId, task.ProposalId[(task.ProposalId.LastIndexOf('.') + 1)..]);
+        var late = await cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
+            new ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", task.Parameters, task.RunId, false, null));
+        Assert.False(late.Succeeded);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
     }
 }

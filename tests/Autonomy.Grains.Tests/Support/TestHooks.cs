@@ -35,6 +35,9 @@ public sealed class TestHooks
     /// <summary>Per tenant, how many more revocations of an opt-in the tenant grain refuses (ITenantGrain.SetScheduleOptInAsync with false throws a timeout).</summary>
     public ConcurrentDictionary<string, int> OptInRevocationsLost { get; } = new();
 
+    /// <summary>Tenants whose grains' reminder ticks are dropped (the tests' reminders run on real time, every second at the least).</summary>
+    public ConcurrentDictionary<string, bool> RemindersHeld { get; } = new();
+
     /// <summary>Tenants whose calls to an execution grain are lost on the way (IExecutionGrain.ExecuteAsync throws a timeout before it runs).</summary>
     public ConcurrentDictionary<string, bool> ExecutionCallLost { get; } = new();
 
@@ -63,6 +66,11 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
         if (method == nameof(Autonomy.Sellers.ISellerGrain.TrackScheduleOptInAsync) && hooks.SellerOptInsFull.ContainsKey(tenant))
         {
             throw new Autonomy.Common.ConflictException("TOO_MANY_OPT_INS", $"A seller may have at most {Autonomy.Sellers.SellerState.MaxScheduleOptIns} accounts on autonomous schedules (test).");
+        }
+
+        if (method == nameof(IRemindable.ReceiveReminder) && hooks.RemindersHeld.ContainsKey(tenant))
+        {
+            return;
         }
 
         if (method == nameof(Autonomy.Tenants.ITenantGrain.SetScheduleOptInAsync) && context.Request.GetArgument(1) is false
