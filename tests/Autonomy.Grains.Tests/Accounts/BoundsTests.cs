@@ -286,30 +286,11 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task AnApprovalWhoseLostCallArrivesLateIsSettledNotExpired()
     {
-        var t = new Scenario(cluster);
-        await t.SetUpAsync();
-        await t.SignalAsync();
-        var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
-
-        // The approval's call to its execution grain is lost on the way; recovery finds it never called.
-        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
-        try
-        {
-            Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
-        }
-        finally
-        {
-            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
-        }
-
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
-        await t.Account.GetAsync();
+        var (t, task, actionId) = await ApprovalWithALostCallAsync();
         Assert.Contains(await t.NeedsInputAsync(), p => p.ProposalId == task.ProposalId);
 
         // The lost call arrives after all and runs; nobody approves again before the proposal is due to expire.
-        var actionId = Ids.Action(t.AccountId, task.ProposalId[(task.ProposalId.LastIndexOf('.') + 1)..]);
-        var late = await cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
-            new ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", task.Parameters, task.RunId, false, null));
+        var late = await LateCallAsync(t, task, actionId);
         Assert.True(late.Succeeded, late.Detail);
         cluster.Clock.Advance(TimeSpan.FromHours(73));
 
@@ -323,6 +304,19 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task AnApprovalWhoseCallNeverArrivesExpiresAndALateCallCanNoLongerRunIt()
     {
+        var (t, task, actionId) = await ApprovalWithALostCallAsync();
+        cluster.Clock.Advance(TimeSpan.FromHours(73));
+        Assert.Equal("PROPOSAL_EXPIRED", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.RejectAsync(task.ProposalId, null, t.SellerActor))).Code);
+
+        // The call that was lost arrives only now: the execution grain was closed with the expiry, nothing runs.
+        var late = await LateCallAsync(t, task, actionId);
+        Assert.False(late.Succeeded);
+        Assert.Empty((await t.Workspace.GetAsync()).Items);
+    }
+
+    /// <summary>A CREATE_TASK approved while its call to the execution grain is lost on the way; recovery (a reactivation) finds it never called.</summary>
+    private async Task<(Scenario Scenario, ProposalView Task, string ActionId)> ApprovalWithALostCallAsync()
+    {
         var t = new Scenario(cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
@@ -330,7 +324,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
         cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
         try
         {
-            await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
+            Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
         }
         finally
         {
@@ -339,14 +333,11 @@ public sealed class BoundsTests(ClusterFixture fixture)
 
         await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
-        cluster.Clock.Advance(TimeSpan.FromHours(73));
-        Assert.Equal("PROPOSAL_EXPIRED", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.RejectAsync(task.ProposalId, null, t.SellerActor))).Code);
-
-        // The call that was lost arrives only now: the execution grain was closed with the expiry, nothing runs.
-        var actionId = Ids.Action(t.AccountId, task.ProposalId[(task.ProposalId.LastIndexOf('.') + 1)..]);
-        var late = await cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
-            new ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", task.Parameters, task.RunId, false, null));
-        Assert.False(late.Succeeded);
-        Assert.Empty((await t.Workspace.GetAsync()).Items);
+        return (t, task, Ids.Action(t.AccountId, task.ProposalId[(task.ProposalId.LastIndexOf('.') + 1)..]));
     }
+
+    /// <summary>The approval's lost call, arriving at its execution grain only now.</summary>
+    private Task<ExecutionResult> LateCallAsync(Scenario t, ProposalView task, string actionId) =>
+        cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
+            new ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", task.Parameters, task.RunId, false, null));
 }
