@@ -10,9 +10,10 @@ namespace Autonomy.Ledger;
 /// owns one connection; reads take pooled connections of their own and never wait for the writer. Time filters
 /// are half-open (<c>from</c> inclusive, <c>to</c> exclusive); an entry's account id comes from its stream id
 /// (<see cref="LedgerStreamIds"/>); paging and verification are <see cref="LedgerPaging"/> and
-/// <see cref="LedgerVerifier"/>. A store that cannot be used is a <see cref="LedgerUnavailableException"/>.
+/// <see cref="LedgerVerifier"/>. A store that cannot be used is a <see cref="LedgerUnavailableException"/>. The
+/// checkpoint store (the signed chain, its entry cursor and the recorded heads) is in <c>SqlLedger.Checkpoints.cs</c>.
 /// </summary>
-public abstract class SqlLedger : ILedger, IAsyncDisposable
+public abstract partial class SqlLedger : ILedger, IAsyncDisposable
 {
     private readonly ILedgerDialect _dialect;
     private readonly SqlLedgerWriter _writer;
@@ -166,122 +167,6 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
             ReadChainsAsync(tenantId, cancellationToken), ReadCheckpointsAsync(tenantId, cancellationToken), CheckpointKeys, witness, cancellationToken);
     }
 
-    /// <inheritdoc />
-    public async Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        var after = LedgerPaging.Decode(cursor);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        LedgerReads.PrepareChangedHeads(command, tenantId, after, _dialect.CommitOrdered);
-        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-        var changes = await LedgerReads.ReadChangedHeadsAsync(reader, after, _dialect.CommitOrdered, cancellationToken);
-        return changes.Heads.Count == 0 ? new LedgerHeadChanges([], cursor) : changes;
-    }
-
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<LedgerCheckpointHead>> ReadHashesAtAsync(IReadOnlyCollection<(string StreamId, long Seq)> at, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(at);
-        var found = new List<LedgerCheckpointHead>();
-        if (at.Count == 0)
-        {
-            return found;
-        }
-
-        await using var connection = await OpenReadAsync(cancellationToken);
-        foreach (var chunk in at.Chunk(LedgerReads.StreamsPerTakenLookup))
-        {
-            await using var command = connection.CreateCommand();
-            LedgerReads.PrepareHashesAt(command, chunk);
-            await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                found.Add(new LedgerCheckpointHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
-            }
-        }
-
-        return found;
-    }
-
-    /// <inheritdoc />
-    public async Task AppendCheckpointAsync(LedgerCheckpoint checkpoint, string? cursor, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(checkpoint);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        try
-        {
-            await WriteHeadsAsync(connection, checkpoint.TenantId, command => LedgerCheckpointStatements.PrepareCheckpointInsert(command, checkpoint, cursor),
-                checkpoint.Heads.Select(h => new LedgerRecordedHead(h.StreamId, h.Seq, h.Hash, checkpoint.CheckpointId)), cancellationToken);
-            return;
-        }
-        catch (Exception ex) when (_dialect.IsUnavailable(ex))
-        {
-            throw _dialect.Unavailable("written", ex);
-        }
-        catch (DbException)
-        {
-            // Most likely the seq is taken (another writer of the tenant's checkpoints); asked below.
-        }
-
-        await using (var taken = connection.CreateCommand())
-        {
-            LedgerCheckpointStatements.PrepareCheckpointTaken(taken, checkpoint.TenantId, checkpoint.Seq);
-            if (await taken.ExecuteScalarAsync(cancellationToken) is not null and not DBNull)
-            {
-                throw new LedgerConflictException($"checkpoint/{checkpoint.TenantId}", checkpoint.Seq);
-            }
-        }
-
-        throw new ArgumentException($"The ledger rejected checkpoint {checkpoint.Seq} of tenant '{checkpoint.TenantId}'.", nameof(checkpoint));
-    }
-
-    /// <inheritdoc />
-    public IAsyncEnumerable<LedgerRecordedHead> ReadRecordedHeadsAsync(string tenantId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        return ReadRowsAsync(
-            command => LedgerCheckpointStatements.PrepareRecordedHeads(command, tenantId),
-            reader => new LedgerRecordedHead(reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3)),
-            cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task ReplaceRecordedHeadsAsync(string tenantId, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        ArgumentNullException.ThrowIfNull(heads);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        try
-        {
-            await WriteHeadsAsync(connection, tenantId, command => LedgerCheckpointStatements.PrepareForgetHeads(command, tenantId), heads, cancellationToken);
-        }
-        catch (Exception ex) when (_dialect.IsUnavailable(ex))
-        {
-            throw _dialect.Unavailable("written", ex);
-        }
-    }
-
-    /// <inheritdoc />
-    public IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        return ReadRowsAsync(command => LedgerCheckpointStatements.PrepareCheckpoints(command, tenantId), LedgerCheckpointStatements.ReadCheckpoint, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task<LedgerCheckpointTip?> ReadLastCheckpointAsync(string tenantId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        await using var connection = await OpenReadAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        LedgerCheckpointStatements.PrepareLastCheckpoint(command, tenantId);
-        await using var reader = await ExecuteReaderAsync(command, cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new LedgerCheckpointTip(LedgerCheckpointStatements.ReadCheckpoint(reader), reader.IsDBNull(11) ? null : reader.GetString(11))
-            : null;
-    }
-
     /// <summary>Writes everything already appended, then closes the writer and the readers' connections.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -295,28 +180,6 @@ public abstract class SqlLedger : ILedger, IAsyncDisposable
         await _dialect.DisposeAsync();
         _schemaLock.Dispose();
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>One transaction: the statement <paramref name="first"/> prepares, then <paramref name="heads"/> recorded in chunks.</summary>
-    private static async Task WriteHeadsAsync(DbConnection connection, string tenantId, Action<DbCommand> first, IEnumerable<LedgerRecordedHead> heads, CancellationToken cancellationToken)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var command = connection.CreateCommand())
-        {
-            command.Transaction = transaction;
-            first(command);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        foreach (var chunk in heads.Chunk(LedgerCheckpointStatements.HeadsPerStatement))
-        {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            LedgerCheckpointStatements.PrepareRecordHeads(command, tenantId, chunk);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.
