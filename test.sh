@@ -24,7 +24,7 @@ dotnet build Autonomy.sln -c Release
 # One project after another, each with its own TRX file, so results never overwrite each other and the
 # PostgreSQL-backed clusters of different projects do not compete for the two cores.
 status=0
-for project in tests/*/*.csproj; do
+for project in tests/*.Tests/*.csproj; do
   name=$(basename "$project" .csproj)
   dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" "$@" || status=$?
 done

@@ -12,27 +12,6 @@ using Polly.CircuitBreaker;
 
 namespace Autonomy.Accounts;
 
-/// <summary>An account's pull cadence for one connector, as its view shows it.</summary>
-[GenerateSerializer, Immutable, Alias("autonomy.pulls.PullView")]
-public sealed record PullView(
-    [property: Id(0)] string Connector,
-    [property: Id(1)] HeatTier Tier,
-    [property: Id(2)] TimeSpan Interval,
-    [property: Id(3)] DateTimeOffset? LastPullAt,
-    [property: Id(4)] DateTimeOffset NextPullAt,
-    [property: Id(5)] PullOutcome LastOutcome);
-
-internal sealed record PullScheduledPayload(string Connector, HeatTier Tier, double IntervalSeconds, DateTimeOffset DueAt, DateTimeOffset? LastPullAt, string Reason);
-
-internal sealed record PullDeferredPayload(string Connector, string Reason, DateTimeOffset RetryAt, double TokensLeft, int Burst, double PerMinute);
-
-internal sealed record PullSkippedPayload(string Connector, string Reason, long UsedToday, long PerDay, DateTimeOffset RetryAt);
-
-internal sealed record PullCompletedPayload(
-    string Connector, int Signals, int Accepted, int Duplicates, int Dropped, bool PostureChanged, bool Fresh, double IntervalSeconds, DateTimeOffset NextPullAt);
-
-internal sealed record PullFailedPayload(string Connector, string Reason, string Error, int Failures, DateTimeOffset RetryAt);
-
 /// <summary>
 /// Perception pulls. The heat-following reminder tick decides which of the tenant's connectors is due (the pull
 /// planner), and a one-shot timer fires at the earliest due pull between ticks (a fresh signal, an account turning

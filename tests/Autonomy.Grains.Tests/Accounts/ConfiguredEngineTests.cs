@@ -14,7 +14,7 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>An embedded silo whose engine defers runs closer than an hour apart and remembers one signal id.</summary>
 public sealed class ConfiguredEngineFixture : IAsyncLifetime
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 

@@ -15,7 +15,7 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>An embedded silo (the gate's silo default interval 0, chat calls bounded at 2 s) and a chat endpoint on loopback.</summary>
 public sealed class CostGateFixture : IAsyncLifetime
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 

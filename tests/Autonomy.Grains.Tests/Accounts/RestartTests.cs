@@ -11,7 +11,7 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>Stop the embedded host and start it on the same data directory: nothing that matters is forgotten.</summary>
 public sealed class RestartTests : IDisposable
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
 
     [Fact]
     public async Task KillSwitchBudgetsProposalsLedgerAndRemindersSurviveARestart()

@@ -10,7 +10,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
 {
     private const int Accounts = 24;
     private const int Budget = 3;
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
     private PostgresDatabase database = null!;
 
     public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();

@@ -13,7 +13,7 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>A limit wider than one account is counted in one place: three silos never multiply it.</summary>
 public sealed class TenantWideLimitTests : IAsyncLifetime
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
     private PostgresDatabase database = null!;
 
     public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();

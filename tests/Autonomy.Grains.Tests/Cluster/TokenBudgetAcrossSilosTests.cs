@@ -14,7 +14,7 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>The engine-token budget is counted in one place: concurrent runs on two silos never overshoot it.</summary>
 public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
     private PostgresDatabase database = null!;
     private FakeChatServer chat = null!;
 

@@ -8,7 +8,7 @@ namespace Autonomy.Tests.Ledger;
 /// <summary>The checkpoint writer grain: periodic while something was written, nothing while idle, one more on shutdown.</summary>
 public sealed class LedgerCheckpointGrainTests : IDisposable
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
 
     private static async Task<List<LedgerCheckpoint>> CheckpointsAsync(ILedger ledger, string tenantId)
     {

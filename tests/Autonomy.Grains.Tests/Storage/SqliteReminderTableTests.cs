@@ -6,7 +6,7 @@ namespace Autonomy.Tests.Storage;
 
 public sealed class SqliteReminderTableTests : IAsyncLifetime
 {
-    private readonly TempDataDirectory _directory = new();
+    private readonly TempDirectory _directory = new();
     private SqliteReminderTable _table = null!;
 
     public async Task InitializeAsync()

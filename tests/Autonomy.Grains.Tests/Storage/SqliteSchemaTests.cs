@@ -5,7 +5,7 @@ namespace Autonomy.Tests.Storage;
 
 public sealed class SqliteSchemaTests : IDisposable
 {
-    private readonly TempDataDirectory _directory = new();
+    private readonly TempDirectory _directory = new();
 
     public SqliteSchemaTests() => Directory.CreateDirectory(_directory.Path);
 

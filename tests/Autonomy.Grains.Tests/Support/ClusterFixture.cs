@@ -16,7 +16,7 @@ namespace Autonomy.Tests.Support;
 /// <summary>One embedded cluster shared by a collection; each test takes a fresh tenant, so tests never see each other's data.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 
@@ -38,7 +38,7 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 /// <summary>The same suites in cluster mode: two silos on a throw-away PostgreSQL database.</summary>
 public sealed class PostgresClusterFixture : IAsyncLifetime
 {
-    private readonly TempDataDirectory directory = new();
+    private readonly TempDirectory directory = new();
     private PostgresDatabase? database;
 
     public AutonomyCluster Cluster { get; private set; } = null!;

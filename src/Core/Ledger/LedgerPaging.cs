@@ -8,19 +8,19 @@ namespace Autonomy.Ledger;
 /// <see cref="Tx"/>. In SQLite (one writer) positions are taken in commit order and <see cref="Tx"/> is 0; in
 /// PostgreSQL the order is (transaction id, position), served only below the oldest transaction still open.
 /// </summary>
-internal readonly record struct LedgerCursor(ulong Tx, long Position)
+public readonly record struct LedgerCursor(ulong Tx, long Position)
 {
     public static LedgerCursor Start => default;
 }
 
 /// <summary>
-/// How every store pages <see cref="ILedger.QueryAsync"/>: a page holds 1 to <see cref="MaxPageSize"/>
+/// How every store pages the ledger store's <c>QueryAsync</c>: a page holds 1 to <see cref="MaxPageSize"/>
 /// entries, and the cursor is the commit-order key of the last entry returned, opaque to callers (base64url of
 /// 8 big-endian bytes, the position, in SQLite; of 16, the transaction id and the position, in PostgreSQL), so
 /// the next page starts strictly after it. An 8-byte cursor is read as transaction 0 (the entries written before
 /// the transaction column existed).
 /// </summary>
-internal static class LedgerPaging
+public static class LedgerPaging
 {
     public const int MaxPageSize = 1000;
 

@@ -177,7 +177,7 @@ public static class ChatAnswer
         return start > 0 && end > start ? t[(start + 1)..end].Trim() : t;
     }
 
-    internal static JsonNode? ParseOrNull(string? json)
+    public static JsonNode? ParseOrNull(string? json)
     {
         if (json is null)
         {
@@ -194,5 +194,5 @@ public static class ChatAnswer
         }
     }
 
-    internal static string Trim(string text, int max) => text.Length <= max ? text : text[..max];
+    public static string Trim(string text, int max) => text.Length <= max ? text : text[..max];
 }

@@ -10,11 +10,11 @@ public sealed record Throttle([property: Id(0)] int Burst, [property: Id(1)] int
     public static Throttle PerMinute(int burst, int perMinute) => new(burst, perMinute, TimeSpan.FromMinutes(1));
 
     /// <summary>What one token costs in credit units (<see cref="TokenBucket.Credit"/>): the period's length in ticks.</summary>
-    internal long TokenCost => Per.Ticks;
+    public long TokenCost => Per.Ticks;
 
-    internal long Capacity => Burst * Per.Ticks;
+    public long Capacity => Burst * Per.Ticks;
 
-    internal bool IsValid => Burst >= 1 && Tokens >= 1 && Per > TimeSpan.Zero && Burst <= long.MaxValue / 4 / Per.Ticks;
+    public bool IsValid => Burst >= 1 && Tokens >= 1 && Per > TimeSpan.Zero && Burst <= long.MaxValue / 4 / Per.Ticks;
 }
 
 /// <summary>The answer of a bucket: granted, or when the tokens asked for will be there.</summary>

@@ -6,7 +6,7 @@ using Autonomy.Perception;
 namespace Autonomy.Tests.Learning;
 
 /// <summary>Synthetic decisions with a known answer: each seller wants some action types and rejects the others.</summary>
-internal static class LearningData
+public static class LearningData
 {
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 

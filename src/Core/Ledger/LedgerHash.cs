@@ -64,7 +64,7 @@ public static class LedgerHash
     /// The hash over the stored text of <c>at</c>: verification hashes what is on disk, so a rewritten
     /// timestamp that parses to the same instant still fails.
     /// </summary>
-    internal static string Compute(
+    public static string Compute(
         string entryId,
         string tenantId,
         string streamId,

@@ -4,7 +4,7 @@ namespace Autonomy.Ledger;
 /// An entry exactly as a store holds it, every field as its stored text (<see cref="At"/> included), so
 /// verification hashes what is on disk and not a parsed copy: a rewrite that parses alike still shows.
 /// </summary>
-internal sealed record StoredLedgerEntry(
+public sealed record StoredLedgerEntry(
     string EntryId,
     string TenantId,
     string StreamId,
@@ -37,7 +37,7 @@ public sealed record LedgerCheckpointWitness([property: Id(0)] long Seq, [proper
 /// checkpoint problems before truncations; <see cref="LedgerVerification.Entries"/> counts the entries found
 /// intact before it.
 /// </summary>
-internal static class LedgerVerifier
+public static class LedgerVerifier
 {
     public const string SequenceGap = "sequence gap";
     public const string ChainBroken = "chain broken";

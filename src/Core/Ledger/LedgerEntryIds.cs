@@ -6,7 +6,7 @@ namespace Autonomy.Ledger;
 /// Entry ids: "le_" and a ULID (48-bit Unix milliseconds, then 80 random bits, Crockford base32), so ids
 /// sort by the time they were written and never collide without any coordination between silos.
 /// </summary>
-internal static class LedgerEntryIds
+public static class LedgerEntryIds
 {
     public const string Prefix = "le_";
 
