@@ -72,7 +72,7 @@ public static class ReportPage
         html.Append(Lines("Accounts per heat tier", "hour", [("hot", "#cf222e", r.HotSeries.Select(v => (double)v).ToArray()), ("warm", "#bf8700", r.WarmSeries.Select(v => (double)v).ToArray())]));
         html.Append(Bars("High-value triggers: minutes from signal to decision (last bar: 15 or more)", r.LatencyMinutes, 15));
         html.Append(Bars("Hot accounts: age of their data in minutes when measured (last bar: 30 or more; target at most 15)", r.StalenessMinutes, 15));
-        html.Append("<p>The simulator mirrors the account grain's orchestration and calls the engine's own rules (heat, decision trigger, ritual planner, cost gate, marginal value, run budget, pull planner, token bucket, daily quotas). See README, \"The cost simulator\".</p></body></html>\n");
+        html.Append("<p>The simulator mirrors the account grain's orchestration and calls the engine's own rules (heat, decision trigger, ritual planner, cost gate, marginal value, run budget, pull planner, token bucket, daily quotas). See docs/budgets-and-cost.md, \"The cost simulator\".</p></body></html>\n");
         return html.ToString();
     }
 

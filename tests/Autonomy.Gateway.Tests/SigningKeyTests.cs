@@ -130,7 +130,7 @@ public sealed class SigningKeyTests : IDisposable
     private CustomGatewayFactory Embedded() =>
         new(new Dictionary<string, string?> { ["Auth:SigningKey"] = null }) { DataDirectory = dataDirectory, KeepDataDirectory = true };
 
-    /// <summary>Runs mint-token as the README does, with the gateway's issuer and audience and this data directory.</summary>
+    /// <summary>Runs mint-token as docs/policy-and-modes.md ("Minting a token") does, with the gateway's issuer and audience and this data directory.</summary>
     private string Mint(string tenant, string? key = null)
     {
         using var output = new StringWriter();

@@ -14,8 +14,8 @@ public enum ConnectorKind
 
 /// <summary>
 /// How a connector's JSON answer becomes signals and posture. Paths are dotted (<c>data.events</c>, <c>items[0].id</c>,
-/// an optional leading <c>$.</c>); item paths are relative to one element of <see cref="Items"/>. See the README,
-/// "Pulls and connectors", for the format with an example.
+/// an optional leading <c>$.</c>); item paths are relative to one element of <see cref="Items"/>. See docs/perception-and-connectors.md,
+/// "Mapping", for the format with an example.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.pulls.ConnectorMapping")]
 public sealed record ConnectorMapping(

@@ -294,7 +294,7 @@ public abstract partial class LedgerStoreTests<TLedger>
     /// <summary>
     /// The cost of one checkpoint at the ingest benchmark's shape (1000 accounts, every one written since the last
     /// checkpoint), the best of three: printed, and bounded by 5% of the default one-minute interval, a bound a
-    /// loaded test machine meets (on a quiet one it is 50 to 160 ms, under 0.3%; README, "Signed checkpoints").
+    /// loaded test machine meets (on a quiet one it is 50 to 160 ms, under 0.3%; docs/ledger-and-checkpoints.md, "Cost and memory").
     /// </summary>
     [Fact]
     public async Task ACheckpointOfAThousandChangedStreamsIsCheap()
