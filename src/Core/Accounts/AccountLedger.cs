@@ -17,10 +17,16 @@ namespace Autonomy.Accounts;
 public sealed record IngestedSignal(string Id, string Type, DateTimeOffset? OccurredAt, double Value, JsonNode? Attributes);
 
 /// <summary>SIGNAL_INGESTED: the signals an ingest accepted (replayed after a crash), and the heat they left.</summary>
-public sealed record SignalIngestedPayload(ImmutableArray<IngestedSignal> Signals, double Heat, HeatTier Tier);
+public sealed record SignalIngestedPayload(ImmutableArray<IngestedSignal> Signals, double Heat, HeatTier Tier) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.SignalIngested;
+}
 
 /// <summary>TRIGGER_FIRED: what started a run (kept signals, how many joined) and the configuration it is decided under.</summary>
-public sealed record TriggerFiredPayload(string TriggerType, bool StartedBySchedule, ImmutableArray<SignalRef> Signals, int SignalCount, long ConfigVersion);
+public sealed record TriggerFiredPayload(string TriggerType, bool StartedBySchedule, ImmutableArray<SignalRef> Signals, int SignalCount, long ConfigVersion) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.TriggerFired;
+}
 
 /// <summary>COST_GATE: the gate's verdict and what it weighed.</summary>
 public sealed record CostGatePayload(
@@ -34,7 +40,10 @@ public sealed record CostGatePayload(
     TokenReservation? Tokens = null,
     MarginalValueTerms? Value = null,
     GateThresholds? Thresholds = null,
-    string? Engine = null);
+    string? Engine = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.CostGate;
+}
 
 /// <summary>
 /// ENGINE_CALLED: one call of a paid engine: the model, how it ended, the tokens it reported and their cost, the
@@ -54,24 +63,39 @@ public sealed record EngineCalledPayload(
     int Accepted,
     ImmutableArray<RejectedProposal> Rejected,
     string? Detail,
-    long ElapsedMs);
+    long ElapsedMs) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.EngineCalled;
+}
 
 /// <summary>ENGINE_FALLBACK: the chat engine could not answer (reason), and what the tenant's setting did instead (DEFER or PLAYBOOK).</summary>
-public sealed record EngineFallbackPayload(string Reason, string Fallback, DateTimeOffset? RetryAt, string Explanation);
+public sealed record EngineFallbackPayload(string Reason, string Fallback, DateTimeOffset? RetryAt, string Explanation) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.EngineFallback;
+}
 
 /// <summary>One proposal as DECISION_PROPOSED records it (parameters as JSON, not text).</summary>
 public sealed record ProposalEntry(string ActionType, JsonNode? Parameters, double Confidence, string? Rationale, ImmutableArray<string> InputsUsed);
 
 /// <summary>DECISION_PROPOSED: the engine, its cost, how the proposals were ordered, and the proposals.</summary>
-public sealed record DecisionProposedPayload(string Engine, long Tokens, string Ranking, ImmutableArray<ProposalEntry> Proposals);
+public sealed record DecisionProposedPayload(string Engine, long Tokens, string Ranking, ImmutableArray<ProposalEntry> Proposals) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.DecisionProposed;
+}
 
 /// <summary>POLICY_EVALUATED: the whole policy input and result (a human's approval re-evaluates: <see cref="Reevaluation"/>).</summary>
 public sealed record PolicyEvaluatedPayload(
     int? Index, string ActionType, JsonNode? Parameters, PolicyInput Input, PolicyResult Result, long ConfigVersion,
-    string? ProposalId = null, bool? Reevaluation = null, ApprovalVerdict? Verdict = null);
+    string? ProposalId = null, bool? Reevaluation = null, ApprovalVerdict? Verdict = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.PolicyEvaluated;
+}
 
 /// <summary>BUDGET_CHECKED: the autonomy budget's answer for one action.</summary>
-public sealed record BudgetCheckedPayload(int Index, string ActionType, BudgetCheck Check, AutonomyBudgetConfig Budget);
+public sealed record BudgetCheckedPayload(int Index, string ActionType, BudgetCheck Check, AutonomyBudgetConfig Budget) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.BudgetChecked;
+}
 
 /// <summary>
 /// KILL_SWITCH_CHECKED: the clearance right before an execution: the switches read, whether it stopped the action, and
@@ -79,7 +103,10 @@ public sealed record BudgetCheckedPayload(int Index, string ActionType, BudgetCh
 /// was read at (null: the tenant could not be read).
 /// </summary>
 public sealed record KillSwitchCheckedPayload(
-    int? Index, string ActionId, string ActionType, KillSwitchState Switches, bool Stopped, string Moment, PolicyResult? Policy = null, long? ConfigVersion = null);
+    int? Index, string ActionId, string ActionType, KillSwitchState Switches, bool Stopped, string Moment, PolicyResult? Policy = null, long? ConfigVersion = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.KillSwitchChecked;
+}
 
 /// <summary>PROPOSAL_RESOLVED: how a proposal left the queue (APPROVED, EDITED, REJECTED, EXPIRED, BLOCKED, MOVED is not a resolution).</summary>
 public sealed record ProposalResolvedPayload(
@@ -91,7 +118,10 @@ public sealed record ProposalResolvedPayload(
     string? EditedArgsDigest = null,
     string? Reason = null,
     DateTimeOffset? ExpiresAt = null,
-    PolicyResult? Policy = null);
+    PolicyResult? Policy = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.ProposalResolved;
+}
 
 /// <summary>ACTION_EXECUTED, ACTION_FAILED: the result of an execution (no <see cref="Action"/> when nothing ran).</summary>
 public sealed record ActionResultPayload(string ActionId, ActionView? Action, string? Executor, string? IdempotencyKey, bool? Recovered = null, string? Detail = null);
@@ -103,13 +133,22 @@ public sealed record ActionResultPayload(string ActionId, ActionView? Action, st
 public sealed record ActionRevertPayload(string ActionId, string? Executor = null, string? Detail = null, KillSwitchState? Switches = null);
 
 /// <summary>OUTCOME_RECORDED.</summary>
-public sealed record OutcomeRecordedPayload(string? ActionId, string? ProposalId, OutcomeV1? Outcome, string Taxonomy, string? Reason = null, bool? CountsAgainstIdea = null);
+public sealed record OutcomeRecordedPayload(string? ActionId, string? ProposalId, OutcomeV1? Outcome, string Taxonomy, string? Reason = null, bool? CountsAgainstIdea = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.OutcomeRecorded;
+}
 
 /// <summary>PROPOSALS_MOVED: pending proposals handed to a new owner's queue.</summary>
-public sealed record ProposalsMovedPayload(string? FromOwner, string? ToOwner, ImmutableArray<string> ProposalIds);
+public sealed record ProposalsMovedPayload(string? FromOwner, string? ToOwner, ImmutableArray<string> ProposalIds) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.ProposalsMoved;
+}
 
 /// <summary>SCHEDULE_OPT_IN_REVOKED: Mode 4 withdrawn because a requirement no longer holds.</summary>
-public sealed record OptInRevokedPayload(string AccountId, string Reason, string Explanation);
+public sealed record OptInRevokedPayload(string AccountId, string Reason, string Explanation) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.ScheduleOptInRevoked;
+}
 
 /// <summary>The account stream's payload types, generated at build time; read back by type, never by string key.</summary>
 [JsonSerializable(typeof(SignalIngestedPayload))]

@@ -21,10 +21,16 @@ public sealed record RankedProposalEntry(
 /// the ranker (a model version, or "prior"), the seller the proposals are shown to, the exploration rate in force,
 /// and every proposal in display order. The learning dataset joins outcomes to it by run and position.
 /// </summary>
-public sealed record ProposalsRankedPayload(string Ranker, string AccountId, string SellerId, double ExplorationRate, ImmutableArray<RankedProposalEntry> Proposals);
+public sealed record ProposalsRankedPayload(string Ranker, string AccountId, string SellerId, double ExplorationRate, ImmutableArray<RankedProposalEntry> Proposals) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.ProposalsRanked;
+}
 
 /// <summary>RANKING_MODEL_CHANGED: a promotion or rollback, from which version to which, by whom and why (with the gate's verdict on a promotion).</summary>
-public sealed record RankingModelChangedPayload(string Change, string? From, string? To, string Reason, GateDecision? Gate);
+public sealed record RankingModelChangedPayload(string Change, string? From, string? To, string Reason, GateDecision? Gate) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.RankingModelChanged;
+}
 
 /// <summary>RANKING_CANDIDATE_TRAINED: a candidate trained and shadow-evaluated (on request or nightly), and the gate's verdict.</summary>
 /// <remarks>
@@ -34,10 +40,16 @@ public sealed record RankingModelChangedPayload(string Change, string? From, str
 /// </remarks>
 public sealed record RankingCandidateTrainedPayload(
     string Version, string Trigger, string? Night, string Active, int Examples, int TrainExamples, int HoldoutExamples, GateDecision Gate, double TrainSeconds,
-    RankingModel? Model = null);
+    RankingModel? Model = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.RankingCandidateTrained;
+}
 
 /// <summary>RANKING_EXPLORATION_CHANGED: the tenant's exploration rate (0: off).</summary>
-public sealed record RankingExplorationChangedPayload(double Before, double After);
+public sealed record RankingExplorationChangedPayload(double Before, double After) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => LedgerTypes.RankingExplorationChanged;
+}
 
 /// <summary>The ranking payload types, generated at build time; combined into <see cref="LedgerJson.Options"/>.</summary>
 [JsonSerializable(typeof(ProposalsRankedPayload))]

@@ -79,7 +79,7 @@ public sealed class RankingGrain(
             throw new ConflictException("RANKING_EVALUATION_STALE", $"Version {version} was evaluated against {candidate.Evaluation.Active}, but {active} is active now; calibrate again to evaluate a candidate against it.");
         }
 
-        await Stream.AppendAsync(LedgerTypes.RankingModelChanged, null, actor.Id, new RankingModelChangedPayload("PROMOTE", s.Active, version, "The candidate passed the promotion gate.", candidate.Gate));
+        await Stream.AppendAsync(null, actor, new RankingModelChangedPayload("PROMOTE", s.Active, version, "The candidate passed the promotion gate.", candidate.Gate));
         var promoted = candidate with { ActivatedFrom = s.Active };
         await WriteAsync(s.Replace(promoted).WithChange(new RankingChange("PROMOTE", s.Active, version, actor.Id, time.GetUtcNow())) with { Active = version });
         await PublishAsync();
@@ -100,7 +100,7 @@ public sealed class RankingGrain(
         var explanation = previous == current.ActivatedFrom
             ? $"Rolled back to {previous ?? RankingModel.Prior}, the ranker active before {version}."
             : $"Rolled back to {RankingModel.Prior}: {current.ActivatedFrom}, the ranker active before {version}, is no longer kept (at most {RankingState.MaxVersions} versions are).";
-        await Stream.AppendAsync(LedgerTypes.RankingModelChanged, null, actor.Id, new RankingModelChangedPayload(
+        await Stream.AppendAsync(null, actor, new RankingModelChangedPayload(
             "ROLLBACK", version, previous, explanation, null));
         await WriteAsync(s.WithChange(new RankingChange("ROLLBACK", version, previous, actor.Id, time.GetUtcNow())) with { Active = previous });
         await PublishAsync();
@@ -115,7 +115,7 @@ public sealed class RankingGrain(
         }
 
         var s = state.State;
-        await Stream.AppendAsync(LedgerTypes.RankingExplorationChanged, null, actor.Id, new RankingExplorationChangedPayload(s.ExplorationRate, rate));
+        await Stream.AppendAsync(null, actor, new RankingExplorationChangedPayload(s.ExplorationRate, rate));
         await WriteAsync(s with { ExplorationRate = rate });
         await PublishAsync();
         return state.State.Pointer;
@@ -168,7 +168,7 @@ public sealed class RankingGrain(
         });
         var seconds = clock.Elapsed.TotalSeconds;
         var gate = PromotionGate.Decide(evaluation, options.Value.Gate);
-        await Stream.AppendAsync(LedgerTypes.RankingCandidateTrained, null, actor.Id, new RankingCandidateTrainedPayload(
+        await Stream.AppendAsync(null, actor, new RankingCandidateTrainedPayload(
             version, trigger, night?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), evaluation.Active, examples.Length, train.Length, holdout.Length, gate, seconds, model));
         var stored = new RankingVersion(model, evaluation, gate, now, trigger);
         await WriteAsync(s.WithVersion(stored) with { Counter = s.Counter + 1, LastNight = night ?? s.LastNight });

@@ -1,3 +1,5 @@
+using Autonomy.Common;
+
 namespace Autonomy.Ledger;
 
 /// <summary>
@@ -14,6 +16,14 @@ public sealed class LedgerBatch(LedgerStream stream)
 
     /// <summary>The seq of the stream's last durable entry.</summary>
     public long Seq => stream.Seq;
+
+    /// <summary>Adds a step: its payload says which entry type it is.</summary>
+    public void Add(string? runId, Actor actor, ILedgerPayload payload)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(payload);
+        _drafts.Add(new LedgerDraft(payload.EntryType, runId, actor.Id, payload));
+    }
 
     public void Add(string type, string? runId, string actor, object payload) =>
         _drafts.Add(new LedgerDraft(type, runId, actor, payload));

@@ -1,3 +1,5 @@
+using Autonomy.Common;
+
 namespace Autonomy.Ledger;
 
 /// <summary>
@@ -48,8 +50,16 @@ public sealed class LedgerStream
         }
     }
 
-    /// <summary>Appends one entry and returns it once it is durable.</summary>
-    public async Task<LedgerEntry> AppendAsync(string type, string? runId, string actor, object payload, CancellationToken cancellationToken = default)
+    /// <summary>Appends one step, of the entry type its payload names, and returns it once it is durable.</summary>
+    public Task<LedgerEntry> AppendAsync(string? runId, Actor actor, ILedgerPayload payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(payload);
+        return AppendAsync(payload.EntryType, runId, actor.Id, payload, cancellationToken);
+    }
+
+    /// <summary>Appends one entry of any type and shape: the store's own tests use it; the grains write typed payloads.</summary>
+    internal async Task<LedgerEntry> AppendAsync(string type, string? runId, string actor, object payload, CancellationToken cancellationToken = default)
     {
         Enter();
         try

@@ -32,7 +32,7 @@ public sealed class PlatformGrain(
         stream ??= new LedgerStream(ledger, time, LedgerTenant, "platform");
         var before = state.State.Switch;
         var after = new KillSwitchView("platform", engaged, reason, time.GetUtcNow(), actor.Id, before.Version + 1);
-        await stream.AppendAsync(LedgerTypes.KillSwitchChanged, null, actor.Id, new { kind = "kill-switch:platform", version = after.Version, before, after });
+        await stream.AppendAsync(null, actor, new KillSwitchChangedPayload("kill-switch:platform", after.Version, before, after));
         state.State = new PlatformState { Switch = after };
         try
         {

@@ -101,7 +101,7 @@ public sealed partial class SellerGrain(
 
     public async Task<DigestSettings> SetDigestSettingsAsync(DigestSettings settings, Actor actor)
     {
-        await Stream.AppendAsync(LedgerTypes.ConfigChanged, null, actor.Id, new { kind = $"digest-settings:{Key.SellerId}", before = state.State.Digest, after = settings });
+        await Stream.AppendAsync(null, actor, new ConfigChangedPayload($"digest-settings:{Key.SellerId}", null, state.State.Digest, settings));
         await WriteAsync(state.State with { Digest = settings });
         try
         {
@@ -136,20 +136,10 @@ public sealed partial class SellerGrain(
         var digest = await GetDigestAsync(today.AddDays(-1));
 
         // Ledger first: the intent to send is durable before the webhook is called.
-        await Stream.AppendAsync(LedgerTypes.DigestDelivering, null, "system", new { sellerId = Key.SellerId, digest.Date, webhook = state.State.Digest.WebhookUrl is not null, idempotencyKey = DigestKey(today) });
+        await Stream.AppendAsync(null, Actor.System, new DigestDeliveringPayload(Key.SellerId, digest.Date, state.State.Digest.WebhookUrl is not null, DigestKey(today)));
         var (channel, delivered, detail) = await DeliverAsync(digest, today);
-        await Stream.AppendAsync(LedgerTypes.DigestDelivered, null, "system", new
-        {
-            sellerId = Key.SellerId,
-            digest.Date,
-            channel,
-            delivered,
-            detail,
-            done = digest.Done.Length,
-            skipped = digest.Skipped.Length,
-            waiting = digest.Waiting.Length,
-            digest.AutonomousActions,
-        });
+        await Stream.AppendAsync(null, Actor.System, new DigestDeliveredPayload(
+            Key.SellerId, digest.Date, channel, delivered, detail, digest.Done.Length, digest.Skipped.Length, digest.Waiting.Length, digest.AutonomousActions));
         await WriteAsync(state.State with { LastDigest = today });
     }
 
@@ -234,7 +224,7 @@ public sealed partial class SellerGrain(
                 return;
             }
 
-            await Stream.AppendAsync(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(
+            await Stream.AppendAsync(null, Actor.System, new OptInRevokedPayload(
                 accountId, "OWNER_DIGEST_DISABLED", $"The owner {Key.SellerId} switched the daily digest off; autonomous schedules need it on."));
             await GrainFactory.GetGrain<ITenantGrain>(Key.TenantId).SetScheduleOptInAsync(accountId, false, Actor.System);
             state.State = state.State with { ScheduleOptIns = state.State.ScheduleOptIns.Remove(accountId) };

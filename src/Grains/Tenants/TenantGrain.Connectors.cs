@@ -48,7 +48,7 @@ public sealed partial class TenantGrain : ITenantConnectorsGrain
         // Before and after as views: who changed what is ledgered, the secret never is (only whether it is set, and rotated).
         var rotated = !keepSecret && stored.Secret != before?.Secret;
         await ChangeAsync(
-            $"connector:{config.Name}", actor, before?.View(), new { connector = stored.View(), secretChanged = rotated },
+            $"connector:{config.Name}", actor, before?.View(), new ConnectorChange(stored.View(), rotated),
             s => s with { Connectors = s.Connectors.SetItem(stored.Name, stored) });
         return stored.View();
     }

@@ -155,7 +155,7 @@ public sealed partial class TenantGrain(
             throw new ConflictException("TOO_MANY_TRIGGER_TYPES", $"A tenant may register or re-tune at most {MaxTenantTriggerTypes} trigger types; {own.Length} were sent.");
         }
 
-        return ChangeAsync("playbook", actor, new { state.State.Playbook, state.State.Triggers }, new { playbook, triggers = own }, s => s with { Playbook = playbook, Triggers = own });
+        return ChangeAsync("playbook", actor, new PlaybookWithTriggers(state.State.Playbook, state.State.Triggers), new PlaybookWithTriggers(playbook, own), s => s with { Playbook = playbook, Triggers = own });
     }
 
     /// <summary>The trigger types with one entry per type, the last one sent winning, in the order they were sent.</summary>
@@ -204,9 +204,9 @@ public sealed partial class TenantGrain(
         var before = scope == "all" ? state.State.All : state.State.TypeSwitches.GetValueOrDefault(scope);
         var view = new KillSwitchView(scope, engaged, reason, time.GetUtcNow(), actor.Id, state.State.Version + 1);
         await ChangeAsync(
-            $"kill-switch:{scope}", actor, before, view,
-            s => scope == "all" ? s with { All = view } : s with { TypeSwitches = s.TypeSwitches.SetItem(scope, view) },
-            LedgerTypes.KillSwitchChanged);
+            actor,
+            version => new KillSwitchChangedPayload($"kill-switch:{scope}", version, before, view),
+            s => scope == "all" ? s with { All = view } : s with { TypeSwitches = s.TypeSwitches.SetItem(scope, view) });
         logger.LogWarning("Kill switch {Scope} {State} for {TenantId} by {Actor}: {Reason}", scope, engaged ? "engaged" : "released", TenantId, actor.Id, reason);
         AutonomyMetrics.KillSwitchChanged(TenantId, scope, engaged);
         return view;
@@ -273,7 +273,7 @@ public sealed partial class TenantGrain(
     }
 
     public Task<long> SetPlaybookRulesAsync(Playbook playbook, Actor actor) =>
-        ChangeAsync("playbook", actor, new { state.State.Playbook }, new { playbook }, s => s with { Playbook = playbook });
+        ChangeAsync("playbook", actor, new PlaybookRules(state.State.Playbook), new PlaybookRules(playbook), s => s with { Playbook = playbook });
 
     private IPlatformGrain Platform() => GrainFactory.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
 
@@ -289,10 +289,14 @@ public sealed partial class TenantGrain(
     }
 
     /// <summary>Ledgers the change (who, before, after, version), then stores it; the ledger entry comes first so no change goes unrecorded.</summary>
-    private async Task<long> ChangeAsync(string kind, Actor actor, object? before, object? after, Func<TenantState, TenantState> apply, string type = LedgerTypes.ConfigChanged)
+    private Task<long> ChangeAsync(string kind, Actor actor, object? before, object? after, Func<TenantState, TenantState> apply) =>
+        ChangeAsync(actor, version => new ConfigChangedPayload(kind, version, before, after), apply);
+
+    /// <summary>Ledgers the payload made for the next configuration version, then stores the change under that version.</summary>
+    private async Task<long> ChangeAsync(Actor actor, Func<long, ILedgerPayload> payload, Func<TenantState, TenantState> apply)
     {
         var version = state.State.Version + 1;
-        await Stream.AppendAsync(type, null, actor.Id, new { kind, version, before, after });
+        await Stream.AppendAsync(null, actor, payload(version));
         await WriteAsync(apply(state.State) with { Version = version });
         return version;
     }
