@@ -42,6 +42,20 @@ public sealed class ExceptionMappingTests(GatewayFactory factory)
     public async Task LedgerUnavailableIs503() => Assert.Equal(503, (await Handle(new LedgerUnavailableException("disk full"))).Status);
 
     [Fact]
+    public async Task ALedgerOutageCrossesTheGrainBoundaryAsItselfAndIs503()
+    {
+        // Mapped by type, never by the name a fallback exception carries: the grain's exception must arrive as itself,
+        // also with an inner exception of a type Orleans has no codec for.
+        var serializer = factory.Services.GetRequiredService<Orleans.Serialization.Serializer>();
+        var sent = new LedgerUnavailableException("down", new Npgsql.NpgsqlException("connection refused"));
+
+        var received = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(sent));
+
+        Assert.IsType<LedgerUnavailableException>(received);
+        Assert.Equal(503, (await Handle(received)).Status);
+    }
+
+    [Fact]
     public async Task ALostSiloIs503ToRetry() => Assert.Equal(503, (await Handle(new Orleans.Runtime.SiloUnavailableException("silo gone"))).Status);
 
     [Fact]

@@ -12,6 +12,22 @@ public sealed class JsonSetupTests
 {
     private static readonly JsonSerializerOptions Options = Create();
 
+    private sealed record Holder(string Name, Holder? Inner);
+
+    [Theory]
+    [InlineData("""{"name":"a","yolo":1}""", "yolo")]
+    [InlineData("""{"name":"a","inner":{"name":"b","tipe":"x"}}""", "tipe")]
+    public void AnUnknownFieldIsRefusedByTypeNamingIt(string json, string field)
+    {
+        var refused = Assert.Throws<UnknownFieldException>(() => JsonSerializer.Deserialize<Holder>(json, Options));
+
+        Assert.Equal(field, refused.Field);
+    }
+
+    [Fact]
+    public void TheHiddenRefusalIsNeverWritten() =>
+        Assert.Equal("""{"name":"a","inner":null}""", JsonSerializer.Serialize(new Holder("a", null), Options));
+
     [Fact]
     public void ModesAreSpelledAsTheContract() =>
         Assert.Equal(["PROPOSE_ONLY", "APPROVAL_REQUIRED", "AUTO_EXECUTE", "DISABLED"], Spellings<AutonomyModeV1>());

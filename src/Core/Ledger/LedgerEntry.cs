@@ -75,8 +75,20 @@ public sealed record LedgerVerification(bool Ok, long Entries, string? FirstBrok
 public sealed record LedgerUncheckpointed(long Count, DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>The store could not durably write; callers must not perform the side effect that depended on it.</summary>
+/// <remarks>
+/// It crosses grain calls to the gateway, which answers 503 by its type. The driver's exception behind it (an
+/// Npgsql or SQLite error, which Orleans has no codec for) stays in the silo as <see cref="Cause"/>, and only its type
+/// and message travel in the message: an inner exception Orleans cannot serialize would turn this one into a
+/// fallback exception known by name only.
+/// </remarks>
 [GenerateSerializer, Alias("autonomy.LedgerUnavailableException")]
-public sealed class LedgerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class LedgerUnavailableException(string message, Exception? cause = null)
+    : Exception(cause is null ? message : $"{message} ({cause.GetType().Name}: {cause.Message})")
+{
+    /// <summary>The store's own exception, in the process that caught it; null after a grain call carried this one.</summary>
+    [field: NonSerialized]
+    public Exception? Cause { get; } = cause;
+}
 
 /// <summary>Another writer already holds this (stream, seq): the writer's head is stale.</summary>
 [GenerateSerializer, Alias("autonomy.LedgerConflictException")]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Autonomy.Gateway.Infrastructure;
 
@@ -17,7 +18,11 @@ public static class GatewayJson
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.PropertyNameCaseInsensitive = false;
         options.NumberHandling = JsonNumberHandling.Strict;
+        // Unknown fields are refused by a typed exception naming the field (see RefuseUnknownFields): the error of
+        // UnmappedMemberHandling.Disallow could only be told apart from others by its message text. Disallow stays
+        // declared, so the OpenAPI document still says "additionalProperties": false.
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.TypeInfoResolver = (options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()).WithAddedModifier(RefuseUnknownFields);
         options.RespectNullableAnnotations = true;
         options.Converters.Add(new ContractEnumConverter());
         options.Converters.Add(new DateOnlyConverter());
@@ -41,6 +46,39 @@ public static class GatewayJson
             // Stored text that is not JSON still reaches the client, as a string, rather than failing the read.
             return JsonValue.Create(text);
         }
+    }
+
+    /// <summary>
+    /// Gives every object contract without extension data a hidden one that throws <see cref="UnknownFieldException"/>
+    /// for the first field the contract does not know. It is never written: its getter answers null when writing.
+    /// </summary>
+    private static void RefuseUnknownFields(JsonTypeInfo type)
+    {
+        if (type.Kind != JsonTypeInfoKind.Object || type.Properties.Any(p => p.IsExtensionData))
+        {
+            return;
+        }
+
+        var refuse = type.CreateJsonPropertyInfo(typeof(IDictionary<string, JsonElement>), "$unknown");
+        refuse.IsExtensionData = true;
+        refuse.Get = _ => RefusingFields.Instance;
+        refuse.Set = (_, _) => { };
+        refuse.ShouldSerialize = (_, _) => false;
+        type.Properties.Add(refuse);
+    }
+
+    /// <summary>The extension data of a contract that has none: adding any field to it refuses the field.</summary>
+    private sealed class RefusingFields : Dictionary<string, JsonElement>, IDictionary<string, JsonElement>
+    {
+        public static readonly RefusingFields Instance = new();
+
+        JsonElement IDictionary<string, JsonElement>.this[string key]
+        {
+            get => throw new KeyNotFoundException(key);
+            set => throw new UnknownFieldException(key);
+        }
+
+        void IDictionary<string, JsonElement>.Add(string key, JsonElement value) => throw new UnknownFieldException(key);
     }
 
     /// <summary>
@@ -98,6 +136,12 @@ public static class GatewayJson
         public override void Write(Utf8JsonWriter writer, TimeOnly value, JsonSerializerOptions options) =>
             writer.WriteStringValue(value.ToString(Format, CultureInfo.InvariantCulture));
     }
+}
+
+/// <summary>A field the contract does not know (its <see cref="JsonException.Path"/> ends in the field).</summary>
+public sealed class UnknownFieldException(string field) : JsonException($"The field '{field}' is not part of this request.")
+{
+    public string Field { get; } = field;
 }
 
 /// <summary>A value the contract does not allow; the message says what is allowed (e.g. "must be one of ...").</summary>

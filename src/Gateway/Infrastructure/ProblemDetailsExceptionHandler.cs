@@ -27,7 +27,6 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             NotFoundException missing => Plain(StatusCodes.Status404NotFound, "Not found", missing.Message),
             ConflictException conflict => Conflict(conflict),
             LedgerUnavailableException => LedgerUnavailable(),
-            UnavailableExceptionFallbackException { ExceptionType: { } type } when type.Contains(nameof(LedgerUnavailableException), StringComparison.Ordinal) => LedgerUnavailable(),
             SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException => ClusterUnavailable(httpContext),
             _ => null,
         };
@@ -44,14 +43,16 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
 
     private static ProblemDetails FromJson(JsonException json)
     {
-        var field = FieldOf(json.Path);
-        var message = json switch
+        if (json is UnknownFieldException unknown)
         {
-            JsonContractException contract => $"{field} {contract.Message}",
-            _ when json.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal) => $"{field} is not a known field; remove it.",
-            _ => $"{field} has the wrong type or format.",
-        };
-        return Invalid(field, message);
+            // The reader's path stops at the object that holds the unknown field.
+            var holder = json.Path is null or "$" ? null : FieldOf(json.Path);
+            var name = holder is null ? unknown.Field : $"{holder}.{unknown.Field}";
+            return Invalid(name, $"{name} is not a known field; remove it.");
+        }
+
+        var field = FieldOf(json.Path);
+        return Invalid(field, json is JsonContractException contract ? $"{field} {contract.Message}" : $"{field} has the wrong type or format.");
     }
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad) =>
