@@ -27,8 +27,17 @@ public static class SellersApi
         return seller;
     }
 
-    public static async Task<Results<Ok<ItemsResponse<ProposalResponse>>, ValidationProblem>> GetNeedsInput(
-        string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
+    public static Task<Results<Ok<ItemsResponse<ProposalResponse>>, ValidationProblem>> GetNeedsInput(
+        string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains) =>
+        PageAsync(limit, cursor, Seller(grains, tenantId, sellerId).GetNeedsInputAsync, ProposalResponse.From);
+
+    public static Task<Results<Ok<ItemsResponse<TimelineItemResponse>>, ValidationProblem>> GetTimeline(
+        string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains) =>
+        PageAsync(limit, cursor, Seller(grains, tenantId, sellerId).GetTimelineAsync, TimelineItemResponse.From);
+
+    /// <summary>One page of a seller's list: the limit and cursor checked, the items mapped to their responses.</summary>
+    private static async Task<Results<Ok<ItemsResponse<TResponse>>, ValidationProblem>> PageAsync<TItem, TResponse>(
+        string? limit, string? cursor, Func<int, string?, Task<ItemPage<TItem>>> read, Func<TItem, TResponse> map)
     {
         var v = new Validation();
         var size = v.Limit(limit);
@@ -38,23 +47,8 @@ public static class SellersApi
             return v.Problem();
         }
 
-        var page = await Seller(grains, tenantId, sellerId).GetNeedsInputAsync(size, cursor);
-        return TypedResults.Ok(new ItemsResponse<ProposalResponse>(page.Items.Select(ProposalResponse.From).ToList(), page.NextCursor));
-    }
-
-    public static async Task<Results<Ok<ItemsResponse<TimelineItemResponse>>, ValidationProblem>> GetTimeline(
-        string tenantId, string sellerId, string? limit, string? cursor, IGrainFactory grains)
-    {
-        var v = new Validation();
-        var size = v.Limit(limit);
-        v.MaxLength(cursor, "cursor", 512);
-        if (!v.IsValid)
-        {
-            return v.Problem();
-        }
-
-        var page = await Seller(grains, tenantId, sellerId).GetTimelineAsync(size, cursor);
-        return TypedResults.Ok(new ItemsResponse<TimelineItemResponse>(page.Items.Select(TimelineItemResponse.From).ToList(), page.NextCursor));
+        var page = await read(size, cursor);
+        return TypedResults.Ok(new ItemsResponse<TResponse>(page.Items.Select(map).ToList(), page.NextCursor));
     }
 
     public static async Task<Results<Ok<DigestResponse>, ValidationProblem>> GetDigest(

@@ -38,54 +38,11 @@ public static class SigningKeys
     public static string LoadOrCreate(string dataDirectory)
     {
         var path = PathIn(dataDirectory);
-        if (!File.Exists(path))
-        {
-            Create(path);
-        }
-
+        KeyFile.CreateOnce(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(GeneratedBytes)));
         var key = File.ReadAllText(path).Trim();
         return System.Text.Encoding.UTF8.GetByteCount(key) >= AuthOptions.MinKeyBytes
             ? key
             : throw new InvalidOperationException($"The signing key file {path} holds fewer than {AuthOptions.MinKeyBytes} bytes; delete it to generate a new one (tokens signed with the old key stop working), or set Auth:SigningKey.");
-    }
-
-    /// <summary>
-    /// Writes a new key to a temporary file created owner-only, then moves it into place without overwriting, so
-    /// a gateway and a mint-token starting together agree on one key and nobody reads a half-written file.
-    /// </summary>
-    private static void Create(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        try
-        {
-            using (var writer = new StreamWriter(temporary, options))
-            {
-                writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(GeneratedBytes)));
-            }
-
-            if (!OperatingSystem.IsWindows())
-            {
-                // The umask can only take bits away; set the mode explicitly all the same.
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process created it first: use theirs.
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
     }
 }
 

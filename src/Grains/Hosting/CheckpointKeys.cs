@@ -83,11 +83,9 @@ public static class CheckpointKeys
     public static LedgerCheckpointKeyring LoadOrCreate(string dataDirectory)
     {
         var path = PathIn(dataDirectory);
-        if (!File.Exists(path))
-        {
-            Create(path);
-        }
-
+        KeyFile.CreateOnce(
+            path,
+            $"# Ledger checkpoint keys: one id=secret per line, the last one signs. Keep old lines: they verify old checkpoints.\n{GeneratedId}={Convert.ToBase64String(RandomNumberGenerator.GetBytes(GeneratedBytes))}\n");
         try
         {
             return LedgerCheckpointKeyring.Parse(File.ReadAllText(path));
@@ -95,44 +93,6 @@ public static class CheckpointKeys
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             throw new InvalidOperationException($"The checkpoint key file {path} is not usable ({ex.Message}); it holds one id=secret per line, the last one current.", ex);
-        }
-    }
-
-    /// <summary>
-    /// Writes a new key to a temporary file created owner-only, then moves it into place without overwriting, so
-    /// two processes starting together agree on one key and nobody reads a half-written file.
-    /// </summary>
-    private static void Create(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        try
-        {
-            using (var writer = new StreamWriter(temporary, options))
-            {
-                writer.Write($"# Ledger checkpoint keys: one id=secret per line, the last one signs. Keep old lines: they verify old checkpoints.\n{GeneratedId}={Convert.ToBase64String(RandomNumberGenerator.GetBytes(GeneratedBytes))}\n");
-            }
-
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            // Another process created it first: use theirs.
-        }
-        finally
-        {
-            File.Delete(temporary);
         }
     }
 }

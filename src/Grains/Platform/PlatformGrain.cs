@@ -33,16 +33,7 @@ public sealed class PlatformGrain(
         var before = state.State.Switch;
         var after = new KillSwitchView("platform", engaged, reason, time.GetUtcNow(), actor.Id, before.Version + 1);
         await stream.AppendAsync(null, actor, new KillSwitchChangedPayload("kill-switch:platform", after.Version, before, after));
-        state.State = new PlatformState { Switch = after };
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = new PlatformState { Switch = before };
-            throw;
-        }
+        await state.ReplaceAsync(new PlatformState { Switch = after });
 
         logger.LogWarning("Platform kill switch {State} by {Actor}: {Reason}", engaged ? "engaged" : "released", actor.Id, reason);
         AutonomyMetrics.KillSwitchChanged(LedgerTenant, "platform", engaged);

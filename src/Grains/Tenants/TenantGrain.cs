@@ -301,18 +301,5 @@ public sealed partial class TenantGrain(
         return version;
     }
 
-    private async Task WriteAsync(TenantState next)
-    {
-        var previous = state.State;
-        state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous;
-            throw;
-        }
-    }
+    private Task WriteAsync(TenantState next) => state.ReplaceAsync(next);
 }
