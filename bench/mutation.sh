@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure core with Stryker.NET (docs/mutation-testing.md). Not part of .ci/run: it is slow.
 #   bash bench/mutation.sh [options] [Folder ...]
-# Folders are under src/Grains; the default is the pure core: Policy Budgets CostGate Triggers. Each folder is
+# Folders are under src/Core; the default is the pure core: Policy Budgets CostGate Triggers. Each folder is
 # mutated in a run of its own against tests/Autonomy.Core.Tests, with its reports in
 # StrykerReports/<folder>/reports/ (gitignored); the score per folder is printed at the end.
 # Options:
@@ -39,7 +39,7 @@ done
 [ ${#folders[@]} -gt 0 ] || folders=(Policy Budgets CostGate Triggers)
 
 for f in "${folders[@]}"; do
-  [ -d "src/Grains/$f" ] || { echo "no folder src/Grains/$f" >&2; exit 2; }
+  [ -d "src/Core/$f" ] || { echo "no folder src/Core/$f" >&2; exit 2; }
 done
 command -v jq >/dev/null || { echo "jq is needed to read the reports (apt-get install jq)" >&2; exit 2; }
 
@@ -47,15 +47,15 @@ dotnet tool restore >/dev/null
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# One Stryker run: $1 name, $2 test project, $3 test filter, then the mutate globs.
+# One Stryker run: $1 name, $2 mutated project, $3 test project, $4 test filter, then the mutate globs.
 run() {
-  local name=$1 tests=$2 filter=$3
-  shift 3
+  local name=$1 project=$2 tests=$3 filter=$4
+  shift 4
   local globs=()
   for g in "$@"; do globs+=(--mutate "$g"); done
   rm -rf "${out:?}/$name"
   echo "== $name: mutating $* against $tests"
-  local args=(--config-file "$root/bench/stryker-config.json" --test-project "$root/$tests"
+  local args=(--config-file "$root/bench/stryker-config.json" --project "$project" --test-project "$root/$tests"
     --concurrency "$concurrency" --mutation-level "$level" --output "$out/$name" --skip-version-check)
   [ -n "$filter" ] && args+=(--test-case-filter "$filter")
   # Stryker finds the mutated project among the test project's references; run it from the test project.
@@ -65,15 +65,14 @@ run() {
 ran=()
 if [ "$core" = 1 ]; then
   for f in "${folders[@]}"; do
-    # The ledger store tests need PostgreSQL and never reach the pure core: leave them out.
-    run "$f" tests/Autonomy.Core.Tests/Autonomy.Core.Tests.csproj 'FullyQualifiedName!~Autonomy.Tests.Ledger' "**/Grains/$f/**/*.cs"
+    run "$f" Autonomy.Core.csproj tests/Autonomy.Core.Tests/Autonomy.Core.Tests.csproj '' "**/Core/$f/**/*.cs"
     ran+=("$f")
   done
 fi
 if [ "$account" = 1 ]; then
   # The account tests run the flow in an in-process cluster; the cluster tests (real processes, silo kills) are
   # about failover, not the flow, and would take minutes per mutant. PostgreSQL as for test.sh, if they need it.
-  run Accounts.Run tests/Autonomy.Grains.Tests/Autonomy.Grains.Tests.csproj 'FullyQualifiedName~Autonomy.Tests.Accounts' \
+  run Accounts.Run Autonomy.Grains.csproj tests/Autonomy.Grains.Tests/Autonomy.Grains.Tests.csproj 'FullyQualifiedName~Autonomy.Tests.Accounts' \
     '**/Grains/Accounts/AccountGrain.Run.cs' '**/Grains/Accounts/AccountGrain.Execute.cs'
   ran+=(Accounts.Run)
 fi
