@@ -123,14 +123,46 @@ public sealed record ProposalResolvedPayload(
     string ILedgerPayload.EntryType => LedgerTypes.ProposalResolved;
 }
 
-/// <summary>ACTION_EXECUTED, ACTION_FAILED: the result of an execution (no <see cref="Action"/> when nothing ran).</summary>
-public sealed record ActionResultPayload(string ActionId, ActionView? Action, string? Executor, string? IdempotencyKey, bool? Recovered = null, string? Detail = null);
+/// <summary>
+/// ACTION_EXECUTED, ACTION_FAILED: the result of an execution (no <see cref="Action"/> when nothing ran). Which of the
+/// two follows from the result: executed only when the action ran and succeeded.
+/// </summary>
+public sealed record ActionResultPayload(string ActionId, ActionView? Action, string? Executor, string? IdempotencyKey, bool? Recovered = null, string? Detail = null) : ILedgerPayload
+{
+    string ILedgerPayload.EntryType => Action?.Status == ActionStatus.Succeeded ? LedgerTypes.ActionExecuted : LedgerTypes.ActionFailed;
+}
+
+/// <summary>The step of a revert an <see cref="ActionRevertPayload"/> records.</summary>
+public enum RevertStep
+{
+    Requested,
+    Reverted,
+    Failed,
+}
 
 /// <summary>
 /// ACTION_REVERT_REQUESTED (with the kill switches read right before; a switch does not stop a revert, which
 /// undoes autonomy), ACTION_REVERTED and ACTION_REVERT_FAILED.
 /// </summary>
-public sealed record ActionRevertPayload(string ActionId, string? Executor = null, string? Detail = null, KillSwitchState? Switches = null);
+public sealed record ActionRevertPayload(string ActionId, string? Executor = null, string? Detail = null, KillSwitchState? Switches = null) : ILedgerPayload
+{
+    /// <summary>Which step this is; not stored (the entry type says it), so it reads back as the default.</summary>
+    [JsonIgnore]
+    public RevertStep Step { get; init; }
+
+    public static ActionRevertPayload Requested(string actionId, KillSwitchState switches) => new(actionId, Switches: switches) { Step = RevertStep.Requested };
+
+    public static ActionRevertPayload Reverted(string actionId, string? executor, string? detail) => new(actionId, executor, detail) { Step = RevertStep.Reverted };
+
+    public static ActionRevertPayload Failed(string actionId, string? executor, string? detail) => new(actionId, executor, detail) { Step = RevertStep.Failed };
+
+    string ILedgerPayload.EntryType => Step switch
+    {
+        RevertStep.Reverted => LedgerTypes.ActionReverted,
+        RevertStep.Failed => LedgerTypes.ActionRevertFailed,
+        _ => LedgerTypes.ActionRevertRequested,
+    };
+}
 
 /// <summary>OUTCOME_RECORDED.</summary>
 public sealed record OutcomeRecordedPayload(string? ActionId, string? ProposalId, OutcomeV1? Outcome, string Taxonomy, string? Reason = null, bool? CountsAgainstIdea = null) : ILedgerPayload

@@ -1,5 +1,9 @@
 using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Autonomy.Accounts;
 using Autonomy.Decisions;
+using Autonomy.Schedules;
+using Autonomy.Triggers;
 using Autonomy.Ledger;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
@@ -68,6 +72,64 @@ public sealed class TypedPayloadCompatibilityTests
             }) == LedgerJson.Serialize(new DigestDeliveredPayload(seller, date, "webhook", webhook, "ok", done, 1, waiting, done));
             return delivering && delivered;
         });
+
+    [Fact]
+    public void EveryCauseOfASuppressionKeepsItsShape() =>
+        Gen.Select(Text, Text, Gen.Enum<TriggerVerdict>(), Text.Null(), Gen.Int[1, 60]).Sample((signal, type, verdict, explanation, cap) =>
+        {
+            var heldUntil = DateTimeOffset.UnixEpoch.AddMinutes(cap);
+            return LedgerJson.Serialize(new { reason = "HOURLY_CAP", heldUntil, maxRunsPerHour = cap }) == LedgerJson.Serialize(TriggerSuppressedPayload.HourlyCap(heldUntil, cap))
+                && LedgerJson.Serialize(new { reason = "HOURLY_CAP", ritual = type }) == LedgerJson.Serialize(TriggerSuppressedPayload.RitualAtHourlyCap(type))
+                && LedgerJson.Serialize(new { type, reason = verdict, Explanation = explanation }) == LedgerJson.Serialize(TriggerSuppressedPayload.Change(type, verdict, explanation))
+                && LedgerJson.Serialize(new { signalId = signal, Type = type, reason = verdict, Explanation = explanation })
+                    == LedgerJson.Serialize(TriggerSuppressedPayload.Signal(signal, type, verdict, explanation));
+        });
+
+    [Fact]
+    public void AScheduleTickKeepsItsShape() =>
+        Gen.Select(Text, Text, Gen.Enum<TickDisposition>(), Text).Sample((ritual, occurrence, disposition, reason) =>
+        {
+            var tick = new RitualTick(ritual, occurrence, DateTimeOffset.UnixEpoch, disposition, reason);
+            return LedgerJson.Serialize(new { ritual = tick.Ritual, occurrence = tick.OccurrenceKey, tick.ScheduledAt, disposition = tick.Disposition, reason = tick.Reason })
+                == LedgerJson.Serialize(ScheduleTickPayload.Of(tick));
+        });
+
+    [Fact]
+    public void AnAccountUpdateKeepsItsShape() =>
+        Gen.Select(Text.Null(), Text.Null(), Gen.Double[0, 1], Gen.Bool).Sample((owner, lifecycle, intent, renews) =>
+        {
+            var posture = (JsonNode?)JsonNode.Parse($$"""{"intent":{{intent.ToString(System.Globalization.CultureInfo.InvariantCulture)}}}""");
+            DateOnly? renewal = renews ? new DateOnly(2027, 3, 1) : null;
+            var anonymous = new
+            {
+                before = new { OwnerId = owner, Lifecycle = lifecycle, posture = (JsonNode?)null, RenewalDate = (DateOnly?)null },
+                after = new { OwnerId = owner, Lifecycle = lifecycle, posture, RenewalDate = renewal },
+            };
+            var typed = new AccountUpdatedPayload(new AccountDescription(owner, lifecycle, null, null), new AccountDescription(owner, lifecycle, posture, renewal));
+            return LedgerJson.Serialize(anonymous) == LedgerJson.Serialize(typed);
+        });
+
+    [Fact]
+    public void ARevertStepIsItsEntryTypeAndNotPartOfItsPayload()
+    {
+        var switches = new Autonomy.Policy.KillSwitchState(false, false, []);
+
+        ILedgerPayload requested = ActionRevertPayload.Requested("a-1", switches);
+        ILedgerPayload reverted = ActionRevertPayload.Reverted("a-1", "internal", "undone");
+        ILedgerPayload failed = ActionRevertPayload.Failed("a-1", "webhook", "503");
+
+        Assert.Equal([LedgerTypes.ActionRevertRequested, LedgerTypes.ActionReverted, LedgerTypes.ActionRevertFailed], [requested.EntryType, reverted.EntryType, failed.EntryType]);
+        Assert.Equal(LedgerJson.Serialize(new { actionId = "a-1", switches }), LedgerJson.Serialize(requested));
+        Assert.Equal(LedgerJson.Serialize(new { actionId = "a-1", executor = "webhook", detail = "503" }), LedgerJson.Serialize(failed));
+    }
+
+    [Fact]
+    public void AnExecutionIsExecutedOnlyWhenTheActionRanAndSucceeded()
+    {
+        ILedgerPayload nothingRan = new ActionResultPayload("a-1", null, null, "a-1", true, "interrupted");
+
+        Assert.Equal(LedgerTypes.ActionFailed, nothingRan.EntryType);
+    }
 
     [Fact]
     public void TheEntryTypeIsNeverPartOfThePayload()
