@@ -72,7 +72,7 @@ public sealed class CostGateParkingTests(CostGateFixture fixture) : IClassFixtur
 
         var ritualAt = (await t.Account.GetAsync()).NextRitualAt!.Value;
         cluster.Clock.Advance(ritualAt + TimeSpan.FromMinutes(1) - cluster.Clock.GetUtcNow());
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Any(p => p.GetProperty("startedBySchedule").GetBoolean()),
             TimeSpan.FromSeconds(30),
             "the ritual's run");

@@ -627,10 +627,7 @@ public sealed class ModeFourRevocationTests(ClusterFixture fixture)
         // The seller's next activation finishes the revocation.
         await cluster.Cluster.DeactivateAsync((IAddressable)t.Seller);
         await t.Seller.GetDigestSettingsAsync();
-        for (var i = 0; i < 200 && !(await t.Tenant.GetAutonomyAsync()).OptedInAccounts.IsEmpty; i++)
-        {
-            await Task.Delay(25);
-        }
+        await Eventually.UntilAsync(async () => (await t.Tenant.GetAutonomyAsync()).OptedInAccounts.IsEmpty, TimeSpan.FromSeconds(10), "the seller's next activation to finish the revocation");
 
         Assert.Empty((await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
         Assert.False((await t.Account.GetAsync()).AutonomousSchedules);

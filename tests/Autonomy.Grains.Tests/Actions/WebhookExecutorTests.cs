@@ -5,7 +5,6 @@ using Autonomy.Policy;
 using Autonomy.Ledger;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -191,8 +190,8 @@ public sealed class DigestDeliveryTests(ClusterFixture fixture)
         var clock = fixture.Cluster.Clock;
         var now = clock.GetUtcNow();
         clock.Advance(new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(new TimeOnly(7, 10)), TimeSpan.Zero) - now);
-        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest to arrive");
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
+        await Eventually.UntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest to arrive");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
 
         clock.Advance(TimeSpan.FromMinutes(30));
         var (key, body) = Assert.Single(receiver.Received);
@@ -221,7 +220,7 @@ public sealed class DigestLedgerFirstTests(ClusterFixture fixture)
             var clock = fixture.Cluster.Clock;
             var now = clock.GetUtcNow();
             clock.Advance(new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(new TimeOnly(7, 10)), TimeSpan.Zero) - now);
-            await EmbeddedCluster.WaitUntilAsync(
+            await Eventually.UntilAsync(
                 () => Task.FromResult(hooks.Attempted.TryGetValue(t.TenantId, out var types) && types.Contains(LedgerTypes.DigestDelivering)),
                 TimeSpan.FromSeconds(30),
                 "the digest's delivery to be attempted");
@@ -232,8 +231,8 @@ public sealed class DigestLedgerFirstTests(ClusterFixture fixture)
             hooks.LedgerDown.TryRemove(t.TenantId, out _);
         }
 
-        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest once the ledger is back");
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
+        await Eventually.UntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest once the ledger is back");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
         var steps = (await t.LedgerAsync()).Where(e => e.Type is LedgerTypes.DigestDelivering or LedgerTypes.DigestDelivered).Select(e => e.Type).ToList();
         Assert.Equal([LedgerTypes.DigestDelivering, LedgerTypes.DigestDelivered], steps);
         Assert.Single(receiver.Received);

@@ -32,11 +32,11 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
 
         await AllowConnectionsAsync(false);
-        await WaitForAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, "the silo to report not ready without its database");
+        await Eventually.UntilAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, Bound, "the silo to report not ready without its database");
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
 
         await AllowConnectionsAsync(true);
-        await WaitForAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "the silo to report ready again");
+        await Eventually.UntilAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, Bound, "the silo to report ready again");
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class ClusterStartupTests : IAsyncLifetime
 
         // A fresh database: no schema, no silo. The gateway keeps trying instead of exiting.
         var gateway = cluster.StartGateway("gateway");
-        await WaitForAsync(() => Task.FromResult(gateway.Log.Contains("The cluster is not reachable yet", StringComparison.Ordinal) || gateway.HasExited), "the gateway to retry its first connection");
+        await Eventually.UntilAsync(() => gateway.Log.Contains("The cluster is not reachable yet", StringComparison.Ordinal) || gateway.HasExited, Bound, "the gateway to retry its first connection");
         Assert.False(gateway.HasExited, gateway.Log);
 
         await cluster.StartSiloAsync("silo-1");
@@ -113,7 +113,4 @@ public sealed class ClusterStartupTests : IAsyncLifetime
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
-        Storage.EmbeddedCluster.WaitUntilAsync(condition, Bound, what);
 }

@@ -186,34 +186,32 @@ public sealed class HostProcess : IAsyncDisposable
     public async Task WaitReadyAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        try
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{Name} exited with {process.ExitCode}:\n{Log}");
-            }
+            await Eventually.UntilAsync(() => IsReadyAsync(http), TimeSpan.FromSeconds(90), $"{Name} to be ready", TimeSpan.FromMilliseconds(200));
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException($"{Name} was not ready within 90 s:\n{Log}", timeout);
+        }
+    }
 
-            try
-            {
-                if ((await http.GetAsync(new Uri(Address, "/health/ready"))).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
-            }
-
-            await Task.Delay(200);
+    private async Task<bool> IsReadyAsync(HttpClient http)
+    {
+        if (process.HasExited)
+        {
+            throw new InvalidOperationException($"{Name} exited with {process.ExitCode}:\n{Log}");
         }
 
-        throw new TimeoutException($"{Name} was not ready within 90 s:\n{Log}");
+        try
+        {
+            return (await http.GetAsync(new Uri(Address, "/health/ready"))).IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            // Not listening, or not answering, yet.
+            return false;
+        }
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no goodbye to the membership table.</summary>

@@ -12,6 +12,8 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>Two silo processes and a gateway process on loopback against PostgreSQL; one silo is killed with SIGKILL under load.</summary>
 public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
     private const int Accounts = 16;
     private const int Budget = 3;
     private PostgresDatabase database = null!;
@@ -63,11 +65,11 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
             }
         })));
 
-        await WaitForAsync(() => acknowledged.Count >= 150, "the load to get going");
+        await Eventually.UntilAsync(() => acknowledged.Count >= 150, Bound, "the load to get going");
         var killed = Stopwatch.StartNew();
         victim.KillHard();
         var before = acknowledged.Count;
-        await WaitForAsync(() => acknowledged.Count >= before + 150, "signals to be acknowledged again after the kill");
+        await Eventually.UntilAsync(() => acknowledged.Count >= before + 150, Bound, "signals to be acknowledged again after the kill");
         var recovered = killed.Elapsed;
 
         // An operator engages the switch and retries while the gateway answers 503 (a grain still moving off the dead silo).
@@ -90,7 +92,7 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var engagedAt = DateTimeOffset.UtcNow;
         Assert.Equal(HttpStatusCode.OK, engaged.StatusCode);
         var afterEngage = acknowledged.Count;
-        await WaitForAsync(() => acknowledged.Count >= afterEngage + 100, "the load to go on with the switch engaged");
+        await Eventually.UntilAsync(() => acknowledged.Count >= afterEngage + 100, Bound, "the load to go on with the switch engaged");
         await stop.CancelAsync();
         await load;
         var elapsed = killed.Elapsed;
@@ -141,10 +143,10 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
             var responses = await Task.WhenAll(clients.Select((client, g) => client.PostAsync(
                 $"/v1/tenants/{tenant}/accounts/acc-0/signals", Json($$"""{"signals":[{"id":"c-{{round}}-{{g}}","type":"TEST_INSTANT","value":0.8}]}"""))));
             Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
-            await WaitForAsync(() => Account(admin, tenant).GetProperty("pendingRunDueAt").ValueKind == JsonValueKind.Null, "the round's run");
+            await Eventually.UntilAsync(async () => (await AccountAsync(admin, tenant)).GetProperty("pendingRunDueAt").ValueKind == JsonValueKind.Null, Bound, "the round's run");
         }
 
-        Assert.Equal(2, Account(admin, tenant).GetProperty("budgetUse").GetProperty("used").GetInt32());
+        Assert.Equal(2, (await AccountAsync(admin, tenant)).GetProperty("budgetUse").GetProperty("used").GetInt32());
         var waiting = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/sellers/seller-1/needs-input?limit=100")).RootElement.GetProperty("items");
         Assert.Contains(waiting.EnumerateArray(), p => p.GetProperty("reason").GetString() == "BUDGET_EXHAUSTED");
         var timeline = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/sellers/seller-1/timeline?limit=100")).RootElement.GetProperty("items");
@@ -155,8 +157,8 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
-    private static JsonElement Account(HttpClient admin, string tenant) =>
-        JsonDocument.Parse(admin.GetStringAsync($"/v1/tenants/{tenant}/accounts/acc-0").GetAwaiter().GetResult()).RootElement;
+    private static async Task<JsonElement> AccountAsync(HttpClient admin, string tenant) =>
+        JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/accounts/acc-0")).RootElement;
 
     private static async Task SetUpAsync(HttpClient admin, string tenant, int budget = Budget)
     {
@@ -190,7 +192,4 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static Task WaitForAsync(Func<bool> condition, string what) =>
-        Storage.EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(120), what);
 }

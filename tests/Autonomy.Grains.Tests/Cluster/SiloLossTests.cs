@@ -16,6 +16,8 @@ namespace Autonomy.Tests.Cluster;
 /// </summary>
 public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
     private const int Accounts = 32;
     private PostgresDatabase database = null!;
 
@@ -76,15 +78,15 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
             }
         })));
 
-        await WaitForAsync(() => Task.FromResult(acknowledged.Count >= 100), "the load to get going");
+        await Eventually.UntilAsync(() => acknowledged.Count >= 100, Bound, "the load to get going");
         var killed = Stopwatch.StartNew();
         victim.KillHard();
 
         // Keep the load on through the whole failure detection, and a while after the survivor took over.
-        await WaitForAsync(() => DeadSilosAsync(cluster.ClusterId).ContinueWith(t => t.Result >= 1, TaskScheduler.Default), "membership to declare the killed silo dead");
+        await Eventually.UntilAsync(async () => await DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
         var declaredDead = killed.Elapsed;
         var afterDeath = acknowledged.Count;
-        await WaitForAsync(() => Task.FromResult(acknowledged.Count >= afterDeath + 100), "signals to go on being acknowledged after the silo was declared dead");
+        await Eventually.UntilAsync(() => acknowledged.Count >= afterDeath + 100, Bound, "signals to go on being acknowledged after the silo was declared dead");
         await stop.CancelAsync();
         await load;
 
@@ -141,7 +143,4 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
-        Storage.EmbeddedCluster.WaitUntilAsync(condition, TimeSpan.FromSeconds(120), what);
 }

@@ -94,7 +94,7 @@ public sealed class EmbeddedStorageTests : IDisposable
         await using var restarted = await EmbeddedCluster.StartAsync(_directory.Path);
         var grain = restarted.Client.GetGrain<IStorageProbeGrain>("ticking");
         var ticksAtRestart = (await grain.GetStateAsync()).Ticks;
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await grain.GetStateAsync()).Ticks > ticksAtRestart,
             Patience,
             "the reminder ticks in the restarted cluster");

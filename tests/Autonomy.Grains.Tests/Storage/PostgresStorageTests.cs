@@ -33,14 +33,14 @@ public sealed class PostgresStorageTests : IAsyncLifetime
     public async Task BothSilosAreActiveInTheMembershipTable()
     {
         var clusterId = _cluster.Options.ClusterId;
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => await ScalarAsync<long>(
                 "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 3", ("id", clusterId)) == 2,
             Patience,
             "both silos are active in OrleansMembershipTable");
 
         var management = _cluster.Client.GetGrain<IManagementGrain>(0);
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await management.GetHosts(onlyActive: true)).Count == 2,
             Patience,
             "each silo sees two active silos");
@@ -114,7 +114,7 @@ public sealed class PostgresStorageTests : IAsyncLifetime
         await grain.StartTickingAsync(dueTime: TimeSpan.FromSeconds(1), period: TimeSpan.FromSeconds(1));
 
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM OrleansRemindersTable WHERE ReminderName = 'tick'"));
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await grain.GetStateAsync()).Ticks > 0,
             Patience,
             "the reminder ticks");
