@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Autonomy.Tests.Support;
 using Npgsql;
@@ -53,7 +52,7 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         await gateway.WaitReadyAsync();
 
         var tenant = "t-start-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice"));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
         var created = await admin.PutAsync($"/v1/tenants/{tenant}/accounts/acc-1", Json("""{"ownerId":"seller-1","lifecycle":"CUSTOMER"}"""));
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
     }
@@ -76,10 +75,10 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         await gateway.WaitReadyAsync();
         var tenant = "t-token-" + Guid.NewGuid().ToString("N")[..8];
 
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice", environment));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice", environment));
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/v1/tenants/{tenant}/autonomy")).StatusCode);
 
-        using var stranger = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice", new Dictionary<string, string>(environment)
+        using var stranger = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice", new Dictionary<string, string>(environment)
         {
             ["Auth__SigningKey"] = "another-key-of-at-least-32-characters-0123456789",
         }));
@@ -103,13 +102,6 @@ public sealed class ClusterStartupTests : IAsyncLifetime
             terminate.Parameters.AddWithValue("name", database.Name);
             await terminate.ExecuteNonQueryAsync();
         }
-    }
-
-    private static HttpClient Client(HostProcess gateway, string token)
-    {
-        var client = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

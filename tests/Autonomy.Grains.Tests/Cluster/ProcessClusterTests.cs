@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Autonomy.Tests.Support;
@@ -30,8 +29,8 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var victim = await cluster.StartSiloAsync("silo-2");
         var gateway = await cluster.StartGatewayAsync("gateway");
         var tenant = "t-proc-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice"));
-        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
+        using var ingest = gateway.Client(await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
         await SetUpAsync(admin, tenant);
 
         var acknowledged = new ConcurrentDictionary<string, byte>();
@@ -131,10 +130,10 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         await cluster.StartSiloAsync("silo-2");
         var gateways = new[] { await cluster.StartGatewayAsync("gateway-1"), await cluster.StartGatewayAsync("gateway-2") };
         var tenant = "t-two-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateways[0], await ProcessCluster.MintAsync(tenant, "admin", "alice"));
+        using var admin = gateways[0].Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
         await SetUpAsync(admin, tenant, budget: 2);
         var token = await ProcessCluster.MintAsync(tenant, "ingest", "crm");
-        var clients = gateways.Select(g => Client(g, token)).ToList();
+        var clients = gateways.Select(g => g.Client(token)).ToList();
 
         // Rounds of two signals fired at acc-0 at once, one through each gateway; each round closes its window.
         // Three rounds: at least three runs for a budget of two, at most six, the hourly cap.
@@ -182,13 +181,6 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
     {
         var response = await call;
         Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private static HttpClient Client(HostProcess gateway, string token)
-    {
-        var client = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Autonomy.Tests.Support;
@@ -18,6 +17,9 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
+    /// <summary>Longer than the gateway takes to retry a call across the loss.</summary>
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
+
     private const int Accounts = 32;
     private PostgresDatabase database = null!;
 
@@ -33,8 +35,8 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         var victim = await cluster.StartSiloAsync("silo-2");
         var gateway = await cluster.StartGatewayAsync("gateway");
         var tenant = "t-loss-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice"));
-        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"), ClientTimeout);
+        using var ingest = gateway.Client(await ProcessCluster.MintAsync(tenant, "ingest", "crm"), ClientTimeout);
         for (var i = 0; i < Accounts; i++)
         {
             var created = await admin.PutAsync($"/v1/tenants/{tenant}/accounts/acc-{i}", Json("""{"ownerId":"seller-1","lifecycle":"CUSTOMER"}"""));
@@ -109,7 +111,7 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         var gateway = cluster.StartGateway("gateway", null, "--Autonomy:Gateway:RetryDeadline=00:00:07");
         await gateway.WaitReadyAsync();
         var tenant = "t-gone-" + Guid.NewGuid().ToString("N")[..8];
-        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        using var ingest = gateway.Client(await ProcessCluster.MintAsync(tenant, "ingest", "crm"), ClientTimeout);
         var post = () => ingest.PostAsync($"/v1/tenants/{tenant}/accounts/acc-1/signals", Json("""{"signals":[{"id":"s-1","type":"EMAIL_REPLY_RECEIVED","value":0.5}]}"""));
         Assert.Equal(HttpStatusCode.Accepted, (await post()).StatusCode);
 
@@ -133,13 +135,6 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 6;", connection);
         command.Parameters.AddWithValue("id", clusterId);
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static HttpClient Client(HostProcess gateway, string token)
-    {
-        var client = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
