@@ -36,7 +36,12 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
             async () => (await cluster.Ledger.VerifyAsync(t.TenantId)) is { Ok: true, NotYetCheckpointed: null, Checkpoints: > 0 },
             TimeSpan.FromSeconds(30), "every entry of the tenant is covered by a checkpoint");
         var idle = (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count;
-        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // The timer is Orleans' (on real time, not the fake domain clock): wait for five of its ticks, each of which asks
+        // the store what changed, instead of sleeping and hoping it ticked.
+        var reads = cluster.Hooks.ChangedHeadReads.GetValueOrDefault(t.TenantId);
+        await Eventually.UntilAsync(
+            () => cluster.Hooks.ChangedHeadReads.GetValueOrDefault(t.TenantId) >= reads + 5, TimeSpan.FromSeconds(30), "five more ticks of the idle tenant's checkpoint timer");
         Assert.Equal(idle, (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count);
 
         await t.SignalAsync("another");
