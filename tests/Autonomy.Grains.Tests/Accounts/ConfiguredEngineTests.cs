@@ -4,7 +4,6 @@ using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
-using Autonomy.Tests.Storage;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;

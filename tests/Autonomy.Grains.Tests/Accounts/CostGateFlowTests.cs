@@ -7,7 +7,6 @@ using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 
 namespace Autonomy.Tests.Accounts;

@@ -3,7 +3,6 @@ using Autonomy.Accounts;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 
 namespace Autonomy.Tests.Accounts;

@@ -3,7 +3,6 @@ using Autonomy.Accounts;
 using Autonomy.Budgets;
 using Autonomy.Platform;
 using Autonomy.Policy;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 
 namespace Autonomy.Tests.Accounts;

@@ -3,7 +3,6 @@ using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Sellers;
-using Autonomy.Tests.Storage;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;

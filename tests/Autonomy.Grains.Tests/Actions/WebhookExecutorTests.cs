@@ -7,11 +7,7 @@ using Autonomy.Sellers;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,13 +28,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Runs when a key's first attempt arrives, before it is failed (with <c>failFirstAttempt</c>).</summary>
     public Func<Task>? OnFirstAttempt { get; set; }
 
-    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/hook";
+    public string Url => app.Address() + "/hook";
 
     public static async Task<WebhookReceiver> StartAsync(bool failFirstAttempt)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var receiver = new WebhookReceiver(app);
         app.MapPost("/hook", async (HttpRequest request) =>
         {

@@ -6,15 +6,9 @@ using Autonomy.Connectors;
 using Autonomy.Ledger;
 using Autonomy.Perception;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Autonomy.Tests.Connectors;
 
@@ -29,13 +23,11 @@ public sealed class ActivitySource : IAsyncDisposable
 
     public int Status { get; set; } = 200;
 
-    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/crm/{accountId}?since={since}";
+    public string Url => app.Address() + "/crm/{accountId}?since={since}";
 
     public static async Task<ActivitySource> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var source = new ActivitySource(app);
         app.MapGet("/crm/{accountId}", (HttpRequest request) =>
         {
@@ -72,13 +64,11 @@ public sealed class HeldSource : IAsyncDisposable
 
     public int Held => Volatile.Read(ref held);
 
-    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/crm/{accountId}";
+    public string Url => app.Address() + "/crm/{accountId}";
 
     public static async Task<HeldSource> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var source = new HeldSource(app);
         app.MapGet("/crm/{accountId}", async () =>
         {
