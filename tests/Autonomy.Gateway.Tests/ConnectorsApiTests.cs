@@ -119,11 +119,11 @@ public sealed class ConnectorsApiTests(GatewayFactory factory)
         await (await admin.PutJson($"/v1/tenants/{tenant}/connectors/demo", """{"kind":"SYNTHETIC"}""")).Expect(HttpStatusCode.OK);
         await (await factory.Client(Tokens.Ingest(tenant)).PutJson($"/v1/tenants/{tenant}/accounts/acc-1", """{"lifecycle":"CUSTOMER"}""")).Expect(HttpStatusCode.OK);
 
-        var pull = await Eventually.Until<JsonNode>(async () =>
+        var pull = await Eventually.FoundAsync<JsonNode>(async () =>
         {
             var account = await (await admin.GetAsync($"/v1/tenants/{tenant}/accounts/acc-1")).Expect(HttpStatusCode.OK);
             return account["pulls"]!.AsArray().FirstOrDefault();
-        }, "the account planned its pulls", timeoutMs: 20_000);
+        }, TimeSpan.FromSeconds(20), "the account planned its pulls");
 
         Assert.Equal("demo", (string?)pull["connector"]);
         Assert.Equal("COLD", (string?)pull["tier"]);

@@ -383,13 +383,15 @@ public abstract class ContractTestsBase(GatewayFactory factory)
             .Expect(HttpStatusCode.Accepted);
         Assert.Equal(1, (int?)accepted["accepted"]);
 
-        var executed = await Eventually.Until(
+        var executed = await Eventually.FoundAsync(
             async () => (await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/timeline")).Expect(HttpStatusCode.OK))["items"]!
                 .AsArray().FirstOrDefault(i => (string?)i!["actionType"] == "CREATE_TASK"),
+            TimeSpan.FromSeconds(10),
             "CREATE_TASK on the timeline");
-        var waiting = await Eventually.Until(
+        var waiting = await Eventually.FoundAsync(
             async () => (await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/needs-input")).Expect(HttpStatusCode.OK))["items"]!
                 .AsArray().FirstOrDefault(i => (string?)i!["actionType"] == "SEND_EMAIL"),
+            TimeSpan.FromSeconds(10),
             "SEND_EMAIL in needs-input");
         return new Walk(tenant, executed, waiting);
     }

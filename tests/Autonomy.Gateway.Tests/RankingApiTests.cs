@@ -57,9 +57,10 @@ public abstract class RankingApiTestsBase(GatewayFactory factory)
         var queues = new Dictionary<string, JsonArray>();
         foreach (var (seller, client) in t.Sellers)
         {
-            queues[seller] = await Eventually.Until(
+            queues[seller] = await Eventually.FoundAsync(
                 async () => (await (await client.GetAsync($"/v1/tenants/{t.Id}/sellers/{seller}/needs-input?limit=500")).Expect(HttpStatusCode.OK))["items"]!.AsArray() is { Count: 2 * AccountsPerSeller } items ? items : null,
-                $"{seller}'s queue to fill", 30_000);
+                TimeSpan.FromSeconds(30),
+                $"{seller}'s queue to fill");
         }
 
         return queues;

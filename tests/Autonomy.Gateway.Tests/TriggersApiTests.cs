@@ -153,9 +153,10 @@ public sealed class TriggersApiTests(GatewayFactory factory)
 
         // A high-value signal (0.8) runs at once; one of 0.5 alone would be parked by the gate's default threshold (0.65).
         var seller = factory.Client(Tokens.Seller(tenant, "seller-1"));
-        await Eventually.Until(
+        await Eventually.FoundAsync(
             async () => (await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/needs-input")).Expect(HttpStatusCode.OK))["items"]!
                 .AsArray().FirstOrDefault(p => (string?)p!["parameters"]?["title"] == "Kick-off"),
+            TimeSpan.FromSeconds(10),
             "the CONTRACT_SIGNED rule's proposal");
     }
 

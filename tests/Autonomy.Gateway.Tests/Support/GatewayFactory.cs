@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Autonomy.Gateway.Auth;
 using Autonomy.Hosting;
 using Autonomy.Tests.Support;
@@ -58,13 +56,6 @@ public class GatewayFactory : WebApplicationFactory<Program>
         builder.UseSetting("Autonomy:Engine:MinRunInterval", "00:00:00");
     }
 
-    protected static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
@@ -94,8 +85,8 @@ public sealed class CustomGatewayFactory(IReadOnlyDictionary<string, string?> se
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.UseSetting("Autonomy:SiloPort", FreePort().ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Autonomy:GatewayPort", FreePort().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Autonomy:SiloPort", Loopback.FreePort().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Autonomy:GatewayPort", Loopback.FreePort().ToString(CultureInfo.InvariantCulture));
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
@@ -130,8 +121,8 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
             ["Autonomy:Mode"] = "Cluster",
             ["ConnectionStrings:Autonomy"] = database.ConnectionString,
             ["Autonomy:Ledger:CheckpointKeys:test"] = CheckpointKey,
-            ["Autonomy:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Autonomy:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Autonomy:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Autonomy:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.UseOrleans(s => s.AddAutonomySilo(builder.Configuration));

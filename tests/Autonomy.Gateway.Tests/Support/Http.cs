@@ -35,27 +35,3 @@ public static class Http
         return problem;
     }
 }
-
-/// <summary>Waits for something that happens asynchronously (a decision run after a signal), never longer than the bound.</summary>
-public static class Eventually
-{
-    public static async Task<T> Until<T>(Func<Task<T?>> probe, string what, int timeoutMs = 10_000)
-        where T : class
-    {
-        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new Xunit.Sdk.XunitException($"Timed out after {timeoutMs} ms waiting for {what}.");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-}

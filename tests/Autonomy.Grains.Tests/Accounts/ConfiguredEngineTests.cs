@@ -4,7 +4,6 @@ using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
-using Autonomy.Tests.Storage;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;
@@ -63,14 +62,14 @@ public sealed class ConfiguredEngineTests(ConfiguredEngineFixture fixture) : ICl
 
         cluster.Clock.Advance(TimeSpan.FromMinutes(11));
         JsonElement deferred = default;
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await t.LedgerAsync(type: LedgerTypes.CostGate)).Select(e => JsonDocument.Parse(e.Payload).RootElement)
                 .Any(p => (deferred = p).GetProperty("verdict").GetString() == "DEFER"),
             TimeSpan.FromSeconds(30),
             "the ritual's run to be deferred");
 
         cluster.Clock.Advance(deferred.GetProperty("retryAt").GetDateTimeOffset() + TimeSpan.FromMinutes(1) - cluster.Clock.GetUtcNow());
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.NeedsInputAsync()).Any(p => p.StartedBySchedule), TimeSpan.FromSeconds(30), "the held ritual run");
+        await Eventually.UntilAsync(async () => (await t.NeedsInputAsync()).Any(p => p.StartedBySchedule), TimeSpan.FromSeconds(30), "the held ritual run");
 
         Assert.Single(await t.TimelineAsync());
         Assert.Equal(PolicyReason.ScheduleNotOptedIn, (await t.NeedsInputAsync()).Single(p => p.StartedBySchedule).Reason);

@@ -7,7 +7,6 @@ using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 
 namespace Autonomy.Tests.Accounts;
@@ -135,7 +134,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
 
         cluster.Clock.Advance(retryAt + TimeSpan.FromMinutes(1) - now);
         await t.Account.PollAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 2, TimeSpan.FromSeconds(30), "the held run");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 2, TimeSpan.FromSeconds(30), "the held run");
 
         var fired = await PayloadsAsync(t, LedgerTypes.TriggerFired);
         Assert.Equal(3, fired.Count);
@@ -159,7 +158,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
 
         cluster.Clock.Advance(TimeSpan.FromMinutes(11));
         await t.Account.PollAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 2, TimeSpan.FromSeconds(30), "the deferred run");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 2, TimeSpan.FromSeconds(30), "the deferred run");
         var fired = (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Last();
         Assert.Equal("s-2", fired.GetProperty("signals")[0].GetProperty("id").GetString());
     }
@@ -273,7 +272,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         await UseChatAsync(t, FakeChatServer.Ok, EngineFallback.Defer);
         cluster.Clock.Advance(retryAt + TimeSpan.FromSeconds(1) - cluster.Clock.GetUtcNow());
         await t.Account.PollAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 1, TimeSpan.FromSeconds(30), "the deferred run");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 1, TimeSpan.FromSeconds(30), "the deferred run");
         var fired = (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Last();
         Assert.Equal("s-1", fired.GetProperty("signals")[0].GetProperty("id").GetString());
         Assert.Equal("chat", Assert.Single(await PayloadsAsync(t, LedgerTypes.DecisionProposed)).GetProperty("engine").GetString());

@@ -3,7 +3,6 @@ using Autonomy.Accounts;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 
 namespace Autonomy.Tests.Accounts;
@@ -72,7 +71,7 @@ public sealed class CostGateParkingTests(CostGateFixture fixture) : IClassFixtur
 
         var ritualAt = (await t.Account.GetAsync()).NextRitualAt!.Value;
         cluster.Clock.Advance(ritualAt + TimeSpan.FromMinutes(1) - cluster.Clock.GetUtcNow());
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Any(p => p.GetProperty("startedBySchedule").GetBoolean()),
             TimeSpan.FromSeconds(30),
             "the ritual's run");

@@ -3,7 +3,6 @@ using Autonomy.Accounts;
 using Autonomy.Budgets;
 using Autonomy.Platform;
 using Autonomy.Policy;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 
 namespace Autonomy.Tests.Accounts;
@@ -49,7 +48,7 @@ public sealed class RestartTests : IDisposable
         // The reminder was registered before the restart; its next tick after it is recorded on the account.
         hooks.Clock.Advance(TimeSpan.FromMinutes(5));
         var after = hooks.Clock.GetUtcNow();
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await again.Account.GetAsync()).LastTickAt >= after, TimeSpan.FromSeconds(30), "a reminder tick arrives after the restart");
 
         // Still engaged after the restart: a new run executes nothing.

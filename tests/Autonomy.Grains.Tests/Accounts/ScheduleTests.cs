@@ -3,7 +3,6 @@ using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Sellers;
-using Autonomy.Tests.Storage;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;
@@ -23,7 +22,7 @@ public sealed class ScheduleTests(ClusterFixture fixture)
 
         await AdvanceToNextDayAsync(new TimeOnly(7, 45));
         await WaitForTickAsync(t, "FIRE");
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.NeedsInputAsync()).Any(p => p.StartedBySchedule), TimeSpan.FromSeconds(10), "the proposal of the scheduled run");
+        await Eventually.UntilAsync(async () => (await t.NeedsInputAsync()).Any(p => p.StartedBySchedule), TimeSpan.FromSeconds(10), "the proposal of the scheduled run");
 
         Assert.Empty(await t.TimelineAsync());
         var waiting = (await t.NeedsInputAsync()).Single(p => p.StartedBySchedule);
@@ -33,7 +32,7 @@ public sealed class ScheduleTests(ClusterFixture fixture)
         await t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin);
         await AdvanceToNextDayAsync(new TimeOnly(7, 45));
         await WaitForTickAsync(t, "FIRE", count: 2);
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.TimelineAsync()).Length > 0, TimeSpan.FromSeconds(10), "the scheduled action on the timeline");
+        await Eventually.UntilAsync(async () => (await t.TimelineAsync()).Length > 0, TimeSpan.FromSeconds(10), "the scheduled action on the timeline");
 
         var done = Assert.Single(await t.TimelineAsync());
         Assert.True(done.Autonomous);
@@ -81,7 +80,7 @@ public sealed class ScheduleTests(ClusterFixture fixture)
     private static async Task<JsonElement> WaitForTickAsync(Scenario t, string disposition, int count = 1)
     {
         List<JsonElement> ticks = [];
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 ticks = [.. (await t.LedgerAsync(type: LedgerTypes.ScheduleTick))

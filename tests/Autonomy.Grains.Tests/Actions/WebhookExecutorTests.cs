@@ -5,14 +5,9 @@ using Autonomy.Policy;
 using Autonomy.Ledger;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,13 +28,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Runs when a key's first attempt arrives, before it is failed (with <c>failFirstAttempt</c>).</summary>
     public Func<Task>? OnFirstAttempt { get; set; }
 
-    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/hook";
+    public string Url => app.Address() + "/hook";
 
     public static async Task<WebhookReceiver> StartAsync(bool failFirstAttempt)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var receiver = new WebhookReceiver(app);
         app.MapPost("/hook", async (HttpRequest request) =>
         {
@@ -191,8 +184,8 @@ public sealed class DigestDeliveryTests(ClusterFixture fixture)
         var clock = fixture.Cluster.Clock;
         var now = clock.GetUtcNow();
         clock.Advance(new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(new TimeOnly(7, 10)), TimeSpan.Zero) - now);
-        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest to arrive");
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
+        await Eventually.UntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest to arrive");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
 
         clock.Advance(TimeSpan.FromMinutes(30));
         var (key, body) = Assert.Single(receiver.Received);
@@ -221,7 +214,7 @@ public sealed class DigestLedgerFirstTests(ClusterFixture fixture)
             var clock = fixture.Cluster.Clock;
             var now = clock.GetUtcNow();
             clock.Advance(new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(new TimeOnly(7, 10)), TimeSpan.Zero) - now);
-            await EmbeddedCluster.WaitUntilAsync(
+            await Eventually.UntilAsync(
                 () => Task.FromResult(hooks.Attempted.TryGetValue(t.TenantId, out var types) && types.Contains(LedgerTypes.DigestDelivering)),
                 TimeSpan.FromSeconds(30),
                 "the digest's delivery to be attempted");
@@ -232,8 +225,8 @@ public sealed class DigestLedgerFirstTests(ClusterFixture fixture)
             hooks.LedgerDown.TryRemove(t.TenantId, out _);
         }
 
-        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest once the ledger is back");
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
+        await Eventually.UntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the digest once the ledger is back");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DigestDelivered)).Length == 1, TimeSpan.FromSeconds(10), "the delivery to be ledgered");
         var steps = (await t.LedgerAsync()).Where(e => e.Type is LedgerTypes.DigestDelivering or LedgerTypes.DigestDelivered).Select(e => e.Type).ToList();
         Assert.Equal([LedgerTypes.DigestDelivering, LedgerTypes.DigestDelivered], steps);
         Assert.Single(receiver.Received);

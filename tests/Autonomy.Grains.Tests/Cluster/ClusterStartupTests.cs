@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using Autonomy.Tests.Support;
 using Npgsql;
@@ -32,11 +31,11 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
 
         await AllowConnectionsAsync(false);
-        await WaitForAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, "the silo to report not ready without its database");
+        await Eventually.UntilAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable, Bound, "the silo to report not ready without its database");
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
 
         await AllowConnectionsAsync(true);
-        await WaitForAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, "the silo to report ready again");
+        await Eventually.UntilAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, Bound, "the silo to report ready again");
     }
 
     [Fact]
@@ -46,14 +45,14 @@ public sealed class ClusterStartupTests : IAsyncLifetime
 
         // A fresh database: no schema, no silo. The gateway keeps trying instead of exiting.
         var gateway = cluster.StartGateway("gateway");
-        await WaitForAsync(() => Task.FromResult(gateway.Log.Contains("The cluster is not reachable yet", StringComparison.Ordinal) || gateway.HasExited), "the gateway to retry its first connection");
+        await Eventually.UntilAsync(() => gateway.Log.Contains("The cluster is not reachable yet", StringComparison.Ordinal) || gateway.HasExited, Bound, "the gateway to retry its first connection");
         Assert.False(gateway.HasExited, gateway.Log);
 
         await cluster.StartSiloAsync("silo-1");
         await gateway.WaitReadyAsync();
 
         var tenant = "t-start-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice"));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
         var created = await admin.PutAsync($"/v1/tenants/{tenant}/accounts/acc-1", Json("""{"ownerId":"seller-1","lifecycle":"CUSTOMER"}"""));
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
     }
@@ -76,10 +75,10 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         await gateway.WaitReadyAsync();
         var tenant = "t-token-" + Guid.NewGuid().ToString("N")[..8];
 
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice", environment));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice", environment));
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/v1/tenants/{tenant}/autonomy")).StatusCode);
 
-        using var stranger = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice", new Dictionary<string, string>(environment)
+        using var stranger = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice", new Dictionary<string, string>(environment)
         {
             ["Auth__SigningKey"] = "another-key-of-at-least-32-characters-0123456789",
         }));
@@ -105,15 +104,5 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         }
     }
 
-    private static HttpClient Client(HostProcess gateway, string token)
-    {
-        var client = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
-        Storage.EmbeddedCluster.WaitUntilAsync(condition, Bound, what);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Xunit.Abstractions;
 
@@ -8,6 +7,8 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>Cluster mode on PostgreSQL: silos die and join under load, and nothing is lost, doubled or let through.</summary>
 public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
     private const int Accounts = 24;
     private const int Budget = 3;
     private readonly TempDirectory directory = new();
@@ -32,13 +33,13 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
 
         using var stop = new CancellationTokenSource();
         var loads = new[] { open.RunAsync(12, stop.Token), held.RunAsync(4, stop.Token) };
-        await WaitForAsync(() => open.Acknowledged.Count >= 500, "the load to get going");
+        await Eventually.UntilAsync(() => open.Acknowledged.Count >= 500, Bound, "the load to get going");
 
         var victim = cluster.Cluster.Silos[^1];
         var killedAt = Stopwatch.StartNew();
         await cluster.Cluster.KillSiloAsync(victim);
         var before = open.Acknowledged.Count;
-        await WaitForAsync(() => open.Acknowledged.Count >= before + 1000, "the load to go on after the kill");
+        await Eventually.UntilAsync(() => open.Acknowledged.Count >= before + 1000, Bound, "the load to go on after the kill");
         var recovered = killedAt.Elapsed;
         stop.Cancel();
         var results = await Task.WhenAll(loads);
@@ -49,7 +50,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         for (var i = 0; i < Accounts; i++)
         {
             var account = open.Account(i).Account;
-            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(90), $"acc-{i} ticks after the kill");
+            await Eventually.UntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, Bound, $"acc-{i} ticks after the kill");
         }
 
         var ticksBack = killedAt.Elapsed;
@@ -69,7 +70,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         using (var first = new CancellationTokenSource())
         {
             var running = load.RunAsync(2, first.Token);
-            await WaitForAsync(() => load.Acknowledged.Count >= 100, "the first load");
+            await Eventually.UntilAsync(() => load.Acknowledged.Count >= 100, Bound, "the first load");
             first.Cancel();
             await running;
         }
@@ -85,7 +86,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var management = cluster.Grains.GetGrain<IManagementGrain>(0);
         var next = Accounts;
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 for (var end = next + Accounts; next < end; next++)
@@ -103,7 +104,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         using (var second = new CancellationTokenSource())
         {
             var running = load.RunAsync(2, second.Token);
-            await WaitForAsync(() => load.Acknowledged.Count >= 200, "the load after the join");
+            await Eventually.UntilAsync(() => load.Acknowledged.Count >= 200, Bound, "the load after the join");
             second.Cancel();
             await running;
         }
@@ -113,7 +114,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
         for (var i = 0; i < Accounts; i++)
         {
             var account = load.Account(i).Account;
-            await EmbeddedCluster.WaitUntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, TimeSpan.FromSeconds(90), $"acc-{i} ticks after the join");
+            await Eventually.UntilAsync(async () => (await account.GetAsync()).LastTickAt >= mark, Bound, $"acc-{i} ticks after the join");
         }
 
         await load.AssertInvariantsAsync(Budget, killSwitch: false);
@@ -130,7 +131,4 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
 
         return [.. ids.Order(StringComparer.Ordinal)];
     }
-
-    private static Task WaitForAsync(Func<bool> condition, string what) =>
-        EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(90), what);
 }

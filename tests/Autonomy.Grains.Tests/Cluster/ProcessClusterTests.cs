@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Autonomy.Tests.Support;
@@ -12,6 +11,8 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>Two silo processes and a gateway process on loopback against PostgreSQL; one silo is killed with SIGKILL under load.</summary>
 public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
     private const int Accounts = 16;
     private const int Budget = 3;
     private PostgresDatabase database = null!;
@@ -28,8 +29,8 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var victim = await cluster.StartSiloAsync("silo-2");
         var gateway = await cluster.StartGatewayAsync("gateway");
         var tenant = "t-proc-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice"));
-        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
+        using var ingest = gateway.Client(await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
         await SetUpAsync(admin, tenant);
 
         var acknowledged = new ConcurrentDictionary<string, byte>();
@@ -63,11 +64,11 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
             }
         })));
 
-        await WaitForAsync(() => acknowledged.Count >= 150, "the load to get going");
+        await Eventually.UntilAsync(() => acknowledged.Count >= 150, Bound, "the load to get going");
         var killed = Stopwatch.StartNew();
         victim.KillHard();
         var before = acknowledged.Count;
-        await WaitForAsync(() => acknowledged.Count >= before + 150, "signals to be acknowledged again after the kill");
+        await Eventually.UntilAsync(() => acknowledged.Count >= before + 150, Bound, "signals to be acknowledged again after the kill");
         var recovered = killed.Elapsed;
 
         // An operator engages the switch and retries while the gateway answers 503 (a grain still moving off the dead silo).
@@ -90,7 +91,7 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         var engagedAt = DateTimeOffset.UtcNow;
         Assert.Equal(HttpStatusCode.OK, engaged.StatusCode);
         var afterEngage = acknowledged.Count;
-        await WaitForAsync(() => acknowledged.Count >= afterEngage + 100, "the load to go on with the switch engaged");
+        await Eventually.UntilAsync(() => acknowledged.Count >= afterEngage + 100, Bound, "the load to go on with the switch engaged");
         await stop.CancelAsync();
         await load;
         var elapsed = killed.Elapsed;
@@ -129,10 +130,10 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         await cluster.StartSiloAsync("silo-2");
         var gateways = new[] { await cluster.StartGatewayAsync("gateway-1"), await cluster.StartGatewayAsync("gateway-2") };
         var tenant = "t-two-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateways[0], await ProcessCluster.MintAsync(tenant, "admin", "alice"));
+        using var admin = gateways[0].Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
         await SetUpAsync(admin, tenant, budget: 2);
         var token = await ProcessCluster.MintAsync(tenant, "ingest", "crm");
-        var clients = gateways.Select(g => Client(g, token)).ToList();
+        var clients = gateways.Select(g => g.Client(token)).ToList();
 
         // Rounds of two signals fired at acc-0 at once, one through each gateway; each round closes its window.
         // Three rounds: at least three runs for a budget of two, at most six, the hourly cap.
@@ -141,10 +142,10 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
             var responses = await Task.WhenAll(clients.Select((client, g) => client.PostAsync(
                 $"/v1/tenants/{tenant}/accounts/acc-0/signals", Json($$"""{"signals":[{"id":"c-{{round}}-{{g}}","type":"TEST_INSTANT","value":0.8}]}"""))));
             Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
-            await WaitForAsync(() => Account(admin, tenant).GetProperty("pendingRunDueAt").ValueKind == JsonValueKind.Null, "the round's run");
+            await Eventually.UntilAsync(async () => (await AccountAsync(admin, tenant)).GetProperty("pendingRunDueAt").ValueKind == JsonValueKind.Null, Bound, "the round's run");
         }
 
-        Assert.Equal(2, Account(admin, tenant).GetProperty("budgetUse").GetProperty("used").GetInt32());
+        Assert.Equal(2, (await AccountAsync(admin, tenant)).GetProperty("budgetUse").GetProperty("used").GetInt32());
         var waiting = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/sellers/seller-1/needs-input?limit=100")).RootElement.GetProperty("items");
         Assert.Contains(waiting.EnumerateArray(), p => p.GetProperty("reason").GetString() == "BUDGET_EXHAUSTED");
         var timeline = JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/sellers/seller-1/timeline?limit=100")).RootElement.GetProperty("items");
@@ -155,8 +156,8 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
-    private static JsonElement Account(HttpClient admin, string tenant) =>
-        JsonDocument.Parse(admin.GetStringAsync($"/v1/tenants/{tenant}/accounts/acc-0").GetAwaiter().GetResult()).RootElement;
+    private static async Task<JsonElement> AccountAsync(HttpClient admin, string tenant) =>
+        JsonDocument.Parse(await admin.GetStringAsync($"/v1/tenants/{tenant}/accounts/acc-0")).RootElement;
 
     private static async Task SetUpAsync(HttpClient admin, string tenant, int budget = Budget)
     {
@@ -182,15 +183,5 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static HttpClient Client(HostProcess gateway, string token)
-    {
-        var client = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static Task WaitForAsync(Func<bool> condition, string what) =>
-        Storage.EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(condition()), TimeSpan.FromSeconds(120), what);
 }

@@ -15,11 +15,11 @@ public sealed partial class ReadmeWalkthroughTests
     [Fact]
     public async Task TheWalkthroughWorksAsWritten()
     {
-        var readme = await File.ReadAllTextAsync(Path.Combine(ProcessCluster.RepositoryRoot(), "README.md"));
+        var readme = await File.ReadAllTextAsync(Repository.PathOf("README.md"));
         var dir = Directory.CreateTempSubdirectory("autonomy-walkthrough-");
         try
         {
-            var port = ProcessCluster.FreePort();
+            var port = Loopback.FreePort();
             var environment = new Dictionary<string, string> { ["Autonomy__DataDirectory"] = Path.Combine(dir.FullName, "data") };
             await using var gateway = HostProcess.Start("gateway", ProcessCluster.HostDll("Gateway"), port, [], environment);
             await gateway.WaitReadyAsync();

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Autonomy.Tests.Support;
@@ -16,6 +15,11 @@ namespace Autonomy.Tests.Cluster;
 /// </summary>
 public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
+
+    /// <summary>Longer than the gateway takes to retry a call across the loss.</summary>
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
+
     private const int Accounts = 32;
     private PostgresDatabase database = null!;
 
@@ -31,8 +35,8 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         var victim = await cluster.StartSiloAsync("silo-2");
         var gateway = await cluster.StartGatewayAsync("gateway");
         var tenant = "t-loss-" + Guid.NewGuid().ToString("N")[..8];
-        using var admin = Client(gateway, await ProcessCluster.MintAsync(tenant, "admin", "alice"));
-        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"), ClientTimeout);
+        using var ingest = gateway.Client(await ProcessCluster.MintAsync(tenant, "ingest", "crm"), ClientTimeout);
         for (var i = 0; i < Accounts; i++)
         {
             var created = await admin.PutAsync($"/v1/tenants/{tenant}/accounts/acc-{i}", Json("""{"ownerId":"seller-1","lifecycle":"CUSTOMER"}"""));
@@ -76,15 +80,15 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
             }
         })));
 
-        await WaitForAsync(() => Task.FromResult(acknowledged.Count >= 100), "the load to get going");
+        await Eventually.UntilAsync(() => acknowledged.Count >= 100, Bound, "the load to get going");
         var killed = Stopwatch.StartNew();
         victim.KillHard();
 
         // Keep the load on through the whole failure detection, and a while after the survivor took over.
-        await WaitForAsync(() => DeadSilosAsync(cluster.ClusterId).ContinueWith(t => t.Result >= 1, TaskScheduler.Default), "membership to declare the killed silo dead");
+        await Eventually.UntilAsync(async () => await DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
         var declaredDead = killed.Elapsed;
         var afterDeath = acknowledged.Count;
-        await WaitForAsync(() => Task.FromResult(acknowledged.Count >= afterDeath + 100), "signals to go on being acknowledged after the silo was declared dead");
+        await Eventually.UntilAsync(() => acknowledged.Count >= afterDeath + 100, Bound, "signals to go on being acknowledged after the silo was declared dead");
         await stop.CancelAsync();
         await load;
 
@@ -107,7 +111,7 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         var gateway = cluster.StartGateway("gateway", null, "--Autonomy:Gateway:RetryDeadline=00:00:07");
         await gateway.WaitReadyAsync();
         var tenant = "t-gone-" + Guid.NewGuid().ToString("N")[..8];
-        using var ingest = Client(gateway, await ProcessCluster.MintAsync(tenant, "ingest", "crm"));
+        using var ingest = gateway.Client(await ProcessCluster.MintAsync(tenant, "ingest", "crm"), ClientTimeout);
         var post = () => ingest.PostAsync($"/v1/tenants/{tenant}/accounts/acc-1/signals", Json("""{"signals":[{"id":"s-1","type":"EMAIL_REPLY_RECEIVED","value":0.5}]}"""));
         Assert.Equal(HttpStatusCode.Accepted, (await post()).StatusCode);
 
@@ -133,15 +137,5 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static HttpClient Client(HostProcess gateway, string token)
-    {
-        var client = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
-
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    private static Task WaitForAsync(Func<Task<bool>> condition, string what) =>
-        Storage.EmbeddedCluster.WaitUntilAsync(condition, TimeSpan.FromSeconds(120), what);
 }

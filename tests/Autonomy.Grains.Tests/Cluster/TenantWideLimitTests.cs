@@ -3,7 +3,6 @@ using Autonomy.Accounts;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
@@ -80,7 +79,7 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
 
         var hosts = await cluster.Grains.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
         Assert.True(hosts.Where(h => h.GrainType.Contains("AccountGrain", StringComparison.Ordinal)).Select(h => h.SiloAddress).Distinct().Count() > 1);
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await first.LedgerAsync(type: LedgerTypes.PullCompleted)).Length + (await first.LedgerAsync(type: LedgerTypes.PullDeferred)).Length >= 30,
             TimeSpan.FromSeconds(30), "every due pull was decided");
         Assert.Equal(8, (await first.LedgerAsync(type: LedgerTypes.PullCompleted)).Length);

@@ -4,7 +4,6 @@ using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;

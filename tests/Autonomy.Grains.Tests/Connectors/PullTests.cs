@@ -6,15 +6,9 @@ using Autonomy.Connectors;
 using Autonomy.Ledger;
 using Autonomy.Perception;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Autonomy.Tests.Connectors;
 
@@ -29,13 +23,11 @@ public sealed class ActivitySource : IAsyncDisposable
 
     public int Status { get; set; } = 200;
 
-    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/crm/{accountId}?since={since}";
+    public string Url => app.Address() + "/crm/{accountId}?since={since}";
 
     public static async Task<ActivitySource> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var source = new ActivitySource(app);
         app.MapGet("/crm/{accountId}", (HttpRequest request) =>
         {
@@ -72,13 +64,11 @@ public sealed class HeldSource : IAsyncDisposable
 
     public int Held => Volatile.Read(ref held);
 
-    public string Url => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/crm/{accountId}";
+    public string Url => app.Address() + "/crm/{accountId}";
 
     public static async Task<HeldSource> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         var source = new HeldSource(app);
         app.MapGet("/crm/{accountId}", async () =>
         {
@@ -157,7 +147,7 @@ public sealed class PullTests(ClusterFixture fixture)
         var t = await TenantAsync(Http("crm", source.Url, "s3cr3t-key"));
 
         await t.Account.PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length > 0, TimeSpan.FromSeconds(20), "the pull completed");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length > 0, TimeSpan.FromSeconds(20), "the pull completed");
 
         var ingested = (await t.LedgerAsync(type: LedgerTypes.SignalIngested)).Single(e => e.Actor == "connector/crm");
         var signals = JsonDocument.Parse(ingested.Payload).RootElement.GetProperty("signals").EnumerateArray().ToList();
@@ -177,7 +167,7 @@ public sealed class PullTests(ClusterFixture fixture)
         // The same answer again: nothing new, so the signals are duplicates and the pull is empty.
         cluster.Clock.Advance(TimeSpan.FromMinutes(3));
         await t.Account.PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length > 1, TimeSpan.FromSeconds(20), "the second pull completed");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length > 1, TimeSpan.FromSeconds(20), "the second pull completed");
         var second = (await PayloadsAsync(t, LedgerTypes.PullCompleted))[1];
         Assert.Equal(0, second.GetProperty("accepted").GetInt32());
         Assert.Equal(2, second.GetProperty("duplicates").GetInt32());
@@ -220,14 +210,14 @@ public sealed class PullTests(ClusterFixture fixture)
         // while the second is not even called: a turn that called both would not end before the second answered.
         source.Hold();
         var pulling = t.Account.PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(source.Held == 1), TimeSpan.FromSeconds(20), "the first due connector was called");
+        await Eventually.UntilAsync(() => Task.FromResult(source.Held == 1), TimeSpan.FromSeconds(20), "the first due connector was called");
         source.Release(0);
         await pulling.WaitAsync(TimeSpan.FromSeconds(20));
 
         // The other due connector is pulled in a turn of its own, at once.
-        await EmbeddedCluster.WaitUntilAsync(() => Task.FromResult(source.Held == 2), TimeSpan.FromSeconds(20), "the second due connector was called");
+        await Eventually.UntilAsync(() => Task.FromResult(source.Held == 2), TimeSpan.FromSeconds(20), "the second due connector was called");
         source.Release(1);
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length == before + 2, TimeSpan.FromSeconds(20), "both pulls completed");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length == before + 2, TimeSpan.FromSeconds(20), "both pulls completed");
         Assert.Equal(["crm-a", "crm-b"], (await PayloadsAsync(t, LedgerTypes.PullCompleted)).Skip(before).Select(p => p.GetProperty("connector").GetString()).Order(StringComparer.Ordinal));
     }
 
@@ -238,7 +228,7 @@ public sealed class PullTests(ClusterFixture fixture)
 
         await Account(t, "acc-1").PullAsync();
         await Account(t, "acc-2").PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullDeferred)).Length > 0, TimeSpan.FromSeconds(20), "a pull was deferred");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullDeferred)).Length > 0, TimeSpan.FromSeconds(20), "a pull was deferred");
 
         var deferred = (await PayloadsAsync(t, LedgerTypes.PullDeferred)).First();
         Assert.Equal("THROTTLED", deferred.GetProperty("reason").GetString());
@@ -259,7 +249,7 @@ public sealed class PullTests(ClusterFixture fixture)
 
         await Account(t, "acc-1").PullAsync();
         await Account(t, "acc-2").PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullSkipped)).Length > 0, TimeSpan.FromSeconds(20), "a pull was skipped");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullSkipped)).Length > 0, TimeSpan.FromSeconds(20), "a pull was skipped");
 
         var skipped = (await PayloadsAsync(t, LedgerTypes.PullSkipped)).First();
         Assert.Equal("BUDGET_EXHAUSTED", skipped.GetProperty("reason").GetString());
@@ -276,7 +266,7 @@ public sealed class PullTests(ClusterFixture fixture)
         var t = await TenantAsync(Synthetic("demo"));
 
         await t.Account.PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.Account.GetAsync()).Pulls.Single().LastPullAt is not null, TimeSpan.FromSeconds(20), "the pull is on the view");
+        await Eventually.UntilAsync(async () => (await t.Account.GetAsync()).Pulls.Single().LastPullAt is not null, TimeSpan.FromSeconds(20), "the pull is on the view");
 
         var pull = (await t.Account.GetAsync()).Pulls.Single();
         Assert.Equal("demo", pull.Connector);
@@ -293,7 +283,7 @@ public sealed class PullTests(ClusterFixture fixture)
         var t = await TenantAsync(Http("crm", source.Url, "k"));
 
         await t.Account.PullAsync();
-        await EmbeddedCluster.WaitUntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullFailed)).Length > 0, TimeSpan.FromSeconds(20), "the pull failed");
+        await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullFailed)).Length > 0, TimeSpan.FromSeconds(20), "the pull failed");
 
         var failed = (await PayloadsAsync(t, LedgerTypes.PullFailed)).First();
         Assert.Equal("HTTP_ERROR", failed.GetProperty("reason").GetString());

@@ -1,5 +1,4 @@
 using Autonomy.Ledger;
-using Autonomy.Tests.Storage;
 using Autonomy.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
@@ -33,15 +32,20 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
         await t.SetUpAsync();
         await t.SignalAsync();
 
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await cluster.Ledger.VerifyAsync(t.TenantId)) is { Ok: true, NotYetCheckpointed: null, Checkpoints: > 0 },
             TimeSpan.FromSeconds(30), "every entry of the tenant is covered by a checkpoint");
         var idle = (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count;
-        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // The timer is Orleans' (on real time, not the fake domain clock): wait for five of its ticks, each of which asks
+        // the store what changed, instead of sleeping and hoping it ticked.
+        var reads = cluster.Hooks.ChangedHeadReads.GetValueOrDefault(t.TenantId);
+        await Eventually.UntilAsync(
+            () => cluster.Hooks.ChangedHeadReads.GetValueOrDefault(t.TenantId) >= reads + 5, TimeSpan.FromSeconds(30), "five more ticks of the idle tenant's checkpoint timer");
         Assert.Equal(idle, (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count);
 
         await t.SignalAsync("another");
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await CheckpointsAsync(cluster.Ledger, t.TenantId)).Count > idle, TimeSpan.FromSeconds(30), "a new signal is checkpointed");
         var witness = await cluster.Grains.GetGrain<ILedgerCheckpointGrain>(t.TenantId).GetWitnessAsync();
         var last = (await CheckpointsAsync(cluster.Ledger, t.TenantId))[^1];
@@ -60,7 +64,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
             tenantId = t.TenantId;
             await t.SetUpAsync();
             await t.SignalAsync();
-            await EmbeddedCluster.WaitUntilAsync(
+            await Eventually.UntilAsync(
                 async () => (await cluster.Ledger.VerifyAsync(tenantId)).NotYetCheckpointed is not null, TimeSpan.FromSeconds(10), "entries are written");
             Assert.Empty(await CheckpointsAsync(cluster.Ledger, tenantId));
         }

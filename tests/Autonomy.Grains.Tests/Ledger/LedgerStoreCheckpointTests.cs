@@ -17,28 +17,16 @@ public abstract partial class LedgerStoreTests<TLedger>
     protected abstract bool OneWriterPerProcess { get; }
 
     /// <summary>
-    /// Reads until <paramref name="done"/>: in PostgreSQL what committed is served once no transaction that began
-    /// before it is still open anywhere on the server (the commit-order horizon), which other tests' open
+    /// How long a read waits for what was written: in PostgreSQL what committed is served once no transaction that
+    /// began before it is still open anywhere on the server (the commit-order horizon), which other tests' open
     /// transactions can delay by a moment.
     /// </summary>
-    protected static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var value = await read();
-            if (done(value) || attempt == 200)
-            {
-                return value;
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    protected static readonly TimeSpan Horizon = TimeSpan.FromSeconds(30);
 
     private async Task<LedgerCheckpoint> CheckpointAsync(LedgerCheckpointWriter writer, LedgerCheckpointWitness? witness = null)
     {
         Time.Advance(TimeSpan.FromMinutes(1));
-        var outcome = await EventuallyAsync(() => writer.WriteAsync(witness), o => o.Written is not null || o.Refused is not null);
+        var outcome = await Eventually.UntilAsync(() => writer.WriteAsync(witness), o => o.Written is not null || o.Refused is not null, Horizon, "the writer to see the new entries");
         Assert.Null(outcome.Refused);
         return outcome.Written ?? throw new InvalidOperationException("Nothing was written.");
     }
@@ -109,7 +97,7 @@ public abstract partial class LedgerStoreTests<TLedger>
         // The engine comes back and writes over the cut: the next checkpoint is refused, naming the cut.
         await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
         var rewriter = new LedgerCheckpointWriter(ledger, ring, Time, "t1");
-        var refused = await EventuallyAsync(() => rewriter.WriteAsync(null), o => o.Refused is not null);
+        var refused = await Eventually.UntilAsync(() => rewriter.WriteAsync(null), o => o.Refused is not null, Horizon, "the writer to refuse");
         Assert.Null(refused.Written);
         Assert.Equal(("account/t1/a1", 5L), (refused.Truncation?.StreamId, refused.Truncation?.RecordedSeq));
         Assert.Equal("checkpoint mismatch", (await ledger.VerifyAsync("t1")).Problem);
@@ -164,7 +152,7 @@ public abstract partial class LedgerStoreTests<TLedger>
         // A new activation sees that the recorded heads no longer give the signed root, rebuilds them from the
         // signed chain, and so still finds that seq 5 was recorded and is gone.
         var writer = new LedgerCheckpointWriter(ledger, ring, Time, "t1");
-        var refused = await EventuallyAsync(() => writer.WriteAsync(null), o => o.Refused is not null || o.Written is not null);
+        var refused = await Eventually.UntilAsync(() => writer.WriteAsync(null), o => o.Refused is not null || o.Written is not null, Horizon, "the writer to refuse or write");
         Assert.Null(refused.Written);
         Assert.Equal(("account/t1/a1", 5L, 1), (refused.Truncation?.StreamId, refused.Truncation?.RecordedSeq, writer.Rebuilds));
     }
@@ -280,13 +268,13 @@ public abstract partial class LedgerStoreTests<TLedger>
         Assert.Equal(new LedgerHeadChanges([], null), await ledger.ReadChangedHeadsAsync("t1", null));
         var a1 = await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
         await AppendManyAsync(ledger, "t2", "account/t2/a1", 1);
-        var first = await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", null), c => c.Heads.Count > 0);
+        var first = await Eventually.UntilAsync(() => ledger.ReadChangedHeadsAsync("t1", null), c => c.Heads.Count > 0, Horizon, "the changed heads to be served");
         Assert.Equal([new LedgerCheckpointHead("account/t1/a1", 3, a1[^1].Hash)], first.Heads);
         Assert.NotNull(first.Cursor);
 
         Assert.Equal(new LedgerHeadChanges([], first.Cursor), await ledger.ReadChangedHeadsAsync("t1", first.Cursor));
         var t1 = await AppendManyAsync(ledger, "t1", "tenant/t1", 2);
-        var second = await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", first.Cursor), c => c.Heads.Count > 0);
+        var second = await Eventually.UntilAsync(() => ledger.ReadChangedHeadsAsync("t1", first.Cursor), c => c.Heads.Count > 0, Horizon, "the heads changed after the first cursor to be served");
         Assert.Equal([new LedgerCheckpointHead("tenant/t1", 2, t1[^1].Hash)], second.Heads);
         Assert.Equal([new LedgerCheckpointHead("account/t1/a1", 2, a1[1].Hash)], await ledger.ReadHashesAtAsync([("account/t1/a1", 2), ("account/t1/a1", 9)]));
     }
@@ -332,7 +320,7 @@ public abstract partial class LedgerStoreTests<TLedger>
             await AppendRoundAsync(1);
             // Measured once every stream's new entry is served (PostgreSQL: the commit-order horizon has passed it).
             var since = (await ledger.ReadLastCheckpointAsync("t1"))?.Cursor;
-            await EventuallyAsync(() => ledger.ReadChangedHeadsAsync("t1", since), c => c.Heads.Count == Streams);
+            await Eventually.UntilAsync(() => ledger.ReadChangedHeadsAsync("t1", since), c => c.Heads.Count == Streams, Horizon, "every stream's new entry to be served");
             var clock = Stopwatch.StartNew();
             var checkpoint = await CheckpointAsync(writer);
             clock.Stop();

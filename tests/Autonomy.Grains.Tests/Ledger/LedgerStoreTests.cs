@@ -262,7 +262,7 @@ public abstract partial class LedgerStoreTests<TLedger>(ITestOutputHelper output
 
         var t1 = all.Where(e => e.TenantId == "t1").ToList();
         // PostgreSQL serves what committed once no transaction that began before it is open on the server.
-        await EventuallyAsync(() => ledger.QueryAsync(new LedgerQuery("t1", Limit: 1000)), p => p.Items.Count == t1.Count);
+        await Eventually.UntilAsync(() => ledger.QueryAsync(new LedgerQuery("t1", Limit: 1000)), p => p.Items.Count == t1.Count, Horizon, "every entry of t1 to be served");
         Assert.Equal(t1, await PageAllAsync(ledger, new LedgerQuery("t1", Limit: 7)));
         Assert.Equal(
             t1.Where(e => e.StreamId == "account/t1/a1").ToList(),
@@ -335,7 +335,7 @@ public abstract partial class LedgerStoreTests<TLedger>(ITestOutputHelper output
         var own = await AppendManyAsync(ledger, "t1", LedgerStreamIds.ForAccount("t1", "acc/with/slashes"), 1);
         await AppendManyAsync(ledger, "t1", "account/t2/acc/with/slashes", 1);
         await AppendManyAsync(ledger, "t1", "seller/t1/acc", 1);
-        await EventuallyAsync(() => ledger.QueryAsync(new LedgerQuery("t1")), p => p.Items.Count == 3);
+        await Eventually.UntilAsync(() => ledger.QueryAsync(new LedgerQuery("t1")), p => p.Items.Count == 3, Horizon, "the three entries to be served");
 
         var page = await ledger.QueryAsync(new LedgerQuery("t1", AccountId: "acc/with/slashes"));
         Assert.Equal(own, page.Items);

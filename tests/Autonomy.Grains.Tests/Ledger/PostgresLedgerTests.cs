@@ -69,7 +69,7 @@ public sealed class PostgresLedgerTests(ITestOutputHelper output) : LedgerStoreT
         Assert.Empty((await ledger.ReadChangedHeadsAsync("t1", null)).Heads);
 
         await transaction.CommitAsync();
-        var page = await EventuallyAsync(() => ledger.QueryAsync(new LedgerQuery("t1")), p => p.Items.Count == 2);
+        var page = await Eventually.UntilAsync(() => ledger.QueryAsync(new LedgerQuery("t1")), p => p.Items.Count == 2, Horizon, "both entries to be served once the open transaction committed");
         Assert.Equal([first.EntryId, second.EntryId], page.Items.Select(e => e.EntryId));
         Assert.Empty((await ledger.QueryAsync(new LedgerQuery("t1", Cursor: page.LastCursor))).Items);
     }
@@ -126,10 +126,10 @@ public sealed class PostgresLedgerTests(ITestOutputHelper output) : LedgerStoreT
         await PostgresSchema.ApplyAsync(old.ConnectionString);
         await using var ledger = new PostgresLedger(old.ConnectionString, Time);
         var legacyCursor = LedgerPaging.EncodeCursor(0);
-        Assert.Equal(before.Select(e => e.EntryId), (await EventuallyAsync(() => ledger.QueryAsync(new LedgerQuery("t1", Cursor: legacyCursor)), p => p.Items.Count == 3)).Items.Select(e => e.EntryId));
+        Assert.Equal(before.Select(e => e.EntryId), (await Eventually.UntilAsync(() => ledger.QueryAsync(new LedgerQuery("t1", Cursor: legacyCursor)), p => p.Items.Count == 3, Horizon, "the version 1 entries after the legacy cursor")).Items.Select(e => e.EntryId));
         await AppendManyAsync(ledger, "t1", "account/t1/a1", 2);
         Assert.Equal((true, 5L), ((await ledger.VerifyAsync("t1")).Ok, (await ledger.VerifyAsync("t1")).Entries));
-        Assert.Equal(5, (await EventuallyAsync(() => PageAllAsync(ledger, new LedgerQuery("t1", Limit: 2)), l => l.Count == 5)).Count);
+        Assert.Equal(5, (await Eventually.UntilAsync(() => PageAllAsync(ledger, new LedgerQuery("t1", Limit: 2)), l => l.Count == 5, Horizon, "all five entries to be paged")).Count);
     }
 
     // Port 1 on the loopback: nothing listens, so the connection is refused at once.

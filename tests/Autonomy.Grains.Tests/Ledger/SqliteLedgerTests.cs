@@ -89,17 +89,4 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
         Assert.NotNull((await new LedgerCheckpointWriter(ledger, keys, Time, "t1").WriteAsync(null)).Written);
         Assert.Equal((true, 3L, 1L), ((await ledger.VerifyAsync("t1")).Ok, (await ledger.VerifyAsync("t1")).CheckpointedEntries, (await ledger.VerifyAsync("t1")).Checkpoints));
     }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Autonomy.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -35,21 +35,4 @@ internal static class EmbeddedCluster
         await cluster.DeployAsync();
         return cluster;
     }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds, failing after <paramref name="timeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        while (!await condition())
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"Timed out after {timeout} waiting until {what}.");
-            }
-        }
-    }
 }

@@ -3,44 +3,40 @@ using Autonomy.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Runtime;
-using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace Autonomy.Tests.Storage;
 
 /// <summary>Orleans' own ADO.NET clustering, grain storage and reminders work on deploy/sql/postgresql/orleans.sql.</summary>
-public sealed class PostgresStorageTests : IAsyncLifetime
+public sealed class PostgresStorageTests : GrainStorageTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private PostgresDatabase _database = null!;
-    private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         _database = await PostgresDatabase.CreateAsync();
         await PostgresSchema.ApplyAsync(_database.ConnectionString);
-        _cluster = await PostgresCluster.StartAsync(_database.ConnectionString, silos: 2);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public override async Task DisposeAsync() => await _database.DisposeAsync();
+
+    protected override Task<InProcessTestCluster> StartClusterAsync() => PostgresCluster.StartAsync(_database.ConnectionString, silos: 2);
 
     [Fact]
     public async Task BothSilosAreActiveInTheMembershipTable()
     {
-        var clusterId = _cluster.Options.ClusterId;
-        await EmbeddedCluster.WaitUntilAsync(
+        await using var cluster = await StartClusterAsync();
+        var clusterId = cluster.Options.ClusterId;
+        await Eventually.UntilAsync(
             async () => await ScalarAsync<long>(
                 "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 3", ("id", clusterId)) == 2,
             Patience,
             "both silos are active in OrleansMembershipTable");
 
-        var management = _cluster.Client.GetGrain<IManagementGrain>(0);
-        await EmbeddedCluster.WaitUntilAsync(
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        await Eventually.UntilAsync(
             async () => (await management.GetHosts(onlyActive: true)).Count == 2,
             Patience,
             "each silo sees two active silos");
@@ -50,71 +46,26 @@ public sealed class PostgresStorageTests : IAsyncLifetime
     [Fact]
     public async Task GrainStateRoundTripsThroughTheDatabase()
     {
-        var grain = _cluster.Client.GetGrain<IStorageProbeGrain>("round-trip");
+        await using var cluster = await StartClusterAsync();
+        var grain = cluster.Client.GetGrain<IStorageProbeGrain>("round-trip");
         await grain.SetValueAsync("kept");
 
         var stored = new GrainState<ProbeState>();
-        await Storage().ReadStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
+        await Storage(cluster).ReadStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
         Assert.True(stored.RecordExists);
         Assert.Equal("kept", stored.State?.Value);
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM OrleansStorage WHERE PayloadBinary IS NOT NULL"));
     }
 
     [Fact]
-    public async Task StaleWriteRaisesInconsistentStateException()
-    {
-        var grain = _cluster.Client.GetGrain<IStorageProbeGrain>("contended");
-        await grain.SetValueAsync("first");
-
-        // Another writer (a second activation, in a split brain) moves the stored version on.
-        var storage = Storage();
-        var stored = new GrainState<ProbeState>();
-        await storage.ReadStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
-        stored.State = stored.State! with { Value = "other writer" };
-        await storage.WriteStateAsync(StorageProbeGrain.StateName, grain.GetGrainId(), stored);
-
-        await Assert.ThrowsAsync<InconsistentStateException>(() => grain.SetValueAsync("stale"));
-    }
-
-    [Fact]
-    public async Task StorageAcceptsOnlyTheCurrentVersion()
-    {
-        var storage = Storage();
-        var grainId = GrainId.Create("autonomy.tests.versions", "1");
-
-        var state = new GrainState<ProbeState> { State = new ProbeState { Value = "v1" } };
-        await storage.WriteStateAsync("s", grainId, state);
-        var first = state.ETag;
-        await storage.WriteStateAsync("s", grainId, state);
-        Assert.NotEqual(first, state.ETag);
-
-        // A write from the old version, and a first write while a row exists, both lose.
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grainId, Copy(state, first)));
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grainId, Copy(state, null)));
-
-        // Clearing keeps counting versions, so the cleared ETag writes and the one before it does not.
-        var beforeClear = state.ETag;
-        await storage.ClearStateAsync("s", grainId, state);
-        var read = new GrainState<ProbeState>();
-        await storage.ReadStateAsync("s", grainId, read);
-        Assert.False(read.RecordExists);
-        Assert.Equal(state.ETag, read.ETag);
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grainId, Copy(state, beforeClear)));
-        state.State = new ProbeState { Value = "v2" };
-        await storage.WriteStateAsync("s", grainId, state);
-
-        await storage.ReadStateAsync("s", grainId, read);
-        Assert.Equal(("v2", state.ETag), (read.State?.Value, read.ETag));
-    }
-
-    [Fact]
     public async Task RegisteredReminderFires()
     {
-        var grain = _cluster.Client.GetGrain<IStorageProbeGrain>("ticking");
+        await using var cluster = await StartClusterAsync();
+        var grain = cluster.Client.GetGrain<IStorageProbeGrain>("ticking");
         await grain.StartTickingAsync(dueTime: TimeSpan.FromSeconds(1), period: TimeSpan.FromSeconds(1));
 
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM OrleansRemindersTable WHERE ReminderName = 'tick'"));
-        await EmbeddedCluster.WaitUntilAsync(
+        await Eventually.UntilAsync(
             async () => (await grain.GetStateAsync()).Ticks > 0,
             Patience,
             "the reminder ticks");
@@ -123,7 +74,8 @@ public sealed class PostgresStorageTests : IAsyncLifetime
     [Fact]
     public async Task ReminderTableReadsRangesAndRemovesOnlyWithTheCurrentETag()
     {
-        var table = _cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
+        await using var cluster = await StartClusterAsync();
+        var table = cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
         var grainId = GrainId.Create("autonomy.tests.reminders", "r1");
         var hash = grainId.GetUniformHashCode();
         var entry = new ReminderEntry { GrainId = grainId, ReminderName = "r", StartAt = new DateTime(2026, 11, 2, 9, 0, 0, DateTimeKind.Utc), Period = TimeSpan.FromMinutes(1) };
@@ -143,12 +95,6 @@ public sealed class PostgresStorageTests : IAsyncLifetime
         Assert.True(await table.RemoveRow(grainId, "r", second));
         Assert.Empty((await table.ReadRows(grainId)).Reminders);
     }
-
-    private IGrainStorage Storage() =>
-        _cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(EmbeddedStorage.GrainStorageName);
-
-    private static GrainState<ProbeState> Copy(GrainState<ProbeState> state, string? etag) =>
-        new() { State = state.State, ETag = etag, RecordExists = etag is not null };
 
     private async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
     {

@@ -8,7 +8,6 @@ using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
-using Autonomy.Tests.Storage;
 using Autonomy.Triggers;
 
 namespace Autonomy.Tests.Support;

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Autonomy.Tests.Support;
@@ -44,14 +39,11 @@ public sealed class FakeChatServer : IAsyncDisposable
     public int MaxConcurrent { get; private set; }
 
     /// <summary>The base URL to configure (<c>http://127.0.0.1:port/v1</c>).</summary>
-    public string BaseUrl => app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First() + "/v1";
+    public string BaseUrl => app.Address() + "/v1";
 
     public static async Task<FakeChatServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var app = builder.Build();
+        var app = LoopbackApp.Create(builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         var server = new FakeChatServer(app);
         app.MapPost("/v1/chat/completions", server.AnswerAsync);
         await app.StartAsync();

@@ -43,6 +43,9 @@ public sealed class TestHooks
 
     /// <summary>Per tenant, once: run when an execution grain is asked to execute, before it acts (after the account's clearance).</summary>
     public ConcurrentDictionary<string, Func<Task>> BeforeExecute { get; } = new();
+
+    /// <summary>Per tenant: how often the ledger was asked which heads changed since a cursor (the checkpoint writer asks once a tick).</summary>
+    public ConcurrentDictionary<string, int> ChangedHeadReads { get; } = new();
 }
 
 /// <summary>Faults a test injects at grain boundaries: unreadable kill switches, an executor that never answers.</summary>
@@ -153,8 +156,11 @@ public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
     public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default) =>
         inner.VerifyAsync(tenantId, witness, cancellationToken);
 
-    public Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default) =>
-        inner.ReadChangedHeadsAsync(tenantId, cursor, cancellationToken);
+    public Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default)
+    {
+        hooks.ChangedHeadReads.AddOrUpdate(tenantId, 1, (_, n) => n + 1);
+        return inner.ReadChangedHeadsAsync(tenantId, cursor, cancellationToken);
+    }
 
     public Task<IReadOnlyList<LedgerCheckpointHead>> ReadHashesAtAsync(IReadOnlyCollection<(string StreamId, long Seq)> at, CancellationToken cancellationToken = default) =>
         inner.ReadHashesAtAsync(at, cancellationToken);

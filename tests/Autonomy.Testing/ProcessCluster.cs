@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Net.Http.Headers;
 using System.Text;
 
-namespace Autonomy.Tests.Cluster;
+namespace Autonomy.Tests.Support;
 
 /// <summary>
 /// Real processes on loopback: silo and gateway hosts started from the solution's build output with
@@ -24,40 +23,22 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>The Orleans service and cluster id of this cluster (the membership table's DeploymentId).</summary>
     public string ClusterId => serviceId;
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Autonomy.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Autonomy.sln not found above the test binaries.");
-    }
-
     /// <summary>The built host of the same configuration as these tests (./test.sh builds the whole solution first).</summary>
     public static string HostDll(string project)
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(RepositoryRoot(), "src", project, "bin", configuration, "net10.0", $"Autonomy.{project}.dll");
+        var path = Path.Combine(Repository.Root(), "src", project, "bin", configuration, "net10.0", $"Autonomy.{project}.dll");
         return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution first (./test.sh does).");
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task<HostProcess> StartSiloAsync(string name)
     {
-        var http = FreePort();
+        var http = Loopback.FreePort();
         var host = HostProcess.Start(name, HostDll("Silo"), http,
         [
             .. Common(),
-            $"--Autonomy:SiloPort={FreePort()}",
-            $"--Autonomy:GatewayPort={FreePort()}",
+            $"--Autonomy:SiloPort={Loopback.FreePort()}",
+            $"--Autonomy:GatewayPort={Loopback.FreePort()}",
         ]);
         hosts.Add(host);
         await host.WaitReadyAsync();
@@ -74,7 +55,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     /// <summary>A gateway process, not waited for: it may start before any silo. Settings may come from the environment instead of arguments.</summary>
     public HostProcess StartGateway(string name, IReadOnlyDictionary<string, string>? environment = null, params string[] args)
     {
-        var host = HostProcess.Start(name, HostDll("Gateway"), FreePort(),
+        var host = HostProcess.Start(name, HostDll("Gateway"), Loopback.FreePort(),
             [.. Common(), .. environment is null ? [$"--Auth:SigningKey={SigningKey}"] : Array.Empty<string>(), "--Logging:LogLevel:Autonomy.Gateway.Infrastructure.SiloLossRetryFilter=Information", .. args],
             environment);
         hosts.Add(host);
@@ -186,34 +167,40 @@ public sealed class HostProcess : IAsyncDisposable
     public async Task WaitReadyAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        try
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"{Name} exited with {process.ExitCode}:\n{Log}");
-            }
+            await Eventually.UntilAsync(() => IsReadyAsync(http), TimeSpan.FromSeconds(90), $"{Name} to be ready", TimeSpan.FromMilliseconds(200));
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException($"{Name} was not ready within 90 s:\n{Log}", timeout);
+        }
+    }
 
-            try
-            {
-                if ((await http.GetAsync(new Uri(Address, "/health/ready"))).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
-            }
-
-            await Task.Delay(200);
+    private async Task<bool> IsReadyAsync(HttpClient http)
+    {
+        if (process.HasExited)
+        {
+            throw new InvalidOperationException($"{Name} exited with {process.ExitCode}:\n{Log}");
         }
 
-        throw new TimeoutException($"{Name} was not ready within 90 s:\n{Log}");
+        try
+        {
+            return (await http.GetAsync(new Uri(Address, "/health/ready"))).IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            // Not listening, or not answering, yet.
+            return false;
+        }
+    }
+
+    /// <summary>An HTTP client of this host that sends <paramref name="token"/> as its bearer token (30 s per request unless told).</summary>
+    public HttpClient Client(string token, TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = Address, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no goodbye to the membership table.</summary>
