@@ -7,19 +7,8 @@ using Autonomy.Policy;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
 using Autonomy.Triggers;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Autonomy.Accounts;
-
-/// <summary>
-/// Which engine answers a run the gate allowed, and what was reserved for it: the chat engine with its prepared
-/// prompt and token reservation, or the playbook (chosen, or the fallback when the token budget was used up).
-/// </summary>
-internal sealed record EnginePlan(EngineSettings Settings, ChatPrompt? Prompt, TokenReservation? Tokens)
-{
-    public bool UsesChat => Prompt is not null && Tokens is { Granted: true };
-}
 
 /// <summary>
 /// The cost gate and the engine call: local checks, then the tenant's token budget (for the chat engine) and run
@@ -30,14 +19,10 @@ internal sealed record EnginePlan(EngineSettings Settings, ChatPrompt? Prompt, T
 /// </summary>
 public sealed partial class AccountGrain
 {
-    private ChatEngine Chat => ServiceProvider.GetRequiredService<ChatEngine>();
-
-    private ChatEngineOptions ChatOptions => ServiceProvider.GetRequiredService<IOptions<ChatEngineOptions>>().Value;
-
     private GateThresholds SiloThresholds => new(Options.MinMarginalValue, Options.MinRunInterval);
 
     /// <summary>The cost gate: local checks first, then tokens (chat engine only) and one run reserved from the tenant's daily budgets.</summary>
-    private async Task<GateResult> GateAsync(DecisionRun run, AccountState s)
+    private async Task<GateStep> GateAsync(DecisionRun run, AccountState s)
     {
         var inputs = InputsDigest(run.Window);
         var budget = run.Snapshot.CostBudget;
@@ -51,7 +36,7 @@ public sealed partial class AccountGrain
         var tokenFallback = false;
         if (gate.Verdict == GateVerdict.Allow && settings.UsesChat)
         {
-            prompt = Chat.Prepare(ContextOf(run, s), settings.Chat!, run.Snapshot.Catalog, DisabledTypes(run.Snapshot));
+            prompt = chatEngine.Prepare(ContextOf(run, s), settings.Chat!, run.Snapshot.Catalog, DisabledTypes(run.Snapshot));
             tokens = await TokenBudget.ReserveAsync(run.RunId, prompt.ExpectedTokens, budget.EngineTokensPerDay);
             if (!tokens.Granted)
             {
@@ -78,8 +63,8 @@ public sealed partial class AccountGrain
         }
 
         gate = DecisionCostGate.SpreadRefill(gate, StablePhase.Of($"{JitterKey}/refill"));
-        run.Engine = new EnginePlan(settings, prompt, tokens);
-        var engineName = gate.Verdict != GateVerdict.Allow ? null : run.Engine.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
+        var plan = new EnginePlan(settings, prompt, tokens);
+        var engineName = gate.Verdict != GateVerdict.Allow ? null : plan.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
         run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(
             gate.Verdict, gate.Reason, gate.Explanation, gate.RetryAt, value.Value, inputs, runs, tokens, value, thresholds, engineName));
         if (gate.Reason == GateReason.TokenBudgetExhausted)
@@ -92,7 +77,7 @@ public sealed partial class AccountGrain
         }
 
         AutonomyMetrics.Gate(gate.Verdict.ToString(), gate.Reason.ToString());
-        return gate;
+        return new GateStep(gate, plan);
     }
 
     /// <summary>
@@ -132,9 +117,8 @@ public sealed partial class AccountGrain
     /// The engine's answer for an allowed run, or null when the chat engine failed and the tenant defers (the run is
     /// then held and committed here). A chat call's tokens are settled with what it used, whatever its result.
     /// </summary>
-    private async Task<DecisionResult?> DecideAsync(DecisionRun run, AccountState s)
+    private async Task<DecisionResult?> DecideAsync(DecisionRun run, AccountState s, EnginePlan plan)
     {
-        var plan = run.Engine;
         var context = ContextOf(run, s);
         if (plan is not { UsesChat: true } || plan.Settings.Chat is not { } chat)
         {
@@ -145,7 +129,7 @@ public sealed partial class AccountGrain
         // gate's ALLOW (naming the engine) are durable, as before every other outbound call.
         await run.Batch.FlushAsync();
         var budget = run.Snapshot.CostBudget;
-        var outcome = await Chat.CallAsync(plan.Prompt!, chat);
+        var outcome = await chatEngine.CallAsync(plan.Prompt!, chat);
         var charged = outcome.UsageKnown ? outcome.TotalTokens : outcome.EndpointAnswered && outcome.Result == ChatCallResult.Failed ? 0 : plan.Tokens!.Tokens;
         TokenSettlement? settlement = null;
         try
@@ -180,7 +164,7 @@ public sealed partial class AccountGrain
             return await engine.ProposeAsync(context);
         }
 
-        var retry = run.Now + ChatOptions.DeferAfterFailure;
+        var retry = run.Now + chatOptions.Value.DeferAfterFailure;
         AddFallback(run, reason, EngineFallback.Defer, retry, $"The chat engine gave no usable answer ({outcome.Detail}); the run is deferred to {retry:O} with its signals.");
         await HoldAsync(run, s, retry);
         return null;

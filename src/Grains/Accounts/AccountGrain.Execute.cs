@@ -9,19 +9,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Autonomy.Accounts;
 
-/// <summary>How an execution attempt ended for the run that asked for it.</summary>
-internal enum ExecutionOutcome
-{
-    /// <summary>The executor answered; its result is ledgered.</summary>
-    Settled,
-
-    /// <summary>A kill switch stopped it before the executor was called.</summary>
-    Stopped,
-
-    /// <summary>The executor was called but its answer never came back (timeout, lost silo): recovery settles it once.</summary>
-    Unsettled,
-}
-
 /// <summary>Execution, on every path: ledger flushed, kill switches re-read, executor called once per idempotency key.</summary>
 public sealed partial class AccountGrain
 {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Autonomy.Actions;
 using Autonomy.Common;
@@ -262,18 +263,22 @@ public sealed partial class AccountGrain
         return s.WithResolved(view.ProposalId, "EXPIRED");
     }
 
-    /// <summary>Adds a proposal to the account's queue; a full queue expires its oldest proposal (ledgered) to make room.</summary>
-    private static AccountState AddPending(DecisionRun run, AccountState s, PendingProposal pending)
+    /// <summary>
+    /// Adds a proposal to the account's queue; a full queue expires its oldest proposal (ledgered) to make room.
+    /// Returns the account after it and the proposals expired, to take off the owner's needs-input.
+    /// </summary>
+    private static (AccountState State, ImmutableArray<ProposalView> Evicted) AddPending(LedgerBatch batch, AccountState s, PendingProposal pending)
     {
+        var evicted = ImmutableArray.CreateBuilder<ProposalView>();
         while (s.Pending.Count >= AccountState.MaxPending)
         {
             // An approved proposal whose execution is still in flight is answered: never the one to make room.
             var oldest = s.Pending.Values.Where(p => !s.AwaitsExecution(p.View.ProposalId)).MinBy(p => (p.View.CreatedAt, p.View.ProposalId))!.View;
-            s = Expire(run.Batch, s, oldest, "queue-full");
-            run.Evicted.Add(oldest);
+            s = Expire(batch, s, oldest, "queue-full");
+            evicted.Add(oldest);
         }
 
-        return s with { Pending = s.Pending.SetItem(pending.View.ProposalId, pending) };
+        return (s with { Pending = s.Pending.SetItem(pending.View.ProposalId, pending) }, evicted.ToImmutable());
     }
 
     private async Task RemoveFromQueueAsync(ProposalView view)

@@ -6,7 +6,6 @@ using Autonomy.Common;
 using Autonomy.Connectors;
 using Autonomy.Ledger;
 using Autonomy.Perception;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 
@@ -23,11 +22,6 @@ namespace Autonomy.Accounts;
 /// </summary>
 public sealed partial class AccountGrain
 {
-    /// <summary>The tenant's connectors and pull budget as last read, by configuration version.</summary>
-    private PullConfig? pullConfig;
-
-    private IGrainTimer? pullTimer;
-
     public Task PullAsync() => PullDueAsync();
 
     /// <summary>Plans every connector's cadence for the account as it is now, and runs the pulls that are due.</summary>
@@ -93,7 +87,7 @@ public sealed partial class AccountGrain
         PulledData data;
         try
         {
-            data = await ServiceProvider.GetRequiredService<Connectors.Connectors>().For(connector.Kind)
+            data = await connectors.For(connector.Kind)
                 .PullAsync(connector, new PullRequest(TenantId, AccountId, plan.LastPullAt, now), CancellationToken.None);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or TimeoutException or InvalidDataException or JsonException or BrokenCircuitException or UriFormatException)

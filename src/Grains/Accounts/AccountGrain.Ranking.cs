@@ -8,14 +8,6 @@ using Autonomy.Perception;
 
 namespace Autonomy.Accounts;
 
-/// <summary>A run's ranking: the ranker, the exploration rate, and each proposal's ranking in display order (with its engine index).</summary>
-internal sealed record RunRanking(string Ranker, double ExplorationRate, ImmutableArray<ProposalRanking> Proposals, ImmutableArray<int> EngineIndexes)
-{
-    public static readonly RunRanking None = new(RankingModel.Prior, 0, [], []);
-
-    public ProposalRanking? At(int position) => position < Proposals.Length ? Proposals[position] : null;
-}
-
 /// <summary>
 /// The ranking step of a run: the active model (or the prior: the engine's confidence) orders the proposals, and
 /// PROPOSALS_RANKED records, per proposal, the features it saw, its score, its place and the probability of that
@@ -24,11 +16,8 @@ internal sealed record RunRanking(string Ranker, double ExplorationRate, Immutab
 /// </summary>
 public sealed partial class AccountGrain
 {
-    /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
-    private (string? Version, RankingModel? Model) rankingModel;
-
-    /// <summary>Orders the engine's proposals with the active ranker and remembers each one's ranking on the run.</summary>
-    private async Task<ImmutableArray<ProposedAction>> RankAsync(DecisionRun run, AccountState s, ImmutableArray<ProposedAction> proposals)
+    /// <summary>Orders the engine's proposals with the active ranker; returns them in that order with each one's ranking.</summary>
+    private async Task<(ImmutableArray<ProposedAction> Ranked, RunRanking Ranking)> RankAsync(DecisionRun run, AccountState s, ImmutableArray<ProposedAction> proposals)
     {
         var pointer = run.Snapshot.Ranking ?? RankingPointer.Prior;
         var model = await RankingModelAsync(pointer.Version);
@@ -38,22 +27,21 @@ public sealed partial class AccountGrain
             p.ActionType, RankingFeatures.Of(new RankingContext(p.ActionType, run.TriggerType, signals, tier, s.Lifecycle, s.Posture, SellerId, p.Confidence)), p.Confidence)).ToList();
         var placements = SlateRanking.Rank(model, items, pointer.ExplorationRate, ExplorationRandom(run.RunId));
         var ranker = Ranker.NameOf(model);
-        run.Ranking = new RunRanking(
+        var ranking = new RunRanking(
             ranker, pointer.ExplorationRate,
             [.. placements.Select(p => new ProposalRanking(ranker, items[p.Index].Features, p.Score, p.CalibratedConfidence, p.Position, p.Propensity))],
             [.. placements.Select(p => p.Index)]);
-        return [.. placements.Select(p => proposals[p.Index])];
+        return ([.. placements.Select(p => proposals[p.Index])], ranking);
     }
 
     /// <summary>PROPOSALS_RANKED, after DECISION_PROPOSED: the decision-time record the learning dataset joins outcomes to.</summary>
-    private void LogRanking(DecisionRun run, ImmutableArray<ProposedAction> ranked)
+    private void LogRanking(DecisionRun run, ImmutableArray<ProposedAction> ranked, RunRanking r)
     {
         if (ranked.IsEmpty)
         {
             return;
         }
 
-        var r = run.Ranking;
         var entries = r.Proposals.Select((p, i) => new RankedProposalEntry(
             p.Position, r.EngineIndexes[i], ranked[i].ActionType, p.Features, ranked[i].Confidence, p.Score, p.CalibratedConfidence, p.Propensity));
         run.Batch.Add(LedgerTypes.ProposalsRanked, run.RunId, "system", new ProposalsRankedPayload(r.Ranker, AccountId, SellerId, r.ExplorationRate, [.. entries]));

@@ -16,21 +16,6 @@ using Autonomy.Triggers;
 
 namespace Autonomy.Accounts;
 
-/// <summary>One decision run: what started it, the tenant configuration it is decided under, and its ledger batch.</summary>
-internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWindow Window, TenantSnapshot Snapshot, LedgerBatch Batch, DateTimeOffset Now)
-{
-    public bool StartedBySchedule => Window.StartedBySchedule;
-
-    /// <summary>Proposals this run pushed out of a full queue (expired), to take off the owner's needs-input.</summary>
-    public List<ProposalView> Evicted { get; } = [];
-
-    /// <summary>The engine the gate chose and what it reserved for it (AccountGrain.Cost.cs).</summary>
-    public EnginePlan? Engine { get; set; }
-
-    /// <summary>How the ranking step ordered the proposals (AccountGrain.Ranking.cs).</summary>
-    public RunRanking Ranking { get; set; } = RunRanking.None;
-}
-
 /// <summary>
 /// The decision flow: trigger -> cost gate -> engine -> ranking -> policy -> budget -> kill-switch re-check -> executor.
 /// The gate and the engine call (with its token settlement and fallback) are in AccountGrain.Cost.cs.
@@ -96,14 +81,14 @@ public sealed partial class AccountGrain
         using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
         activity?.SetTag("autonomy.run_id", run.RunId);
         run.Batch.Add(LedgerTypes.TriggerFired, run.RunId, "system", new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
-        var gate = await GateAsync(run, s);
+        var (gate, engine) = await GateAsync(run, s);
         if (gate.Verdict != GateVerdict.Allow)
         {
             await HoldOrSkipAsync(run, s, gate);
             return;
         }
 
-        if (await DecideAsync(run, s) is not { } decision)
+        if (await DecideAsync(run, s, engine) is not { } decision)
         {
             return;
         }
@@ -111,30 +96,35 @@ public sealed partial class AccountGrain
         var proposals = await ProposeAsync(run, s, decision);
         (s, var optedIn) = await OptedInNowAsync(run, s);
         s = s with { LastRunAt = run.Now, LastRunInputsDigest = InputsDigest(run.Window), Counter = s.Counter + 1 };
-        var waiting = new List<ProposalView>();
-        var done = new List<ActionView>();
-        for (var i = 0; i < proposals.Length; i++)
+        var routed = ImmutableArray.CreateBuilder<RoutedProposal>(proposals.Length);
+        foreach (var proposal in proposals)
         {
-            s = await DisposeAsync(run, s, i, proposals[i], optedIn, waiting, done);
+            var result = await RouteProposalAsync(run, s, proposal, optedIn);
+            s = result.State;
+            routed.Add(result);
         }
 
         await CommitAsync(run.Batch, s);
-        await PublishAsync(run, waiting, done);
+        await PublishAsync(routed.ToImmutable());
     }
 
     /// <summary>The engine's proposals, ordered for display (ranking), ledgered with what they used.</summary>
-    private async Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, AccountState s, DecisionResult decision)
+    private async Task<ImmutableArray<RankedProposal>> ProposeAsync(DecisionRun run, AccountState s, DecisionResult decision)
     {
-        var ranked = await RankAsync(run, s, decision.Proposals);
+        var (ranked, ranking) = await RankAsync(run, s, decision.Proposals);
         run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
-            decision.Engine, decision.Tokens, run.Ranking.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
-        LogRanking(run, ranked);
-        return ranked;
+            decision.Engine, decision.Tokens, ranking.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
+        LogRanking(run, ranked, ranking);
+        return [.. ranked.Select((p, i) => new RankedProposal(i, p, ranking.At(i)))];
     }
 
-    /// <summary>Policy, budget, then execution or the human queue, for one proposal.</summary>
-    private async Task<AccountState> DisposeAsync(DecisionRun run, AccountState s, int index, ProposedAction p, bool optedIn, List<ProposalView> waiting, List<ActionView> done)
+    /// <summary>
+    /// Routes one proposal: policy, budget, then execution or the human queue. Returns the account after it, with the
+    /// proposal left waiting or the action done, and whatever a full queue expired to make room.
+    /// </summary>
+    private async Task<RoutedProposal> RouteProposalAsync(DecisionRun run, AccountState s, RankedProposal proposal, bool optedIn)
     {
+        var (index, p, ranking) = proposal;
         var snapshot = run.Snapshot;
         var input = new PolicyInput(p.ActionType, snapshot.Catalog.GetValueOrDefault(p.ActionType), snapshot.ModeOf(p.ActionType), snapshot.KillSwitches, p.Confidence, s.Lifecycle, run.StartedBySchedule, optedIn, snapshot.Policy);
         var result = AutoApprovalPolicyV1.Evaluate(input);
@@ -151,12 +141,7 @@ public sealed partial class AccountGrain
             s = next;
             if (outcome != ExecutionOutcome.Stopped)
             {
-                if (action is not null)
-                {
-                    done.Add(action);
-                }
-
-                return s;
+                return new RoutedProposal(s, null, action, []);
             }
 
             // Stopped at the clearance: the proposal waits (or, now disabled, goes) under the policy's answer of that moment.
@@ -165,14 +150,14 @@ public sealed partial class AccountGrain
 
         if (result.Reason == PolicyReason.ActionTypeDisabled)
         {
-            return s;
+            return new RoutedProposal(s, null, null, []);
         }
 
         var view = new ProposalView(
             Ids.Proposal(AccountId, $"{s.Counter}-{index}"), run.RunId, AccountId, SellerId, p.ActionType, p.Parameters, ArgsDigest.Compute(AccountId, p.ActionType, p.Parameters), p.Confidence,
-            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, run.Ranking.At(index));
-        waiting.Add(view);
-        return AddPending(run, s, new PendingProposal(view, snapshot.ConfigVersion));
+            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, ranking);
+        var (queued, evicted) = AddPending(run.Batch, s, new PendingProposal(view, snapshot.ConfigVersion));
+        return new RoutedProposal(queued, view, null, evicted);
     }
 
     /// <summary>The autonomy budget: an allowed action beyond it is downgraded to REQUIRE_APPROVAL (BUDGET_EXHAUSTED).</summary>
@@ -250,24 +235,24 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>Hands the run's results to the owner's views: proposals to needs-input, actions to the timeline.</summary>
-    private async Task PublishAsync(DecisionRun run, List<ProposalView> waiting, List<ActionView> done)
+    private async Task PublishAsync(ImmutableArray<RoutedProposal> routed)
     {
         if (Seller() is not { } seller)
         {
             return;
         }
 
-        foreach (var evicted in run.Evicted)
+        foreach (var evicted in routed.SelectMany(r => r.Evicted))
         {
             await seller.RemoveNeedsInputAsync(evicted.ProposalId);
         }
 
-        if (waiting.Count > 0)
+        if (routed.Any(r => r.Waiting is not null))
         {
-            await seller.AddNeedsInputAsync([.. waiting]);
+            await seller.AddNeedsInputAsync([.. routed.Select(r => r.Waiting).OfType<ProposalView>()]);
         }
 
-        foreach (var action in done)
+        foreach (var action in routed.Select(r => r.Done).OfType<ActionView>())
         {
             await seller.RecordActionAsync(action);
         }

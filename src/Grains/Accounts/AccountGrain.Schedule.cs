@@ -13,22 +13,6 @@ namespace Autonomy.Accounts;
 /// </summary>
 public sealed partial class AccountGrain
 {
-    private const string TickReminder = "tick";
-    private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
-
-    private IGrainTimer? wake;
-    private IGrainTimer? snapshot;
-
-    /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
-    private bool unsaved;
-
-    /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
-    private int wakeFailures;
-
-    /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
-    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
-
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName == TickReminder)

@@ -2,8 +2,10 @@ using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Budgets;
 using Autonomy.Common;
+using Autonomy.Connectors;
 using Autonomy.Decisions;
 using Autonomy.Hosting;
+using Autonomy.Learning;
 using Autonomy.Ledger;
 using Autonomy.Perception;
 using Autonomy.Schedules;
@@ -29,12 +31,47 @@ public sealed partial class AccountGrain(
     IDecisionEngine engine,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     IOptions<AutonomyEngineOptions> options,
+    ChatEngine chatEngine,
+    IOptions<ChatEngineOptions> chatOptions,
+    Connectors.Connectors connectors,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
 {
     /// <summary>The seller id shown on proposals of an account nobody owns (they stay on the account, in no seller's queue).</summary>
     public const string Unassigned = "_unassigned";
 
+    private const string TickReminder = "tick";
+    private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
+
+    /// <summary>The writer of the account's ledger stream (the only one), opened on activation.</summary>
     private LedgerStream? stream;
+
+    /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
+    private TenantSnapshot? tenantConfig;
+
+    /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
+    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
+
+    /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
+    private (string? Version, RankingModel? Model) rankingModel;
+
+    /// <summary>The tenant's connectors and pull budget as last read, by configuration version.</summary>
+    private PullConfig? pullConfig;
+
+    /// <summary>The one-shot timer for a closing trigger window or a deferred run.</summary>
+    private IGrainTimer? wake;
+
+    /// <summary>The write-behind timer of the ingest path's snapshot.</summary>
+    private IGrainTimer? snapshot;
+
+    /// <summary>The one-shot timer for the earliest due pull.</summary>
+    private IGrainTimer? pullTimer;
+
+    /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
+    private bool unsaved;
+
+    /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
+    private int wakeFailures;
 
     private AutonomyEngineOptions Options => options.Value;
 
@@ -45,9 +82,6 @@ public sealed partial class AccountGrain(
     private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
 
     private string SellerId => state.State.OwnerId ?? Unassigned;
-
-    /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
-    private TenantSnapshot? tenantConfig;
 
     private LedgerBatch NewBatch() => new(stream!);
 
