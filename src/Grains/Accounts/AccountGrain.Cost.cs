@@ -32,12 +32,12 @@ public sealed partial class AccountGrain
         var settings = run.Snapshot.EngineSettings;
         RunBudgetReservation? runs = null;
         TokenReservation? tokens = null;
-        ChatPrompt? prompt = null;
+        EngineQuote? quote = null;
         var tokenFallback = false;
         if (gate.Verdict == GateVerdict.Allow && settings.UsesChat)
         {
-            prompt = chatEngine.Prepare(ContextOf(run, s), settings.Chat!, run.Snapshot.Catalog, DisabledTypes(run.Snapshot));
-            tokens = await TokenBudget.ReserveAsync(run.RunId, prompt.ExpectedTokens, budget.EngineTokensPerDay);
+            quote = metered.Quote(ContextOf(run, s), run.Snapshot);
+            tokens = await TokenBudget.ReserveAsync(run.RunId, quote.Tokens, budget.EngineTokensPerDay);
             if (!tokens.Granted)
             {
                 if (settings.Fallback == EngineFallback.Defer)
@@ -63,7 +63,7 @@ public sealed partial class AccountGrain
         }
 
         gate = DecisionCostGate.SpreadRefill(gate, StablePhase.Of($"{JitterKey}/refill"));
-        var plan = new EnginePlan(settings, prompt, tokens);
+        var plan = new EnginePlan(settings, quote, tokens);
         var engineName = gate.Verdict != GateVerdict.Allow ? null : plan.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
         run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(
             gate.Verdict, gate.Reason, gate.Explanation, gate.RetryAt, value.Value, inputs, runs, tokens, value, thresholds, engineName));
@@ -128,21 +128,7 @@ public sealed partial class AccountGrain
         // Ledger first: the account's context leaves for the tenant's endpoint only once the run's trigger and the
         // gate's ALLOW (naming the engine) are durable, as before every other outbound call.
         await run.Batch.FlushAsync();
-        var budget = run.Snapshot.CostBudget;
-        var outcome = await chatEngine.CallAsync(plan.Prompt!, chat);
-        var charged = outcome.UsageKnown ? outcome.TotalTokens : outcome.EndpointAnswered && outcome.Result == ChatCallResult.Failed ? 0 : plan.Tokens!.Tokens;
-        TokenSettlement? settlement = null;
-        try
-        {
-            settlement = await TokenBudget.SettleAsync(run.RunId, charged, budget.EngineTokensPerDay);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
-        {
-            // Unsettled, the reservation stays charged in full: the budget errs on the side of spending less.
-            LogSettleFailed(ex, run.RunId);
-        }
-
-        var cost = chat.Cost(outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0);
+        var (outcome, charged, cost, settlement) = await metered.CallAsync(plan.Quote!, plan.Tokens!);
         run.Batch.Add(LedgerTypes.EngineCalled, run.RunId, "system", new EngineCalledPayload(
             ChatEngine.Name, outcome.Model ?? chat.Model, outcome.Result, outcome.PromptTokens, outcome.CompletionTokens, charged, cost, plan.Tokens!.Tokens, settlement,
             outcome.Decision?.Proposals.Length ?? 0, outcome.Rejected, outcome.Detail, (long)outcome.Elapsed.TotalMilliseconds));
@@ -164,7 +150,7 @@ public sealed partial class AccountGrain
             return await engine.ProposeAsync(context);
         }
 
-        var retry = run.Now + chatOptions.Value.DeferAfterFailure;
+        var retry = run.Now + metered.DeferAfterFailure;
         AddFallback(run, reason, EngineFallback.Defer, retry, $"The chat engine gave no usable answer ({outcome.Detail}); the run is deferred to {retry:O} with its signals.");
         await HoldAsync(run, s, retry);
         return null;
@@ -186,10 +172,4 @@ public sealed partial class AccountGrain
 
     private DecisionContext ContextOf(DecisionRun run, AccountState s) =>
         new(TenantId, AccountId, run.RunId, run.TriggerType, run.Window.Signals, s.Lifecycle, s.Posture, s.Heat!.Score, run.Snapshot.Playbook);
-
-    private static IEnumerable<string> DisabledTypes(TenantSnapshot snapshot) =>
-        snapshot.Modes.Where(m => m.Value == AutonomyModeV1.Disabled).Select(m => m.Key);
-
-    private void LogSettleFailed(Exception ex, string runId) =>
-        Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex, "Settling the token reservation of run {RunId} failed; it stays charged in full.", runId);
 }

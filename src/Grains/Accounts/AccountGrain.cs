@@ -31,8 +31,7 @@ public sealed partial class AccountGrain(
     IDecisionEngine engine,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     IOptions<AutonomyEngineOptions> options,
-    ChatEngine chatEngine,
-    IOptions<ChatEngineOptions> chatOptions,
+    IMeteredEngine metered,
     Connectors.Connectors connectors,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
 {

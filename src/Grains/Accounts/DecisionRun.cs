@@ -18,12 +18,12 @@ internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWind
 }
 
 /// <summary>
-/// Which engine answers a run the gate allowed, and what was reserved for it: the chat engine with its prepared
-/// prompt and token reservation, or the playbook (chosen, or the fallback when the token budget was used up).
+/// Which engine answers a run the gate allowed, and what was reserved for it: the chat engine with its quoted call
+/// and token reservation, or the playbook (chosen, or the fallback when the token budget was used up).
 /// </summary>
-internal sealed record EnginePlan(EngineSettings Settings, ChatPrompt? Prompt, TokenReservation? Tokens)
+internal sealed record EnginePlan(EngineSettings Settings, EngineQuote? Quote, TokenReservation? Tokens)
 {
-    public bool UsesChat => Prompt is not null && Tokens is { Granted: true };
+    public bool UsesChat => Quote is not null && Tokens is { Granted: true };
 }
 
 /// <summary>The cost gate's answer for a run, and the engine it chose.</summary>
