@@ -51,7 +51,7 @@ public sealed partial class AccountGrain
 
         // The tick is also the heartbeat that picks up a window a failed wake left behind.
         await PollAsync();
-        await PullDueAsync();
+        await WakePullsAsync();
     }
 
     /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>

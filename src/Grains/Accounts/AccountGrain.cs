@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Budgets;
 using Autonomy.Common;
-using Autonomy.Connectors;
 using Autonomy.Decisions;
 using Autonomy.Hosting;
 using Autonomy.Learning;
@@ -32,7 +31,6 @@ public sealed partial class AccountGrain(
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     IOptions<AutonomyEngineOptions> options,
     IMeteredEngine metered,
-    Connectors.Connectors connectors,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
 {
     /// <summary>The seller id shown on proposals of an account nobody owns (they stay on the account, in no seller's queue).</summary>
@@ -54,23 +52,20 @@ public sealed partial class AccountGrain(
     /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
     private (string? Version, RankingModel? Model) rankingModel;
 
-    /// <summary>The tenant's connectors and pull budget as last read, by configuration version.</summary>
-    private PullConfig? pullConfig;
-
     /// <summary>The one-shot timer for a closing trigger window or a deferred run.</summary>
     private IGrainTimer? wake;
 
     /// <summary>The write-behind timer of the ingest path's snapshot.</summary>
     private IGrainTimer? snapshot;
 
-    /// <summary>The one-shot timer for the earliest due pull.</summary>
-    private IGrainTimer? pullTimer;
-
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
     private bool unsaved;
 
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
     private int wakeFailures;
+
+    /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does).</summary>
+    private bool pullsWoken;
 
     private AutonomyEngineOptions Options => options.Value;
 
@@ -165,6 +160,7 @@ public sealed partial class AccountGrain(
         var batch = NewBatch();
         var now = time.GetUtcNow();
         var registry = await TriggersAsync(now);
+        var tier = Heat.At(state.State.Heat ?? HeatState.Cold(now), now).Tier;
         var next = Touch(state.State, now);
         var accepted = ImmutableArray.CreateBuilder<IngestedSignal>();
         var suppressed = new List<object>();
@@ -202,7 +198,12 @@ public sealed partial class AccountGrain(
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
-        ArmPullTimer();
+        if (!pullsWoken || next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now)))
+        {
+            // Fresh data or a new tier may bring a pull forward.
+            await WakePullsAsync();
+        }
+
         AutonomyMetrics.SignalsAccepted(accepted.Count);
         return new IngestResult(accepted.Count, duplicates);
     }
@@ -231,7 +232,7 @@ public sealed partial class AccountGrain(
             [.. s.Pending.Values.Select(p => p.View).OrderByDescending(p => p.CreatedAt)],
             [.. s.Actions.Reverse()],
             tenant.AccountOptedIn,
-            await PullViewsAsync());
+            await Pulls.GetViewsAsync(PullBasisNow()));
     }
 
     private string JitterKey => $"{TenantId}/{AccountId}";
