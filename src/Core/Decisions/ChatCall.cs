@@ -46,4 +46,12 @@ public sealed record ChatOutcome(
     /// billed); else the whole <paramref name="reserved"/>, since the endpoint may have spent tokens without saying.
     /// </summary>
     public long Charged(long reserved) => UsageKnown ? TotalTokens : EndpointAnswered && Result == ChatCallResult.Failed ? 0 : reserved;
+
+    /// <summary>Why the call gave no usable answer, as ENGINE_FALLBACK records it.</summary>
+    public string FailureReason => Result switch
+    {
+        ChatCallResult.Timeout => "ENGINE_TIMEOUT",
+        ChatCallResult.MalformedOutput => "MALFORMED_OUTPUT",
+        _ => "ENGINE_FAILED",
+    };
 }

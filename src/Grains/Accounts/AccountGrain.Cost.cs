@@ -1,32 +1,22 @@
-using Autonomy.Common;
-using Autonomy.CostGate;
-using Autonomy.Decisions;
-using Autonomy.Ledger;
-using Autonomy.Perception;
-using Autonomy.Policy;
-using Autonomy.Sellers;
-using Autonomy.Tenants;
-using Autonomy.Triggers;
-
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// The cost gate and the engine call: local checks, then the tenant's token budget (for the chat engine) and run
-/// budget, each counted in one grain; DEFER holds the window's signals, SKIP parks a low-value window's signals for
-/// the next signal or ritual (a duplicate's are dropped) and gives back the run's hourly-cap slot; the
-/// chat engine's tokens are reserved before the call and settled after, and when it cannot answer the tenant's
-/// fallback (defer or playbook) decides, ledgered as ENGINE_FALLBACK.
+/// The cost gate and the engine step: local checks, then the tenant's token budget (for a metered engine, whose call is
+/// quoted in tokens) and run budget, each counted in one grain; DEFER holds the window's signals, SKIP parks a
+/// low-value window's signals for the next signal or ritual (a duplicate's are dropped) and gives back the run's
+/// hourly-cap slot. A metered call settles its tokens itself (<see cref="IMeteredEngine"/>); when it cannot answer,
+/// the tenant's fallback (defer or playbook) decides, ledgered as ENGINE_FALLBACK.
 /// </summary>
 public sealed partial class AccountGrain
 {
-    private GateThresholds SiloThresholds => new(Options.MinMarginalValue, Options.MinRunInterval);
+    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
 
     /// <summary>The cost gate: local checks first, then tokens (chat engine only) and one run reserved from the tenant's daily budgets.</summary>
     private async Task<GateStep> GateAsync(DecisionRun run, AccountState s)
     {
-        var inputs = InputsDigest(run.Window);
+        var inputs = run.Window.InputsDigest();
         var budget = run.Snapshot.CostBudget;
-        var thresholds = budget.Thresholds(SiloThresholds);
+        var thresholds = budget.Thresholds(new GateThresholds(Options.MinMarginalValue, Options.MinRunInterval));
         var value = MarginalValue.Of(run.Window, Heat.At(s.Heat!, run.Now).Score, s.LastRunAt, run.Now);
         var gate = DecisionCostGate.EvaluateLocal(new GateInput(value.Value, thresholds.MinMarginalValue, s.LastRunAt, thresholds.MinRunInterval, inputs, s.LastRunInputsDigest, run.Now));
         var settings = run.Snapshot.EngineSettings;
@@ -38,17 +28,8 @@ public sealed partial class AccountGrain
         {
             quote = metered.Quote(ContextOf(run, s), run.Snapshot);
             tokens = await TokenBudget.ReserveAsync(run.RunId, quote.Tokens, budget.EngineTokensPerDay);
-            if (!tokens.Granted)
-            {
-                if (settings.Fallback == EngineFallback.Defer)
-                {
-                    gate = DecisionCostGate.WithTokens(gate, tokens);
-                }
-                else
-                {
-                    tokenFallback = true;
-                }
-            }
+            // Out of tokens: the tenant's fallback defers the run or has the playbook answer it.
+            (gate, tokenFallback) = tokens.Granted ? (gate, false) : settings.Fallback == EngineFallback.Defer ? (DecisionCostGate.WithTokens(gate, tokens), false) : (gate, true);
         }
 
         if (gate.Verdict == GateVerdict.Allow)
@@ -93,23 +74,12 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var trigger = DecisionTrigger.Release(s.Trigger, run.Now);
-        if (gate.Reason == GateReason.LowMarginalValue)
-        {
-            trigger = DecisionTrigger.Park(trigger, run.Window, MarginalValue.IsRitual, run.Now);
-        }
-
-        await CommitAsync(run.Batch, s with { Trigger = trigger });
-        if (Seller() is { } seller)
-        {
-            await seller.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now));
-        }
+        var released = DecisionTrigger.Release(s.Trigger, run.Now);
+        await CommitAsync(run.Batch, s with { Trigger = gate.Reason == GateReason.LowMarginalValue ? DecisionTrigger.Park(released, run.Window, MarginalValue.IsRitual, run.Now) : released });
+        await (Seller()?.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now)) ?? Task.CompletedTask);
     }
 
-    /// <summary>
-    /// Keeps every signal of the run's window for a run at <paramref name="retry"/>; nothing is proposed now, so the
-    /// run's slot under the hourly cap is given back (the held run claims one when it fires).
-    /// </summary>
+    /// <summary>Keeps every signal of the window for a run at <paramref name="retry"/>, giving back the run's hourly-cap slot (the held run claims one).</summary>
     private Task HoldAsync(DecisionRun run, AccountState s, DateTimeOffset retry) =>
         CommitAsync(run.Batch, s with { Trigger = DecisionTrigger.Hold(DecisionTrigger.Release(s.Trigger, run.Now), run.Window, retry), DeferredUntil = retry });
 
@@ -120,10 +90,7 @@ public sealed partial class AccountGrain
     private async Task<DecisionResult?> DecideAsync(DecisionRun run, AccountState s, EnginePlan plan)
     {
         var context = ContextOf(run, s);
-        if (plan is not { UsesChat: true } || plan.Settings.Chat is not { } chat)
-        {
-            return await engine.ProposeAsync(context);
-        }
+        if (plan is not { UsesChat: true } || plan.Settings.Chat is not { } chat) return await engine.ProposeAsync(context);
 
         // Ledger first: the account's context leaves for the tenant's endpoint only once the run's trigger and the
         // gate's ALLOW (naming the engine) are durable, as before every other outbound call.
@@ -133,30 +100,18 @@ public sealed partial class AccountGrain
             ChatEngine.Name, outcome.Model ?? chat.Model, outcome.Result, outcome.PromptTokens, outcome.CompletionTokens, charged, cost, plan.Tokens!.Tokens, settlement,
             outcome.Decision?.Proposals.Length ?? 0, outcome.Rejected, outcome.Detail, (long)outcome.Elapsed.TotalMilliseconds));
         AutonomyMetrics.EngineCalled(ChatEngine.Name, outcome.Result.ToString(), outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0, cost, outcome.Rejected.Length, settlement?.Overrun ?? 0);
-        if (outcome.Result == ChatCallResult.Ok)
-        {
-            return outcome.Decision;
-        }
-
-        var reason = outcome.Result switch
-        {
-            ChatCallResult.Timeout => "ENGINE_TIMEOUT",
-            ChatCallResult.MalformedOutput => "MALFORMED_OUTPUT",
-            _ => "ENGINE_FAILED",
-        };
+        if (outcome.Result == ChatCallResult.Ok) return outcome.Decision;
         if (plan.Settings.Fallback == EngineFallback.Playbook)
         {
-            AddFallback(run, reason, EngineFallback.Playbook, null, $"The chat engine gave no usable answer ({outcome.Detail}); the playbook answers this run.");
+            AddFallback(run, outcome.FailureReason, EngineFallback.Playbook, null, $"The chat engine gave no usable answer ({outcome.Detail}); the playbook answers this run.");
             return await engine.ProposeAsync(context);
         }
 
         var retry = run.Now + metered.DeferAfterFailure;
-        AddFallback(run, reason, EngineFallback.Defer, retry, $"The chat engine gave no usable answer ({outcome.Detail}); the run is deferred to {retry:O} with its signals.");
+        AddFallback(run, outcome.FailureReason, EngineFallback.Defer, retry, $"The chat engine gave no usable answer ({outcome.Detail}); the run is deferred to {retry:O} with its signals.");
         await HoldAsync(run, s, retry);
         return null;
     }
-
-    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
 
     /// <summary>ENGINE_FALLBACK: which fallback answered (or deferred) the run, and why; counted by reason.</summary>
     private static void AddFallback(DecisionRun run, string reason, EngineFallback fallback, DateTimeOffset? retryAt, string explanation)

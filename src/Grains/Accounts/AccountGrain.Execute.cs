@@ -1,23 +1,13 @@
-using Autonomy.Actions;
-using Autonomy.Budgets;
-using Autonomy.Common;
-using Autonomy.Decisions;
-using Autonomy.Ledger;
-using Autonomy.Outcomes;
-using Autonomy.Policy;
-using Microsoft.Extensions.Logging;
-
 namespace Autonomy.Accounts;
 
-/// <summary>Execution, on every path: ledger flushed, kill switches re-read, executor called once per idempotency key.</summary>
+/// <summary>Execution, on every path: ledger flushed, kill switches and the policy re-read, executor called once per idempotency key.</summary>
 public sealed partial class AccountGrain
 {
     /// <summary>
-    /// Counts the action against the budget (stored before the side effect, so a crash never under-counts), clears
-    /// it and executes. A stopped action gives its budget back and carries the policy's answer that stopped it.
+    /// Counts the action against the budget (stored before the side effect, so a crash never under-counts), clears it
+    /// and executes. A stopped action gives its budget back and carries the policy's answer that stopped it.
     /// </summary>
-    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action, PolicyResult Policy)> ExecuteAutonomousAsync(
-        DecisionRun run, AccountState s, int index, ProposedAction p, PolicyInput input, PolicyResult result)
+    private async Task<Executed> ExecuteAutonomousAsync(DecisionRun run, AccountState s, int index, ProposedAction p, PolicyInput input, PolicyResult result)
     {
         var before = s;
         s = s with { Budget = AutonomyBudget.Consume(s.Budget!, p.ActionType, run.Now) };
@@ -25,18 +15,14 @@ public sealed partial class AccountGrain
 
         var actionId = Ids.Action(AccountId, $"{s.Counter}-{index}");
         var (clearance, tenant) = await ClearToExecuteAsync(run.Batch, run.RunId, index, actionId, input, ExecutionClearance.Autonomous);
-        if (!clearance.Cleared)
-        {
-            return (s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null, clearance.Policy);
-        }
-
+        if (!clearance.Cleared) return new Executed(s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null, clearance.Policy);
         AutonomyMetrics.BudgetUsed(p.ActionType);
         var spec = tenant!.Catalog[p.ActionType];
         var request = Request(actionId, run.RunId, p.ActionType, p.Parameters, spec, tenant.Executor, autonomous: true);
-        var (next, outcome, action, stoppedBy) = await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
-        return stoppedBy is null
-            ? (next, outcome, action, result)
-            : (next with { Budget = before.Budget }, outcome, null, ExecutionClearance.Autonomous(tenant.Refresh(input) with { KillSwitches = stoppedBy }).Policy);
+        var executed = await ExecuteAsync(run.Batch, s, request, proposalId: null, spec, result, "system");
+        return executed.StoppedBy is not { } stoppedBy
+            ? executed with { Policy = result }
+            : executed with { State = executed.State with { Budget = before.Budget }, Policy = ExecutionClearance.Autonomous(tenant.Refresh(input) with { KillSwitches = stoppedBy }).Policy };
     }
 
     /// <summary>
@@ -47,7 +33,7 @@ public sealed partial class AccountGrain
     /// the clearance and, when cleared, the tenant it was cleared on (the action goes out as that configuration says);
     /// a stop is ledgered and flushed.
     /// </summary>
-    private async Task<(Clearance Clearance, Tenants.TenantSnapshot? Tenant)> ClearToExecuteAsync(
+    private async Task<(Clearance Clearance, TenantSnapshot? Tenant)> ClearToExecuteAsync(
         LedgerBatch batch, string runId, int? index, string actionId, PolicyInput decided, Func<PolicyInput, Clearance> rule)
     {
         var (tenant, now, clearance) = await ClearNowAsync(decided, rule);
@@ -64,16 +50,12 @@ public sealed partial class AccountGrain
             }
         }
 
-        if (!clearance.Cleared)
-        {
-            await batch.FlushAsync();
-        }
-
+        if (!clearance.Cleared) await batch.FlushAsync();
         return (clearance, tenant);
     }
 
     /// <summary>The tenant now (null: unreadable), the policy input on it, and the rule's answer on that input.</summary>
-    private async Task<(Tenants.TenantSnapshot? Tenant, PolicyInput Now, Clearance Clearance)> ClearNowAsync(PolicyInput decided, Func<PolicyInput, Clearance> rule)
+    private async Task<(TenantSnapshot? Tenant, PolicyInput Now, Clearance Clearance)> ClearNowAsync(PolicyInput decided, Func<PolicyInput, Clearance> rule)
     {
         var tenant = await FreshTenantAsync();
         var now = tenant?.Refresh(decided) ?? decided with { KillSwitches = KillSwitchState.Unknown };
@@ -81,7 +63,7 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>The tenant as it is now (switches read fresh, configuration by version); null when it cannot be read.</summary>
-    private async Task<Tenants.TenantSnapshot?> FreshTenantAsync()
+    private async Task<TenantSnapshot?> FreshTenantAsync()
     {
         try
         {
@@ -94,21 +76,7 @@ public sealed partial class AccountGrain
         }
     }
 
-    /// <summary>The kill switches as they are now; when they cannot be read, the answer is "engaged".</summary>
-    private async Task<KillSwitchState> FreshKillSwitchesAsync()
-    {
-        try
-        {
-            return await Tenant.GetKillSwitchesAsync();
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Kill switches of {TenantId} unreadable; failing closed", TenantId);
-            return KillSwitchState.Unknown;
-        }
-    }
-
-    private ExecutionRequest Request(string actionId, string runId, string actionType, string parameters, ActionTypeSpec spec, Tenants.ExecutorSettings executor, bool autonomous) =>
+    private ExecutionRequest Request(string actionId, string runId, string actionType, string parameters, ActionTypeSpec spec, ExecutorSettings executor, bool autonomous) =>
         new(actionId, TenantId, AccountId, actionType, parameters, runId, autonomous, ExecutorChoice.WebhookUrl(spec, executor));
 
     /// <summary>
@@ -117,38 +85,48 @@ public sealed partial class AccountGrain
     /// the run goes on with its other proposals; the next tick settles it. When the execution grain's own last read
     /// finds a switch engaged since the clearance, the stop is ledgered and the switches that stopped it returned.
     /// </summary>
-    private async Task<(AccountState State, ExecutionOutcome Outcome, ActionView? Action, KillSwitchState? StoppedBy)> ExecuteAsync(
-        LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, string actor)
+    private async Task<Executed> ExecuteAsync(LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, string actor)
     {
-        ExecutionResult outcome;
-        try
+        if (await CallExecutorAsync(request) is not { } outcome)
         {
-            outcome = await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{request.IdempotencyKey}").ExecuteAsync(request);
-        }
-        catch (Exception ex) when (ex is not AutonomyException)
-        {
-            logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} has no answer yet; it stays in flight", request.IdempotencyKey, TenantId, AccountId);
             s = s with { InFlight = s.InFlight.SetItem(request.IdempotencyKey, new InFlightExecution(request.IdempotencyKey, request.RunId, proposalId)) };
             await CommitAsync(batch, s);
-            return (s, ExecutionOutcome.Unsettled, null, null);
+            return new Executed(s, ExecutionOutcome.Unsettled, null);
         }
 
         if (outcome.StoppedBy is { } stoppedBy)
         {
             batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, request.IdempotencyKey, request.ActionType, stoppedBy, true, "before-executor"));
             await batch.FlushAsync();
-            return (s, ExecutionOutcome.Stopped, null, stoppedBy);
+            return new Executed(s, ExecutionOutcome.Stopped, null, StoppedBy: stoppedBy);
         }
 
-        var action = new ActionView(
-            request.IdempotencyKey, request.RunId, AccountId, SellerId, request.ActionType, request.Parameters, request.Autonomous,
-            outcome.Succeeded ? ActionStatus.Succeeded : ActionStatus.Failed, time.GetUtcNow(), result.Reason, result.Explanation, result.PolicyVersion, proposalId,
-            outcome.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, outcome.Detail, spec.Revertible);
+        var action = ActionOf(request, outcome, (result.Reason, result.Explanation, result.PolicyVersion), proposalId, spec.Revertible);
         s = Settle(batch, s, action, outcome.Executor, actor, recovered: null);
         AutonomyMetrics.Execution(request.ActionType, request.Autonomous, outcome.Succeeded);
         await CommitAsync(batch, s);
-        return (s, ExecutionOutcome.Settled, action, null);
+        return new Executed(s, ExecutionOutcome.Settled, action);
     }
+
+    /// <summary>The execution grain's answer to one call under the request's idempotency key; null when none came back (it stays in flight).</summary>
+    private async Task<ExecutionResult?> CallExecutorAsync(ExecutionRequest request)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{request.IdempotencyKey}").ExecuteAsync(request);
+        }
+        catch (Exception ex) when (ex is not AutonomyException)
+        {
+            logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} has no answer yet; it stays in flight", request.IdempotencyKey, TenantId, AccountId);
+            return null;
+        }
+    }
+
+    /// <summary>The action an executor's answer made, as the timeline shows it and ACTION_EXECUTED or ACTION_FAILED records it.</summary>
+    private ActionView ActionOf(ExecutionRequest request, ExecutionResult result, (PolicyReason Reason, string Explanation, string Version) policy, string? proposalId, bool revertible) =>
+        new(request.IdempotencyKey, request.RunId, AccountId, SellerId, request.ActionType, request.Parameters, request.Autonomous,
+            result.Succeeded ? ActionStatus.Succeeded : ActionStatus.Failed, time.GetUtcNow(), policy.Reason, policy.Explanation, policy.Version, proposalId,
+            result.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, result.Detail, revertible);
 
     /// <summary>Ledgers an execution's result and outcome and keeps the action; it is no longer in flight.</summary>
     private static AccountState Settle(LedgerBatch batch, AccountState s, ActionView action, string executor, string actor, bool? recovered)

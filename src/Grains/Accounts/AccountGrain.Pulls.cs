@@ -1,14 +1,11 @@
-using Autonomy.Common;
-using Autonomy.Ledger;
-using Autonomy.Perception;
 using Autonomy.Pulls;
 
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// The account's side of its pulls, which its pull grain (<see cref="PullGrain"/>) runs: what they are planned from,
-/// the PULL_* entries on the account's stream (its single writer) with the cadence they lead to, and pulled posture
-/// merged through the normal update. The connector is called in the pull grain's turn, never in the account's.
+/// The account's side of its pulls, which its pull grain runs: what they are planned from, the PULL_* entries on the
+/// account's stream (its single writer) with the cadence they lead to, and pulled posture merged through the normal
+/// update. The connector is called in the pull grain's turn, never in the account's.
 /// </summary>
 public sealed partial class AccountGrain
 {
@@ -16,7 +13,7 @@ public sealed partial class AccountGrain
 
     public Task PullAsync() => Pulls.PullAsync();
 
-    public Task<PullBasis> GetPullBasisAsync() => Task.FromResult(PullBasisNow());
+    public Task<PullBasis> GetPullBasisAsync() => Task.FromResult(state.State.PullBasis(time.GetUtcNow()));
 
     public async Task RecordPullAsync(PullRecord record)
     {
@@ -31,21 +28,9 @@ public sealed partial class AccountGrain
 
     public async Task<bool> MergePulledPostureAsync(string fields, Actor actor)
     {
-        if (Posture.Merge(state.State.Posture, fields) is not { } merged)
-        {
-            return false;
-        }
-
+        if (Posture.Merge(state.State.Posture, fields) is not { } merged) return false;
         await UpsertAsync(new AccountUpdate(null, null, merged, null), actor);
         return true;
-    }
-
-    /// <summary>The account as its pulls are planned from: whether it exists, its tier now, its last signal, the stored cadence.</summary>
-    private PullBasis PullBasisNow()
-    {
-        var s = state.State;
-        var now = time.GetUtcNow();
-        return new PullBasis(s.Exists, Heat.At(s.Heat ?? HeatState.Cold(now), now).Tier, s.LastSignalAt, s.Pulls);
     }
 
     /// <summary>Has the pull grain plan again (one-way: the account never waits for it).</summary>
@@ -58,9 +43,6 @@ public sealed partial class AccountGrain
     private static void AddIfAny<T>(LedgerBatch batch, string type, string? pullId, T? payload)
         where T : class
     {
-        if (payload is not null)
-        {
-            batch.Add(type, pullId, "system", payload);
-        }
+        if (payload is not null) batch.Add(type, pullId, "system", payload);
     }
 }

@@ -1,10 +1,3 @@
-using Autonomy.Actions;
-using Autonomy.Ledger;
-using Autonomy.Outcomes;
-using Autonomy.Policy;
-using Autonomy.Triggers;
-using Microsoft.Extensions.Logging;
-
 namespace Autonomy.Accounts;
 
 /// <summary>
@@ -13,103 +6,31 @@ namespace Autonomy.Accounts;
 /// </summary>
 public sealed partial class AccountGrain
 {
-    /// <summary>
-    /// Folds the ledger entries the stored snapshot does not hold yet (a crash between acknowledgement and snapshot),
-    /// so no acknowledged signal is lost, and settles the executions they left open.
-    /// </summary>
+    /// <summary>Folds the ledger entries the stored snapshot does not hold yet, so no acknowledged signal is lost, and settles the executions they left open.</summary>
     private async Task ReplayAsync(CancellationToken cancellationToken)
     {
-        var s = state.State;
-        TriggerRegistry? registry = null;
-        var replayed = 0;
-        var read = 0;
-        var started = new Dictionary<string, InFlightExecution>(s.InFlight);
-        for (IReadOnlyList<LedgerEntry> entries; (entries = await ledger.ReadStreamAsync(stream!.StreamId, s.LedgerSeq, 500, cancellationToken)).Count > 0;)
+        var entries = new List<LedgerEntry>();
+        for (IReadOnlyList<LedgerEntry> page; (page = await ledger.ReadStreamAsync(stream!.StreamId, entries.Count > 0 ? entries[^1].Seq : state.State.LedgerSeq, 500, cancellationToken)).Count > 0;)
         {
-            foreach (var entry in entries)
-            {
-                read++;
-                if (entry.Type == LedgerTypes.SignalIngested)
-                {
-                    registry ??= (await TenantNowAsync()).Triggers;
-                    s = Touch(s, entry.At);
-                    foreach (var signal in AccountLedger.Read<SignalIngestedPayload>(entry).Signals)
-                    {
-                        if (!s.Signals.Contains(signal.Id))
-                        {
-                            (s, _) = s.Ingest(registry, new SignalRef(signal.Id, signal.Type, entry.At, signal.Value), Options.SignalIdMemory, entry.At);
-                            replayed++;
-                        }
-                    }
-                }
-
-                TrackExecution(entry, started);
-                s = s with { LedgerSeq = entry.Seq };
-            }
+            entries.AddRange(page);
         }
 
-        AutonomyMetrics.Replayed(read);
-        state.State = s with { InFlight = s.InFlight.SetItems(started) };
+        var registry = entries.Any(e => e.Type == LedgerTypes.SignalIngested) ? (await TenantNowAsync()).Triggers : null;
+        (state.State, var replayed) = state.State.Replayed(entries, registry, Options.SignalIdMemory);
+        AutonomyMetrics.Replayed(entries.Count);
         await RecoverInFlightAsync();
-        if (replayed > 0 || read > 0)
+        if (entries.Count > 0)
         {
-            logger.LogWarning("Account {TenantId}/{AccountId} replayed {Count} acknowledged signals ({Entries} entries) the snapshot missed", TenantId, AccountId, replayed, read);
+            logger.LogWarning("Account {TenantId}/{AccountId} replayed {Count} acknowledged signals ({Entries} entries) the snapshot missed", TenantId, AccountId, replayed, entries.Count);
             unsaved = true;
             await SnapshotAsync();
         }
     }
 
-    /// <summary>Executions whose steps reached the ledger but whose result did not: opened by a clearance or an approval, closed by a result.</summary>
-    private static void TrackExecution(LedgerEntry entry, Dictionary<string, InFlightExecution> started)
-    {
-        switch (entry.Type)
-        {
-            case LedgerTypes.KillSwitchChecked:
-                var check = AccountLedger.Read<KillSwitchCheckedPayload>(entry);
-                if (check.Stopped)
-                {
-                    started.Remove(check.ActionId);
-                }
-                else if (!started.ContainsKey(check.ActionId))
-                {
-                    started[check.ActionId] = new InFlightExecution(check.ActionId, entry.RunId ?? string.Empty, null);
-                }
-
-                break;
-            case LedgerTypes.ProposalResolved:
-                var resolved = AccountLedger.Read<ProposalResolvedPayload>(entry);
-                if (resolved is { Resolution: "APPROVED" or "EDITED", ActionId: { } actionId })
-                {
-                    started[actionId] = new InFlightExecution(actionId, entry.RunId ?? string.Empty, resolved.ProposalId);
-                }
-
-                break;
-            case LedgerTypes.ActionExecuted or LedgerTypes.ActionFailed:
-                // Entries written before the payloads were typed carry the id only inside the action.
-                var settled = AccountLedger.Read<ActionResultPayload>(entry);
-                if (((string?)settled.ActionId ?? settled.Action?.ActionId) is { } id)
-                {
-                    started.Remove(id);
-                }
-
-                break;
-        }
-    }
-
     /// <summary>
-    /// The most executor calls one recovery pass makes. A call may take the executor's whole timeout and the account
-    /// answers nothing meanwhile (ingest, approvals), so a backlog of unanswered executions (at most
-    /// <see cref="AccountState.MaxInFlight"/>) is called again one per tick, not all in one turn that outlasts every
-    /// caller's timeout. Settling from the execution grain's record (answered, or never called) costs no executor call
-    /// and is never held back.
-    /// </summary>
-    internal const int ExecutorCallsPerRecovery = 1;
-
-    /// <summary>
-    /// Settles the executions in flight: every one whose answer is recorded, and up to
-    /// <see cref="ExecutorCallsPerRecovery"/> called again; the rest (and one that still gets no answer) stay in flight
-    /// for the next tick. Which one is called again rotates with the minute, so an executor that never answers one
-    /// execution does not starve the others.
+    /// Settles the executions in flight: every one whose answer is recorded, and up to <see cref="ExecutorCallsPerRecovery"/>
+    /// called again; the rest stay in flight for the next tick. Which one is called again rotates with the minute, so an
+    /// executor that never answers one execution does not starve the others.
     /// </summary>
     private async Task RecoverInFlightAsync()
     {
@@ -150,57 +71,36 @@ public sealed partial class AccountGrain
             return (s with { InFlight = s.InFlight.Remove(actionId) }, false);
         }
 
-        ExecutionResult result;
-        if (stored is { Status: ExecutionStatus.Done, Result: { } done })
+        var result = stored is { Status: ExecutionStatus.Done, Result: { } done } ? done : null;
+        if (result is null)
         {
-            result = done;
-        }
-        else if (!mayCallExecutor)
-        {
-            // This pass has made its executor call: this one waits for the next tick, unchanged.
-            return (s, false);
-        }
-        else if (!(await ClearToExecuteAsync(
-            batch, request.RunId, null, actionId, ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle), now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
-        {
-            return (NotRetried(batch, s, request, proposalId), false);
-        }
-        else
-        {
-            try
+            // This pass may have made its executor call already: this one then waits for the next tick, unchanged.
+            if (!mayCallExecutor) return (s, false);
+            var retry = ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle);
+            if (!(await ClearToExecuteAsync(batch, request.RunId, null, actionId, retry, now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
             {
-                result = await grain.ExecuteAsync(request);
-            }
-            catch (Exception ex) when (ex is not Common.AutonomyException)
-            {
-                logger.LogWarning(ex, "Execution {ActionId} of {TenantId}/{AccountId} still has no answer", actionId, TenantId, AccountId);
-                return (s with { InFlight = s.InFlight.SetItem(actionId, execution) }, true);
+                return (NotRetried(batch, s, request, proposalId), false);
             }
 
-            if (result.StoppedBy is { } stoppedBy)
+            if (await CallExecutorAsync(request) is not { } answer) return (s with { InFlight = s.InFlight.SetItem(actionId, execution) }, true);
+            if (answer.StoppedBy is { } stoppedBy)
             {
                 batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
                 return (NotRetried(batch, s, request, proposalId), true);
             }
+
+            result = answer;
         }
 
-        var snapshot = await TenantNowAsync();
         var pending = proposalId is null ? null : s.Pending.GetValueOrDefault(proposalId)?.View;
-        var action = new ActionView(
-            actionId, request.RunId, AccountId, SellerId, request.ActionType, request.Parameters, request.Autonomous,
-            result.Succeeded ? ActionStatus.Succeeded : ActionStatus.Failed, time.GetUtcNow(),
-            pending?.Reason ?? PolicyReason.AllowedByPolicy, "Completed after an interruption. " + (pending?.Explanation ?? string.Empty),
-            pending?.PolicyVersion ?? AutoApprovalPolicyV1.Version, proposalId,
-            result.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, result.Detail,
-            snapshot.Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false);
+        var revertible = (await TenantNowAsync()).Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false;
+        var action = ActionOf(request, result, (pending?.Reason ?? PolicyReason.AllowedByPolicy, "Completed after an interruption. " + (pending?.Explanation ?? string.Empty),
+            pending?.PolicyVersion ?? AutoApprovalPolicyV1.Version), proposalId, revertible);
         s = Settle(batch, s, action, result.Executor, "system", recovered: true);
         if (proposalId is not null)
         {
             s = s.WithResolved(proposalId, actionId);
-            if (pending is not null)
-            {
-                await RemoveFromQueueAsync(pending);
-            }
+            await (pending is null ? Task.CompletedTask : RemoveFromQueueAsync(pending));
         }
 
         await RecordOnTimelineAsync(action);

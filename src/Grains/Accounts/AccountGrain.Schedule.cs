@@ -1,38 +1,24 @@
-using Autonomy.Common;
-using Autonomy.Ledger;
-using Autonomy.Perception;
-using Autonomy.Schedules;
-using Autonomy.Triggers;
-using Microsoft.Extensions.Logging;
-
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// Time: the reminder whose period follows heat (rituals, expiry, recovery), the one-shot wake timer for a
-/// closing trigger window or a deferred run, and the write-behind snapshot timer of the ingest path.
+/// Time: the reminder whose period follows heat (rituals, expiry, recovery, the pull grain's wake-up), the one-shot
+/// wake timer for a closing trigger window or a deferred run, and the write-behind snapshot timer of the ingest path.
 /// </summary>
 public sealed partial class AccountGrain
 {
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName == TickReminder)
-        {
-            await TickAsync();
-        }
+        if (reminderName == TickReminder) await TickAsync();
     }
 
-    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals.</summary>
+    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals, wake the pulls.</summary>
     private async Task TickAsync()
     {
         var now = time.GetUtcNow();
         await ExpireOverdueAsync(now);
         await RecoverInFlightAsync();
         var s = state.State;
-        if (!s.Exists)
-        {
-            return;
-        }
-
+        if (!s.Exists) return;
         var batch = NewBatch();
         var ticks = RitualPlanner.Plan(Options.Rituals, JitterKey, s.ScheduledSince, s.RitualsHandled, s.RenewalDate, runInFlight: false, now);
         var handled = s.RitualsHandled;
@@ -44,12 +30,9 @@ public sealed partial class AccountGrain
 
         await CommitAsync(batch, s with { LastTickAt = now, RitualsHandled = handled, Heat = Heat.At(s.Heat!, now) });
         await EnsureReminderAsync();
-        foreach (var tick in ticks.Where(t => t.Disposition == TickDisposition.Fire))
-        {
-            await RunScheduledAsync(tick, now);
-        }
+        foreach (var tick in ticks.Where(t => t.Disposition == TickDisposition.Fire)) await RunScheduledAsync(tick, now);
 
-        // The tick is also the heartbeat that picks up a window a failed wake left behind.
+        // The tick is also the heartbeat that picks up a window a failed wake left behind, and that wakes the pulls.
         await PollAsync();
         await WakePullsAsync();
     }
@@ -57,11 +40,7 @@ public sealed partial class AccountGrain
     /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>
     private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
     {
-        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl)
-        {
-            return cached.Registry;
-        }
-
+        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl) return cached.Registry;
         var snapshot = await TenantNowAsync();
         cachedTriggers = (snapshot.Triggers, now);
         return snapshot.Triggers;
@@ -70,15 +49,9 @@ public sealed partial class AccountGrain
     /// <summary>The reminder's period follows heat: re-registered only when the tier's period changes.</summary>
     private async Task EnsureReminderAsync()
     {
-        var s = state.State;
-        var now = time.GetUtcNow();
-        var period = Heat.TickPeriod(Heat.At(s.Heat ?? HeatState.Cold(now), now).Tier, Options.Ticks);
-        if (s.TickPeriod == period)
-        {
-            return;
-        }
-
         // TickPeriod is the period registered with Orleans: zero until the first registration.
+        var period = Heat.TickPeriod(state.State.TierAt(time.GetUtcNow()), Options.Ticks);
+        if (state.State.TickPeriod == period) return;
         try
         {
             await this.RegisterOrUpdateReminder(TickReminder, period, period);
@@ -97,17 +70,11 @@ public sealed partial class AccountGrain
     /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
     private void ScheduleWake(TimeSpan? retryIn = null)
     {
-        var s = state.State;
-        // A parked window (low value, waiting for more) wakes nobody: the next signal or ritual takes it.
-        DateTimeOffset? due = s.Trigger.Window is not { IsParked: false } w ? null : s.DeferredUntil ?? w.DueAt;
         wake?.Dispose();
         wake = null;
-        var delay = retryIn ?? (due is { } at ? at - time.GetUtcNow() : null);
-        if (delay is { } d)
+        if ((retryIn ?? state.State.WakeDueAt - time.GetUtcNow()) is { } d)
         {
-            wake = this.RegisterGrainTimer(
-                _ => WakeAsync(),
-                new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+            wake = this.RegisterGrainTimer(_ => WakeAsync(), new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
         }
     }
 
@@ -136,17 +103,12 @@ public sealed partial class AccountGrain
     {
         snapshot?.Dispose();
         snapshot = null;
-        if (unsaved)
-        {
-            await WriteAsync(state.State);
-        }
+        if (unsaved) await WriteAsync(state.State);
     }
 
     private void ScheduleSnapshot()
     {
         unsaved = true;
-        snapshot ??= this.RegisterGrainTimer(
-            _ => SnapshotAsync(),
-            new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        snapshot ??= this.RegisterGrainTimer(_ => SnapshotAsync(), new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
     }
 }

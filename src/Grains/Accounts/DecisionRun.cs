@@ -3,6 +3,7 @@ using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Learning;
 using Autonomy.Ledger;
+using Autonomy.Policy;
 using Autonomy.Tenants;
 using Autonomy.Triggers;
 
@@ -29,14 +30,6 @@ internal sealed record EnginePlan(EngineSettings Settings, EngineQuote? Quote, T
 /// <summary>The cost gate's answer for a run, and the engine it chose.</summary>
 internal sealed record GateStep(GateResult Gate, EnginePlan Engine);
 
-/// <summary>A run's ranking: the ranker, the exploration rate, and each proposal's ranking in display order (with its engine index).</summary>
-internal sealed record RunRanking(string Ranker, double ExplorationRate, ImmutableArray<ProposalRanking> Proposals, ImmutableArray<int> EngineIndexes)
-{
-    public static readonly RunRanking None = new(RankingModel.Prior, 0, [], []);
-
-    public ProposalRanking? At(int position) => position < Proposals.Length ? Proposals[position] : null;
-}
-
 /// <summary>One proposal of a run in display order: its position, the engine's proposal, and how the ranker saw it.</summary>
 internal sealed record RankedProposal(int Index, ProposedAction Proposal, ProposalRanking? Ranking);
 
@@ -45,6 +38,12 @@ internal sealed record RankedProposal(int Index, ProposedAction Proposal, Propos
 /// executed (or neither), and the proposals a full queue expired to make room.
 /// </summary>
 internal sealed record RoutedProposal(AccountState State, ProposalView? Waiting, ActionView? Done, ImmutableArray<ProposalView> Evicted);
+
+/// <summary>
+/// What an execution attempt came to: the account after it, how it ended, the action (when the executor answered),
+/// the policy's answer it ran or was stopped under, and the switches that stopped it at the executor.
+/// </summary>
+internal sealed record Executed(AccountState State, ExecutionOutcome Outcome, ActionView? Action, PolicyResult? Policy = null, KillSwitchState? StoppedBy = null);
 
 /// <summary>How an execution attempt ended for the run that asked for it.</summary>
 internal enum ExecutionOutcome
