@@ -2,10 +2,8 @@ namespace Autonomy.Accounts;
 
 /// <summary>
 /// The cost gate and the engine step: local checks, then the tenant's token budget (for a metered engine, whose call is
-/// quoted in tokens) and run budget, each counted in one grain; DEFER holds the window's signals, SKIP parks a
-/// low-value window's signals for the next signal or ritual (a duplicate's are dropped) and gives back the run's
-/// hourly-cap slot. A metered call settles its tokens itself (<see cref="IMeteredEngine"/>); when it cannot answer,
-/// the tenant's fallback (defer or playbook) decides, ledgered as ENGINE_FALLBACK.
+/// quoted in tokens) and run budget, each counted in one grain. A metered call settles its tokens itself
+/// (<see cref="IMeteredEngine"/>); when it cannot answer, the tenant's fallback (defer or playbook) decides.
 /// </summary>
 public sealed partial class AccountGrain
 {
@@ -36,11 +34,9 @@ public sealed partial class AccountGrain
         {
             runs = await GrainFactory.GetGrain<IRunCounterGrain>(TenantId).ReserveAsync(budget.DecisionRunsPerDay);
             gate = DecisionCostGate.WithBudget(gate, runs);
-            if (!runs.Granted && tokens is { Granted: true })
-            {
-                // No run, no call: the tokens go back at once.
-                await TokenBudget.SettleAsync(run.RunId, 0, budget.EngineTokensPerDay);
-            }
+
+            // No run, no call: the tokens go back at once.
+            if (!runs.Granted && tokens is { Granted: true }) await TokenBudget.SettleAsync(run.RunId, 0, budget.EngineTokensPerDay);
         }
 
         gate = DecisionCostGate.SpreadRefill(gate, StablePhase.Of($"{JitterKey}/refill"));
@@ -62,9 +58,8 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
-    /// DEFER holds the run's window (joined to any open one) until the retry time; SKIP for low marginal value parks
-    /// its signals (they wait for the next signal or ritual, waking nobody), SKIP for duplicate inputs drops them; a
-    /// SKIP gives back its hourly-cap slot (the cap counts runs that reached the engine) and tells the owner's digest.
+    /// DEFER holds the run's window until the retry time; SKIP parks a low-value window's signals for the next signal or
+    /// ritual (a duplicate's are dropped), gives back the run's hourly-cap slot and tells the owner's digest.
     /// </summary>
     private async Task HoldOrSkipAsync(DecisionRun run, AccountState s, GateResult gate)
     {
@@ -83,10 +78,7 @@ public sealed partial class AccountGrain
     private Task HoldAsync(DecisionRun run, AccountState s, DateTimeOffset retry) =>
         CommitAsync(run.Batch, s with { Trigger = DecisionTrigger.Hold(DecisionTrigger.Release(s.Trigger, run.Now), run.Window, retry), DeferredUntil = retry });
 
-    /// <summary>
-    /// The engine's answer for an allowed run, or null when the chat engine failed and the tenant defers (the run is
-    /// then held and committed here). A chat call's tokens are settled with what it used, whatever its result.
-    /// </summary>
+    /// <summary>The engine's answer for an allowed run, or null when the chat engine failed and the tenant defers (the run is then held).</summary>
     private async Task<DecisionResult?> DecideAsync(DecisionRun run, AccountState s, EnginePlan plan)
     {
         var context = ContextOf(run, s);
@@ -118,11 +110,9 @@ public sealed partial class AccountGrain
     {
         run.Batch.Add(LedgerTypes.EngineFallback, run.RunId, "system", new EngineFallbackPayload(reason, EngineSettings.Wire(fallback).ToUpperInvariant(), retryAt, explanation));
         AutonomyMetrics.EngineFallback(reason, EngineSettings.Wire(fallback));
-        if (fallback == EngineFallback.Defer && reason != "TOKEN_BUDGET_EXHAUSTED")
-        {
-            // The gate's own DEFERs are counted with the gate; a deferral after a failed call is counted here.
-            AutonomyMetrics.Deferred(reason);
-        }
+
+        // The gate's own DEFERs are counted with the gate; a deferral after a failed call is counted here.
+        if (fallback == EngineFallback.Defer && reason != "TOKEN_BUDGET_EXHAUSTED") AutonomyMetrics.Deferred(reason);
     }
 
     private DecisionContext ContextOf(DecisionRun run, AccountState s) =>

@@ -1,6 +1,9 @@
 namespace Autonomy.Accounts;
 
-/// <summary>The human side: approve, edit, reject, revert, late outcomes and expiry.</summary>
+/// <summary>
+/// The human side: approve, edit, reject, revert, late outcomes and expiry; owners (whose seller grain keeps the
+/// needs-input queue and the timeline) and the Mode 4 opt-in.
+/// </summary>
 public sealed partial class AccountGrain
 {
     public Task<ActionView> ApproveAsync(string proposalId, string argsDigest, Actor actor) =>
@@ -57,10 +60,8 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
-    /// Approve and edit: bound to the digest the human saw, re-run through the policy on today's configuration,
-    /// cleared against the kill switches after the ledger flush, executed once under the action id derived from the
-    /// proposal. A repeated approval of an executed proposal returns the same action; the approval is used up only
-    /// with its execution.
+    /// Approve and edit: bound to the digest the human saw, re-run through the policy on today's configuration, cleared,
+    /// executed once under the action id derived from the proposal; a repeated approval returns the same action.
     /// </summary>
     private async Task<ActionView> ResolveByExecutionAsync(string proposalId, string argsDigest, string? editedParameters, Actor actor)
     {
@@ -80,14 +81,13 @@ public sealed partial class AccountGrain
         batch.Add(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new ProposalResolvedPayload(
             proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
             edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));
-        var (clearance, tenant) = await ClearToExecuteAsync(batch, view.RunId, null, actionId, input, now => ExecutionClearance.Approved(HumanApproval.Answering(view.Decision, view.Reason), now));
+        var result = HumanApproval.Approved(actor.Id, (view.Reason, view.Explanation, view.PolicyVersion), check.Policy);
+        var (clearance, _, executed) = await ClearAndExecuteAsync(batch, state.State.WithApprovalSent(proposalId), view.RunId, null, actionId, input,
+            now => ExecutionClearance.Approved(HumanApproval.Answering(view.Decision, view.Reason), now), editedParameters ?? view.Parameters, proposalId, result, actor.Id);
 
         // Changed while the approval was written: refused for now; the next approval's recheck resolves it if it must.
         if (!clearance.Cleared) throw clearance.Policy.Reason == PolicyReason.KillSwitch ? HumanApproval.KillSwitchEngaged(view.ActionType) : HumanApproval.NoLongerAllowed(proposalId, clearance.Policy);
-        var spec = tenant!.Catalog[view.ActionType];
-        var result = HumanApproval.Approved(actor.Id, (view.Reason, view.Explanation, view.PolicyVersion), check.Policy);
-        var request = Request(actionId, view.RunId, view.ActionType, editedParameters ?? view.Parameters, spec, tenant.Executor, autonomous: false);
-        var (s, outcome, action, _, _) = await ExecuteAsync(batch, state.State.WithApprovalSent(proposalId), request, proposalId, spec, result, actor.Id);
+        var (s, outcome, action, _, _) = executed!;
         if (outcome == ExecutionOutcome.Stopped) throw HumanApproval.KillSwitchEngaged(view.ActionType);
         if (outcome == ExecutionOutcome.Unsettled)
         {
@@ -142,10 +142,8 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
-    /// Expires the overdue proposals nobody answered. One a human approved whose execution went out of sight (the call
-    /// lost on the way, recovery finding it never called) is asked for first, and closed in its execution grain's own
-    /// turn: never called, it expires and a late call can no longer run it; called after all, it is tracked in flight
-    /// again and settled now, so the ledger never says EXPIRED about an action that ran.
+    /// Expires the overdue proposals nobody answered. One whose approved call went out of sight is closed in its execution
+    /// grain first: never called, it expires; called after all, it is settled, never EXPIRED.
     /// </summary>
     private async Task ExpireOverdueAsync(DateTimeOffset now)
     {
@@ -169,11 +167,7 @@ public sealed partial class AccountGrain
         }
 
         await CommitAsync(batch, s);
-        foreach (var view in expired)
-        {
-            await RemoveFromQueueAsync(view);
-        }
-
+        foreach (var view in expired) await RemoveFromQueueAsync(view);
         if (expired.Count < overdue.Length) await RecoverInFlightAsync();
     }
 
@@ -188,4 +182,64 @@ public sealed partial class AccountGrain
     {
         if (!HumanApproval.MayAct(actor, state.State.OwnerId)) throw new ForbiddenException($"{actor.Id} may not act on account {AccountId}: only its owner or an admin may.");
     }
+
+    public async Task<AccountView> SetAutonomousSchedulesAsync(bool enabled, Actor actor)
+    {
+        if (enabled)
+        {
+            if (state.State.OwnerId is null) throw new ConflictException("OWNER_REQUIRED", "Autonomous schedules need an account owner: set ownerId with PUT .../accounts/{accountId} first.");
+            if (!(await Seller()!.GetDigestSettingsAsync()).Enabled)
+            {
+                throw new ConflictException("OWNER_DIGEST_DISABLED", $"Autonomous schedules need the owner's daily digest switched on: PUT .../sellers/{state.State.OwnerId}/digest-settings with enabled=true.");
+            }
+
+            // The owner's seller counts its opted-in accounts (SellerState.MaxScheduleOptIns) before the tenant's opt-in,
+            // the copy the policy reads, is stored: a seller at its bound refuses the opt-in, which then never holds.
+            // Should the tenant then fail, the seller tracks one account too many, which only means a revocation
+            // that changes nothing when the digest is switched off; never an opt-in the seller cannot revoke.
+            await Seller()!.TrackScheduleOptInAsync(AccountId, true);
+            await Tenant.SetScheduleOptInAsync(AccountId, true, actor);
+        }
+        else
+        {
+            await Tenant.SetScheduleOptInAsync(AccountId, false, actor);
+            await (Seller()?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
+        }
+
+        await WriteAsync(state.State.Touched(time.GetUtcNow()));
+        return await ViewAsync();
+    }
+
+    /// <summary>Withdraws Mode 4, ledgered with the requirement that no longer holds (the tenant's opt-in is the only copy).</summary>
+    private async Task RevokeOptInAsync(LedgerBatch batch, string? owner, string reason, string explanation)
+    {
+        batch.Add(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(AccountId, reason, explanation));
+        await batch.FlushAsync();
+        await Tenant.SetScheduleOptInAsync(AccountId, false, Actor.System);
+        await (Seller(owner)?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
+    }
+
+    /// <summary>An owner change hands the pending proposals to the new owner (ledgered); none is left in the old queue.</summary>
+    private AccountState MoveProposals(LedgerBatch batch, string? from, AccountState next)
+    {
+        if (next.Pending.IsEmpty) return next;
+        batch.Add(LedgerTypes.ProposalsMoved, null, "system", new ProposalsMovedPayload(from, next.OwnerId, [.. next.Pending.Keys.Order(StringComparer.Ordinal)]));
+        return next.WithPendingShownTo(next.OwnerId ?? Unassigned);
+    }
+
+    /// <summary>After an owner change, the pending proposals leave the old owner's needs-input for the new one's.</summary>
+    private async Task HandOverQueueAsync(AccountState before, AccountState after)
+    {
+        if (before.OwnerId == after.OwnerId) return;
+        if (Seller(before.OwnerId) is { } old)
+        {
+            foreach (var id in after.Pending.Keys.ToList()) await old.RemoveNeedsInputAsync(id);
+        }
+
+        if (Seller(after.OwnerId) is { } owner && !after.Pending.IsEmpty) await owner.AddNeedsInputAsync([.. after.Pending.Values.Select(p => p.View)]);
+    }
+
+    private Task RemoveFromQueueAsync(ProposalView view) => Seller(view.SellerId)?.RemoveNeedsInputAsync(view.ProposalId) ?? Task.CompletedTask;
+
+    private Task RecordOnTimelineAsync(ActionView action) => Seller(action.SellerId)?.RecordActionAsync(action) ?? Task.CompletedTask;
 }

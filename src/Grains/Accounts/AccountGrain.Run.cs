@@ -111,9 +111,8 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
-    /// Routes one proposal: policy, autonomy budget (beyond it, or beyond the executions in flight, a human decides),
-    /// then execution or the human queue. Returns the account after it, the proposal waiting or the action done, and
-    /// what a full queue expired to make room.
+    /// Routes one proposal: policy, autonomy budget (beyond it a human decides), then execution or the human queue.
+    /// Returns the account after it, the proposal waiting or the action done, and what a full queue expired.
     /// </summary>
     private async Task<RoutedProposal> RouteProposalAsync(DecisionRun run, AccountState s, RankedProposal proposal, bool optedIn)
     {
@@ -148,18 +147,11 @@ public sealed partial class AccountGrain
             Ids.Proposal(AccountId, $"{s.Counter}-{index}"), run.RunId, AccountId, SellerId, p.ActionType, p.Parameters, ArgsDigest.Compute(AccountId, p.ActionType, p.Parameters), p.Confidence,
             result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, ranking);
         var (queued, evicted) = s.Queued(new PendingProposal(view, snapshot.ConfigVersion));
-        foreach (var expired in evicted)
-        {
-            AddExpired(run.Batch, expired, "queue-full");
-        }
-
+        foreach (var expired in evicted) AddExpired(run.Batch, expired, "queue-full");
         return new RoutedProposal(queued, view, null, evicted);
     }
 
-    /// <summary>
-    /// Mode 4 as it stands now: the tenant's opt-in, and the owner's digest still switched on. A stale opt-in (the
-    /// digest was switched off) is revoked here, ledgered, so the policy never reads a flag that no longer holds.
-    /// </summary>
+    /// <summary>Mode 4 as it stands now: the tenant's opt-in and the owner's digest on; a stale opt-in is revoked here, ledgered.</summary>
     private async Task<(AccountState State, bool OptedIn)> OptedInNowAsync(DecisionRun run, AccountState s)
     {
         if (!run.StartedBySchedule || !run.Snapshot.AccountOptedIn) return (s, false);
@@ -171,11 +163,7 @@ public sealed partial class AccountGrain
     /// <summary>The active ranking model by version, fetched from the ranking grain only after a promotion or rollback (null: the prior).</summary>
     private async Task<RankingModel?> RankingModelAsync(string? version)
     {
-        if (version is not null && rankingModel.Version != version)
-        {
-            rankingModel = (version, await GrainFactory.GetGrain<IRankingGrain>(TenantId).GetModelAsync(version));
-        }
-
+        if (version is not null && rankingModel.Version != version) rankingModel = (version, await GrainFactory.GetGrain<IRankingGrain>(TenantId).GetModelAsync(version));
         return version is null ? null : rankingModel.Model;
     }
 
@@ -183,15 +171,8 @@ public sealed partial class AccountGrain
     private async Task PublishAsync(ImmutableArray<RoutedProposal> routed)
     {
         if (Seller() is not { } seller) return;
-        foreach (var evicted in routed.SelectMany(r => r.Evicted))
-        {
-            await seller.RemoveNeedsInputAsync(evicted.ProposalId);
-        }
-
+        foreach (var evicted in routed.SelectMany(r => r.Evicted)) await seller.RemoveNeedsInputAsync(evicted.ProposalId);
         if (routed.Any(r => r.Waiting is not null)) await seller.AddNeedsInputAsync([.. routed.Select(r => r.Waiting).OfType<ProposalView>()]);
-        foreach (var action in routed.Select(r => r.Done).OfType<ActionView>())
-        {
-            await seller.RecordActionAsync(action);
-        }
+        foreach (var action in routed.Select(r => r.Done).OfType<ActionView>()) await seller.RecordActionAsync(action);
     }
 }

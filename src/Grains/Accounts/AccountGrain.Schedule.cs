@@ -6,14 +6,10 @@ namespace Autonomy.Accounts;
 /// </summary>
 public sealed partial class AccountGrain
 {
+    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals, wake the pulls.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName == TickReminder) await TickAsync();
-    }
-
-    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals, wake the pulls.</summary>
-    private async Task TickAsync()
-    {
+        if (reminderName != TickReminder) return;
         var now = time.GetUtcNow();
         await ExpireOverdueAsync(now);
         await RecoverInFlightAsync();

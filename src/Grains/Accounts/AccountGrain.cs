@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Autonomy.Hosting;
+using Autonomy.Pulls;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -7,11 +8,9 @@ namespace Autonomy.Accounts;
 
 /// <summary>
 /// One customer account: heat, trigger state, budget use and proposals. The decision flow of DESIGN.md is in
-/// AccountGrain.Run.cs (the cost gate and the engine in AccountGrain.Cost.cs), execution in AccountGrain.Execute.cs,
-/// the human side in AccountGrain.Proposals.cs, owners in AccountGrain.Owners.cs, schedules in AccountGrain.Schedule.cs,
-/// crash recovery in AccountGrain.Recovery.cs and the ledger of its pulls (run by its pull grain) in AccountGrain.Pulls.cs.
-/// The rules are in the core and in <see cref="AccountState"/>. Every operation owns one <see cref="LedgerBatch"/> and
-/// flushes it before each side effect; state is written only after the ledger.
+/// AccountGrain.Run.cs and AccountGrain.Cost.cs, execution and recovery in AccountGrain.Execute.cs, the human side in
+/// AccountGrain.Proposals.cs, time in AccountGrain.Schedule.cs; the rules are in the core and <see cref="AccountState"/>.
+/// Every operation owns one <see cref="LedgerBatch"/> and flushes it before each side effect; state follows the ledger.
 /// </summary>
 [GrainType("autonomy.account")]
 public sealed partial class AccountGrain(
@@ -38,25 +37,18 @@ public sealed partial class AccountGrain(
 
     /// <summary>The writer of the account's ledger stream (its only one), opened on activation.</summary>
     private LedgerStream? stream;
-
     /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
     private TenantSnapshot? tenantConfig;
-
     /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
     private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
-
     /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
     private (string? Version, RankingModel? Model) rankingModel;
-
     /// <summary>The one-shot timer for a closing trigger window or a deferred run, and the ingest path's write-behind snapshot timer.</summary>
     private IGrainTimer? wake, snapshot;
-
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
     private bool unsaved;
-
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
     private int wakeFailures;
-
     /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does).</summary>
     private bool pullsWoken;
 
@@ -165,11 +157,7 @@ public sealed partial class AccountGrain(
         var changes = DecisionTrigger.Changes(before.Exists, (before.Lifecycle, before.Posture), (next.Lifecycle, next.Posture));
         if (changes.IsEmpty) return next;
         var (trigger, refused) = DecisionTrigger.OfferChanges(await TriggersAsync(now), next.Trigger, changes, stream!.Seq + 1, now);
-        foreach (var (type, outcome) in refused)
-        {
-            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { type, reason = outcome.Verdict, outcome.Explanation });
-        }
-
+        foreach (var (type, outcome) in refused) batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { type, reason = outcome.Verdict, outcome.Explanation });
         return next with { Trigger = trigger };
     }
 
@@ -198,5 +186,34 @@ public sealed partial class AccountGrain(
             state.State = previous;
             throw;
         }
+    }
+
+    // The account's side of its pulls, which its pull grain runs: what they are planned from, the PULL_* entries on the
+    // account's stream (its single writer) with the cadence they lead to, and pulled posture through the normal update.
+    private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
+
+    public Task PullAsync() => Pulls.PullAsync();
+
+    public Task<PullBasis> GetPullBasisAsync() => Task.FromResult(state.State.PullBasis(time.GetUtcNow()));
+
+    public async Task RecordPullAsync(PullRecord record)
+    {
+        var batch = NewBatch();
+        foreach (var (type, payload) in record.Entries()) batch.Add(type, record.PullId, "system", payload);
+        await CommitAsync(batch, PullPlanner.Same(record.Pulls, state.State.Pulls) ? state.State : state.State with { Pulls = record.Pulls });
+    }
+
+    public async Task<bool> MergePulledPostureAsync(string fields, Actor actor)
+    {
+        if (Posture.Merge(state.State.Posture, fields) is not { } merged) return false;
+        await UpsertAsync(new AccountUpdate(null, null, merged, null), actor);
+        return true;
+    }
+
+    /// <summary>Has the pull grain plan again (one-way: the account never waits for it).</summary>
+    private Task WakePullsAsync()
+    {
+        pullsWoken = true;
+        return Pulls.WakeAsync();
     }
 }
