@@ -7,8 +7,6 @@ namespace Autonomy.Accounts;
 /// </summary>
 public sealed partial class AccountGrain
 {
-    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
-
     /// <summary>The cost gate: local checks first, then tokens (chat engine only) and one run reserved from the tenant's daily budgets.</summary>
     private async Task<GateStep> GateAsync(DecisionRun run, AccountState s)
     {

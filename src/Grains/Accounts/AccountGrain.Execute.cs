@@ -195,15 +195,7 @@ public sealed partial class AccountGrain
         // An autonomous action's key is never used again: one never called is closed, so a late call cannot run it
         // after this ledgers that nothing ran. An approval's key is (the proposal stays pending for its human).
         var stored = proposalId is null ? await grain.CloseIfNeverCalledAsync() : await grain.GetAsync();
-        if (stored.Request is not { } request)
-        {
-            if (proposalId is null)
-            {
-                batch.Add(LedgerTypes.ActionFailed, runId, "system", new ActionResultPayload(actionId, null, null, actionId, true, "Interrupted before the executor was called; nothing was executed."));
-            }
-
-            return (s with { InFlight = s.InFlight.Remove(actionId) }, false);
-        }
+        if (stored.Request is not { } request) return (NotRun(batch, s, actionId, runId, proposalId, "Interrupted before the executor was called; nothing was executed."), false);
 
         var result = stored is { Status: ExecutionStatus.Done, Result: { } done } ? done : null;
         if (result is null)
@@ -213,14 +205,14 @@ public sealed partial class AccountGrain
             var retry = ExecutionClearance.RetryInput(request.ActionType, s.Lifecycle);
             if (!(await ClearToExecuteAsync(batch, request.RunId, null, actionId, retry, now => ExecutionClearance.Retry(request.Autonomous, now))).Clearance.Cleared)
             {
-                return (NotRetried(batch, s, request, proposalId), false);
+                return (NotRun(batch, s, actionId, request.RunId, proposalId, RetryStopped), false);
             }
 
             if (await CallExecutorAsync(request) is not { } answer) return (s with { InFlight = s.InFlight.SetItem(actionId, execution) }, true);
             if (answer.StoppedBy is { } stoppedBy)
             {
                 batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
-                return (NotRetried(batch, s, request, proposalId), true);
+                return (NotRun(batch, s, actionId, request.RunId, proposalId, RetryStopped), true);
             }
 
             result = answer;
@@ -234,7 +226,7 @@ public sealed partial class AccountGrain
         if (proposalId is not null)
         {
             s = s.WithResolved(proposalId, actionId);
-            await (pending is null ? Task.CompletedTask : RemoveFromQueueAsync(pending));
+            await RemoveFromQueueAsync(pending);
         }
 
         await RecordOnTimelineAsync(action);
@@ -242,16 +234,10 @@ public sealed partial class AccountGrain
         return (s, stored.Status != ExecutionStatus.Done);
     }
 
-    /// <summary>A retry that a kill switch or the policy stopped: an autonomous action ends failed (ledgered); an approved proposal stays pending.</summary>
-    private static AccountState NotRetried(LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId)
+    /// <summary>An interrupted execution that will not run (again): an autonomous action ends failed (ledgered); an approved proposal stays pending.</summary>
+    private static AccountState NotRun(LedgerBatch batch, AccountState s, string actionId, string runId, string? proposalId, string detail)
     {
-        if (proposalId is null)
-        {
-            batch.Add(LedgerTypes.ActionFailed, request.RunId, "system", new ActionResultPayload(
-                request.IdempotencyKey, null, null, request.IdempotencyKey, true,
-                "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown)."));
-        }
-
-        return s with { InFlight = s.InFlight.Remove(request.IdempotencyKey) };
+        if (proposalId is null) batch.Add(LedgerTypes.ActionFailed, runId, "system", new ActionResultPayload(actionId, null, null, actionId, true, detail));
+        return s with { InFlight = s.InFlight.Remove(actionId) };
     }
 }

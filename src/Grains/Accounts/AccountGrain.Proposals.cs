@@ -193,10 +193,9 @@ public sealed partial class AccountGrain
                 throw new ConflictException("OWNER_DIGEST_DISABLED", $"Autonomous schedules need the owner's daily digest switched on: PUT .../sellers/{state.State.OwnerId}/digest-settings with enabled=true.");
             }
 
-            // The owner's seller counts its opted-in accounts (SellerState.MaxScheduleOptIns) before the tenant's opt-in,
-            // the copy the policy reads, is stored: a seller at its bound refuses the opt-in, which then never holds.
-            // Should the tenant then fail, the seller tracks one account too many, which only means a revocation
-            // that changes nothing when the digest is switched off; never an opt-in the seller cannot revoke.
+            // The owner's seller counts its opted-in accounts before the tenant's opt-in (the copy the policy reads) is stored:
+            // a seller at its bound refuses it. Should the tenant then fail, the seller tracks one account too many, which
+            // only means a revocation that changes nothing; never an opt-in the seller cannot revoke.
             await Seller()!.TrackScheduleOptInAsync(AccountId, true);
             await Tenant.SetScheduleOptInAsync(AccountId, true, actor);
         }
@@ -239,7 +238,7 @@ public sealed partial class AccountGrain
         if (Seller(after.OwnerId) is { } owner && !after.Pending.IsEmpty) await owner.AddNeedsInputAsync([.. after.Pending.Values.Select(p => p.View)]);
     }
 
-    private Task RemoveFromQueueAsync(ProposalView view) => Seller(view.SellerId)?.RemoveNeedsInputAsync(view.ProposalId) ?? Task.CompletedTask;
+    private Task RemoveFromQueueAsync(ProposalView? view) => (view is null ? null : Seller(view.SellerId)?.RemoveNeedsInputAsync(view.ProposalId)) ?? Task.CompletedTask;
 
     private Task RecordOnTimelineAsync(ActionView action) => Seller(action.SellerId)?.RecordActionAsync(action) ?? Task.CompletedTask;
 }

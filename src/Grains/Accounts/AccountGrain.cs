@@ -32,6 +32,7 @@ public sealed partial class AccountGrain(
     internal const int ExecutorCallsPerRecovery = 1;
 
     private const string TickReminder = "tick";
+    private const string RetryStopped = "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown).";
     private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
 
@@ -57,6 +58,8 @@ public sealed partial class AccountGrain(
     private string AccountId => Ids.SplitKey(this.GetPrimaryKeyString()).Id;
     private string JitterKey => this.GetPrimaryKeyString();
     private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
+    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
+    private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
     private string SellerId => state.State.OwnerId ?? Unassigned;
     private LedgerBatch NewBatch() => new(stream!);
 
@@ -190,8 +193,6 @@ public sealed partial class AccountGrain(
 
     // The account's side of its pulls, which its pull grain runs: what they are planned from, the PULL_* entries on the
     // account's stream (its single writer) with the cadence they lead to, and pulled posture through the normal update.
-    private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
-
     public Task PullAsync() => Pulls.PullAsync();
 
     public Task<PullBasis> GetPullBasisAsync() => Task.FromResult(state.State.PullBasis(time.GetUtcNow()));
