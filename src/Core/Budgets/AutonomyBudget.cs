@@ -90,6 +90,17 @@ public static class AutonomyBudget
     }
 
     /// <summary>Records one autonomous action. Call only after <see cref="Check"/> allowed it.</summary>
+    /// <summary>
+    /// <see cref="Check(AutonomyBudgetConfig, BudgetUsage, string, DateTimeOffset)"/>, where executions of unknown
+    /// outcome count too: with <paramref name="inFlight"/> at <paramref name="maxInFlight"/>, nothing more runs alone
+    /// until they are settled.
+    /// </summary>
+    public static BudgetCheck Check(AutonomyBudgetConfig config, BudgetUsage usage, string actionType, DateTimeOffset now, int inFlight, int maxInFlight)
+    {
+        var check = Check(config, usage, actionType, now);
+        return check.Allowed && inFlight >= maxInFlight ? check with { Allowed = false, Detail = $"{inFlight} executions await their result" } : check;
+    }
+
     public static BudgetUsage Consume(BudgetUsage usage, string actionType, DateTimeOffset now)
     {
         var day = DayOf(now);

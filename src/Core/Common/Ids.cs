@@ -25,6 +25,9 @@ public static class Ids
 
     public static string Action(string accountId, string suffix) => $"a.{Encode(accountId)}.{suffix}";
 
+    /// <summary>The action id an approval of <paramref name="proposalId"/> executes under, so duplicates converge on one execution.</summary>
+    public static string ActionOfProposal(string accountId, string proposalId) => Action(accountId, proposalId[(proposalId.LastIndexOf('.') + 1)..]);
+
     /// <summary>The account a proposal or action id belongs to, or null when the id is malformed.</summary>
     public static string? AccountOf(string id)
     {

@@ -30,4 +30,25 @@ public static class Posture
 
         return max;
     }
+
+    /// <summary>
+    /// <paramref name="current"/> with the fields of <paramref name="fields"/> (a JSON object) set, as canonical JSON;
+    /// null when that changes nothing (no fields, or the same values).
+    /// </summary>
+    public static string? Merge(string? current, string fields)
+    {
+        if (JsonNode.Parse(fields) is not JsonObject pulled || pulled.Count == 0)
+        {
+            return null;
+        }
+
+        var merged = (current is { } text ? JsonNode.Parse(text) as JsonObject : null) ?? [];
+        foreach (var (field, value) in pulled)
+        {
+            merged[field] = value?.DeepClone();
+        }
+
+        var canonical = Actions.ArgsDigest.Canonical(merged);
+        return canonical == current ? null : canonical;
+    }
 }

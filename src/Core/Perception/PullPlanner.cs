@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using Autonomy.Connectors;
+
 namespace Autonomy.Perception;
 
 /// <summary>The shortest and the longest time between two pulls of one account while it is in one heat tier.</summary>
@@ -129,13 +132,46 @@ public static class PullPlanner
     public static PullState OnSignal(PullState state, PullCadence cadence, HeatTier tier, PullTuning tuning, DateTimeOffset signalAt)
     {
         var s = Retier(state, cadence, tier);
-        var cycleStart = s.LastPullAt ?? s.Anchor;
-        if (signalAt <= cycleStart || (s.SignalCountedAt is { } counted && counted >= cycleStart))
+        return Counts(s, signalAt) ? Observe(s, cadence, tuning, fresh: true) with { SignalCountedAt = signalAt } : s;
+    }
+
+    /// <summary>
+    /// Whether a signal pushed at <paramref name="signalAt"/> is the first fresh observation of the cadence's pull cycle
+    /// (<see cref="OnSignal"/> counts it), so the cadence moves and the pulls are worth planning again.
+    /// </summary>
+    public static bool Counts(PullState state, DateTimeOffset signalAt)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var cycleStart = state.LastPullAt ?? state.Anchor;
+        return signalAt > cycleStart && !(state.SignalCountedAt is { } counted && counted >= cycleStart);
+    }
+
+    /// <summary>
+    /// Every enabled connector's cadence for the account as <paramref name="basis"/> shows it now: a new connector
+    /// started at the account's phase (<paramref name="accountKey"/>), each clamped into the tier's bounds, fresh pushed
+    /// signals counted; connectors no longer enabled are dropped.
+    /// </summary>
+    public static ImmutableDictionary<string, PullState> Plan(PullBasis basis, IEnumerable<ConnectorConfig> connectors, string accountKey, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(basis);
+        ArgumentNullException.ThrowIfNull(connectors);
+        var planned = ImmutableDictionary.CreateBuilder<string, PullState>(StringComparer.Ordinal);
+        foreach (var c in connectors)
         {
-            return s;
+            var p = basis.Pulls.GetValueOrDefault(c.Name) ?? Start(c.Cadence, basis.Tier, Phase($"{accountKey}/{c.Name}"), now);
+            p = Retier(p, c.Cadence, basis.Tier);
+            planned[c.Name] = basis.LastSignalAt is { } at ? OnSignal(p, c.Cadence, basis.Tier, PullTuning.Default, at) : p;
         }
 
-        return Observe(s, cadence, tuning, fresh: true) with { SignalCountedAt = signalAt };
+        return planned.ToImmutable();
+    }
+
+    /// <summary>Whether two plans hold the same cadence for the same connectors.</summary>
+    public static bool Same(ImmutableDictionary<string, PullState> a, ImmutableDictionary<string, PullState> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var other) && other == p.Value);
     }
 
     /// <summary>A pull finished: <paramref name="fresh"/> when it brought anything new (a new signal, a posture change).</summary>

@@ -27,6 +27,29 @@ public sealed record ApprovalCheck(ApprovalVerdict Verdict, PolicyResult Policy)
 /// </summary>
 public static class HumanApproval
 {
+    /// <summary>
+    /// The policy's answer a human's approval executes under: the proposal's own reason, except that one shown blocked by
+    /// a kill switch executes on the policy's answer of today (<paramref name="now"/>), not on the switch.
+    /// </summary>
+    public static PolicyResult Approved(string approver, (PolicyReason Reason, string Explanation, string PolicyVersion) shown, PolicyResult now)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        var (reason, explanation) = shown.Reason == PolicyReason.KillSwitch ? (now.Reason, now.Explanation) : (shown.Reason, shown.Explanation);
+        return new PolicyResult(PolicyDecision.RequireApproval, reason, $"Approved by {approver}. {explanation}", shown.PolicyVersion, "human-approval");
+    }
+
+    /// <summary>The refusal of an approval while a kill switch covering <paramref name="actionType"/> is engaged.</summary>
+    public static ConflictException KillSwitchEngaged(string actionType) =>
+        new("KILL_SWITCH_ENGAGED", $"A kill switch covering {actionType} is engaged; nothing executes until it is released.");
+
+    /// <summary>The refusal of an approval while the kill switches cannot be read: they count as engaged.</summary>
+    public static ConflictException SwitchesUnreadable(string actionType) =>
+        new("KILL_SWITCH_ENGAGED", $"The kill switches covering {actionType} cannot be read now; they count as engaged, so nothing executes. Try again shortly.");
+
+    /// <summary>The refusal of an approval the policy no longer allows, coded by the policy's reason.</summary>
+    public static ConflictException NoLongerAllowed(string proposalId, PolicyResult policy, string? after = null) =>
+        new(WireName.Of(policy.Reason), $"The policy no longer allows proposal {proposalId}: {policy.Explanation}{after}");
+
     /// <summary>Admins act on every account of their tenant; a seller only on accounts it owns; the system always.</summary>
     public static bool MayAct(Actor actor, string? ownerId)
     {

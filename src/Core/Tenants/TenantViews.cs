@@ -129,6 +129,10 @@ public sealed record TenantSnapshot(
 
     public AutonomyModeV1 ModeOf(string actionType) => Modes.GetValueOrDefault(actionType, AutonomyModeConfigV1.Default);
 
+    /// <summary>The policy's input for an action under this configuration: its catalog entry and mode, the switches and parameters as read.</summary>
+    public PolicyInput InputFor(string actionType, double confidence, string? lifecycle, bool startedBySchedule, bool optedIn) =>
+        new(actionType, Catalog.GetValueOrDefault(actionType), ModeOf(actionType), KillSwitches, confidence, lifecycle, startedBySchedule, optedIn, Policy);
+
     /// <summary>
     /// <paramref name="decided"/> on this configuration: the kill switches, the type's mode and catalog entry and the
     /// policy parameters as they are now; what the account and the engine supplied (confidence, lifecycle, schedule)

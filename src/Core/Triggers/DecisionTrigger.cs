@@ -60,6 +60,11 @@ public sealed record TriggerWindow(
     /// <summary>The sum of every joined signal's value.</summary>
     public double TotalValue => Count == 0 && !Signals.IsDefault ? Signals.Sum(s => s.Value) : ValueSum;
 
+    /// <summary>What the window holds, as a digest: the same signals twice are a duplicate run (the cost gate skips it).</summary>
+    public string InputsDigest() =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            string.Join('\n', Signals.Select(x => $"{x.Type}|{x.Id}").Order(StringComparer.Ordinal)) + $"\n#{SignalCount}")));
+
     /// <summary>A window of one ritual tick: closes at once and marks its run as started by a schedule (Mode 4).</summary>
     public static TriggerWindow Scheduled(SignalRef tick, DateTimeOffset now)
     {
@@ -230,6 +235,47 @@ public static class DecisionTrigger
 
         var next = state with { Window = window };
         return new(next, TriggerVerdict.Accepted, window.DueAt, $"Run due at {window.DueAt:O}.");
+    }
+
+    /// <summary>
+    /// An existing account's lifecycle and posture changes, as trigger types of their own (LIFECYCLE_CHANGED,
+    /// POSTURE_CHANGED); none for an account seen for the first time.
+    /// </summary>
+    public static ImmutableArray<string> Changes(bool existed, (string? Lifecycle, string? Posture) before, (string? Lifecycle, string? Posture) after)
+    {
+        var changes = ImmutableArray.CreateBuilder<string>();
+        if (existed && before.Lifecycle != after.Lifecycle)
+        {
+            changes.Add(TriggerRegistry.LifecycleChanged);
+        }
+
+        if (existed && before.Posture != after.Posture)
+        {
+            changes.Add(TriggerRegistry.PostureChanged);
+        }
+
+        return changes.ToImmutable();
+    }
+
+    /// <summary>
+    /// Offers each change like a signal (id <c>{type}:{seq}</c>, value 1): the trigger state after them, and the
+    /// changes it did not accept with why.
+    /// </summary>
+    public static (TriggerState State, ImmutableArray<(string Type, SignalOutcome Outcome)> Refused) OfferChanges(
+        TriggerRegistry registry, TriggerState state, ImmutableArray<string> types, long seq, DateTimeOffset now)
+    {
+        var refused = ImmutableArray.CreateBuilder<(string, SignalOutcome)>();
+        foreach (var type in types)
+        {
+            var outcome = OnSignal(registry, state, new SignalRef($"{type}:{seq}", type, now, 1.0), now);
+            state = outcome.State;
+            if (outcome.Verdict != TriggerVerdict.Accepted)
+            {
+                refused.Add((type, outcome));
+            }
+        }
+
+        return (state, refused.ToImmutable());
     }
 
     /// <summary>Closes the window when it is due and the hourly cap allows a run.</summary>

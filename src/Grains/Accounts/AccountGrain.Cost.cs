@@ -1,85 +1,45 @@
-using Autonomy.Common;
-using Autonomy.CostGate;
-using Autonomy.Decisions;
-using Autonomy.Ledger;
-using Autonomy.Perception;
-using Autonomy.Policy;
-using Autonomy.Sellers;
-using Autonomy.Tenants;
-using Autonomy.Triggers;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// Which engine answers a run the gate allowed, and what was reserved for it: the chat engine with its prepared
-/// prompt and token reservation, or the playbook (chosen, or the fallback when the token budget was used up).
-/// </summary>
-internal sealed record EnginePlan(EngineSettings Settings, ChatPrompt? Prompt, TokenReservation? Tokens)
-{
-    public bool UsesChat => Prompt is not null && Tokens is { Granted: true };
-}
-
-/// <summary>
-/// The cost gate and the engine call: local checks, then the tenant's token budget (for the chat engine) and run
-/// budget, each counted in one grain; DEFER holds the window's signals, SKIP parks a low-value window's signals for
-/// the next signal or ritual (a duplicate's are dropped) and gives back the run's hourly-cap slot; the
-/// chat engine's tokens are reserved before the call and settled after, and when it cannot answer the tenant's
-/// fallback (defer or playbook) decides, ledgered as ENGINE_FALLBACK.
+/// The cost gate and the engine step: local checks, then the tenant's token budget (for a metered engine, whose call is
+/// quoted in tokens) and run budget, each counted in one grain. A metered call settles its tokens itself
+/// (<see cref="IMeteredEngine"/>); when it cannot answer, the tenant's fallback (defer or playbook) decides.
 /// </summary>
 public sealed partial class AccountGrain
 {
-    private ChatEngine Chat => ServiceProvider.GetRequiredService<ChatEngine>();
-
-    private ChatEngineOptions ChatOptions => ServiceProvider.GetRequiredService<IOptions<ChatEngineOptions>>().Value;
-
-    private GateThresholds SiloThresholds => new(Options.MinMarginalValue, Options.MinRunInterval);
-
     /// <summary>The cost gate: local checks first, then tokens (chat engine only) and one run reserved from the tenant's daily budgets.</summary>
-    private async Task<GateResult> GateAsync(DecisionRun run, AccountState s)
+    private async Task<GateStep> GateAsync(DecisionRun run, AccountState s)
     {
-        var inputs = InputsDigest(run.Window);
+        var inputs = run.Window.InputsDigest();
         var budget = run.Snapshot.CostBudget;
-        var thresholds = budget.Thresholds(SiloThresholds);
+        var thresholds = budget.Thresholds(new GateThresholds(Options.MinMarginalValue, Options.MinRunInterval));
         var value = MarginalValue.Of(run.Window, Heat.At(s.Heat!, run.Now).Score, s.LastRunAt, run.Now);
         var gate = DecisionCostGate.EvaluateLocal(new GateInput(value.Value, thresholds.MinMarginalValue, s.LastRunAt, thresholds.MinRunInterval, inputs, s.LastRunInputsDigest, run.Now));
         var settings = run.Snapshot.EngineSettings;
         RunBudgetReservation? runs = null;
         TokenReservation? tokens = null;
-        ChatPrompt? prompt = null;
+        EngineQuote? quote = null;
         var tokenFallback = false;
         if (gate.Verdict == GateVerdict.Allow && settings.UsesChat)
         {
-            prompt = Chat.Prepare(ContextOf(run, s), settings.Chat!, run.Snapshot.Catalog, DisabledTypes(run.Snapshot));
-            tokens = await TokenBudget.ReserveAsync(run.RunId, prompt.ExpectedTokens, budget.EngineTokensPerDay);
-            if (!tokens.Granted)
-            {
-                if (settings.Fallback == EngineFallback.Defer)
-                {
-                    gate = DecisionCostGate.WithTokens(gate, tokens);
-                }
-                else
-                {
-                    tokenFallback = true;
-                }
-            }
+            quote = metered.Quote(ContextOf(run, s), run.Snapshot);
+            tokens = await TokenBudget.ReserveAsync(run.RunId, quote.Tokens, budget.EngineTokensPerDay);
+            // Out of tokens: the tenant's fallback defers the run or has the playbook answer it.
+            (gate, tokenFallback) = tokens.Granted ? (gate, false) : settings.Fallback == EngineFallback.Defer ? (DecisionCostGate.WithTokens(gate, tokens), false) : (gate, true);
         }
 
         if (gate.Verdict == GateVerdict.Allow)
         {
             runs = await GrainFactory.GetGrain<IRunCounterGrain>(TenantId).ReserveAsync(budget.DecisionRunsPerDay);
             gate = DecisionCostGate.WithBudget(gate, runs);
-            if (!runs.Granted && tokens is { Granted: true })
-            {
-                // No run, no call: the tokens go back at once.
-                await TokenBudget.SettleAsync(run.RunId, 0, budget.EngineTokensPerDay);
-            }
+
+            // No run, no call: the tokens go back at once.
+            if (!runs.Granted && tokens is { Granted: true }) await TokenBudget.SettleAsync(run.RunId, 0, budget.EngineTokensPerDay);
         }
 
         gate = DecisionCostGate.SpreadRefill(gate, StablePhase.Of($"{JitterKey}/refill"));
-        run.Engine = new EnginePlan(settings, prompt, tokens);
-        var engineName = gate.Verdict != GateVerdict.Allow ? null : run.Engine.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
+        var plan = new EnginePlan(settings, quote, tokens);
+        var engineName = gate.Verdict != GateVerdict.Allow ? null : plan.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
         run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(
             gate.Verdict, gate.Reason, gate.Explanation, gate.RetryAt, value.Value, inputs, runs, tokens, value, thresholds, engineName));
         if (gate.Reason == GateReason.TokenBudgetExhausted)
@@ -92,13 +52,12 @@ public sealed partial class AccountGrain
         }
 
         AutonomyMetrics.Gate(gate.Verdict.ToString(), gate.Reason.ToString());
-        return gate;
+        return new GateStep(gate, plan);
     }
 
     /// <summary>
-    /// DEFER holds the run's window (joined to any open one) until the retry time; SKIP for low marginal value parks
-    /// its signals (they wait for the next signal or ritual, waking nobody), SKIP for duplicate inputs drops them; a
-    /// SKIP gives back its hourly-cap slot (the cap counts runs that reached the engine) and tells the owner's digest.
+    /// DEFER holds the run's window until the retry time; SKIP parks a low-value window's signals for the next signal or
+    /// ritual (a duplicate's are dropped), gives back the run's hourly-cap slot and tells the owner's digest.
     /// </summary>
     private async Task HoldOrSkipAsync(DecisionRun run, AccountState s, GateResult gate)
     {
@@ -108,104 +67,52 @@ public sealed partial class AccountGrain
             return;
         }
 
-        var trigger = DecisionTrigger.Release(s.Trigger, run.Now);
-        if (gate.Reason == GateReason.LowMarginalValue)
-        {
-            trigger = DecisionTrigger.Park(trigger, run.Window, MarginalValue.IsRitual, run.Now);
-        }
-
-        await CommitAsync(run.Batch, s with { Trigger = trigger });
-        if (Seller() is { } seller)
-        {
-            await seller.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now));
-        }
+        var released = DecisionTrigger.Release(s.Trigger, run.Now);
+        await CommitAsync(run.Batch, s with { Trigger = gate.Reason == GateReason.LowMarginalValue ? DecisionTrigger.Park(released, run.Window, MarginalValue.IsRitual, run.Now) : released });
+        await (Seller()?.RecordSkippedAsync(new SkippedItem(AccountId, run.RunId, "COST_GATE", gate.Reason.ToString(), gate.Explanation, run.Now)) ?? Task.CompletedTask);
     }
 
-    /// <summary>
-    /// Keeps every signal of the run's window for a run at <paramref name="retry"/>; nothing is proposed now, so the
-    /// run's slot under the hourly cap is given back (the held run claims one when it fires).
-    /// </summary>
+    /// <summary>Keeps every signal of the window for a run at <paramref name="retry"/>, giving back the run's hourly-cap slot (the held run claims one).</summary>
     private Task HoldAsync(DecisionRun run, AccountState s, DateTimeOffset retry) =>
         CommitAsync(run.Batch, s with { Trigger = DecisionTrigger.Hold(DecisionTrigger.Release(s.Trigger, run.Now), run.Window, retry), DeferredUntil = retry });
 
-    /// <summary>
-    /// The engine's answer for an allowed run, or null when the chat engine failed and the tenant defers (the run is
-    /// then held and committed here). A chat call's tokens are settled with what it used, whatever its result.
-    /// </summary>
-    private async Task<DecisionResult?> DecideAsync(DecisionRun run, AccountState s)
+    /// <summary>The engine's answer for an allowed run, or null when the chat engine failed and the tenant defers (the run is then held).</summary>
+    private async Task<DecisionResult?> DecideAsync(DecisionRun run, AccountState s, EnginePlan plan)
     {
-        var plan = run.Engine;
         var context = ContextOf(run, s);
-        if (plan is not { UsesChat: true } || plan.Settings.Chat is not { } chat)
-        {
-            return await engine.ProposeAsync(context);
-        }
+        if (plan is not { UsesChat: true } || plan.Settings.Chat is not { } chat) return await engine.ProposeAsync(context);
 
         // Ledger first: the account's context leaves for the tenant's endpoint only once the run's trigger and the
         // gate's ALLOW (naming the engine) are durable, as before every other outbound call.
         await run.Batch.FlushAsync();
-        var budget = run.Snapshot.CostBudget;
-        var outcome = await Chat.CallAsync(plan.Prompt!, chat);
-        var charged = outcome.UsageKnown ? outcome.TotalTokens : outcome.EndpointAnswered && outcome.Result == ChatCallResult.Failed ? 0 : plan.Tokens!.Tokens;
-        TokenSettlement? settlement = null;
-        try
-        {
-            settlement = await TokenBudget.SettleAsync(run.RunId, charged, budget.EngineTokensPerDay);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OrleansException)
-        {
-            // Unsettled, the reservation stays charged in full: the budget errs on the side of spending less.
-            LogSettleFailed(ex, run.RunId);
-        }
-
-        var cost = chat.Cost(outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0);
+        var (outcome, charged, cost, settlement) = await metered.CallAsync(plan.Quote!, plan.Tokens!);
         run.Batch.Add(LedgerTypes.EngineCalled, run.RunId, "system", new EngineCalledPayload(
             ChatEngine.Name, outcome.Model ?? chat.Model, outcome.Result, outcome.PromptTokens, outcome.CompletionTokens, charged, cost, plan.Tokens!.Tokens, settlement,
             outcome.Decision?.Proposals.Length ?? 0, outcome.Rejected, outcome.Detail, (long)outcome.Elapsed.TotalMilliseconds));
         AutonomyMetrics.EngineCalled(ChatEngine.Name, outcome.Result.ToString(), outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0, cost, outcome.Rejected.Length, settlement?.Overrun ?? 0);
-        if (outcome.Result == ChatCallResult.Ok)
-        {
-            return outcome.Decision;
-        }
-
-        var reason = outcome.Result switch
-        {
-            ChatCallResult.Timeout => "ENGINE_TIMEOUT",
-            ChatCallResult.MalformedOutput => "MALFORMED_OUTPUT",
-            _ => "ENGINE_FAILED",
-        };
+        if (outcome.Result == ChatCallResult.Ok) return outcome.Decision;
         if (plan.Settings.Fallback == EngineFallback.Playbook)
         {
-            AddFallback(run, reason, EngineFallback.Playbook, null, $"The chat engine gave no usable answer ({outcome.Detail}); the playbook answers this run.");
+            AddFallback(run, outcome.FailureReason, EngineFallback.Playbook, null, $"The chat engine gave no usable answer ({outcome.Detail}); the playbook answers this run.");
             return await engine.ProposeAsync(context);
         }
 
-        var retry = run.Now + ChatOptions.DeferAfterFailure;
-        AddFallback(run, reason, EngineFallback.Defer, retry, $"The chat engine gave no usable answer ({outcome.Detail}); the run is deferred to {retry:O} with its signals.");
+        var retry = run.Now + metered.DeferAfterFailure;
+        AddFallback(run, outcome.FailureReason, EngineFallback.Defer, retry, $"The chat engine gave no usable answer ({outcome.Detail}); the run is deferred to {retry:O} with its signals.");
         await HoldAsync(run, s, retry);
         return null;
     }
-
-    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
 
     /// <summary>ENGINE_FALLBACK: which fallback answered (or deferred) the run, and why; counted by reason.</summary>
     private static void AddFallback(DecisionRun run, string reason, EngineFallback fallback, DateTimeOffset? retryAt, string explanation)
     {
         run.Batch.Add(LedgerTypes.EngineFallback, run.RunId, "system", new EngineFallbackPayload(reason, EngineSettings.Wire(fallback).ToUpperInvariant(), retryAt, explanation));
         AutonomyMetrics.EngineFallback(reason, EngineSettings.Wire(fallback));
-        if (fallback == EngineFallback.Defer && reason != "TOKEN_BUDGET_EXHAUSTED")
-        {
-            // The gate's own DEFERs are counted with the gate; a deferral after a failed call is counted here.
-            AutonomyMetrics.Deferred(reason);
-        }
+
+        // The gate's own DEFERs are counted with the gate; a deferral after a failed call is counted here.
+        if (fallback == EngineFallback.Defer && reason != "TOKEN_BUDGET_EXHAUSTED") AutonomyMetrics.Deferred(reason);
     }
 
     private DecisionContext ContextOf(DecisionRun run, AccountState s) =>
         new(TenantId, AccountId, run.RunId, run.TriggerType, run.Window.Signals, s.Lifecycle, s.Posture, s.Heat!.Score, run.Snapshot.Playbook);
-
-    private static IEnumerable<string> DisabledTypes(TenantSnapshot snapshot) =>
-        snapshot.Modes.Where(m => m.Value == AutonomyModeV1.Disabled).Select(m => m.Key);
-
-    private void LogSettleFailed(Exception ex, string runId) =>
-        Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex, "Settling the token reservation of run {RunId} failed; it stays charged in full.", runId);
 }

@@ -1,39 +1,8 @@
-using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
-using Autonomy.Actions;
-using Autonomy.Budgets;
-using Autonomy.Common;
-using Autonomy.CostGate;
-using Autonomy.Decisions;
-using Autonomy.Ledger;
-using Autonomy.Perception;
-using Autonomy.Policy;
-using Autonomy.Schedules;
-using Autonomy.Sellers;
-using Autonomy.Tenants;
-using Autonomy.Triggers;
-
 namespace Autonomy.Accounts;
-
-/// <summary>One decision run: what started it, the tenant configuration it is decided under, and its ledger batch.</summary>
-internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWindow Window, TenantSnapshot Snapshot, LedgerBatch Batch, DateTimeOffset Now)
-{
-    public bool StartedBySchedule => Window.StartedBySchedule;
-
-    /// <summary>Proposals this run pushed out of a full queue (expired), to take off the owner's needs-input.</summary>
-    public List<ProposalView> Evicted { get; } = [];
-
-    /// <summary>The engine the gate chose and what it reserved for it (AccountGrain.Cost.cs).</summary>
-    public EnginePlan? Engine { get; set; }
-
-    /// <summary>How the ranking step ordered the proposals (AccountGrain.Ranking.cs).</summary>
-    public RunRanking Ranking { get; set; } = RunRanking.None;
-}
 
 /// <summary>
 /// The decision flow: trigger -> cost gate -> engine -> ranking -> policy -> budget -> kill-switch re-check -> executor.
-/// The gate and the engine call (with its token settlement and fallback) are in AccountGrain.Cost.cs.
+/// Each step takes the run and its inputs and returns its result; the gate and the engine step are in AccountGrain.Cost.cs.
 /// </summary>
 public sealed partial class AccountGrain
 {
@@ -96,184 +65,114 @@ public sealed partial class AccountGrain
         using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
         activity?.SetTag("autonomy.run_id", run.RunId);
         run.Batch.Add(LedgerTypes.TriggerFired, run.RunId, "system", new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
-        var gate = await GateAsync(run, s);
+        var (gate, engine) = await GateAsync(run, s);
         if (gate.Verdict != GateVerdict.Allow)
         {
             await HoldOrSkipAsync(run, s, gate);
             return;
         }
 
-        if (await DecideAsync(run, s) is not { } decision)
-        {
-            return;
-        }
-
-        var proposals = await ProposeAsync(run, s, decision);
+        if (await DecideAsync(run, s, engine) is not { } decision) return;
+        var proposals = await RankAsync(run, s, decision);
         (s, var optedIn) = await OptedInNowAsync(run, s);
-        s = s with { LastRunAt = run.Now, LastRunInputsDigest = InputsDigest(run.Window), Counter = s.Counter + 1 };
-        var waiting = new List<ProposalView>();
-        var done = new List<ActionView>();
-        for (var i = 0; i < proposals.Length; i++)
+        s = s with { LastRunAt = run.Now, LastRunInputsDigest = run.Window.InputsDigest(), Counter = s.Counter + 1 };
+        var routed = ImmutableArray.CreateBuilder<RoutedProposal>(proposals.Length);
+        foreach (var proposal in proposals)
         {
-            s = await DisposeAsync(run, s, i, proposals[i], optedIn, waiting, done);
+            routed.Add(await RouteProposalAsync(run, s, proposal, optedIn));
+            s = routed[^1].State;
         }
 
         await CommitAsync(run.Batch, s);
-        await PublishAsync(run, waiting, done);
+        await PublishAsync(routed.ToImmutable());
     }
 
-    /// <summary>The engine's proposals, ordered for display (ranking), ledgered with what they used.</summary>
-    private async Task<ImmutableArray<ProposedAction>> ProposeAsync(DecisionRun run, AccountState s, DecisionResult decision)
+    /// <summary>
+    /// The ranking step: the active model (or the prior, the engine's confidence) orders the proposals for display.
+    /// DECISION_PROPOSED records them, then PROPOSALS_RANKED what each one's ranking saw: the record learning joins to.
+    /// </summary>
+    private async Task<ImmutableArray<RankedProposal>> RankAsync(DecisionRun run, AccountState s, DecisionResult decision)
     {
-        var ranked = await RankAsync(run, s, decision.Proposals);
+        var pointer = run.Snapshot.Ranking ?? RankingPointer.Prior;
+        var tier = Heat.At(s.Heat!, run.Now).Tier;
+        var signals = run.Window.Signals.Select(x => x.Type).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
+        var (ranked, r) = RunRanking.Rank(await RankingModelAsync(pointer.Version), pointer.ExplorationRate, run.RunId, decision.Proposals,
+            p => new RankingContext(p.ActionType, run.TriggerType, signals, tier, s.Lifecycle, s.Posture, SellerId, p.Confidence));
         run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
-            decision.Engine, decision.Tokens, run.Ranking.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
-        LogRanking(run, ranked);
-        return ranked;
+            decision.Engine, decision.Tokens, r.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
+        if (!ranked.IsEmpty)
+        {
+            var entries = r.Proposals.Select((p, i) => new RankedProposalEntry(
+                p.Position, r.EngineIndexes[i], ranked[i].ActionType, p.Features, ranked[i].Confidence, p.Score, p.CalibratedConfidence, p.Propensity));
+            run.Batch.Add(LedgerTypes.ProposalsRanked, run.RunId, "system", new ProposalsRankedPayload(r.Ranker, AccountId, SellerId, r.ExplorationRate, [.. entries]));
+        }
+
+        return [.. ranked.Select((p, i) => new RankedProposal(i, p, r.At(i)))];
     }
 
-    /// <summary>Policy, budget, then execution or the human queue, for one proposal.</summary>
-    private async Task<AccountState> DisposeAsync(DecisionRun run, AccountState s, int index, ProposedAction p, bool optedIn, List<ProposalView> waiting, List<ActionView> done)
+    /// <summary>
+    /// Routes one proposal: policy, autonomy budget (beyond it a human decides), then execution or the human queue.
+    /// Returns the account after it, the proposal waiting or the action done, and what a full queue expired.
+    /// </summary>
+    private async Task<RoutedProposal> RouteProposalAsync(DecisionRun run, AccountState s, RankedProposal proposal, bool optedIn)
     {
+        var (index, p, ranking) = proposal;
         var snapshot = run.Snapshot;
-        var input = new PolicyInput(p.ActionType, snapshot.Catalog.GetValueOrDefault(p.ActionType), snapshot.ModeOf(p.ActionType), snapshot.KillSwitches, p.Confidence, s.Lifecycle, run.StartedBySchedule, optedIn, snapshot.Policy);
+        var input = snapshot.InputFor(p.ActionType, p.Confidence, s.Lifecycle, run.StartedBySchedule, optedIn);
         var result = AutoApprovalPolicyV1.Evaluate(input);
         run.Batch.Add(LedgerTypes.PolicyEvaluated, run.RunId, "system", new PolicyEvaluatedPayload(index, p.ActionType, Json(p.Parameters), input, result, snapshot.ConfigVersion));
         if (result.Decision == PolicyDecision.AutoExecute)
         {
-            result = CheckBudget(run, s, index, p.ActionType, result);
+            var check = AutonomyBudget.Check(snapshot.Budget, s.Budget!, p.ActionType, run.Now, s.InFlight.Count, AccountState.MaxInFlight);
+            run.Batch.Add(LedgerTypes.BudgetChecked, run.RunId, "system", new BudgetCheckedPayload(index, p.ActionType, check, run.Snapshot.Budget));
+            if (!check.Allowed)
+            {
+                AutonomyMetrics.BudgetDowngraded(p.ActionType);
+                result = AutoApprovalPolicyV1.BudgetExhausted(check.Detail);
+            }
         }
 
         AutonomyMetrics.Decision(result.Decision.ToString(), result.Reason.ToString());
         if (result.Decision == PolicyDecision.AutoExecute)
         {
-            var (next, outcome, action, cleared) = await ExecuteAutonomousAsync(run, s, index, p, input, result);
-            s = next;
-            if (outcome != ExecutionOutcome.Stopped)
-            {
-                if (action is not null)
-                {
-                    done.Add(action);
-                }
-
-                return s;
-            }
+            var executed = await ExecuteAutonomousAsync(run, s, index, p, input, result);
+            if (executed.Outcome != ExecutionOutcome.Stopped) return new RoutedProposal(executed.State, null, executed.Action, []);
 
             // Stopped at the clearance: the proposal waits (or, now disabled, goes) under the policy's answer of that moment.
-            result = cleared;
+            (s, result) = (executed.State, executed.Policy!);
         }
 
-        if (result.Reason == PolicyReason.ActionTypeDisabled)
-        {
-            return s;
-        }
-
+        if (result.Reason == PolicyReason.ActionTypeDisabled) return new RoutedProposal(s, null, null, []);
         var view = new ProposalView(
             Ids.Proposal(AccountId, $"{s.Counter}-{index}"), run.RunId, AccountId, SellerId, p.ActionType, p.Parameters, ArgsDigest.Compute(AccountId, p.ActionType, p.Parameters), p.Confidence,
-            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, run.Ranking.At(index));
-        waiting.Add(view);
-        return AddPending(run, s, new PendingProposal(view, snapshot.ConfigVersion));
+            result.Decision, result.Reason, result.Explanation, result.PolicyVersion, run.Now, run.Now + Options.ApprovalTtl, run.StartedBySchedule, ranking);
+        var (queued, evicted) = s.Queued(new PendingProposal(view, snapshot.ConfigVersion));
+        foreach (var expired in evicted) AddExpired(run.Batch, expired, "queue-full");
+        return new RoutedProposal(queued, view, null, evicted);
     }
 
-    /// <summary>The autonomy budget: an allowed action beyond it is downgraded to REQUIRE_APPROVAL (BUDGET_EXHAUSTED).</summary>
-    private PolicyResult CheckBudget(DecisionRun run, AccountState s, int index, string actionType, PolicyResult result)
-    {
-        var check = AutonomyBudget.Check(run.Snapshot.Budget, s.Budget!, actionType, run.Now);
-        if (check.Allowed && s.InFlight.Count >= AccountState.MaxInFlight)
-        {
-            // Executions of unknown outcome count too: nothing more runs alone until recovery has settled them.
-            check = check with { Allowed = false, Detail = $"{s.InFlight.Count} executions await their result" };
-        }
-
-        run.Batch.Add(LedgerTypes.BudgetChecked, run.RunId, "system", new BudgetCheckedPayload(index, actionType, check, run.Snapshot.Budget));
-        if (check.Allowed)
-        {
-            return result;
-        }
-
-        AutonomyMetrics.BudgetDowngraded(actionType);
-        return AutoApprovalPolicyV1.BudgetExhausted(check.Detail);
-    }
-
-    /// <summary>
-    /// Mode 4 as it stands now: the tenant's opt-in, and the owner's digest still switched on. A stale opt-in (the
-    /// digest was switched off) is revoked here, ledgered, so the policy never reads a flag that no longer holds.
-    /// </summary>
+    /// <summary>Mode 4 as it stands now: the tenant's opt-in and the owner's digest on; a stale opt-in is revoked here, ledgered.</summary>
     private async Task<(AccountState State, bool OptedIn)> OptedInNowAsync(DecisionRun run, AccountState s)
     {
-        if (!run.StartedBySchedule || !run.Snapshot.AccountOptedIn)
-        {
-            return (s, false);
-        }
-
-        if (Seller() is { } seller && (await seller.GetDigestSettingsAsync()).Enabled)
-        {
-            return (s, true);
-        }
-
+        if (!run.StartedBySchedule || !run.Snapshot.AccountOptedIn) return (s, false);
+        if (Seller() is { } seller && (await seller.GetDigestSettingsAsync()).Enabled) return (s, true);
         await RevokeOptInAsync(run.Batch, s.OwnerId, "OWNER_DIGEST_DISABLED", "The owner's daily digest is switched off; autonomous schedules need it on.");
         return (s, false);
     }
 
-    /// <summary>Lifecycle and posture changes are triggers of their own (LIFECYCLE_CHANGED, POSTURE_CHANGED).</summary>
-    private async Task<AccountState> OfferChangeTriggersAsync(LedgerBatch batch, AccountState before, AccountState next, DateTimeOffset now)
+    /// <summary>The active ranking model by version, fetched from the ranking grain only after a promotion or rollback (null: the prior).</summary>
+    private async Task<RankingModel?> RankingModelAsync(string? version)
     {
-        var changes = new List<string>();
-        if (before.Exists && before.Lifecycle != next.Lifecycle)
-        {
-            changes.Add(TriggerRegistry.LifecycleChanged);
-        }
-
-        if (before.Exists && before.Posture != next.Posture)
-        {
-            changes.Add(TriggerRegistry.PostureChanged);
-        }
-
-        if (changes.Count == 0)
-        {
-            return next;
-        }
-
-        // A change is offered like a signal, so it uses the ingest path's registry (it decides no safety question).
-        var registry = await TriggersAsync(now);
-        foreach (var type in changes)
-        {
-            var outcome = DecisionTrigger.OnSignal(registry, next.Trigger, new SignalRef($"{type}:{stream!.Seq + 1}", type, now, 1.0), now);
-            next = next with { Trigger = outcome.State };
-            if (outcome.Verdict != TriggerVerdict.Accepted)
-            {
-                batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { type, reason = outcome.Verdict, outcome.Explanation });
-            }
-        }
-
-        return next;
+        if (version is not null && rankingModel.Version != version) rankingModel = (version, await GrainFactory.GetGrain<IRankingGrain>(TenantId).GetModelAsync(version));
+        return version is null ? null : rankingModel.Model;
     }
 
-    /// <summary>Hands the run's results to the owner's views: proposals to needs-input, actions to the timeline.</summary>
-    private async Task PublishAsync(DecisionRun run, List<ProposalView> waiting, List<ActionView> done)
+    /// <summary>Hands the run's results to the owner's views: expired proposals out of needs-input, new ones in, actions to the timeline.</summary>
+    private async Task PublishAsync(ImmutableArray<RoutedProposal> routed)
     {
-        if (Seller() is not { } seller)
-        {
-            return;
-        }
-
-        foreach (var evicted in run.Evicted)
-        {
-            await seller.RemoveNeedsInputAsync(evicted.ProposalId);
-        }
-
-        if (waiting.Count > 0)
-        {
-            await seller.AddNeedsInputAsync([.. waiting]);
-        }
-
-        foreach (var action in done)
-        {
-            await seller.RecordActionAsync(action);
-        }
+        if (Seller() is not { } seller) return;
+        foreach (var evicted in routed.SelectMany(r => r.Evicted)) await seller.RemoveNeedsInputAsync(evicted.ProposalId);
+        if (routed.Any(r => r.Waiting is not null)) await seller.AddNeedsInputAsync([.. routed.Select(r => r.Waiting).OfType<ProposalView>()]);
+        foreach (var action in routed.Select(r => r.Done).OfType<ActionView>()) await seller.RecordActionAsync(action);
     }
-
-    private static string InputsDigest(TriggerWindow window) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', window.Signals.Select(x => $"{x.Type}|{x.Id}").Order(StringComparer.Ordinal)) + $"\n#{window.SignalCount}")));
 }

@@ -1,54 +1,20 @@
-using Autonomy.Common;
-using Autonomy.Ledger;
-using Autonomy.Perception;
-using Autonomy.Schedules;
-using Autonomy.Triggers;
-using Microsoft.Extensions.Logging;
-
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// Time: the reminder whose period follows heat (rituals, expiry, recovery), the one-shot wake timer for a
-/// closing trigger window or a deferred run, and the write-behind snapshot timer of the ingest path.
+/// Time: the reminder whose period follows heat (rituals, expiry, recovery, the pull grain's wake-up), the one-shot
+/// wake timer for a closing trigger window or a deferred run, and the write-behind snapshot timer of the ingest path.
 /// </summary>
 public sealed partial class AccountGrain
 {
-    private const string TickReminder = "tick";
-    private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
-
-    private IGrainTimer? wake;
-    private IGrainTimer? snapshot;
-
-    /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
-    private bool unsaved;
-
-    /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
-    private int wakeFailures;
-
-    /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
-    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
-
+    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals, wake the pulls.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName == TickReminder)
-        {
-            await TickAsync();
-        }
-    }
-
-    /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals.</summary>
-    private async Task TickAsync()
-    {
+        if (reminderName != TickReminder) return;
         var now = time.GetUtcNow();
         await ExpireOverdueAsync(now);
         await RecoverInFlightAsync();
         var s = state.State;
-        if (!s.Exists)
-        {
-            return;
-        }
-
+        if (!s.Exists) return;
         var batch = NewBatch();
         var ticks = RitualPlanner.Plan(Options.Rituals, JitterKey, s.ScheduledSince, s.RitualsHandled, s.RenewalDate, runInFlight: false, now);
         var handled = s.RitualsHandled;
@@ -60,24 +26,17 @@ public sealed partial class AccountGrain
 
         await CommitAsync(batch, s with { LastTickAt = now, RitualsHandled = handled, Heat = Heat.At(s.Heat!, now) });
         await EnsureReminderAsync();
-        foreach (var tick in ticks.Where(t => t.Disposition == TickDisposition.Fire))
-        {
-            await RunScheduledAsync(tick, now);
-        }
+        foreach (var tick in ticks.Where(t => t.Disposition == TickDisposition.Fire)) await RunScheduledAsync(tick, now);
 
-        // The tick is also the heartbeat that picks up a window a failed wake left behind.
+        // The tick is also the heartbeat that picks up a window a failed wake left behind, and that wakes the pulls.
         await PollAsync();
-        await PullDueAsync();
+        await WakePullsAsync();
     }
 
     /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>
     private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
     {
-        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl)
-        {
-            return cached.Registry;
-        }
-
+        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl) return cached.Registry;
         var snapshot = await TenantNowAsync();
         cachedTriggers = (snapshot.Triggers, now);
         return snapshot.Triggers;
@@ -86,15 +45,9 @@ public sealed partial class AccountGrain
     /// <summary>The reminder's period follows heat: re-registered only when the tier's period changes.</summary>
     private async Task EnsureReminderAsync()
     {
-        var s = state.State;
-        var now = time.GetUtcNow();
-        var period = Heat.TickPeriod(Heat.At(s.Heat ?? HeatState.Cold(now), now).Tier, Options.Ticks);
-        if (s.TickPeriod == period)
-        {
-            return;
-        }
-
         // TickPeriod is the period registered with Orleans: zero until the first registration.
+        var period = Heat.TickPeriod(state.State.TierAt(time.GetUtcNow()), Options.Ticks);
+        if (state.State.TickPeriod == period) return;
         try
         {
             await this.RegisterOrUpdateReminder(TickReminder, period, period);
@@ -113,17 +66,11 @@ public sealed partial class AccountGrain
     /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
     private void ScheduleWake(TimeSpan? retryIn = null)
     {
-        var s = state.State;
-        // A parked window (low value, waiting for more) wakes nobody: the next signal or ritual takes it.
-        DateTimeOffset? due = s.Trigger.Window is not { IsParked: false } w ? null : s.DeferredUntil ?? w.DueAt;
         wake?.Dispose();
         wake = null;
-        var delay = retryIn ?? (due is { } at ? at - time.GetUtcNow() : null);
-        if (delay is { } d)
+        if ((retryIn ?? state.State.WakeDueAt - time.GetUtcNow()) is { } d)
         {
-            wake = this.RegisterGrainTimer(
-                _ => WakeAsync(),
-                new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+            wake = this.RegisterGrainTimer(_ => WakeAsync(), new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
         }
     }
 
@@ -152,17 +99,12 @@ public sealed partial class AccountGrain
     {
         snapshot?.Dispose();
         snapshot = null;
-        if (unsaved)
-        {
-            await WriteAsync(state.State);
-        }
+        if (unsaved) await WriteAsync(state.State);
     }
 
     private void ScheduleSnapshot()
     {
         unsaved = true;
-        snapshot ??= this.RegisterGrainTimer(
-            _ => SnapshotAsync(),
-            new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        snapshot ??= this.RegisterGrainTimer(_ => SnapshotAsync(), new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
     }
 }

@@ -1,32 +1,23 @@
-using System.Collections.Immutable;
 using System.Text.Json.Nodes;
-using Autonomy.Budgets;
-using Autonomy.Common;
-using Autonomy.Decisions;
 using Autonomy.Hosting;
-using Autonomy.Ledger;
-using Autonomy.Perception;
-using Autonomy.Schedules;
-using Autonomy.Sellers;
-using Autonomy.Tenants;
-using Autonomy.Triggers;
+using Autonomy.Pulls;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Autonomy.Accounts;
 
 /// <summary>
 /// One customer account: heat, trigger state, budget use and proposals. The decision flow of DESIGN.md is in
-/// AccountGrain.Run.cs, execution in AccountGrain.Execute.cs, the human side in AccountGrain.Proposals.cs,
-/// schedules in AccountGrain.Schedule.cs and crash recovery in AccountGrain.Recovery.cs. Every operation owns one
-/// <see cref="LedgerBatch"/> and flushes it before each side effect; state is written only after the ledger.
+/// AccountGrain.Run.cs and AccountGrain.Cost.cs, execution and recovery in AccountGrain.Execute.cs, the human side in
+/// AccountGrain.Proposals.cs, time in AccountGrain.Schedule.cs; the rules are in the core and <see cref="AccountState"/>.
+/// Every operation owns one <see cref="LedgerBatch"/> and flushes it before each side effect; state follows the ledger.
 /// </summary>
 [GrainType("autonomy.account")]
 public sealed partial class AccountGrain(
     [PersistentState("account", "autonomy")] IPersistentState<AccountState> state,
     ILedger ledger,
     IDecisionEngine engine,
+    IMeteredEngine metered,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
     IOptions<AutonomyEngineOptions> options,
     ILogger<AccountGrain> logger) : Grain, IAccountGrain, IRemindable
@@ -34,27 +25,45 @@ public sealed partial class AccountGrain(
     /// <summary>The seller id shown on proposals of an account nobody owns (they stay on the account, in no seller's queue).</summary>
     public const string Unassigned = "_unassigned";
 
+    /// <summary>
+    /// The most executor calls one recovery pass makes: a call may take the executor's whole timeout while the account
+    /// answers nothing, so a backlog (at most <see cref="AccountState.MaxInFlight"/>) is called again one per tick.
+    /// </summary>
+    internal const int ExecutorCallsPerRecovery = 1;
+
+    private const string TickReminder = "tick";
+    private const string RetryStopped = "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown).";
+    private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
+
+    /// <summary>The writer of the account's ledger stream (its only one), opened on activation.</summary>
     private LedgerStream? stream;
-
-    private AutonomyEngineOptions Options => options.Value;
-
-    private string TenantId => Ids.SplitKey(this.GetPrimaryKeyString()).TenantId;
-
-    private string AccountId => Ids.SplitKey(this.GetPrimaryKeyString()).Id;
-
-    private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
-
-    private string SellerId => state.State.OwnerId ?? Unassigned;
-
     /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
     private TenantSnapshot? tenantConfig;
+    /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
+    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
+    /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
+    private (string? Version, RankingModel? Model) rankingModel;
+    /// <summary>The one-shot timer for a closing trigger window or a deferred run, and the ingest path's write-behind snapshot timer.</summary>
+    private IGrainTimer? wake, snapshot;
+    /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
+    private bool unsaved;
+    /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
+    private int wakeFailures;
+    /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does).</summary>
+    private bool pullsWoken;
 
+    private AutonomyEngineOptions Options => options.Value;
+    private string TenantId => Ids.SplitKey(this.GetPrimaryKeyString()).TenantId;
+    private string AccountId => Ids.SplitKey(this.GetPrimaryKeyString()).Id;
+    private string JitterKey => this.GetPrimaryKeyString();
+    private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
+    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
+    private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
+    private string SellerId => state.State.OwnerId ?? Unassigned;
     private LedgerBatch NewBatch() => new(stream!);
 
-    /// <summary>
-    /// The tenant as it is now: kill switches and the opt-in read fresh on every call, the configuration (modes,
-    /// catalog, playbook, ...) cached by version and sent again only when it changed.
-    /// </summary>
+    /// <summary>The tenant now: kill switches and the opt-in read fresh on every call, the configuration cached by version.</summary>
     private async Task<TenantSnapshot> TenantNowAsync()
     {
         var reading = await Tenant.ReadAsync(AccountId, tenantConfig?.ConfigVersion ?? -1);
@@ -63,11 +72,8 @@ public sealed partial class AccountGrain(
     }
 
     /// <summary>The owner's seller grain; null for an account nobody owns, so owner-less accounts never share one hot grain.</summary>
-    private ISellerGrain? Seller(string? sellerId = null)
-    {
-        var id = sellerId ?? state.State.OwnerId;
-        return id is null or Unassigned ? null : GrainFactory.GetGrain<ISellerGrain>($"{TenantId}/{id}");
-    }
+    private ISellerGrain? Seller(string? sellerId = null) =>
+        (sellerId ?? state.State.OwnerId) is { } id and not Unassigned ? GrainFactory.GetGrain<ISellerGrain>($"{TenantId}/{id}") : null;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -80,10 +86,7 @@ public sealed partial class AccountGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (unsaved)
-        {
-            await SnapshotAsync();
-        }
+        if (unsaved) await SnapshotAsync();
     }
 
     public async Task<AccountView> UpsertAsync(AccountUpdate update, Actor actor)
@@ -91,18 +94,7 @@ public sealed partial class AccountGrain(
         var batch = NewBatch();
         var now = time.GetUtcNow();
         var before = state.State;
-        var next = Touch(before, now) with
-        {
-            OwnerId = update.OwnerId ?? before.OwnerId,
-            Lifecycle = update.Lifecycle ?? before.Lifecycle,
-            Posture = update.Posture ?? before.Posture,
-            RenewalDate = update.RenewalDate ?? before.RenewalDate,
-        };
-        if (update.Posture is { } posture)
-        {
-            next = next with { Heat = Heat.WithPosture(next.Heat!, Posture.Score(posture), now) };
-        }
-
+        var next = before.Updated(update, now);
         batch.Add(LedgerTypes.AccountUpdated, null, actor.Id, new
         {
             before = new { before.OwnerId, before.Lifecycle, posture = Json(before.Posture), before.RenewalDate },
@@ -132,36 +124,14 @@ public sealed partial class AccountGrain(
         var batch = NewBatch();
         var now = time.GetUtcNow();
         var registry = await TriggersAsync(now);
-        var next = Touch(state.State, now);
-        var accepted = ImmutableArray.CreateBuilder<IngestedSignal>();
-        var suppressed = new List<object>();
-        var duplicates = 0;
-        foreach (var signal in signals)
+        var tier = state.State.TierAt(now);
+        var ingest = state.State.Touched(now).IngestAll(registry, signals, Options.SignalIdMemory, now);
+        if (ingest.Accepted.IsEmpty) return new IngestResult(0, ingest.Duplicates);
+        var next = ingest.State;
+        batch.Add(LedgerTypes.SignalIngested, null, actor.Id, new SignalIngestedPayload(ingest.Accepted, next.Heat!.Score, next.Heat.Tier));
+        foreach (var (signal, outcome) in ingest.Suppressed)
         {
-            if (next.Signals.Contains(signal.Id))
-            {
-                duplicates++;
-                continue;
-            }
-
-            var value = signal.Value ?? 0.5;
-            (next, var outcome) = next.Ingest(registry, new SignalRef(signal.Id, signal.Type, now, value), Options.SignalIdMemory, now);
-            accepted.Add(new IngestedSignal(signal.Id, signal.Type, signal.OccurredAt, value, Json(signal.Attributes)));
-            if (outcome.Verdict != TriggerVerdict.Accepted)
-            {
-                suppressed.Add(new { signalId = signal.Id, signal.Type, reason = outcome.Verdict, outcome.Explanation });
-            }
-        }
-
-        if (accepted.Count == 0)
-        {
-            return new IngestResult(0, duplicates);
-        }
-
-        batch.Add(LedgerTypes.SignalIngested, null, actor.Id, new SignalIngestedPayload(accepted.ToImmutable(), next.Heat!.Score, next.Heat.Tier));
-        foreach (var s in suppressed)
-        {
-            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", s);
+            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { signalId = signal.Id, signal.Type, reason = outcome.Verdict, outcome.Explanation });
         }
 
         await batch.FlushAsync();
@@ -169,9 +139,11 @@ public sealed partial class AccountGrain(
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
-        ArmPullTimer();
-        AutonomyMetrics.SignalsAccepted(accepted.Count);
-        return new IngestResult(accepted.Count, duplicates);
+
+        // Fresh data or a new tier may bring a pull forward.
+        if (!pullsWoken || next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now))) await WakePullsAsync();
+        AutonomyMetrics.SignalsAccepted(ingest.Accepted.Length);
+        return new IngestResult(ingest.Accepted.Length, ingest.Duplicates);
     }
 
     public Task<AccountView> GetAsync() =>
@@ -179,34 +151,18 @@ public sealed partial class AccountGrain(
             ? ViewAsync()
             : throw new NotFoundException($"Account {AccountId} is unknown: nothing was ever sent for it (PUT .../accounts/{AccountId} or POST .../signals).");
 
-    private async Task<AccountView> ViewAsync()
+    private async Task<AccountView> ViewAsync() =>
+        state.State.View(TenantId, AccountId, await TenantNowAsync(), Options.Rituals, await Pulls.GetViewsAsync(state.State.PullBasis(time.GetUtcNow())), time.GetUtcNow());
+
+    /// <summary>Lifecycle and posture changes are triggers of their own, offered like signals on the ingest path's registry.</summary>
+    private async Task<AccountState> OfferChangeTriggersAsync(LedgerBatch batch, AccountState before, AccountState next, DateTimeOffset now)
     {
-        var tenant = await TenantNowAsync();
-        var s = state.State;
-        var now = time.GetUtcNow();
-        var heat = s.Heat is { } h ? Heat.At(h, now) : HeatState.Cold(now);
-        var usage = (s.Budget ?? BudgetUsage.Start(AutonomyBudget.DayOf(now))).On(AutonomyBudget.DayOf(now));
-        var limit = s.Budget is null ? 0 : AutonomyBudget.EffectiveAccountLimit(tenant.Budget, s.Budget, usage.Day);
-        return new AccountView(
-            TenantId, AccountId, s.OwnerId, s.Lifecycle, s.Posture, s.RenewalDate, heat.Score, heat.Tier,
-            s.Trigger.CooldownUntil.Where(c => c.Value > now).ToImmutableDictionary(),
-            new BudgetUseView(usage.Day, usage.Total, limit, usage.PerActionType),
-            s.LastTickAt is { } last ? last + s.TickPeriod : s.Exists ? s.ScheduledSince + s.TickPeriod : null,
-            s.LastTickAt,
-            s.Exists ? RitualPlanner.Next(Options.Rituals, JitterKey, s.RenewalDate, now) : null,
-            s.DeferredUntil ?? (s.Trigger.Window is { IsParked: false } w ? w.DueAt : null),
-            [.. s.Pending.Values.Select(p => p.View).OrderByDescending(p => p.CreatedAt)],
-            [.. s.Actions.Reverse()],
-            tenant.AccountOptedIn,
-            await PullViewsAsync());
+        var changes = DecisionTrigger.Changes(before.Exists, (before.Lifecycle, before.Posture), (next.Lifecycle, next.Posture));
+        if (changes.IsEmpty) return next;
+        var (trigger, refused) = DecisionTrigger.OfferChanges(await TriggersAsync(now), next.Trigger, changes, stream!.Seq + 1, now);
+        foreach (var (type, outcome) in refused) batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { type, reason = outcome.Verdict, outcome.Explanation });
+        return next with { Trigger = trigger };
     }
-
-    private string JitterKey => $"{TenantId}/{AccountId}";
-
-    /// <summary>Marks the account as existing (and starts its schedule) the first time anything happens to it.</summary>
-    private AccountState Touch(AccountState s, DateTimeOffset now) => s.Exists
-        ? s with { Heat = s.Heat ?? HeatState.Cold(now) }
-        : s with { Exists = true, ScheduledSince = now, Heat = HeatState.Cold(now), Budget = BudgetUsage.Start(AutonomyBudget.DayOf(now)) };
 
     private static JsonNode? Json(string? text) => text is null ? null : JsonNode.Parse(text);
 
@@ -217,16 +173,11 @@ public sealed partial class AccountGrain(
         await WriteAsync(next);
     }
 
+    /// <summary>Writes state when it changed; a failed write restores the previous value. The watermark only moves forward.</summary>
     private async Task WriteAsync(AccountState next)
     {
-        if (ReferenceEquals(next, state.State) && !unsaved)
-        {
-            return;
-        }
-
+        if (ReferenceEquals(next, state.State) && !unsaved) return;
         var previous = state.State;
-
-        // The watermark only moves forward: the stream's head is known from activation on, and never below what was stored.
         state.State = next with { LedgerSeq = Math.Max(Math.Max(next.LedgerSeq, previous.LedgerSeq), stream!.Seq) };
         try
         {
@@ -238,5 +189,32 @@ public sealed partial class AccountGrain(
             state.State = previous;
             throw;
         }
+    }
+
+    // The account's side of its pulls, which its pull grain runs: what they are planned from, the PULL_* entries on the
+    // account's stream (its single writer) with the cadence they lead to, and pulled posture through the normal update.
+    public Task PullAsync() => Pulls.PullAsync();
+
+    public Task<PullBasis> GetPullBasisAsync() => Task.FromResult(state.State.PullBasis(time.GetUtcNow()));
+
+    public async Task RecordPullAsync(PullRecord record)
+    {
+        var batch = NewBatch();
+        foreach (var (type, payload) in record.Entries()) batch.Add(type, record.PullId, "system", payload);
+        await CommitAsync(batch, PullPlanner.Same(record.Pulls, state.State.Pulls) ? state.State : state.State with { Pulls = record.Pulls });
+    }
+
+    public async Task<bool> MergePulledPostureAsync(string fields, Actor actor)
+    {
+        if (Posture.Merge(state.State.Posture, fields) is not { } merged) return false;
+        await UpsertAsync(new AccountUpdate(null, null, merged, null), actor);
+        return true;
+    }
+
+    /// <summary>Has the pull grain plan again (one-way: the account never waits for it).</summary>
+    private Task WakePullsAsync()
+    {
+        pullsWoken = true;
+        return Pulls.WakeAsync();
     }
 }

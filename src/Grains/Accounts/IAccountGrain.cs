@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using Autonomy.Common;
 using Autonomy.Outcomes;
+using Autonomy.Perception;
+using Orleans.Concurrency;
 
 namespace Autonomy.Accounts;
 
@@ -30,9 +32,25 @@ public interface IAccountGrain : IGrainWithStringKey
     [Alias("Poll")]
     Task PollAsync();
 
-    /// <summary>Runs the pulls that are due now (the reminder's and the pull timer's job, callable directly).</summary>
+    /// <summary>
+    /// Runs the pull that is due now in the account's pull grain (the reminder's and the pull timer's job, callable
+    /// directly); interleaves, so the account answers while the connector is called.
+    /// </summary>
+    [AlwaysInterleave]
     [Alias("pulls.Pull")]
     Task PullAsync();
+
+    /// <summary>What the account's pulls are planned from: whether it exists, its heat tier now, its last signal, the stored cadence.</summary>
+    [Alias("pulls.GetPullBasis")]
+    Task<PullBasis> GetPullBasisAsync();
+
+    /// <summary>Ledgers a step of a pull on the account's stream (PULL_* entries, in order) and stores the cadence it leads to.</summary>
+    [Alias("pulls.RecordPull")]
+    Task RecordPullAsync(PullRecord record);
+
+    /// <summary>Merges posture fields a pull brought (a JSON object) through the normal update; true when the posture changed.</summary>
+    [Alias("pulls.MergePulledPosture")]
+    Task<bool> MergePulledPostureAsync(string fields, Actor actor);
 
     /// <summary>Approves a proposal bound to the digest the approver saw; executes it once.</summary>
     [Alias("Approve")]

@@ -21,27 +21,6 @@ namespace Autonomy.Decisions;
 public sealed record ChatPrompt(ImmutableArray<ChatMessage> Messages, ChatOptions Options, long ExpectedTokens, ImmutableHashSet<string> ActionTypes);
 
 /// <summary>
-/// What a call came to: the validated proposals (when <see cref="Result"/> is OK), those rejected, the tokens the
-/// endpoint reported (null when it reported none) and how long it took.
-/// </summary>
-public sealed record ChatOutcome(
-    ChatCallResult Result,
-    DecisionResult? Decision,
-    long? PromptTokens,
-    long? CompletionTokens,
-    ImmutableArray<RejectedProposal> Rejected,
-    string? Detail,
-    string? Model,
-    TimeSpan Elapsed,
-    bool EndpointAnswered)
-{
-    /// <summary>Whether the endpoint reported what it used.</summary>
-    public bool UsageKnown => PromptTokens is not null || CompletionTokens is not null;
-
-    public long TotalTokens => (PromptTokens ?? 0) + (CompletionTokens ?? 0);
-}
-
-/// <summary>
 /// The LLM decision engine: asks an OpenAI-compatible chat completions endpoint (through Microsoft.Extensions.AI's
 /// <see cref="IChatClient"/>) for structured proposals under a JSON schema, and validates every one: an answer that
 /// is not the schema's JSON is rejected whole, a proposal of an action type outside the tenant's catalog (or with

@@ -100,6 +100,7 @@ public static class ChatEngineRegistration
                 resilience.Retry.Delay = TimeSpan.FromTicks(Math.Min(resilience.Retry.Delay.Ticks, options.TotalTimeout.Value.Ticks / 8));
             });
         services.TryAddSingleton<ChatEngine>();
+        services.TryAddSingleton<IMeteredEngine, MeteredChatEngine>();
         return services;
     }
 }

@@ -222,6 +222,27 @@ public sealed class PullTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheAccountIngestsAndAnswersWhileItsConnectorIsCalled()
+    {
+        await using var source = await HeldSource.StartAsync();
+        var t = await TenantAsync(Http("crm", source.Url, "k"));
+
+        // The connector is called in the pull grain's turn: the account's ingest and reads go on while it holds.
+        source.Hold();
+        var pulling = t.Account.PullAsync();
+        await Eventually.UntilAsync(() => source.Held == 1, TimeSpan.FromSeconds(20), "the connector was called");
+        var ingested = await t.Account.IngestSignalsAsync([new SignalInput("pushed-during-pull", Scenario.Instant, null, 0.4, null)], Scenario.Ingest).WaitAsync(TimeSpan.FromSeconds(10));
+        var view = await t.Account.GetAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, ingested.Accepted);
+        Assert.False(pulling.IsCompleted);
+        Assert.Equal(PullOutcome.None, view.Pulls.Single().LastOutcome);
+        source.Release(0);
+        await pulling.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Single(await t.LedgerAsync(type: LedgerTypes.PullCompleted));
+    }
+
+    [Fact]
     public async Task AThrottledPullIsDeferredAndLedgeredWithItsRetryTime()
     {
         var t = await TenantAsync(Synthetic("demo", Throttle.PerMinute(burst: 1, perMinute: 1)), accounts: ["acc-1", "acc-2"]);
