@@ -83,11 +83,9 @@ public sealed record PullRecord(
     [property: Id(6)] PullFailedPayload? Failed = null)
 {
     /// <summary>The entries of this step in the order they are written, each with its type.</summary>
-    public IEnumerable<(string Type, object Payload)> Entries()
+    public IEnumerable<ILedgerPayload> Entries()
     {
-        (string, object?)[] all = [
-            (Ledger.LedgerTypes.PullScheduled, Scheduled), (Ledger.LedgerTypes.PullDeferred, Deferred), (Ledger.LedgerTypes.PullSkipped, Skipped),
-            (Ledger.LedgerTypes.PullCompleted, Completed), (Ledger.LedgerTypes.PullFailed, Failed)];
-        return all.Where(e => e.Item2 is not null).Select(e => (e.Item1, e.Item2!));
+        ILedgerPayload?[] all = [Scheduled, Deferred, Skipped, Completed, Failed];
+        return all.OfType<ILedgerPayload>();
     }
 }

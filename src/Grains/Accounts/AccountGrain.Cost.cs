@@ -40,7 +40,7 @@ public sealed partial class AccountGrain
         gate = DecisionCostGate.SpreadRefill(gate, StablePhase.Of($"{JitterKey}/refill"));
         var plan = new EnginePlan(settings, quote, tokens);
         var engineName = gate.Verdict != GateVerdict.Allow ? null : plan.UsesChat ? ChatEngine.Name : PlaybookEngine.Name;
-        run.Batch.Add(LedgerTypes.CostGate, run.RunId, "system", new CostGatePayload(
+        run.Batch.Add(run.RunId, Actor.System, new CostGatePayload(
             gate.Verdict, gate.Reason, gate.Explanation, gate.RetryAt, value.Value, inputs, runs, tokens, value, thresholds, engineName));
         if (gate.Reason == GateReason.TokenBudgetExhausted)
         {
@@ -86,7 +86,7 @@ public sealed partial class AccountGrain
         // gate's ALLOW (naming the engine) are durable, as before every other outbound call.
         await run.Batch.FlushAsync();
         var (outcome, charged, cost, settlement) = await metered.CallAsync(plan.Quote!, plan.Tokens!);
-        run.Batch.Add(LedgerTypes.EngineCalled, run.RunId, "system", new EngineCalledPayload(
+        run.Batch.Add(run.RunId, Actor.System, new EngineCalledPayload(
             ChatEngine.Name, outcome.Model ?? chat.Model, outcome.Result, outcome.PromptTokens, outcome.CompletionTokens, charged, cost, plan.Tokens!.Tokens, settlement,
             outcome.Decision?.Proposals.Length ?? 0, outcome.Rejected, outcome.Detail, (long)outcome.Elapsed.TotalMilliseconds));
         AutonomyMetrics.EngineCalled(ChatEngine.Name, outcome.Result.ToString(), outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0, cost, outcome.Rejected.Length, settlement?.Overrun ?? 0);
@@ -106,7 +106,7 @@ public sealed partial class AccountGrain
     /// <summary>ENGINE_FALLBACK: which fallback answered (or deferred) the run, and why; counted by reason.</summary>
     private static void AddFallback(DecisionRun run, string reason, EngineFallback fallback, DateTimeOffset? retryAt, string explanation)
     {
-        run.Batch.Add(LedgerTypes.EngineFallback, run.RunId, "system", new EngineFallbackPayload(reason, EngineSettings.Wire(fallback).ToUpperInvariant(), retryAt, explanation));
+        run.Batch.Add(run.RunId, Actor.System, new EngineFallbackPayload(reason, EngineSettings.Wire(fallback).ToUpperInvariant(), retryAt, explanation));
         AutonomyMetrics.EngineFallback(reason, EngineSettings.Wire(fallback));
 
         // The gate's own DEFERs are counted with the gate; a deferral after a failed call is counted here.

@@ -18,7 +18,7 @@ public sealed partial class AccountGrain
         await CommitAsync(run.Batch, s);
 
         var actionId = Ids.Action(AccountId, $"{s.Counter}-{index}");
-        var (clearance, tenant, executed) = await ClearAndExecuteAsync(run.Batch, s, run.RunId, index, actionId, input, ExecutionClearance.Autonomous, p.Parameters, null, result, "system");
+        var (clearance, tenant, executed) = await ClearAndExecuteAsync(run.Batch, s, run.RunId, index, actionId, input, ExecutionClearance.Autonomous, p.Parameters, null, result, Actor.System);
         if (executed is null) return new Executed(s with { Budget = before.Budget }, ExecutionOutcome.Stopped, null, clearance.Policy);
         AutonomyMetrics.BudgetUsed(p.ActionType);
         return executed.StoppedBy is not { } stoppedBy
@@ -28,7 +28,7 @@ public sealed partial class AccountGrain
 
     /// <summary>Clears the action and, cleared, executes it as the tenant it was cleared on says (catalog entry, executor); no execution when stopped.</summary>
     private async Task<(Clearance Clearance, TenantSnapshot? Tenant, Executed? Executed)> ClearAndExecuteAsync(
-        LedgerBatch batch, AccountState s, string runId, int? index, string actionId, PolicyInput input, Func<PolicyInput, Clearance> rule, string parameters, string? proposalId, PolicyResult result, string actor)
+        LedgerBatch batch, AccountState s, string runId, int? index, string actionId, PolicyInput input, Func<PolicyInput, Clearance> rule, string parameters, string? proposalId, PolicyResult result, Actor actor)
     {
         var (clearance, tenant) = await ClearToExecuteAsync(batch, runId, index, actionId, input, rule);
         if (!clearance.Cleared) return (clearance, tenant, null);
@@ -47,7 +47,7 @@ public sealed partial class AccountGrain
         LedgerBatch batch, string runId, int? index, string actionId, PolicyInput decided, Func<PolicyInput, Clearance> rule)
     {
         var (tenant, now, clearance) = await ClearNowAsync(decided, rule);
-        batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(
+        batch.Add(runId, Actor.System, new KillSwitchCheckedPayload(
             index, actionId, decided.ActionType, now.KillSwitches, !clearance.Cleared, "before-ledger-flush", clearance.Policy, tenant?.ConfigVersion));
         if (clearance.Cleared)
         {
@@ -55,7 +55,7 @@ public sealed partial class AccountGrain
             (tenant, now, clearance) = await ClearNowAsync(decided, rule);
             if (!clearance.Cleared)
             {
-                batch.Add(LedgerTypes.KillSwitchChecked, runId, "system", new KillSwitchCheckedPayload(
+                batch.Add(runId, Actor.System, new KillSwitchCheckedPayload(
                     index, actionId, decided.ActionType, now.KillSwitches, true, "after-ledger-flush", clearance.Policy, tenant?.ConfigVersion));
             }
         }
@@ -90,7 +90,7 @@ public sealed partial class AccountGrain
     /// comes back leaves the execution in flight, for the next tick to settle; a switch the execution grain found engaged
     /// since the clearance is ledgered as the stop.
     /// </summary>
-    private async Task<Executed> ExecuteAsync(LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, string actor)
+    private async Task<Executed> ExecuteAsync(LedgerBatch batch, AccountState s, ExecutionRequest request, string? proposalId, ActionTypeSpec spec, PolicyResult result, Actor actor)
     {
         if (await CallExecutorAsync(request) is not { } outcome)
         {
@@ -101,7 +101,7 @@ public sealed partial class AccountGrain
 
         if (outcome.StoppedBy is { } stoppedBy)
         {
-            batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, request.IdempotencyKey, request.ActionType, stoppedBy, true, "before-executor"));
+            batch.Add(request.RunId, Actor.System, new KillSwitchCheckedPayload(null, request.IdempotencyKey, request.ActionType, stoppedBy, true, "before-executor"));
             await batch.FlushAsync();
             return new Executed(s, ExecutionOutcome.Stopped, null, StoppedBy: stoppedBy);
         }
@@ -134,12 +134,10 @@ public sealed partial class AccountGrain
             result.Succeeded ? OutcomeV1.ExecutionSucceeded : OutcomeV1.ExecutionFailed, result.Detail, revertible);
 
     /// <summary>Ledgers an execution's result and outcome and keeps the action; it is no longer in flight.</summary>
-    private static AccountState Settle(LedgerBatch batch, AccountState s, ActionView action, string executor, string actor, bool? recovered)
+    private static AccountState Settle(LedgerBatch batch, AccountState s, ActionView action, string executor, Actor actor, bool? recovered)
     {
-        batch.Add(
-            action.Status == ActionStatus.Succeeded ? LedgerTypes.ActionExecuted : LedgerTypes.ActionFailed, action.RunId, actor,
-            new ActionResultPayload(action.ActionId, action, executor, action.ActionId, recovered));
-        batch.Add(LedgerTypes.OutcomeRecorded, action.RunId, actor, new OutcomeRecordedPayload(action.ActionId, action.ProposalId, action.Outcome, OutcomeTaxonomyV1.Version));
+        batch.Add(action.RunId, actor, new ActionResultPayload(action.ActionId, action, executor, action.ActionId, recovered));
+        batch.Add(action.RunId, actor, new OutcomeRecordedPayload(action.ActionId, action.ProposalId, action.Outcome, OutcomeTaxonomyV1.Version));
         return s.WithAction(action) with { InFlight = s.InFlight.Remove(action.ActionId) };
     }
 
@@ -211,7 +209,7 @@ public sealed partial class AccountGrain
             if (await CallExecutorAsync(request) is not { } answer) return (s with { InFlight = s.InFlight.SetItem(actionId, execution) }, true);
             if (answer.StoppedBy is { } stoppedBy)
             {
-                batch.Add(LedgerTypes.KillSwitchChecked, request.RunId, "system", new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
+                batch.Add(request.RunId, Actor.System, new KillSwitchCheckedPayload(null, actionId, request.ActionType, stoppedBy, true, "before-executor"));
                 return (NotRun(batch, s, actionId, request.RunId, proposalId, RetryStopped), true);
             }
 
@@ -222,7 +220,7 @@ public sealed partial class AccountGrain
         var revertible = (await TenantNowAsync()).Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false;
         var action = ActionOf(request, result, (pending?.Reason ?? PolicyReason.AllowedByPolicy, "Completed after an interruption. " + (pending?.Explanation ?? string.Empty),
             pending?.PolicyVersion ?? AutoApprovalPolicyV1.Version), proposalId, revertible);
-        s = Settle(batch, s, action, result.Executor, "system", recovered: true);
+        s = Settle(batch, s, action, result.Executor, Actor.System, recovered: true);
         if (proposalId is not null)
         {
             s = s.WithResolved(proposalId, actionId);
@@ -237,7 +235,7 @@ public sealed partial class AccountGrain
     /// <summary>An interrupted execution that will not run (again): an autonomous action ends failed (ledgered); an approved proposal stays pending.</summary>
     private static AccountState NotRun(LedgerBatch batch, AccountState s, string actionId, string runId, string? proposalId, string detail)
     {
-        if (proposalId is null) batch.Add(LedgerTypes.ActionFailed, runId, "system", new ActionResultPayload(actionId, null, null, actionId, true, detail));
+        if (proposalId is null) batch.Add(runId, Actor.System, new ActionResultPayload(actionId, null, null, actionId, true, detail));
         return s with { InFlight = s.InFlight.Remove(actionId) };
     }
 }

@@ -16,8 +16,8 @@ public sealed partial class AccountGrain
     {
         var batch = NewBatch();
         var pending = await PendingForAsync(proposalId, actor);
-        batch.Add(LedgerTypes.ProposalResolved, pending.View.RunId, actor.Id, new ProposalResolvedPayload(proposalId, "REJECTED", Reason: reason));
-        batch.Add(LedgerTypes.OutcomeRecorded, pending.View.RunId, actor.Id, new OutcomeRecordedPayload(null, proposalId, OutcomeV1.IdeaRejected, OutcomeTaxonomyV1.Version, reason));
+        batch.Add(pending.View.RunId, actor, new ProposalResolvedPayload(proposalId, "REJECTED", Reason: reason));
+        batch.Add(pending.View.RunId, actor, new OutcomeRecordedPayload(null, proposalId, OutcomeV1.IdeaRejected, OutcomeTaxonomyV1.Version, reason));
         await CommitAsync(batch, state.State.WithResolved(proposalId, "REJECTED"));
         await RemoveFromQueueAsync(pending.View);
         return pending.View;
@@ -31,18 +31,18 @@ public sealed partial class AccountGrain
         Authorize(actor);
         if (action.Status == ActionStatus.Reverted) return action;
         AccountState.EnsureRevertible(action);
-        batch.Add(LedgerTypes.ActionRevertRequested, action.RunId, actor.Id, new ActionRevertPayload(actionId, Switches: (await FreshTenantAsync())?.KillSwitches ?? KillSwitchState.Unknown));
+        batch.Add(action.RunId, actor, ActionRevertPayload.Requested(actionId, (await FreshTenantAsync())?.KillSwitches ?? KillSwitchState.Unknown));
         await batch.FlushAsync();
         var result = await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}").RevertAsync();
         if (!result.Succeeded)
         {
-            batch.Add(LedgerTypes.ActionRevertFailed, action.RunId, actor.Id, new ActionRevertPayload(actionId, result.Executor, result.Detail));
+            batch.Add(action.RunId, actor, ActionRevertPayload.Failed(actionId, result.Executor, result.Detail));
             await batch.FlushAsync();
             throw new ConflictException("REVERT_FAILED", $"Action {actionId} could not be reverted: {result.Detail}");
         }
 
         var reverted = action with { Status = ActionStatus.Reverted, Detail = result.Detail };
-        batch.Add(LedgerTypes.ActionReverted, action.RunId, actor.Id, new ActionRevertPayload(actionId, result.Executor, result.Detail));
+        batch.Add(action.RunId, actor, ActionRevertPayload.Reverted(actionId, result.Executor, result.Detail));
         await CommitAsync(batch, state.State.WithAction(reverted));
         await RecordOnTimelineAsync(reverted);
         return reverted;
@@ -53,7 +53,7 @@ public sealed partial class AccountGrain
         var batch = NewBatch();
         if (!OutcomeTaxonomyV1.IsUpstreamReport(outcome)) throw new ValidationFailedException("outcome", "Upstream may report NO_RESPONSE or NEGATIVE_RESPONSE.");
         var action = state.State.ActionOf(actionId) with { Outcome = outcome };
-        batch.Add(LedgerTypes.OutcomeRecorded, action.RunId, actor.Id, new OutcomeRecordedPayload(actionId, action.ProposalId, outcome, OutcomeTaxonomyV1.Version, CountsAgainstIdea: OutcomeTaxonomyV1.CountsAgainstIdea(outcome)));
+        batch.Add(action.RunId, actor, new OutcomeRecordedPayload(actionId, action.ProposalId, outcome, OutcomeTaxonomyV1.Version, CountsAgainstIdea: OutcomeTaxonomyV1.CountsAgainstIdea(outcome)));
         await CommitAsync(batch, state.State.WithAction(action));
         await RecordOnTimelineAsync(action);
         return action;
@@ -78,12 +78,12 @@ public sealed partial class AccountGrain
         var snapshot = await FreshTenantAsync() ?? throw HumanApproval.SwitchesUnreadable(view.ActionType);
         var (check, input) = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;
-        batch.Add(LedgerTypes.ProposalResolved, view.RunId, actor.Id, new ProposalResolvedPayload(
+        batch.Add(view.RunId, actor, new ProposalResolvedPayload(
             proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
             edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));
         var result = HumanApproval.Approved(actor.Id, (view.Reason, view.Explanation, view.PolicyVersion), check.Policy);
         var (clearance, _, executed) = await ClearAndExecuteAsync(batch, state.State.WithApprovalSent(proposalId), view.RunId, null, actionId, input,
-            now => ExecutionClearance.Approved(HumanApproval.Answering(view.Decision, view.Reason), now), editedParameters ?? view.Parameters, proposalId, result, actor.Id);
+            now => ExecutionClearance.Approved(HumanApproval.Answering(view.Decision, view.Reason), now), editedParameters ?? view.Parameters, proposalId, result, actor);
 
         // Changed while the approval was written: refused for now; the next approval's recheck resolves it if it must.
         if (!clearance.Cleared) throw clearance.Policy.Reason == PolicyReason.KillSwitch ? HumanApproval.KillSwitchEngaged(view.ActionType) : HumanApproval.NoLongerAllowed(proposalId, clearance.Policy);
@@ -97,7 +97,7 @@ public sealed partial class AccountGrain
         if (edited)
         {
             action = action! with { Outcome = OutcomeV1.IdeaEdited };
-            batch.Add(LedgerTypes.OutcomeRecorded, view.RunId, actor.Id, new OutcomeRecordedPayload(actionId, proposalId, OutcomeV1.IdeaEdited, OutcomeTaxonomyV1.Version));
+            batch.Add(view.RunId, actor, new OutcomeRecordedPayload(actionId, proposalId, OutcomeV1.IdeaEdited, OutcomeTaxonomyV1.Version));
             s = s.WithAction(action);
         }
 
@@ -115,12 +115,12 @@ public sealed partial class AccountGrain
     {
         var input = snapshot.InputFor(view.ActionType, view.Confidence, state.State.Lifecycle, view.StartedBySchedule, snapshot.AccountOptedIn);
         var check = HumanApproval.Recheck(HumanApproval.Answering(view.Decision, view.Reason), input);
-        batch.Add(LedgerTypes.PolicyEvaluated, view.RunId, "system", new PolicyEvaluatedPayload(
+        batch.Add(view.RunId, Actor.System, new PolicyEvaluatedPayload(
             null, view.ActionType, Json(view.Parameters), input, check.Policy, snapshot.ConfigVersion, view.ProposalId, Reevaluation: true, Verdict: check.Verdict));
         if (check.Verdict == ApprovalVerdict.Proceed) return (check, input);
         if (check.Verdict == ApprovalVerdict.Refused)
         {
-            batch.Add(LedgerTypes.ProposalResolved, view.RunId, "system", new ProposalResolvedPayload(view.ProposalId, "BLOCKED", Reason: WireName.Of(check.Policy.Reason), Policy: check.Policy));
+            batch.Add(view.RunId, Actor.System, new ProposalResolvedPayload(view.ProposalId, "BLOCKED", Reason: WireName.Of(check.Policy.Reason), Policy: check.Policy));
             await CommitAsync(batch, state.State.WithResolved(view.ProposalId, "BLOCKED"));
             await RemoveFromQueueAsync(view);
             throw HumanApproval.NoLongerAllowed(view.ProposalId, check.Policy, " It left the queue.");
@@ -174,8 +174,8 @@ public sealed partial class AccountGrain
     /// <summary>PROPOSAL_RESOLVED EXPIRED and its outcome, for a proposal nobody answered (<paramref name="why"/>: ttl, queue-full).</summary>
     private static void AddExpired(LedgerBatch batch, ProposalView view, string why)
     {
-        batch.Add(LedgerTypes.ProposalResolved, view.RunId, "system", new ProposalResolvedPayload(view.ProposalId, "EXPIRED", Reason: why, ExpiresAt: view.ExpiresAt));
-        batch.Add(LedgerTypes.OutcomeRecorded, view.RunId, "system", new OutcomeRecordedPayload(null, view.ProposalId, OutcomeV1.Expired, OutcomeTaxonomyV1.Version, why));
+        batch.Add(view.RunId, Actor.System, new ProposalResolvedPayload(view.ProposalId, "EXPIRED", Reason: why, ExpiresAt: view.ExpiresAt));
+        batch.Add(view.RunId, Actor.System, new OutcomeRecordedPayload(null, view.ProposalId, OutcomeV1.Expired, OutcomeTaxonomyV1.Version, why));
     }
 
     private void Authorize(Actor actor)
@@ -212,7 +212,7 @@ public sealed partial class AccountGrain
     /// <summary>Withdraws Mode 4, ledgered with the requirement that no longer holds (the tenant's opt-in is the only copy).</summary>
     private async Task RevokeOptInAsync(LedgerBatch batch, string? owner, string reason, string explanation)
     {
-        batch.Add(LedgerTypes.ScheduleOptInRevoked, null, "system", new OptInRevokedPayload(AccountId, reason, explanation));
+        batch.Add(null, Actor.System, new OptInRevokedPayload(AccountId, reason, explanation));
         await batch.FlushAsync();
         await Tenant.SetScheduleOptInAsync(AccountId, false, Actor.System);
         await (Seller(owner)?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
@@ -222,7 +222,7 @@ public sealed partial class AccountGrain
     private AccountState MoveProposals(LedgerBatch batch, string? from, AccountState next)
     {
         if (next.Pending.IsEmpty) return next;
-        batch.Add(LedgerTypes.ProposalsMoved, null, "system", new ProposalsMovedPayload(from, next.OwnerId, [.. next.Pending.Keys.Order(StringComparer.Ordinal)]));
+        batch.Add(null, Actor.System, new ProposalsMovedPayload(from, next.OwnerId, [.. next.Pending.Keys.Order(StringComparer.Ordinal)]));
         return next.WithPendingShownTo(next.OwnerId ?? Unassigned);
     }
 

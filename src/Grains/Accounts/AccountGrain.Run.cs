@@ -24,7 +24,7 @@ public sealed partial class AccountGrain
         if (poll.CapReached)
         {
             // Held once, ledgered once: later signals join the window without waking the account until the cap frees.
-            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { reason = "HOURLY_CAP", heldUntil = poll.WakeAt, maxRunsPerHour = snapshot.Triggers.MaxRunsPerAccountPerHour });
+            batch.Add(null, Actor.System, TriggerSuppressedPayload.HourlyCap(poll.WakeAt, snapshot.Triggers.MaxRunsPerAccountPerHour));
             await CommitAsync(batch, s with { Trigger = poll.State, DeferredUntil = poll.WakeAt });
         }
         else if (poll.Fired is { } window)
@@ -49,7 +49,7 @@ public sealed partial class AccountGrain
         var (trigger, started) = DecisionTrigger.StartScheduledRun(snapshot.Triggers, state.State.Trigger, now);
         if (!started)
         {
-            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { reason = "HOURLY_CAP", ritual = tick.Ritual });
+            batch.Add(null, Actor.System, TriggerSuppressedPayload.RitualAtHourlyCap(tick.Ritual));
             await batch.FlushAsync();
             return;
         }
@@ -64,7 +64,7 @@ public sealed partial class AccountGrain
     {
         using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
         activity?.SetTag("autonomy.run_id", run.RunId);
-        run.Batch.Add(LedgerTypes.TriggerFired, run.RunId, "system", new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
+        run.Batch.Add(run.RunId, Actor.System, new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
         var (gate, engine) = await GateAsync(run, s);
         if (gate.Verdict != GateVerdict.Allow)
         {
@@ -98,13 +98,13 @@ public sealed partial class AccountGrain
         var signals = run.Window.Signals.Select(x => x.Type).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
         var (ranked, r) = RunRanking.Rank(await RankingModelAsync(pointer.Version), pointer.ExplorationRate, run.RunId, decision.Proposals,
             p => new RankingContext(p.ActionType, run.TriggerType, signals, tier, s.Lifecycle, s.Posture, SellerId, p.Confidence));
-        run.Batch.Add(LedgerTypes.DecisionProposed, run.RunId, "system", new DecisionProposedPayload(
+        run.Batch.Add(run.RunId, Actor.System, new DecisionProposedPayload(
             decision.Engine, decision.Tokens, r.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
         if (!ranked.IsEmpty)
         {
             var entries = r.Proposals.Select((p, i) => new RankedProposalEntry(
                 p.Position, r.EngineIndexes[i], ranked[i].ActionType, p.Features, ranked[i].Confidence, p.Score, p.CalibratedConfidence, p.Propensity));
-            run.Batch.Add(LedgerTypes.ProposalsRanked, run.RunId, "system", new ProposalsRankedPayload(r.Ranker, AccountId, SellerId, r.ExplorationRate, [.. entries]));
+            run.Batch.Add(run.RunId, Actor.System, new ProposalsRankedPayload(r.Ranker, AccountId, SellerId, r.ExplorationRate, [.. entries]));
         }
 
         return [.. ranked.Select((p, i) => new RankedProposal(i, p, r.At(i)))];
@@ -120,11 +120,11 @@ public sealed partial class AccountGrain
         var snapshot = run.Snapshot;
         var input = snapshot.InputFor(p.ActionType, p.Confidence, s.Lifecycle, run.StartedBySchedule, optedIn);
         var result = AutoApprovalPolicyV1.Evaluate(input);
-        run.Batch.Add(LedgerTypes.PolicyEvaluated, run.RunId, "system", new PolicyEvaluatedPayload(index, p.ActionType, Json(p.Parameters), input, result, snapshot.ConfigVersion));
+        run.Batch.Add(run.RunId, Actor.System, new PolicyEvaluatedPayload(index, p.ActionType, Json(p.Parameters), input, result, snapshot.ConfigVersion));
         if (result.Decision == PolicyDecision.AutoExecute)
         {
             var check = AutonomyBudget.Check(snapshot.Budget, s.Budget!, p.ActionType, run.Now, s.InFlight.Count, AccountState.MaxInFlight);
-            run.Batch.Add(LedgerTypes.BudgetChecked, run.RunId, "system", new BudgetCheckedPayload(index, p.ActionType, check, run.Snapshot.Budget));
+            run.Batch.Add(run.RunId, Actor.System, new BudgetCheckedPayload(index, p.ActionType, check, run.Snapshot.Budget));
             if (!check.Allowed)
             {
                 AutonomyMetrics.BudgetDowngraded(p.ActionType);

@@ -20,7 +20,7 @@ public sealed partial class AccountGrain
         var handled = s.RitualsHandled;
         foreach (var tick in ticks)
         {
-            batch.Add(LedgerTypes.ScheduleTick, null, "system", new { ritual = tick.Ritual, occurrence = tick.OccurrenceKey, tick.ScheduledAt, disposition = tick.Disposition, reason = tick.Reason });
+            batch.Add(null, Actor.System, ScheduleTickPayload.Of(tick));
             handled = handled.SetItem(tick.Ritual, tick.ScheduledAt);
         }
 

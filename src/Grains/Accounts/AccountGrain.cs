@@ -95,11 +95,9 @@ public sealed partial class AccountGrain(
         var now = time.GetUtcNow();
         var before = state.State;
         var next = before.Updated(update, now);
-        batch.Add(LedgerTypes.AccountUpdated, null, actor.Id, new
-        {
-            before = new { before.OwnerId, before.Lifecycle, posture = Json(before.Posture), before.RenewalDate },
-            after = new { next.OwnerId, next.Lifecycle, posture = Json(next.Posture), next.RenewalDate },
-        });
+        batch.Add(null, actor, new AccountUpdatedPayload(
+            new AccountDescription(before.OwnerId, before.Lifecycle, Json(before.Posture), before.RenewalDate),
+            new AccountDescription(next.OwnerId, next.Lifecycle, Json(next.Posture), next.RenewalDate)));
         next = await OfferChangeTriggersAsync(batch, before, next, now);
         var ownerChanged = before.Exists && before.OwnerId != next.OwnerId;
         var moved = ownerChanged ? MoveProposals(batch, before.OwnerId, next) : next;
@@ -128,10 +126,10 @@ public sealed partial class AccountGrain(
         var ingest = state.State.Touched(now).IngestAll(registry, signals, Options.SignalIdMemory, now);
         if (ingest.Accepted.IsEmpty) return new IngestResult(0, ingest.Duplicates);
         var next = ingest.State;
-        batch.Add(LedgerTypes.SignalIngested, null, actor.Id, new SignalIngestedPayload(ingest.Accepted, next.Heat!.Score, next.Heat.Tier));
+        batch.Add(null, actor, new SignalIngestedPayload(ingest.Accepted, next.Heat!.Score, next.Heat.Tier));
         foreach (var (signal, outcome) in ingest.Suppressed)
         {
-            batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { signalId = signal.Id, signal.Type, reason = outcome.Verdict, outcome.Explanation });
+            batch.Add(null, Actor.System, TriggerSuppressedPayload.Signal(signal.Id, signal.Type, outcome.Verdict, outcome.Explanation));
         }
 
         await batch.FlushAsync();
@@ -160,7 +158,7 @@ public sealed partial class AccountGrain(
         var changes = DecisionTrigger.Changes(before.Exists, (before.Lifecycle, before.Posture), (next.Lifecycle, next.Posture));
         if (changes.IsEmpty) return next;
         var (trigger, refused) = DecisionTrigger.OfferChanges(await TriggersAsync(now), next.Trigger, changes, stream!.Seq + 1, now);
-        foreach (var (type, outcome) in refused) batch.Add(LedgerTypes.TriggerSuppressed, null, "system", new { type, reason = outcome.Verdict, outcome.Explanation });
+        foreach (var (type, outcome) in refused) batch.Add(null, Actor.System, TriggerSuppressedPayload.Change(type, outcome.Verdict, outcome.Explanation));
         return next with { Trigger = trigger };
     }
 
@@ -200,7 +198,7 @@ public sealed partial class AccountGrain(
     public async Task RecordPullAsync(PullRecord record)
     {
         var batch = NewBatch();
-        foreach (var (type, payload) in record.Entries()) batch.Add(type, record.PullId, "system", payload);
+        foreach (var payload in record.Entries()) batch.Add(record.PullId, Actor.System, payload);
         await CommitAsync(batch, PullPlanner.Same(record.Pulls, state.State.Pulls) ? state.State : state.State with { Pulls = record.Pulls });
     }
 

@@ -25,9 +25,6 @@ public sealed class LedgerBatch(LedgerStream stream)
         _drafts.Add(new LedgerDraft(payload.EntryType, runId, actor.Id, payload));
     }
 
-    public void Add(string type, string? runId, string actor, object payload) =>
-        _drafts.Add(new LedgerDraft(type, runId, actor, payload));
-
     /// <summary>Makes every step added so far durable. A failed write keeps nothing: the caller's operation fails.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
