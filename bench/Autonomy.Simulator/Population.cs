@@ -7,7 +7,7 @@ namespace Autonomy.Simulator;
 /// <summary>A small, fast, deterministic random source (xorshift64*), one per account so accounts do not depend on each other's draws.</summary>
 internal struct Rng(ulong seed)
 {
-    private ulong state = Mix(seed) | 1;
+    private ulong _state = Mix(seed) | 1;
 
     public static ulong Mix(ulong z)
     {
@@ -20,10 +20,10 @@ internal struct Rng(ulong seed)
     /// <summary>A number in [0, 1).</summary>
     public double Next()
     {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        return ((state * 2685821657736338717UL) >> 11) / (double)(1UL << 53);
+        _state ^= _state >> 12;
+        _state ^= _state << 25;
+        _state ^= _state >> 27;
+        return ((_state * 2685821657736338717UL) >> 11) / (double)(1UL << 53);
     }
 
     /// <summary>The wait until the next event of a Poisson process of <paramref name="perHour"/> events an hour.</summary>

@@ -59,77 +59,77 @@ public sealed class Simulation(SimulationOptions options)
     private static readonly PullTuning Tuning = PullTuning.Default;
     private static readonly Throttle Throttle = Throttle.Default;
 
-    private readonly PriorityQueue<SimEvent, long> queue = new();
-    private readonly SimReport r = new();
-    private SimAccount[] accounts = [];
-    private SimTenant[] tenants = [];
-    private long signalIds;
-    private long clock = Start.UtcTicks;
-    private int hot;
-    private int warm;
+    private readonly PriorityQueue<SimEvent, long> _queue = new();
+    private readonly SimReport _r = new();
+    private SimAccount[] _accounts = [];
+    private SimTenant[] _tenants = [];
+    private long _signalIds;
+    private long _clock = Start.UtcTicks;
+    private int _hot;
+    private int _warm;
 
     public SimReport Run()
     {
         var wall = Stopwatch.StartNew();
         var end = Start.AddDays(options.Days);
-        r.Accounts = options.Accounts;
-        r.Days = options.Days;
-        r.Seed = options.Seed;
-        r.Tenants = ((options.Accounts - 1) / options.AccountsPerTenant) + 1;
-        r.Hours = options.Days * 24;
-        r.InitSeries();
-        tenants = new SimTenant[r.Tenants];
-        for (var t = 0; t < tenants.Length; t++)
+        _r.Accounts = options.Accounts;
+        _r.Days = options.Days;
+        _r.Seed = options.Seed;
+        _r.Tenants = ((options.Accounts - 1) / options.AccountsPerTenant) + 1;
+        _r.Hours = options.Days * 24;
+        _r.InitSeries();
+        _tenants = new SimTenant[_r.Tenants];
+        for (var t = 0; t < _tenants.Length; t++)
         {
-            tenants[t] = new SimTenant();
+            _tenants[t] = new SimTenant();
         }
 
-        accounts = new SimAccount[options.Accounts];
-        for (var i = 0; i < accounts.Length; i++)
+        _accounts = new SimAccount[options.Accounts];
+        for (var i = 0; i < _accounts.Length; i++)
         {
-            accounts[i] = Population.Create(i, options.Seed, options.AccountsPerTenant, Start);
-            Begin(accounts[i], end);
+            _accounts[i] = Population.Create(i, options.Seed, options.AccountsPerTenant, Start);
+            Begin(_accounts[i], end);
         }
 
-        for (var h = 0; h < r.Hours; h++)
+        for (var h = 0; h < _r.Hours; h++)
         {
-            queue.Enqueue(new SimEvent(-1, EventKind.Hour, h), Start.AddHours(h).UtcTicks);
+            _queue.Enqueue(new SimEvent(-1, EventKind.Hour, h), Start.AddHours(h).UtcTicks);
         }
 
         var events = 0L;
         var lastPrint = 0L;
-        while (queue.TryDequeue(out var e, out var at) && at < end.UtcTicks)
+        while (_queue.TryDequeue(out var e, out var at) && at < end.UtcTicks)
         {
-            clock = at;
+            _clock = at;
             var now = new DateTimeOffset(at, TimeSpan.Zero);
             Dispatch(e, now, end);
             if ((++events & 0xFFFF) == 0 && options.Progress && wall.ElapsedMilliseconds - lastPrint > 500)
             {
                 lastPrint = wall.ElapsedMilliseconds;
                 Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
-                    $"\r[sim] day {(now - Start).TotalDays:0.00}/{options.Days}  events {events / 1e6:0.0}M  hot {hot}  engine {r.EngineCalls:N0} (baseline {r.BaselineEngineCalls:N0})  pulls {r.Pulls:N0}  {wall.Elapsed.TotalSeconds:0.0}s   "));
+                    $"\r[sim] day {(now - Start).TotalDays:0.00}/{options.Days}  events {events / 1e6:0.0}M  hot {_hot}  engine {_r.EngineCalls:N0} (baseline {_r.BaselineEngineCalls:N0})  pulls {_r.Pulls:N0}  {wall.Elapsed.TotalSeconds:0.0}s   "));
             }
         }
 
-        foreach (var a in accounts)
+        foreach (var a in _accounts)
         {
             if (a.Tier == HeatTier.Hot)
             {
                 Stale(a, end);
             }
 
-            r.HighValueUndecided += a.PendingHighValue?.Count ?? 0;
+            _r.HighValueUndecided += a.PendingHighValue?.Count ?? 0;
         }
 
-        r.BaselinePulls = (long)(options.Accounts * (end - Start).Ticks / Cadence.Hot.Max.Ticks);
-        r.Events = events;
-        r.Finish(options, wall.Elapsed.TotalSeconds);
+        _r.BaselinePulls = (long)(options.Accounts * (end - Start).Ticks / Cadence.Hot.Max.Ticks);
+        _r.Events = events;
+        _r.Finish(options, wall.Elapsed.TotalSeconds);
         if (options.Progress)
         {
             Console.Error.WriteLine();
         }
 
-        return r;
+        return _r;
     }
 
     private void Begin(SimAccount a, DateTimeOffset end)
@@ -157,11 +157,11 @@ public sealed class Simulation(SimulationOptions options)
     {
         if (e.Kind == EventKind.Hour)
         {
-            r.Sample(e.Version, hot, warm, options.Accounts - hot - warm);
+            _r.Sample(e.Version, _hot, _warm, options.Accounts - _hot - _warm);
             return;
         }
 
-        var a = accounts[e.Account];
+        var a = _accounts[e.Account];
         switch (e.Kind)
         {
             case EventKind.Signal:
@@ -170,7 +170,7 @@ public sealed class Simulation(SimulationOptions options)
                 break;
             case EventKind.BurstStart:
                 a.BurstLeft = 10 + (int)(a.Random.Next() * 30);
-                r.Bursts++;
+                _r.Bursts++;
                 At(a, EventKind.BurstSignal, 0, now);
                 Next(a, EventKind.BurstStart, a.BurstsPerDay / 24, now, end);
                 break;
@@ -200,35 +200,35 @@ public sealed class Simulation(SimulationOptions options)
     /// <summary>The ingest path: heat, the trigger, the reminder's period, the pull plan, the wake timer.</summary>
     private void Signal(SimAccount a, SignalKind kind, DateTimeOffset now)
     {
-        r.Signals++;
+        _r.Signals++;
         if (Registry.Types.ContainsKey(kind.Type))
         {
             // Baseline (a): every trigger is an engine call.
-            r.BaselineEngineCalls++;
-            r.BaselineTokens += TokenModel.Mean(1);
-            r.BaselineSeries[Hour(now)]++;
+            _r.BaselineEngineCalls++;
+            _r.BaselineTokens += TokenModel.Mean(1);
+            _r.BaselineSeries[Hour(now)]++;
         }
 
         a.Heat = Heat.OnSignal(a.Heat, kind.Value, now);
         a.LastSignalAt = now;
         a.LastUpstreamAt = now;
-        var outcome = DecisionTrigger.OnSignal(Registry, a.Trigger, new SignalRef("s" + (++signalIds).ToString(CultureInfo.InvariantCulture), kind.Type, now, kind.Value), now);
+        var outcome = DecisionTrigger.OnSignal(Registry, a.Trigger, new SignalRef("s" + (++_signalIds).ToString(CultureInfo.InvariantCulture), kind.Type, now, kind.Value), now);
         a.Trigger = outcome.State;
         if (kind.HighValue)
         {
             if (outcome.Verdict == TriggerVerdict.Accepted)
             {
-                r.HighValueTriggers++;
+                _r.HighValueTriggers++;
                 (a.PendingHighValue ??= []).Add(now);
                 if (a.FloorSpanEnds is not { } spanEnds || now >= spanEnds)
                 {
-                    r.HighValueFloor++;
+                    _r.HighValueFloor++;
                     a.FloorSpanEnds = now + DecisionDeadline;
                 }
             }
             else
             {
-                r.HighValueSuppressed++;
+                _r.HighValueSuppressed++;
             }
         }
 
@@ -250,7 +250,7 @@ public sealed class Simulation(SimulationOptions options)
         var poll = DecisionTrigger.Poll(Registry, a.Trigger, now);
         if (poll.CapReached)
         {
-            r.HeldByHourlyCap++;
+            _r.HeldByHourlyCap++;
             a.Trigger = poll.State;
             a.DeferredUntil = poll.WakeAt;
         }
@@ -272,7 +272,7 @@ public sealed class Simulation(SimulationOptions options)
     /// <summary>The reminder tick: heat, due rituals, the heartbeat poll, due pulls, the period that follows heat.</summary>
     private void Tick(SimAccount a, DateTimeOffset now)
     {
-        r.Ticks++;
+        _r.Ticks++;
         a.Heat = Heat.At(a.Heat, now);
         ObserveTier(a, now);
         if (now >= a.NextRitualAt)
@@ -285,13 +285,13 @@ public sealed class Simulation(SimulationOptions options)
                     continue;
                 }
 
-                r.BaselineEngineCalls++;
-                r.BaselineTokens += TokenModel.Mean(1);
-                r.BaselineSeries[Hour(now)]++;
+                _r.BaselineEngineCalls++;
+                _r.BaselineTokens += TokenModel.Mean(1);
+                _r.BaselineSeries[Hour(now)]++;
                 var (trigger, started) = DecisionTrigger.StartScheduledRun(Registry, a.Trigger, now);
                 if (!started)
                 {
-                    r.RitualsHeldByHourlyCap++;
+                    _r.RitualsHeldByHourlyCap++;
                     continue;
                 }
 
@@ -338,7 +338,7 @@ public sealed class Simulation(SimulationOptions options)
                 gate = DecisionCostGate.WithBudget(gate, reservation);
                 if (reservation.Granted && ++t.RunsSpent > options.RunsPerDay)
                 {
-                    r.BudgetOvershoots++;
+                    _r.BudgetOvershoots++;
                 }
 
                 if (!reservation.Granted)
@@ -358,27 +358,27 @@ public sealed class Simulation(SimulationOptions options)
             t.TokensSpent += prompt + completion;
             if (t.TokensSpent > options.TokensPerDay)
             {
-                r.BudgetOvershoots++;
+                _r.BudgetOvershoots++;
             }
 
-            r.EngineCalls++;
-            r.PromptTokens += prompt;
-            r.CompletionTokens += completion;
-            r.EngineSeries[Hour(now)]++;
+            _r.EngineCalls++;
+            _r.PromptTokens += prompt;
+            _r.CompletionTokens += completion;
+            _r.EngineSeries[Hour(now)]++;
             if (window.StartedBySchedule)
             {
-                r.RitualRuns++;
+                _r.RitualRuns++;
             }
             else
             {
-                r.SignalRuns++;
+                _r.SignalRuns++;
                 if (window.Signals.Any(s => s.Value >= SignalKind.HighValueThreshold))
                 {
-                    r.HighValueRuns++;
+                    _r.HighValueRuns++;
                 }
                 else
                 {
-                    r.LowValueRuns++;
+                    _r.LowValueRuns++;
                 }
             }
 
@@ -388,7 +388,7 @@ public sealed class Simulation(SimulationOptions options)
             {
                 foreach (var arrived in pending)
                 {
-                    r.DecisionLatency(now - arrived);
+                    _r.DecisionLatency(now - arrived);
                 }
 
                 pending.Clear();
@@ -397,7 +397,7 @@ public sealed class Simulation(SimulationOptions options)
             return;
         }
 
-        r.GateResult(tokenSkip ? "SKIP TOKEN_BUDGET_EXHAUSTED" : $"{WireName.Of(gate.Verdict)} {WireName.Of(gate.Reason)}");
+        _r.GateResult(tokenSkip ? "SKIP TOKEN_BUDGET_EXHAUSTED" : $"{WireName.Of(gate.Verdict)} {WireName.Of(gate.Reason)}");
 
         // Nothing reached the engine: the run's slot under the hourly cap is given back (the grain's Release).
         a.Trigger = DecisionTrigger.Release(a.Trigger, now);
@@ -418,7 +418,7 @@ public sealed class Simulation(SimulationOptions options)
         // A window skipped as a duplicate is dropped: its high-value triggers go undecided.
         if (signalWindow && a.PendingHighValue is { Count: > 0 } dropped)
         {
-            r.HighValueUndecided += dropped.Count;
+            _r.HighValueUndecided += dropped.Count;
             dropped.Clear();
         }
     }
@@ -437,7 +437,7 @@ public sealed class Simulation(SimulationOptions options)
         (t.Bucket, var throttle) = t.Bucket.Take(Throttle, now);
         if (!throttle.Granted)
         {
-            r.PullsDeferred++;
+            _r.PullsDeferred++;
             Repull(a, PullPlanner.Deferred(a.Pull, throttle.RetryAt!.Value + (PullPlanner.ThrottleSpread * PullPlanner.Phase($"{a.Key}/crm/retry"))));
             return;
         }
@@ -445,18 +445,18 @@ public sealed class Simulation(SimulationOptions options)
         (t.Pulls, var budget) = t.Pulls.Reserve(options.PullsPerDay, 1, now);
         if (!budget.Granted)
         {
-            r.PullsSkipped++;
+            _r.PullsSkipped++;
             Repull(a, PullPlanner.Skipped(a.Pull, budget.ResetsAt + (PullPlanner.BudgetSpread * PullPlanner.Phase($"{a.Key}/crm/budget"))));
             return;
         }
 
         if (++t.PullsSpent > options.PullsPerDay)
         {
-            r.BudgetOvershoots++;
+            _r.BudgetOvershoots++;
         }
 
-        r.Pulls++;
-        r.PullSeries[Hour(now)]++;
+        _r.Pulls++;
+        _r.PullSeries[Hour(now)]++;
         a.Heat = Heat.At(a.Heat, now);
         ObserveTier(a, now);
         if (a.Tier == HeatTier.Hot)
@@ -466,7 +466,7 @@ public sealed class Simulation(SimulationOptions options)
 
         var silent = 1 - Math.Exp(-a.SilentPerHour * (now - a.DataAt).TotalHours);
         var fresh = a.LastUpstreamAt > a.DataAt || a.Random.Next() < silent;
-        r.FreshPulls += fresh ? 1 : 0;
+        _r.FreshPulls += fresh ? 1 : 0;
         a.DataAt = now;
         Repull(a, PullPlanner.Completed(a.Pull, Cadence, a.Tier, Tuning, fresh, now));
     }
@@ -513,7 +513,7 @@ public sealed class Simulation(SimulationOptions options)
         if (tier == HeatTier.Hot && a.HotSince is null)
         {
             a.HotSince = now;
-            r.BecameHot++;
+            _r.BecameHot++;
         }
         else if (tier != HeatTier.Hot && a.HotSince is not null)
         {
@@ -528,18 +528,18 @@ public sealed class Simulation(SimulationOptions options)
     {
         if (tier == HeatTier.Hot)
         {
-            hot += delta;
+            _hot += delta;
         }
         else if (tier == HeatTier.Warm)
         {
-            warm += delta;
+            _warm += delta;
         }
     }
 
     private void Stale(SimAccount a, DateTimeOffset now)
     {
         var since = a.HotSince is { } h && h > a.DataAt ? h : a.DataAt;
-        r.HotStaleness(now - since);
+        _r.HotStaleness(now - since);
     }
 
     /// <summary>EnsureReminderAsync: the reminder is re-registered (first tick a period from now) when the tier's period changes.</summary>
@@ -576,11 +576,11 @@ public sealed class Simulation(SimulationOptions options)
     }
 
     /// <summary>Queues an event; one due in the past (a pull overdue after a tier change) happens now, as a timer due in the past would.</summary>
-    private void At(SimAccount a, EventKind kind, int version, DateTimeOffset at) => queue.Enqueue(new SimEvent(a.Index, kind, version), Math.Max(at.UtcTicks, clock));
+    private void At(SimAccount a, EventKind kind, int version, DateTimeOffset at) => _queue.Enqueue(new SimEvent(a.Index, kind, version), Math.Max(at.UtcTicks, _clock));
 
     private SimTenant Tenant(SimAccount a, DateTimeOffset now)
     {
-        var t = tenants[a.Tenant];
+        var t = _tenants[a.Tenant];
         var day = now.UtcTicks / TimeSpan.TicksPerDay;
         if (t.Day != day)
         {
@@ -591,7 +591,7 @@ public sealed class Simulation(SimulationOptions options)
         return t;
     }
 
-    private int Hour(DateTimeOffset now) => Math.Min(r.Hours - 1, (int)((now - Start).Ticks / TimeSpan.TicksPerHour));
+    private int Hour(DateTimeOffset now) => Math.Min(_r.Hours - 1, (int)((now - Start).Ticks / TimeSpan.TicksPerHour));
 }
 
 /// <summary>What an engine call costs in tokens: a prompt that grows with the window's signals, a completion of a few proposals.</summary>

@@ -49,12 +49,12 @@ internal sealed class World
     private static readonly string[] Lifecycles = ["CUSTOMER", "ONBOARDING", "RENEWAL"];
     private static readonly DateTimeOffset Start = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly WorldOptions o;
-    private readonly Dictionary<(string Seller, string Type), (Taste Taste, HeatTier ContextTier, string ContextTrigger)> tastes = [];
+    private readonly WorldOptions _o;
+    private readonly Dictionary<(string Seller, string Type), (Taste Taste, HeatTier ContextTier, string ContextTrigger)> _tastes = [];
 
     public World(WorldOptions options)
     {
-        o = options;
+        _o = options;
         var random = new Random(options.Seed);
         for (var s = 0; s < options.Sellers; s++)
         {
@@ -62,53 +62,53 @@ internal sealed class World
             {
                 var roll = random.NextDouble();
                 var taste = !options.ContextTastes ? (roll < 0.35 ? Taste.Always : Taste.Never) : roll < 0.3 ? Taste.Always : roll < 0.6 ? Taste.Context : Taste.Never;
-                tastes[(Seller(s), type)] = (taste, (HeatTier)random.Next(3), Triggers[random.Next(Triggers.Length)]);
+                _tastes[(Seller(s), type)] = (taste, (HeatTier)random.Next(3), Triggers[random.Next(Triggers.Length)]);
             }
         }
     }
 
     public static string Seller(int s) => $"seller-{s:D3}";
 
-    public IEnumerable<string> TrainSellers => Enumerable.Range(0, o.Sellers - o.HeldOutSellers).Select(Seller);
+    public IEnumerable<string> TrainSellers => Enumerable.Range(0, _o.Sellers - _o.HeldOutSellers).Select(Seller);
 
-    public bool IsHeldOutSeller(string seller) => int.Parse(seller[7..], System.Globalization.CultureInfo.InvariantCulture) >= o.Sellers - o.HeldOutSellers;
+    public bool IsHeldOutSeller(string seller) => int.Parse(seller[7..], System.Globalization.CultureInfo.InvariantCulture) >= _o.Sellers - _o.HeldOutSellers;
 
-    public bool IsHeldOutAccount(string account) => int.Parse(account[^1..], System.Globalization.CultureInfo.InvariantCulture) >= o.AccountsPerSeller - o.HeldOutAccountsPerSeller;
+    public bool IsHeldOutAccount(string account) => int.Parse(account[^1..], System.Globalization.CultureInfo.InvariantCulture) >= _o.AccountsPerSeller - _o.HeldOutAccountsPerSeller;
 
     /// <summary>How likely the seller is to want this proposal in this context (the hidden truth).</summary>
     public double Want(string seller, string type, HeatTier tier, string trigger)
     {
-        var (taste, contextTier, contextTrigger) = tastes[(seller, type)];
+        var (taste, contextTier, contextTrigger) = _tastes[(seller, type)];
         var p = taste switch
         {
             Taste.Always => 1.0,
             Taste.Never => 0.0,
             _ => tier == contextTier || trigger == contextTrigger ? 1.0 : 0.0,
         };
-        return (p * (1 - o.Noise)) + ((1 - p) * o.Noise);
+        return (p * (1 - _o.Noise)) + ((1 - p) * _o.Noise);
     }
 
     /// <summary>Every run of every account and day: the ledger entries a tenant would have, and what really happened.</summary>
     public (List<LedgerEntry> Entries, List<Happened> Truth) Simulate(double executionFailureRate)
     {
         // Separate streams: the world and the sellers' answers do not depend on how often executions fail.
-        var world = new Random(o.Seed + 1);
-        var answers = new Random(o.Seed + 2);
-        var failures = new Random(o.Seed + 3);
+        var world = new Random(_o.Seed + 1);
+        var answers = new Random(_o.Seed + 2);
+        var failures = new Random(_o.Seed + 3);
         var catalog = ActionCatalog.BuiltIns;
         var modes = ImmutableDictionary<string, AutonomyModeV1>.Empty.Add("CREATE_TASK", AutonomyModeV1.AutoExecute);
         var entries = new List<LedgerEntry>();
         var truth = new List<Happened>();
         var run = 0;
-        for (var day = 0; day < o.Days; day++)
+        for (var day = 0; day < _o.Days; day++)
         {
-            for (var s = 0; s < o.Sellers; s++)
+            for (var s = 0; s < _o.Sellers; s++)
             {
                 var seller = Seller(s);
-                for (var a = 0; a < o.AccountsPerSeller; a++)
+                for (var a = 0; a < _o.AccountsPerSeller; a++)
                 {
                     var account = $"{seller}-acc-{a}";
-                    for (var r = 0; r < o.RunsPerAccountPerDay; r++)
+                    for (var r = 0; r < _o.RunsPerAccountPerDay; r++)
                     {
                         var runId = $"run-{run++:D8}";
                         var at = Start.AddDays(day).AddMinutes(run % 1440);
@@ -116,13 +116,13 @@ internal sealed class World
                         var tier = (HeatTier)world.Next(3);
                         var lifecycle = Lifecycles[world.Next(Lifecycles.Length)];
                         var posture = $$"""{"intent":{{world.NextDouble():0.00}}}""";
-                        var types = Types.OrderBy(_ => world.Next()).Take(o.ProposalsPerRun).ToArray();
+                        var types = Types.OrderBy(_ => world.Next()).Take(_o.ProposalsPerRun).ToArray();
                         var confidences = types.Select(_ => Math.Round(0.5 + (0.45 * world.NextDouble()), 2)).ToArray();
                         var items = types.Select((t, i) => new SlateItem(t,
                             RankingFeatures.Of(new RankingContext(t, trigger, [trigger], tier, lifecycle, posture, seller, confidences[i])), confidences[i])).ToList();
-                        var ranked = SlateRanking.Rank(null, items, o.ExplorationRate, world);
+                        var ranked = SlateRanking.Rank(null, items, _o.ExplorationRate, world);
                         var proposals = ranked.Select(p => new RankedProposalEntry(p.Position, p.Index, items[p.Index].ActionType, items[p.Index].Features, items[p.Index].EngineConfidence, p.Score, p.CalibratedConfidence, p.Propensity)).ToList();
-                        entries.Add(Entry(LedgerTypes.ProposalsRanked, runId, at, new ProposalsRankedPayload(RankingModel.Prior, account, seller, o.ExplorationRate, [.. proposals])));
+                        entries.Add(Entry(LedgerTypes.ProposalsRanked, runId, at, new ProposalsRankedPayload(RankingModel.Prior, account, seller, _o.ExplorationRate, [.. proposals])));
                         foreach (var p in proposals)
                         {
                             var want = Want(seller, p.ActionType, tier, trigger);
@@ -131,7 +131,7 @@ internal sealed class World
                                 p.ActionType, catalog.GetValueOrDefault(p.ActionType), modes.GetValueOrDefault(p.ActionType, AutonomyModeConfigV1.Default),
                                 KillSwitchState.None, p.EngineConfidence, lifecycle, false, false, PolicyParameters.Default));
                             var wanted = answers.NextDouble() < want;
-                            var expires = answers.NextDouble() < o.ExpiryRate;
+                            var expires = answers.NextDouble() < _o.ExpiryRate;
                             var fails = failures.NextDouble() < executionFailureRate;
                             var id = $"{run}-{p.Position}";
                             foreach (var (outcome, proposal) in Outcomes(policy.Decision, wanted, expires, fails))
@@ -175,8 +175,8 @@ internal sealed class World
         }
     }
 
-    private long seq;
+    private long _seq;
 
     private LedgerEntry Entry(string type, string runId, DateTimeOffset at, object payload) =>
-        new($"e{++seq}", "bench", "account/bench/x", seq, runId, type, at, "system", LedgerJson.Serialize(payload), "", "");
+        new($"e{++_seq}", "bench", "account/bench/x", _seq, runId, type, at, "system", LedgerJson.Serialize(payload), "", "");
 }

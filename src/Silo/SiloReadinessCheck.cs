@@ -13,13 +13,13 @@ namespace Autonomy.Silo;
 public sealed class SiloReadinessCheck : IHealthCheck, IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
-    private readonly ISiloStatusOracle membership;
-    private readonly NpgsqlDataSource? database;
+    private readonly ISiloStatusOracle _membership;
+    private readonly NpgsqlDataSource? _database;
 
     public SiloReadinessCheck(ISiloStatusOracle membership, IOptions<AutonomyOptions> options, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.membership = membership;
+        _membership = membership;
         if (options.Value.Mode == AutonomyMode.Cluster)
         {
             // Its own pool of at most one connection, so probing never takes a connection the grains need.
@@ -29,25 +29,25 @@ public sealed class SiloReadinessCheck : IHealthCheck, IAsyncDisposable
                 Timeout = (int)Timeout.TotalSeconds,
                 CommandTimeout = (int)Timeout.TotalSeconds,
             };
-            database = NpgsqlDataSource.Create(builder);
+            _database = NpgsqlDataSource.Create(builder);
         }
     }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (membership.CurrentStatus != SiloStatus.Active)
+        if (_membership.CurrentStatus != SiloStatus.Active)
         {
-            return HealthCheckResult.Unhealthy($"The silo is {membership.CurrentStatus} in the cluster, not Active.");
+            return HealthCheckResult.Unhealthy($"The silo is {_membership.CurrentStatus} in the cluster, not Active.");
         }
 
-        if (database is null)
+        if (_database is null)
         {
             return HealthCheckResult.Healthy("The silo is active.");
         }
 
         try
         {
-            await using var command = database.CreateCommand("SELECT 1;");
+            await using var command = _database.CreateCommand("SELECT 1;");
             await command.ExecuteScalarAsync(cancellationToken).WaitAsync(Timeout, cancellationToken);
             return HealthCheckResult.Healthy("The silo is active and its database answers.");
         }
@@ -57,5 +57,5 @@ public sealed class SiloReadinessCheck : IHealthCheck, IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => database?.DisposeAsync() ?? ValueTask.CompletedTask;
+    public ValueTask DisposeAsync() => _database?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -12,15 +12,15 @@ namespace Autonomy.Gateway.Tests;
 /// </summary>
 public sealed class SigningKeyTests : IDisposable
 {
-    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "autonomy-key-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "autonomy-key-tests-" + Guid.NewGuid().ToString("N"));
 
-    private string KeyFile => Path.Combine(dataDirectory, SigningKeys.FileName);
+    private string KeyFile => Path.Combine(_dataDirectory, SigningKeys.FileName);
 
     public void Dispose()
     {
-        if (Directory.Exists(dataDirectory))
+        if (Directory.Exists(_dataDirectory))
         {
-            Directory.Delete(dataDirectory, recursive: true);
+            Directory.Delete(_dataDirectory, recursive: true);
         }
     }
 
@@ -85,7 +85,7 @@ public sealed class SigningKeyTests : IDisposable
     public async Task AConfiguredKeyIsUsedAndNoKeyFileIsWritten()
     {
         var tenant = Tokens.FreshTenant();
-        await using var gateway = new CustomGatewayFactory(new Dictionary<string, string?>()) { DataDirectory = dataDirectory };
+        await using var gateway = new CustomGatewayFactory(new Dictionary<string, string?>()) { DataDirectory = _dataDirectory };
 
         var response = await gateway.Client(Mint(tenant, GatewayFactory.Auth.SigningKey)).GetAsync($"/v1/tenants/{tenant}/autonomy");
 
@@ -102,7 +102,8 @@ public sealed class SigningKeyTests : IDisposable
             ["Autonomy:Mode"] = "Cluster",
             ["ConnectionStrings:Autonomy"] = "Host=127.0.0.1;Port=1;Username=nobody;Database=none",
             ["Autonomy:Ledger:CheckpointKeys:test"] = GatewayFactory.CheckpointKey,
-        }) { DataDirectory = dataDirectory };
+        })
+        { DataDirectory = _dataDirectory };
 
         var error = Record.Exception(() => gateway.CreateClient());
 
@@ -128,7 +129,7 @@ public sealed class SigningKeyTests : IDisposable
 
     /// <summary>An embedded gateway on this test's data directory, without a configured key.</summary>
     private CustomGatewayFactory Embedded() =>
-        new(new Dictionary<string, string?> { ["Auth:SigningKey"] = null }) { DataDirectory = dataDirectory, KeepDataDirectory = true };
+        new(new Dictionary<string, string?> { ["Auth:SigningKey"] = null }) { DataDirectory = _dataDirectory, KeepDataDirectory = true };
 
     /// <summary>Runs mint-token as docs/policy-and-modes.md ("Minting a token") does, with the gateway's issuer and audience and this data directory.</summary>
     private string Mint(string tenant, string? key = null)
@@ -147,7 +148,7 @@ public sealed class SigningKeyTests : IDisposable
     private IConfiguration Configuration(params (string Key, string Value)[] extra) =>
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Autonomy:DataDirectory"] = dataDirectory,
+            ["Autonomy:DataDirectory"] = _dataDirectory,
             ["Auth:Issuer"] = GatewayFactory.Auth.Issuer,
             ["Auth:Audience"] = GatewayFactory.Auth.Audience,
         }.Concat(extra.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value)))).Build();

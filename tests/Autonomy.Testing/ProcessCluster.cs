@@ -12,16 +12,16 @@ public sealed class ProcessCluster : IAsyncDisposable
 {
     public const string SigningKey = "process-cluster-test-signing-key-0123456789";
 
-    private readonly List<HostProcess> hosts = [];
-    private readonly string connectionString;
-    private readonly string serviceId = "proc-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<HostProcess> _hosts = [];
+    private readonly string _connectionString;
+    private readonly string _serviceId = "proc-" + Guid.NewGuid().ToString("N")[..8];
 
-    public ProcessCluster(string connectionString) => this.connectionString = connectionString;
+    public ProcessCluster(string connectionString) => _connectionString = connectionString;
 
-    public IReadOnlyList<HostProcess> Hosts => hosts;
+    public IReadOnlyList<HostProcess> Hosts => _hosts;
 
     /// <summary>The Orleans service and cluster id of this cluster (the membership table's DeploymentId).</summary>
-    public string ClusterId => serviceId;
+    public string ClusterId => _serviceId;
 
     /// <summary>The built host of the same configuration as these tests (./test.sh builds the whole solution first).</summary>
     public static string HostDll(string project)
@@ -40,7 +40,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             $"--Autonomy:SiloPort={Loopback.FreePort()}",
             $"--Autonomy:GatewayPort={Loopback.FreePort()}",
         ]);
-        hosts.Add(host);
+        _hosts.Add(host);
         await host.WaitReadyAsync();
         return host;
     }
@@ -58,7 +58,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         var host = HostProcess.Start(name, HostDll("Gateway"), Loopback.FreePort(),
             [.. Common(), .. environment is null ? [$"--Auth:SigningKey={SigningKey}"] : Array.Empty<string>(), "--Logging:LogLevel:Autonomy.Gateway.Infrastructure.SiloLossRetryFilter=Information", .. args],
             environment);
-        hosts.Add(host);
+        _hosts.Add(host);
         return host;
     }
 
@@ -86,10 +86,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     private string[] Common() =>
     [
         "--Autonomy:Mode=Cluster",
-        $"--ConnectionStrings:Autonomy={connectionString}",
+        $"--ConnectionStrings:Autonomy={_connectionString}",
         "--Autonomy:Ledger:CheckpointKeys:test=test-checkpoint-key-of-the-test-clusters-0123456789",
-        $"--Autonomy:ServiceId={serviceId}",
-        $"--Autonomy:ClusterId={serviceId}",
+        $"--Autonomy:ServiceId={_serviceId}",
+        $"--Autonomy:ClusterId={_serviceId}",
         "--Logging:LogLevel:Default=Warning",
 
         // Declare a killed silo dead within seconds, and give up on calls to it sooner than the default 30 s.
@@ -103,7 +103,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var host in hosts)
+        foreach (var host in _hosts)
         {
             await host.DisposeAsync();
         }
@@ -113,13 +113,13 @@ public sealed class ProcessCluster : IAsyncDisposable
 /// <summary>One host process, its HTTP base address, and its output kept for failure messages.</summary>
 public sealed class HostProcess : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly StringBuilder log = new();
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
 
     private HostProcess(string name, Process process, Uri address)
     {
         Name = name;
-        this.process = process;
+        _process = process;
         Address = address;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -131,15 +131,15 @@ public sealed class HostProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public bool HasExited => process.HasExited;
+    public bool HasExited => _process.HasExited;
 
     public string Log
     {
         get
         {
-            lock (log)
+            lock (_log)
             {
-                return log.ToString();
+                return _log.ToString();
             }
         }
     }
@@ -179,9 +179,9 @@ public sealed class HostProcess : IAsyncDisposable
 
     private async Task<bool> IsReadyAsync(HttpClient http)
     {
-        if (process.HasExited)
+        if (_process.HasExited)
         {
-            throw new InvalidOperationException($"{Name} exited with {process.ExitCode}:\n{Log}");
+            throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{Log}");
         }
 
         try
@@ -204,17 +204,17 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no graceful shutdown, no goodbye to the membership table.</summary>
-    public void KillHard() => process.Kill(entireProcessTree: true);
+    public void KillHard() => _process.Kill(entireProcessTree: true);
 
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 
     private void Append(string? line)
@@ -224,9 +224,9 @@ public sealed class HostProcess : IAsyncDisposable
             return;
         }
 
-        lock (log)
+        lock (_log)
         {
-            log.AppendLine(line);
+            _log.AppendLine(line);
         }
     }
 }

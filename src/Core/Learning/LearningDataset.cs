@@ -36,8 +36,8 @@ public sealed record LearningExample(
 /// </summary>
 public sealed class LearningDatasetBuilder(double expiredWeight = OutcomeAttribution.DefaultExpiredWeight)
 {
-    private readonly Dictionary<(string RunId, int Position), (ProposalsRankedPayload Run, RankedProposalEntry Entry, DateTimeOffset At)> decisions = [];
-    private readonly Dictionary<(string RunId, int Position), (List<OutcomeV1> Outcomes, bool Shown)> outcomes = [];
+    private readonly Dictionary<(string RunId, int Position), (ProposalsRankedPayload Run, RankedProposalEntry Entry, DateTimeOffset At)> _decisions = [];
+    private readonly Dictionary<(string RunId, int Position), (List<OutcomeV1> Outcomes, bool Shown)> _outcomes = [];
 
     /// <summary>The ledger entry types the builder reads; page the tenant's ledger by these.</summary>
     public static readonly ImmutableArray<string> Types = [LedgerTypes.ProposalsRanked, LedgerTypes.OutcomeRecorded];
@@ -55,7 +55,7 @@ public sealed class LearningDatasetBuilder(double expiredWeight = OutcomeAttribu
             var run = RankingLedger.Read<ProposalsRankedPayload>(entry);
             foreach (var p in run.Proposals)
             {
-                decisions[(runId, p.Position)] = (run, p, entry.At);
+                _decisions[(runId, p.Position)] = (run, p, entry.At);
             }
         }
         else if (entry.Type == LedgerTypes.OutcomeRecorded)
@@ -67,10 +67,10 @@ public sealed class LearningDatasetBuilder(double expiredWeight = OutcomeAttribu
             }
 
             var key = (runId, position);
-            if (!outcomes.TryGetValue(key, out var list))
+            if (!_outcomes.TryGetValue(key, out var list))
             {
                 list = ([], o.ProposalId is not null);
-                outcomes[key] = list;
+                _outcomes[key] = list;
             }
 
             list.Outcomes.Add(outcome);
@@ -90,9 +90,9 @@ public sealed class LearningDatasetBuilder(double expiredWeight = OutcomeAttribu
     public ImmutableArray<LearningExample> Build()
     {
         var examples = new List<LearningExample>();
-        foreach (var (key, (list, shown)) in outcomes)
+        foreach (var (key, (list, shown)) in _outcomes)
         {
-            if (!decisions.TryGetValue(key, out var d) || OutcomeAttribution.Label(list, shown, expiredWeight) is not { } label)
+            if (!_decisions.TryGetValue(key, out var d) || OutcomeAttribution.Label(list, shown, expiredWeight) is not { } label)
             {
                 continue;
             }

@@ -133,7 +133,7 @@ public sealed class AccessHandler : IAuthorizationHandler
 /// <summary>Answers a failed authorization with a problem details 403 that says what was missing.</summary>
 public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
 {
-    private readonly AuthorizationMiddlewareResultHandler fallback = new();
+    private readonly AuthorizationMiddlewareResultHandler _fallback = new();
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
@@ -141,7 +141,7 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
         ArgumentNullException.ThrowIfNull(authorizeResult);
         if (!authorizeResult.Forbidden)
         {
-            await fallback.HandleAsync(next, context, policy, authorizeResult);
+            await _fallback.HandleAsync(next, context, policy, authorizeResult);
             return;
         }
 

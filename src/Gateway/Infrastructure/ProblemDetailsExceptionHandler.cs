@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Autonomy.Common;
 using Autonomy.Ledger;
-using Orleans.Runtime;
-using Orleans.Runtime.Messaging;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
 using Orleans.Serialization;
 
 namespace Autonomy.Gateway.Infrastructure;

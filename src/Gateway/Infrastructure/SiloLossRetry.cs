@@ -46,17 +46,17 @@ public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
     private static readonly ResiliencePropertyKey<string> Method = new("autonomy.retry.method");
     private static readonly ConcurrentDictionary<MethodInfo, bool> Idempotent = new();
 
-    private readonly ResiliencePipeline pipeline;
-    private readonly TimeProvider time;
-    private readonly TimeSpan deadline;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _deadline;
 
     /// <summary>Real time, not the engine's clock: how long a silo takes to be declared dead is infrastructure.</summary>
     public SiloLossRetryFilter(IOptions<GatewayRetryOptions> options, ILogger<SiloLossRetryFilter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        time = TimeProvider.System;
-        deadline = options.Value.RetryDeadline;
-        pipeline = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(new RetryStrategyOptions
+        _time = TimeProvider.System;
+        _deadline = options.Value.RetryDeadline;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }.AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsSiloLoss(e) && WithinDeadline(args.Context)),
             BackoffType = DelayBackoffType.Exponential,
@@ -77,19 +77,19 @@ public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (deadline <= TimeSpan.Zero || !IsIdempotent(context.InterfaceMethod))
+        if (_deadline <= TimeSpan.Zero || !IsIdempotent(context.InterfaceMethod))
         {
             await context.Invoke();
             return;
         }
 
         var resilience = ResilienceContextPool.Shared.Get();
-        resilience.Properties.Set(Started, time.GetTimestamp());
+        resilience.Properties.Set(Started, _time.GetTimestamp());
         resilience.Properties.Set(Method, $"{context.InterfaceName}.{context.MethodName}");
         try
         {
             // The invoker lets a filter call Invoke again once the previous call returned; each sends the same request.
-            await pipeline.ExecuteAsync(static async (_, call) => await call.Invoke(), resilience, context);
+            await _pipeline.ExecuteAsync(static async (_, call) => await call.Invoke(), resilience, context);
         }
         finally
         {
@@ -115,7 +115,7 @@ public sealed class SiloLossRetryFilter : IOutgoingGrainCallFilter
         method is not null && Idempotent.GetOrAdd(method, static m => m.IsDefined(typeof(IdempotentAttribute), inherit: false));
 
     private bool WithinDeadline(ResilienceContext context) =>
-        time.GetElapsedTime(context.Properties.GetValue(Started, time.GetTimestamp())) < deadline;
+        _time.GetElapsedTime(context.Properties.GetValue(Started, _time.GetTimestamp())) < _deadline;
 }
 
 /// <summary>Registers <see cref="SiloLossRetryFilter"/> on the gateway's Orleans client.</summary>

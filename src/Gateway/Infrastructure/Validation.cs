@@ -17,15 +17,15 @@ public sealed class Validation
 {
     public const string Title = "The request is invalid.";
 
-    private readonly Dictionary<string, List<string>> errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
-    public bool IsValid => errors.Count == 0;
+    public bool IsValid => _errors.Count == 0;
 
     public void Add(string field, string message)
     {
-        if (!errors.TryGetValue(field, out var messages))
+        if (!_errors.TryGetValue(field, out var messages))
         {
-            errors[field] = messages = [];
+            _errors[field] = messages = [];
         }
 
         messages.Add(message);
@@ -267,10 +267,10 @@ public sealed class Validation
 
     public ValidationProblem Problem() => TypedResults.ValidationProblem(Errors(), detail: Detail(), title: Title);
 
-    public IDictionary<string, string[]> Errors() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    public IDictionary<string, string[]> Errors() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 
     private string Detail() =>
-        errors.Count == 1
-            ? errors.First().Value[0]
-            : $"Fix these fields: {string.Join(", ", errors.Keys)}. {errors.First().Value[0]}";
+        _errors.Count == 1
+            ? _errors.First().Value[0]
+            : $"Fix these fields: {string.Join(", ", _errors.Keys)}. {_errors.First().Value[0]}";
 }

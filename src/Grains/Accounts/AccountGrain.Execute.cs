@@ -145,7 +145,7 @@ public sealed partial class AccountGrain
     private async Task ReplayAsync(CancellationToken cancellationToken)
     {
         var entries = new List<LedgerEntry>();
-        for (IReadOnlyList<LedgerEntry> page; (page = await ledger.ReadStreamAsync(stream!.StreamId, entries.Count > 0 ? entries[^1].Seq : state.State.LedgerSeq, 500, cancellationToken)).Count > 0;)
+        for (IReadOnlyList<LedgerEntry> page; (page = await ledger.ReadStreamAsync(_stream!.StreamId, entries.Count > 0 ? entries[^1].Seq : state.State.LedgerSeq, 500, cancellationToken)).Count > 0;)
         {
             entries.AddRange(page);
         }
@@ -157,7 +157,7 @@ public sealed partial class AccountGrain
         if (entries.Count > 0)
         {
             logger.LogWarning("Account {TenantId}/{AccountId} replayed {Count} acknowledged signals ({Entries} entries) the snapshot missed", TenantId, AccountId, replayed, entries.Count);
-            unsaved = true;
+            _unsaved = true;
             await SnapshotAsync();
         }
     }

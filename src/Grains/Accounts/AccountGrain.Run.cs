@@ -163,8 +163,8 @@ public sealed partial class AccountGrain
     /// <summary>The active ranking model by version, fetched from the ranking grain only after a promotion or rollback (null: the prior).</summary>
     private async Task<RankingModel?> RankingModelAsync(string? version)
     {
-        if (version is not null && rankingModel.Version != version) rankingModel = (version, await GrainFactory.GetGrain<IRankingGrain>(TenantId).GetModelAsync(version));
-        return version is null ? null : rankingModel.Model;
+        if (version is not null && _rankingModel.Version != version) _rankingModel = (version, await GrainFactory.GetGrain<IRankingGrain>(TenantId).GetModelAsync(version));
+        return version is null ? null : _rankingModel.Model;
     }
 
     /// <summary>Hands the run's results to the owner's views: expired proposals out of needs-input, new ones in, actions to the timeline.</summary>

@@ -36,9 +36,9 @@ public sealed partial class AccountGrain
     /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>
     private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
     {
-        if (cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl) return cached.Registry;
+        if (_cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl) return cached.Registry;
         var snapshot = await TenantNowAsync();
-        cachedTriggers = (snapshot.Triggers, now);
+        _cachedTriggers = (snapshot.Triggers, now);
         return snapshot.Triggers;
     }
 
@@ -66,11 +66,11 @@ public sealed partial class AccountGrain
     /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
     private void ScheduleWake(TimeSpan? retryIn = null)
     {
-        wake?.Dispose();
-        wake = null;
+        _wake?.Dispose();
+        _wake = null;
         if ((retryIn ?? state.State.WakeDueAt - time.GetUtcNow()) is { } d)
         {
-            wake = this.RegisterGrainTimer(_ => WakeAsync(), new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+            _wake = this.RegisterGrainTimer(_ => WakeAsync(), new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
         }
     }
 
@@ -83,13 +83,13 @@ public sealed partial class AccountGrain
         try
         {
             await PollAsync();
-            wakeFailures = 0;
+            _wakeFailures = 0;
         }
         catch (Exception ex)
         {
-            wakeFailures++;
-            var delay = Backoff.Delay(wakeFailures, WakeRetryBase, WakeRetryMax, Random.Shared.NextDouble());
-            logger.LogError(ex, "Decision run of {TenantId}/{AccountId} failed ({Failures} in a row); retrying in {Delay}", TenantId, AccountId, wakeFailures, delay);
+            _wakeFailures++;
+            var delay = Backoff.Delay(_wakeFailures, WakeRetryBase, WakeRetryMax, Random.Shared.NextDouble());
+            logger.LogError(ex, "Decision run of {TenantId}/{AccountId} failed ({Failures} in a row); retrying in {Delay}", TenantId, AccountId, _wakeFailures, delay);
             ScheduleWake(delay);
         }
     }
@@ -97,14 +97,14 @@ public sealed partial class AccountGrain
     /// <summary>Writes the in-memory state that ingestion left unsaved (its signals are already in the ledger).</summary>
     private async Task SnapshotAsync()
     {
-        snapshot?.Dispose();
-        snapshot = null;
-        if (unsaved) await WriteAsync(state.State);
+        _snapshot?.Dispose();
+        _snapshot = null;
+        if (_unsaved) await WriteAsync(state.State);
     }
 
     private void ScheduleSnapshot()
     {
-        unsaved = true;
-        snapshot ??= this.RegisterGrainTimer(_ => SnapshotAsync(), new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        _unsaved = true;
+        _snapshot ??= this.RegisterGrainTimer(_ => SnapshotAsync(), new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
     }
 }

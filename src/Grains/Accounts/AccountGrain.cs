@@ -37,21 +37,21 @@ public sealed partial class AccountGrain(
     private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
 
     /// <summary>The writer of the account's ledger stream (its only one), opened on activation.</summary>
-    private LedgerStream? stream;
+    private LedgerStream? _stream;
     /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
-    private TenantSnapshot? tenantConfig;
+    private TenantSnapshot? _tenantConfig;
     /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
-    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? cachedTriggers;
+    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? _cachedTriggers;
     /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
-    private (string? Version, RankingModel? Model) rankingModel;
+    private (string? Version, RankingModel? Model) _rankingModel;
     /// <summary>The one-shot timer for a closing trigger window or a deferred run, and the ingest path's write-behind snapshot timer.</summary>
-    private IGrainTimer? wake, snapshot;
+    private IGrainTimer? _wake, _snapshot;
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
-    private bool unsaved;
+    private bool _unsaved;
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
-    private int wakeFailures;
+    private int _wakeFailures;
     /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does).</summary>
-    private bool pullsWoken;
+    private bool _pullsWoken;
 
     private AutonomyEngineOptions Options => options.Value;
     private string TenantId => Ids.SplitKey(this.GetPrimaryKeyString()).TenantId;
@@ -61,14 +61,14 @@ public sealed partial class AccountGrain(
     private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
     private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
     private string SellerId => state.State.OwnerId ?? Unassigned;
-    private LedgerBatch NewBatch() => new(stream!);
+    private LedgerBatch NewBatch() => new(_stream!);
 
     /// <summary>The tenant now: kill switches and the opt-in read fresh on every call, the configuration cached by version.</summary>
     private async Task<TenantSnapshot> TenantNowAsync()
     {
-        var reading = await Tenant.ReadAsync(AccountId, tenantConfig?.ConfigVersion ?? -1);
-        tenantConfig = reading.Configuration ?? tenantConfig!;
-        return tenantConfig with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn, Ranking = reading.Ranking };
+        var reading = await Tenant.ReadAsync(AccountId, _tenantConfig?.ConfigVersion ?? -1);
+        _tenantConfig = reading.Configuration ?? _tenantConfig!;
+        return _tenantConfig with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn, Ranking = reading.Ranking };
     }
 
     /// <summary>The owner's seller grain; null for an account nobody owns, so owner-less accounts never share one hot grain.</summary>
@@ -77,8 +77,8 @@ public sealed partial class AccountGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        stream = new LedgerStream(ledger, time, TenantId, $"account/{TenantId}/{AccountId}");
-        await stream.InitializeAsync(cancellationToken);
+        _stream = new LedgerStream(ledger, time, TenantId, $"account/{TenantId}/{AccountId}");
+        await _stream.InitializeAsync(cancellationToken);
         state.State = state.State.Migrated(Options.SignalIdMemory);
         await ReplayAsync(cancellationToken);
         ScheduleWake();
@@ -86,7 +86,7 @@ public sealed partial class AccountGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (unsaved) await SnapshotAsync();
+        if (_unsaved) await SnapshotAsync();
     }
 
     public async Task<AccountView> UpsertAsync(AccountUpdate update, Actor actor)
@@ -133,13 +133,13 @@ public sealed partial class AccountGrain(
         }
 
         await batch.FlushAsync();
-        state.State = next with { LedgerSeq = Math.Max(next.LedgerSeq, stream!.Seq) };
+        state.State = next with { LedgerSeq = Math.Max(next.LedgerSeq, _stream!.Seq) };
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
 
         // Fresh data or a new tier may bring a pull forward.
-        if (!pullsWoken || next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now))) await WakePullsAsync();
+        if (!_pullsWoken || next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now))) await WakePullsAsync();
         AutonomyMetrics.SignalsAccepted(ingest.Accepted.Length);
         return new IngestResult(ingest.Accepted.Length, ingest.Duplicates);
     }
@@ -157,7 +157,7 @@ public sealed partial class AccountGrain(
     {
         var changes = DecisionTrigger.Changes(before.Exists, (before.Lifecycle, before.Posture), (next.Lifecycle, next.Posture));
         if (changes.IsEmpty) return next;
-        var (trigger, refused) = DecisionTrigger.OfferChanges(await TriggersAsync(now), next.Trigger, changes, stream!.Seq + 1, now);
+        var (trigger, refused) = DecisionTrigger.OfferChanges(await TriggersAsync(now), next.Trigger, changes, _stream!.Seq + 1, now);
         foreach (var (type, outcome) in refused) batch.Add(null, Actor.System, TriggerSuppressedPayload.Change(type, outcome.Verdict, outcome.Explanation));
         return next with { Trigger = trigger };
     }
@@ -174,13 +174,13 @@ public sealed partial class AccountGrain(
     /// <summary>Writes state when it changed; a failed write restores the previous value. The watermark only moves forward.</summary>
     private async Task WriteAsync(AccountState next)
     {
-        if (ReferenceEquals(next, state.State) && !unsaved) return;
+        if (ReferenceEquals(next, state.State) && !_unsaved) return;
         var previous = state.State;
-        state.State = next with { LedgerSeq = Math.Max(Math.Max(next.LedgerSeq, previous.LedgerSeq), stream!.Seq) };
+        state.State = next with { LedgerSeq = Math.Max(Math.Max(next.LedgerSeq, previous.LedgerSeq), _stream!.Seq) };
         try
         {
             await state.WriteStateAsync();
-            unsaved = false;
+            _unsaved = false;
         }
         catch
         {
@@ -212,7 +212,7 @@ public sealed partial class AccountGrain(
     /// <summary>Has the pull grain plan again (one-way: the account never waits for it).</summary>
     private Task WakePullsAsync()
     {
-        pullsWoken = true;
+        _pullsWoken = true;
         return Pulls.WakeAsync();
     }
 }

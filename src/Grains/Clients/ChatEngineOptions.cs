@@ -1,6 +1,6 @@
-using Autonomy.Common;
 using System.Globalization;
 using Autonomy.Actions;
+using Autonomy.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

@@ -1,8 +1,8 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Options;
 using Autonomy.Actions;
+using Microsoft.Extensions.Options;
 
 namespace Autonomy.Connectors;
 

@@ -1,5 +1,5 @@
-using Autonomy.Common;
 using System.Globalization;
+using Autonomy.Common;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 

@@ -25,10 +25,10 @@ public sealed class WebhookRetryGuard : DelegatingHandler
 /// <summary>The attempts of one delivery: the first goes out; each later one only if <c>mayRetry</c> says so when it is due.</summary>
 public sealed class RetryPermit(Func<CancellationToken, Task<bool>> mayRetry)
 {
-    private int attempts;
+    private int _attempts;
 
     public async Task<bool> MayAttemptAsync(CancellationToken cancellationToken) =>
-        Interlocked.Increment(ref attempts) == 1 || await mayRetry(cancellationToken);
+        Interlocked.Increment(ref _attempts) == 1 || await mayRetry(cancellationToken);
 }
 
 /// <summary>A retry the guard refused; the retry pipeline does not handle it, so the delivery ends at once.</summary>

@@ -1,8 +1,8 @@
 using Autonomy.Common;
-using Orleans.Concurrency;
 using Autonomy.CostGate;
 using Autonomy.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Concurrency;
 
 namespace Autonomy.Tenants;
 

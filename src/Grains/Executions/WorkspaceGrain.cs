@@ -1,6 +1,6 @@
-using Autonomy.Common;
 using System.Collections.Immutable;
 using System.Text.Json.Nodes;
+using Autonomy.Common;
 using Autonomy.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -27,11 +27,11 @@ public sealed class RankingGrain(
 {
     private const string NightlyReminder = "nightly-calibration";
 
-    private LedgerStream? stream;
+    private LedgerStream? _stream;
 
     private string TenantId => this.GetPrimaryKeyString();
 
-    private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"ranking/{TenantId}");
+    private LedgerStream Stream => _stream ??= new LedgerStream(ledger, time, TenantId, $"ranking/{TenantId}");
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

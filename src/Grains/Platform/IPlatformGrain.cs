@@ -1,6 +1,6 @@
-using Orleans.Concurrency;
 using Autonomy.Common;
 using Autonomy.Tenants;
+using Orleans.Concurrency;
 
 namespace Autonomy.Platform;
 

@@ -23,16 +23,16 @@ public sealed class PlatformGrain(
 {
     public const string LedgerTenant = "_platform";
 
-    private LedgerStream? stream;
+    private LedgerStream? _stream;
 
     public Task<KillSwitchView> GetAsync() => Task.FromResult(state.State.Switch);
 
     public async Task<KillSwitchView> SetAsync(bool engaged, string? reason, Actor actor)
     {
-        stream ??= new LedgerStream(ledger, time, LedgerTenant, "platform");
+        _stream ??= new LedgerStream(ledger, time, LedgerTenant, "platform");
         var before = state.State.Switch;
         var after = new KillSwitchView("platform", engaged, reason, time.GetUtcNow(), actor.Id, before.Version + 1);
-        await stream.AppendAsync(null, actor, new KillSwitchChangedPayload("kill-switch:platform", after.Version, before, after));
+        await _stream.AppendAsync(null, actor, new KillSwitchChangedPayload("kill-switch:platform", after.Version, before, after));
         await state.ReplaceAsync(new PlatformState { Switch = after });
 
         logger.LogWarning("Platform kill switch {State} by {Actor}: {Reason}", engaged ? "engaged" : "released", actor.Id, reason);

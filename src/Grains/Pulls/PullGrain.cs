@@ -31,10 +31,10 @@ public sealed class PullGrain(
     ILogger<PullGrain> logger) : Grain, IPullGrain
 {
     /// <summary>The tenant's connectors and pull budget as last read, by configuration version.</summary>
-    private PullConfig? config;
+    private PullConfig? _config;
 
     /// <summary>The one-shot timer for the earliest due pull.</summary>
-    private IGrainTimer? timer;
+    private IGrainTimer? _timer;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -174,16 +174,16 @@ public sealed class PullGrain(
     /// </summary>
     private void Arm(PullBasis basis)
     {
-        timer?.Dispose();
-        timer = null;
-        if (!basis.Exists || config is not { Connectors.IsEmpty: false } c)
+        _timer?.Dispose();
+        _timer = null;
+        if (!basis.Exists || _config is not { Connectors.IsEmpty: false } c)
         {
             return;
         }
 
         var now = time.GetUtcNow();
         var delay = PullPlanner.Plan(basis, c.Connectors, Key, now).Values.Min(p => p.NextPullAt) - now;
-        timer = this.RegisterGrainTimer(
+        _timer = this.RegisterGrainTimer(
             _ => PullOnTimerAsync(),
             new GrainTimerCreationOptions { DueTime = delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
     }
@@ -204,13 +204,13 @@ public sealed class PullGrain(
     /// <summary>The tenant's enabled connectors and pull budget, read again only when the tenant's configuration version moved.</summary>
     private async Task<PullConfig> ConfigAsync()
     {
-        var version = (await GrainFactory.GetGrain<ITenantGrain>(TenantId).ReadAsync(AccountId, config?.ConfigVersion ?? -1)).ConfigVersion;
-        if (config?.ConfigVersion != version)
+        var version = (await GrainFactory.GetGrain<ITenantGrain>(TenantId).ReadAsync(AccountId, _config?.ConfigVersion ?? -1)).ConfigVersion;
+        if (_config?.ConfigVersion != version)
         {
-            config = await GrainFactory.GetGrain<ITenantConnectorsGrain>(TenantId).GetPullConfigAsync();
+            _config = await GrainFactory.GetGrain<ITenantConnectorsGrain>(TenantId).GetPullConfigAsync();
         }
 
-        return config;
+        return _config;
     }
 
     /// <summary>The pulls as planned at the start of a turn: the account's basis, the tenant's connectors, the cadence per connector.</summary>

@@ -33,8 +33,8 @@ public sealed partial class SellerGrain(
 {
     private const string DigestReminder = "digest";
 
-    private LedgerStream? stream;
-    private IGrainTimer? revocationRetry;
+    private LedgerStream? _stream;
+    private IGrainTimer? _revocationRetry;
 
     private (string TenantId, string SellerId) Key => Ids.SplitKey(this.GetPrimaryKeyString());
 
@@ -188,7 +188,7 @@ public sealed partial class SellerGrain(
 
     private string DigestKey(DateOnly today) => $"digest:{Key.TenantId}:{Key.SellerId}:{today:yyyy-MM-dd}";
 
-    private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, Key.TenantId, $"seller/{Key.TenantId}/{Key.SellerId}");
+    private LedgerStream Stream => _stream ??= new LedgerStream(ledger, time, Key.TenantId, $"seller/{Key.TenantId}/{Key.SellerId}");
 
     private static ImmutableList<T> Bounded<T>(ImmutableList<T> list, int max) =>
         list.Count > max ? list.RemoveRange(0, list.Count - max) : list;
@@ -243,8 +243,8 @@ public sealed partial class SellerGrain(
     /// <summary>A revocation that failed is tried again a minute later while this activation lives, and on the next activation.</summary>
     private void RetryRevocation(TimeSpan? after = null)
     {
-        revocationRetry?.Dispose();
-        revocationRetry = this.RegisterGrainTimer(
+        _revocationRetry?.Dispose();
+        _revocationRetry = this.RegisterGrainTimer(
             async _ =>
             {
                 try

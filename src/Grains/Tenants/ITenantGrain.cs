@@ -1,4 +1,3 @@
-using Orleans.Concurrency;
 using System.Collections.Immutable;
 using Autonomy.Actions;
 using Autonomy.Budgets;
@@ -8,6 +7,7 @@ using Autonomy.Decisions;
 using Autonomy.Learning;
 using Autonomy.Policy;
 using Autonomy.Triggers;
+using Orleans.Concurrency;
 
 namespace Autonomy.Tenants;
 

@@ -37,12 +37,12 @@ public sealed partial class TenantGrain(
     /// <summary>The bound on the autonomy budget's per-action-type limits (copied into every BUDGET_CHECKED entry).</summary>
     public const int MaxBudgetActionTypes = 200;
 
-    private LedgerStream? stream;
-    private TenantSnapshot? configuration;
+    private LedgerStream? _stream;
+    private TenantSnapshot? _configuration;
 
     private string TenantId => this.GetPrimaryKeyString();
 
-    private LedgerStream Stream => stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
+    private LedgerStream Stream => _stream ??= new LedgerStream(ledger, time, TenantId, $"tenant/{TenantId}");
 
     /// <summary>
     /// A tenant in use is checkpointed and calibrated: its checkpoint writer (ledger checkpoints while anything was
@@ -234,15 +234,15 @@ public sealed partial class TenantGrain(
     private TenantSnapshot Configuration()
     {
         var s = state.State;
-        if (configuration?.ConfigVersion != s.Version)
+        if (_configuration?.ConfigVersion != s.Version)
         {
-            configuration = new TenantSnapshot(
+            _configuration = new TenantSnapshot(
                 s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
                 KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay,
                 Cost: s.Cost, Engine: s.Engine);
         }
 
-        return configuration;
+        return _configuration;
     }
 
     /// <summary>A copy of the ranking grain's pointer (which ledgered the change before sending it); stored only when it differs.</summary>

@@ -8,10 +8,10 @@ namespace Autonomy.Tests.Learning;
 /// <summary>The dataset joins each outcome to its decision-time record by run and position, in any order of entries.</summary>
 public class LearningDatasetTests
 {
-    private static int seq;
+    private static int _seq;
 
     private static LedgerEntry Entry(string type, string runId, object payload) =>
-        new($"e{++seq}", "t", "account/t/acc-1", seq, runId, type, LearningData.Start.AddSeconds(seq), "system", LedgerJson.Serialize(payload), "", "");
+        new($"e{++_seq}", "t", "account/t/acc-1", _seq, runId, type, LearningData.Start.AddSeconds(_seq), "system", LedgerJson.Serialize(payload), "", "");
 
     private static LedgerEntry Ranked(string runId, params string[] types) => Entry(LedgerTypes.ProposalsRanked, runId, new ProposalsRankedPayload(
         RankingModel.Prior, "acc-1", "alice", 0,

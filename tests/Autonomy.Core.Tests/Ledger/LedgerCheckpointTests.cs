@@ -389,8 +389,17 @@ public sealed class LedgerCheckpointTests
         {
             lines.Append(System.Text.Json.JsonSerializer.Serialize(new
             {
-                entryId = e.EntryId, tenantId = e.TenantId, streamId = e.StreamId, seq = e.Seq, runId = e.RunId, type = e.Type,
-                at = LedgerHash.ParseTime(e.At), actor = e.Actor, payload = System.Text.Json.Nodes.JsonNode.Parse(e.Payload), prevHash = e.PrevHash, hash = e.Hash,
+                entryId = e.EntryId,
+                tenantId = e.TenantId,
+                streamId = e.StreamId,
+                seq = e.Seq,
+                runId = e.RunId,
+                type = e.Type,
+                at = LedgerHash.ParseTime(e.At),
+                actor = e.Actor,
+                payload = System.Text.Json.Nodes.JsonNode.Parse(e.Payload),
+                prevHash = e.PrevHash,
+                hash = e.Hash,
             })).Append('\n');
         }
 

@@ -2,11 +2,11 @@ using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Accounts;
 using Autonomy.Decisions;
-using Autonomy.Schedules;
-using Autonomy.Triggers;
 using Autonomy.Ledger;
+using Autonomy.Schedules;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
+using Autonomy.Triggers;
 using CsCheck;
 
 namespace Autonomy.Tests.Ledger;
@@ -68,7 +68,15 @@ public sealed class TypedPayloadCompatibilityTests
                 == LedgerJson.Serialize(new DigestDeliveringPayload(seller, date, webhook, $"digest:{seller}"));
             var delivered = LedgerJson.Serialize(new
             {
-                sellerId = seller, Date = date, channel = "webhook", delivered = webhook, detail = "ok", done, skipped = 1, waiting, AutonomousActions = done,
+                sellerId = seller,
+                Date = date,
+                channel = "webhook",
+                delivered = webhook,
+                detail = "ok",
+                done,
+                skipped = 1,
+                waiting,
+                AutonomousActions = done,
             }) == LedgerJson.Serialize(new DigestDeliveredPayload(seller, date, "webhook", webhook, "ok", done, 1, waiting, done));
             return delivering && delivered;
         });

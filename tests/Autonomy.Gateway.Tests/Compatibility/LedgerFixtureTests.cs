@@ -15,15 +15,15 @@ public sealed class LedgerFixtureTests : IDisposable
 {
     private const string Tenant = "acme";
 
-    private readonly string fixture = Repository.PathOf("tests/Fixtures/ledger-2026-12-07");
+    private readonly string _fixture = Repository.PathOf("tests/Fixtures/ledger-2026-12-07");
 
-    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "autonomy-fixture-" + Guid.NewGuid().ToString("N"));
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "autonomy-fixture-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
     {
-        if (Directory.Exists(dataDirectory))
+        if (Directory.Exists(_dataDirectory))
         {
-            Directory.Delete(dataDirectory, recursive: true);
+            Directory.Delete(_dataDirectory, recursive: true);
         }
     }
 
@@ -34,7 +34,7 @@ public sealed class LedgerFixtureTests : IDisposable
         using var error = new StringWriter();
 
         var exit = VerifyExportCommand.Run(
-            [VerifyExportCommand.Name, Path.Combine(fixture, "export.ndjson"), "--key", Path.Combine(fixture, "state", "checkpoint.key")], output, error);
+            [VerifyExportCommand.Name, Path.Combine(_fixture, "export.ndjson"), "--key", Path.Combine(_fixture, "state", "checkpoint.key")], output, error);
 
         Assert.True(exit == 0, output + error.ToString());
         Assert.StartsWith("ok: 42 entries, 42 checkpointed, 4 checkpoints", output.ToString(), StringComparison.Ordinal);
@@ -43,8 +43,8 @@ public sealed class LedgerFixtureTests : IDisposable
     [Fact]
     public async Task TheDataDirectoryOfAnEarlierBuildVerifiesReplaysAndExplains()
     {
-        CopyDirectory(Path.Combine(fixture, "state"), dataDirectory);
-        await using var gateway = new CustomGatewayFactory(new Dictionary<string, string?>()) { DataDirectory = dataDirectory };
+        CopyDirectory(Path.Combine(_fixture, "state"), _dataDirectory);
+        await using var gateway = new CustomGatewayFactory(new Dictionary<string, string?>()) { DataDirectory = _dataDirectory };
         using var auditor = gateway.Client(Tokens.For(Tenant, "auditor-1", "admin", "auditor"));
 
         var verify = await Get(auditor, $"/v1/tenants/{Tenant}/ledger/verify");

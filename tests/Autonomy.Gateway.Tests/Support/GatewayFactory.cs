@@ -106,42 +106,42 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFactory>
 /// </summary>
 public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
 {
-    private PostgresDatabase? database;
-    private IHost? silo;
+    private PostgresDatabase? _database;
+    private IHost? _silo;
 
     /// <summary>The cluster's database, for a test that tampers with it as someone with database access would.</summary>
-    public string ConnectionString => database?.ConnectionString ?? throw new InvalidOperationException("Not started.");
+    public string ConnectionString => _database?.ConnectionString ?? throw new InvalidOperationException("Not started.");
 
     public async Task InitializeAsync()
     {
-        database = await PostgresDatabase.CreateAsync();
+        _database = await PostgresDatabase.CreateAsync();
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Autonomy:Mode"] = "Cluster",
-            ["ConnectionStrings:Autonomy"] = database.ConnectionString,
+            ["ConnectionStrings:Autonomy"] = _database.ConnectionString,
             ["Autonomy:Ledger:CheckpointKeys:test"] = CheckpointKey,
             ["Autonomy:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Autonomy:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.UseOrleans(s => s.AddAutonomySilo(builder.Configuration));
-        silo = builder.Build();
-        await silo.StartAsync();
+        _silo = builder.Build();
+        await _silo.StartAsync();
     }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        if (silo is not null)
+        if (_silo is not null)
         {
-            await silo.StopAsync();
-            silo.Dispose();
+            await _silo.StopAsync();
+            _silo.Dispose();
         }
 
-        if (database is not null)
+        if (_database is not null)
         {
-            await database.DisposeAsync();
+            await _database.DisposeAsync();
         }
     }
 
@@ -149,7 +149,7 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Autonomy:Mode", "Cluster");
-        builder.UseSetting("ConnectionStrings:Autonomy", database!.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Autonomy", _database!.ConnectionString);
         builder.UseSetting("Autonomy:Ledger:CheckpointKeys:test", CheckpointKey);
     }
 }

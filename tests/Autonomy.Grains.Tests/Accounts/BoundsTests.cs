@@ -17,13 +17,13 @@ namespace Autonomy.Tests.Accounts;
 [Collection(ClusterCollection.Name)]
 public sealed class BoundsTests(ClusterFixture fixture)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     [Fact]
     public async Task ASellersQueueKeepsTheNewestProposalsUpToItsBound()
     {
-        var seller = cluster.Grains.GetGrain<ISellerGrain>($"t-{Guid.NewGuid():N}/busy");
-        var start = cluster.Clock.GetUtcNow();
+        var seller = _cluster.Grains.GetGrain<ISellerGrain>($"t-{Guid.NewGuid():N}/busy");
+        var start = _cluster.Clock.GetUtcNow();
         var proposals = Enumerable.Range(0, SellerState.MaxNeedsInput + 5).Select(i => new ProposalView(
             $"p.{i:D5}", "run", "acc", "busy", "CREATE_TASK", "{}", "sha256:x", 0.9, PolicyDecision.RequireApproval, PolicyReason.ModeApprovalRequired,
             "", AutoApprovalPolicyV1.Version, start.AddSeconds(i), start.AddDays(3), false)).ToList();
@@ -53,11 +53,11 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task AWorkspaceKeepsItsNewestItemsUpToItsBound()
     {
-        var workspace = cluster.Grains.GetGrain<IWorkspaceGrain>($"t-{Guid.NewGuid():N}/acc");
+        var workspace = _cluster.Grains.GetGrain<IWorkspaceGrain>($"t-{Guid.NewGuid():N}/acc");
         for (var i = 0; i < WorkspaceState.MaxItems + 3; i++)
         {
             await workspace.ApplyAsync($"a.{i:D5}", "LOG_NOTE", "{}");
-            cluster.Clock.Advance(TimeSpan.FromMilliseconds(1));
+            _cluster.Clock.Advance(TimeSpan.FromMilliseconds(1));
         }
 
         var items = (await workspace.GetAsync()).Items;
@@ -69,12 +69,12 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task AFullAccountQueueExpiresItsOldestProposalToMakeRoom()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         for (var i = 0; i < (AccountState.MaxPending / 2) + 1; i++)
         {
             // Eleven minutes apart, so the hourly cap (six runs) never holds one back.
-            cluster.Clock.Advance(TimeSpan.FromMinutes(11));
+            _cluster.Clock.Advance(TimeSpan.FromMinutes(11));
             await t.SignalAsync();
         }
 
@@ -89,7 +89,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task TheTenantSendsItsConfigurationOnlyWhenTheCallersVersionIsStaleButSwitchesAlways()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         var first = await t.Tenant.ReadAsync(t.AccountId, -1);
         Assert.NotNull(first.Configuration);
@@ -107,7 +107,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task TheTenantKeepsNoHistoryOfItsOwnTheLedgerAnswers()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.Tenant.SetModeAsync("CREATE_TASK", AutonomyModeV1.AutoExecute, Scenario.Admin);
         await t.Tenant.SetKillSwitchAsync("all", engaged: true, "drill", Scenario.Admin);
 
@@ -123,12 +123,12 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task AWorkspaceKeepsItsFieldsWithinTheirBoundAndEveryFieldAKeptItemSet()
     {
-        var workspace = cluster.Grains.GetGrain<IWorkspaceGrain>($"t-{Guid.NewGuid():N}/acc");
+        var workspace = _cluster.Grains.GetGrain<IWorkspaceGrain>($"t-{Guid.NewGuid():N}/acc");
         var count = WorkspaceState.MaxItems + 40;
         for (var i = 0; i < count; i++)
         {
             await workspace.ApplyAsync($"a.{i:D5}", "UPDATE_CRM_FIELD", $$"""{"field":"f{{i:D5}}","value":{{i}}}""");
-            cluster.Clock.Advance(TimeSpan.FromMilliseconds(1));
+            _cluster.Clock.Advance(TimeSpan.FromMilliseconds(1));
         }
 
         var view = await workspace.GetAsync();
@@ -145,7 +145,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task ATenantsActionTypesStopAtTheirBoundAndAKnownOneCanStillBeTightened()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         for (var i = 0; i < TenantGrain.MaxTenantActionTypes; i++)
         {
             await t.Tenant.PutActionTypeAsync(new ActionTypeSpec($"TYPE_{i}", RiskLevel.Low, false, true, true), Scenario.Admin);
@@ -162,7 +162,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task APlaybookCannotRegisterMoreTriggerTypesThanOneByOneAndKeepsOneEntryPerType()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         var many = Enumerable.Range(0, TenantGrain.MaxTenantTriggerTypes + 1).Select(i => TriggerRegistry.Signal($"TYPE_{i}", 0, 0, 0)).ToImmutableArray();
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => t.Tenant.SetPlaybookAsync(Playbook.Empty, many, Scenario.Admin));
@@ -182,7 +182,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task ABudgetLimitingMoreActionTypesThanItsBoundIsRefused()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         var limits = Enumerable.Range(0, TenantGrain.MaxBudgetActionTypes + 1).ToImmutableDictionary(i => $"TYPE_{i}", _ => 1);
 
         await Assert.ThrowsAsync<ValidationFailedException>(() => t.Tenant.SetBudgetAsync(new AutonomyBudgetConfig(3, limits, null), Scenario.Admin));
@@ -192,10 +192,10 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task AnOptInTheOwnersSellerRefusesAtItsBoundNeverHoldsAtTheTenant()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.Seller.SetDigestSettingsAsync(DigestSettings.Default with { Enabled = true }, t.SellerActor);
-        cluster.Hooks.SellerOptInsFull[t.TenantId] = true;
+        _cluster.Hooks.SellerOptInsFull[t.TenantId] = true;
         try
         {
             var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin));
@@ -203,7 +203,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
         }
         finally
         {
-            cluster.Hooks.SellerOptInsFull.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.SellerOptInsFull.TryRemove(t.TenantId, out _);
         }
 
         Assert.False((await t.Tenant.ReadAsync(t.AccountId, -1)).AccountOptedIn);
@@ -213,19 +213,19 @@ public sealed class BoundsTests(ClusterFixture fixture)
     [Fact]
     public async Task ExecutionsOfUnknownOutcomeStopAtTheirBoundForHumansTooAndRecoveryCallsTheExecutorOncePerPass()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         // Recovery passes only where the test makes them (activations): a reminder tick would be one more.
-        cluster.Hooks.RemindersHeld[t.TenantId] = true;
+        _cluster.Hooks.RemindersHeld[t.TenantId] = true;
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetBudgetAsync(AutonomyBudgetConfig.Default with { MaxPerAccountPerDay = 50 }, Scenario.Admin);
-        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        _cluster.Hooks.ExecutorSilent[t.TenantId] = true;
         try
         {
             // Every run's autonomous task reaches an executor that never answers, until the bound holds further ones back.
             for (var run = 0; run <= AccountState.MaxInFlight; run++)
             {
                 await t.SignalAsync();
-                cluster.Clock.Advance(TimeSpan.FromMinutes(11));
+                _cluster.Clock.Advance(TimeSpan.FromMinutes(11));
             }
 
             var cleared = (await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked))
@@ -241,38 +241,38 @@ public sealed class BoundsTests(ClusterFixture fixture)
         }
         finally
         {
-            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
         }
 
         // The executor answers again: each recovery pass calls it for one execution only, the rest wait for later passes.
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
         Assert.Single((await t.Workspace.GetAsync()).Items);
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
         Assert.Equal(2, (await t.Workspace.GetAsync()).Items.Length);
-        cluster.Hooks.RemindersHeld.TryRemove(t.TenantId, out _);
+        _cluster.Hooks.RemindersHeld.TryRemove(t.TenantId, out _);
     }
 
     [Fact]
     public async Task AnApprovalWhoseExecutionIsInFlightNeverExpiresAndIsResolvedByItsResult()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
-        cluster.Hooks.ExecutorSilent[t.TenantId] = true;
+        _cluster.Hooks.ExecutorSilent[t.TenantId] = true;
         try
         {
             Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
 
             // Past its expiry the approved proposal is still the human's answered one, not EXPIRED.
-            cluster.Clock.Advance(TimeSpan.FromHours(73));
+            _cluster.Clock.Advance(TimeSpan.FromHours(73));
             Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
         }
         finally
         {
-            cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.ExecutorSilent.TryRemove(t.TenantId, out _);
         }
 
         var action = await t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor);
@@ -292,7 +292,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
         // The lost call arrives after all and runs; nobody approves again before the proposal is due to expire.
         var late = await LateCallAsync(t, task, actionId);
         Assert.True(late.Succeeded, late.Detail);
-        cluster.Clock.Advance(TimeSpan.FromHours(73));
+        _cluster.Clock.Advance(TimeSpan.FromHours(73));
 
         // Due to expire, it is settled by the action that ran instead: answered, ledgered, never EXPIRED.
         var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.RejectAsync(task.ProposalId, "too late", t.SellerActor));
@@ -305,7 +305,7 @@ public sealed class BoundsTests(ClusterFixture fixture)
     public async Task AnApprovalWhoseCallNeverArrivesExpiresAndALateCallCanNoLongerRunIt()
     {
         var (t, task, actionId) = await ApprovalWithALostCallAsync();
-        cluster.Clock.Advance(TimeSpan.FromHours(73));
+        _cluster.Clock.Advance(TimeSpan.FromHours(73));
         Assert.Equal("PROPOSAL_EXPIRED", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.RejectAsync(task.ProposalId, null, t.SellerActor))).Code);
 
         // The call that was lost arrives only now: the execution grain was closed with the expiry, nothing runs.
@@ -317,27 +317,27 @@ public sealed class BoundsTests(ClusterFixture fixture)
     /// <summary>A CREATE_TASK approved while its call to the execution grain is lost on the way; recovery (a reactivation) finds it never called.</summary>
     private async Task<(Scenario Scenario, ProposalView Task, string ActionId)> ApprovalWithALostCallAsync()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var task = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
-        cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
+        _cluster.Hooks.ExecutionCallLost[t.TenantId] = true;
         try
         {
             Assert.Equal("EXECUTION_PENDING", (await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor))).Code);
         }
         finally
         {
-            cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.ExecutionCallLost.TryRemove(t.TenantId, out _);
         }
 
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
         return (t, task, Ids.Action(t.AccountId, task.ProposalId[(task.ProposalId.LastIndexOf('.') + 1)..]));
     }
 
     /// <summary>The approval's lost call, arriving at its execution grain only now.</summary>
     private Task<ExecutionResult> LateCallAsync(Scenario t, ProposalView task, string actionId) =>
-        cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
+        _cluster.Grains.GetGrain<IExecutionGrain>($"{t.TenantId}/{actionId}").ExecuteAsync(
             new ExecutionRequest(actionId, t.TenantId, t.AccountId, "CREATE_TASK", task.Parameters, task.RunId, false, null));
 }

@@ -13,11 +13,11 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>An embedded silo whose engine defers runs closer than an hour apart and remembers one signal id.</summary>
 public sealed class ConfiguredEngineFixture : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempDirectory _directory = new();
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Cluster = await AutonomyCluster.StartAsync(directory.Path, settings: new Dictionary<string, string?>
+    public async Task InitializeAsync() => Cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
     {
         ["Autonomy:Engine:MinRunInterval"] = "01:00:00",
         ["Autonomy:Engine:SignalIdMemory"] = "1",
@@ -26,19 +26,19 @@ public sealed class ConfiguredEngineFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
-        directory.Dispose();
+        _directory.Dispose();
     }
 }
 
 /// <summary>Mode 4 across a deferral, and the replay watermark.</summary>
 public sealed class ConfiguredEngineTests(ConfiguredEngineFixture fixture) : IClassFixture<ConfiguredEngineFixture>
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     [Fact]
     public async Task AScheduledRunTheGateDeferredStillWaitsForAHumanWhenItRuns()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         var task = Scenario.Proposal("CREATE_TASK", """{"title":"Ritual"}""", 0.9);
 
@@ -56,11 +56,11 @@ public sealed class ConfiguredEngineTests(ConfiguredEngineFixture fixture) : ICl
 
         // A signal-started run ten minutes before the next ritual, so the gate defers the ritual's run by an hour.
         var ritualAt = (await t.Account.GetAsync()).NextRitualAt!.Value;
-        cluster.Clock.Advance(ritualAt - TimeSpan.FromMinutes(10) - cluster.Clock.GetUtcNow());
+        _cluster.Clock.Advance(ritualAt - TimeSpan.FromMinutes(10) - _cluster.Clock.GetUtcNow());
         await t.SignalAsync();
         Assert.Single(await t.TimelineAsync());
 
-        cluster.Clock.Advance(TimeSpan.FromMinutes(11));
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(11));
         JsonElement deferred = default;
         await Eventually.UntilAsync(
             async () => (await t.LedgerAsync(type: LedgerTypes.CostGate)).Select(e => JsonDocument.Parse(e.Payload).RootElement)
@@ -68,7 +68,7 @@ public sealed class ConfiguredEngineTests(ConfiguredEngineFixture fixture) : ICl
             TimeSpan.FromSeconds(30),
             "the ritual's run to be deferred");
 
-        cluster.Clock.Advance(deferred.GetProperty("retryAt").GetDateTimeOffset() + TimeSpan.FromMinutes(1) - cluster.Clock.GetUtcNow());
+        _cluster.Clock.Advance(deferred.GetProperty("retryAt").GetDateTimeOffset() + TimeSpan.FromMinutes(1) - _cluster.Clock.GetUtcNow());
         await Eventually.UntilAsync(async () => (await t.NeedsInputAsync()).Any(p => p.StartedBySchedule), TimeSpan.FromSeconds(30), "the held ritual run");
 
         Assert.Single(await t.TimelineAsync());
@@ -81,16 +81,16 @@ public sealed class ConfiguredEngineTests(ConfiguredEngineFixture fixture) : ICl
     [Fact]
     public async Task TheReplayWatermarkNeverGoesBack()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.Account.IngestSignalsAsync([new SignalInput("a", "WEBSITE_VISIT", null, 0.9, null)], Scenario.Ingest);
         await t.Account.IngestSignalsAsync([new SignalInput("b", "WEBSITE_VISIT", null, 0.9, null)], Scenario.Ingest);
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         var heat = (await t.Account.GetAsync()).Heat;
 
         // A write that appends nothing to the account's stream, first thing after an activation; then come back.
         await t.Account.SetAutonomousSchedulesAsync(false, Scenario.Admin);
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
 
         Assert.Equal(heat, (await t.Account.GetAsync()).Heat);
     }

@@ -1,8 +1,8 @@
-using Autonomy.CostGate;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Autonomy.Accounts;
+using Autonomy.CostGate;
 using Autonomy.Decisions;
 using Autonomy.Ledger;
 using Autonomy.Policy;
@@ -14,7 +14,7 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>An embedded silo (the gate's silo default interval 0, chat calls bounded at 2 s) and a chat endpoint on loopback.</summary>
 public sealed class CostGateFixture : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempDirectory _directory = new();
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 
@@ -23,11 +23,11 @@ public sealed class CostGateFixture : IAsyncLifetime
     /// <summary>Every DEFER and SKIP counted, by instrument and reason.</summary>
     public ConcurrentDictionary<(string Instrument, string Reason), long> Counted { get; } = new();
 
-    private MeterListener? listener;
+    private MeterListener? _listener;
 
     public async Task InitializeAsync()
     {
-        listener = new MeterListener
+        _listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
@@ -37,7 +37,7 @@ public sealed class CostGateFixture : IAsyncLifetime
                 }
             },
         };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             foreach (var tag in tags)
             {
@@ -47,17 +47,17 @@ public sealed class CostGateFixture : IAsyncLifetime
                 }
             }
         });
-        listener.Start();
+        _listener.Start();
         Chat = await FakeChatServer.StartAsync();
-        Cluster = await AutonomyCluster.StartAsync(directory.Path, settings: new Dictionary<string, string?> { ["Autonomy:Chat:TotalTimeout"] = "00:00:02" });
+        Cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?> { ["Autonomy:Chat:TotalTimeout"] = "00:00:02" });
     }
 
     public async Task DisposeAsync()
     {
-        listener?.Dispose();
+        _listener?.Dispose();
         await Cluster.DisposeAsync();
         await Chat.DisposeAsync();
-        directory.Dispose();
+        _directory.Dispose();
     }
 }
 
@@ -67,8 +67,8 @@ public sealed class CostGateFixture : IAsyncLifetime
 /// </summary>
 public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<CostGateFixture>
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
-    private readonly FakeChatServer chat = fixture.Chat;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
+    private readonly FakeChatServer _chat = fixture.Chat;
 
     private static async Task<List<JsonElement>> PayloadsAsync(Scenario t, string type, string? runId = null) =>
         [.. (await t.LedgerAsync(runId, type)).Select(e => JsonDocument.Parse(e.Payload).RootElement)];
@@ -78,7 +78,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
 
     private async Task<Scenario> TenantAsync(CostBudget? budget = null)
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         if (budget is not null)
         {
@@ -89,11 +89,11 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     }
 
     private Task UseChatAsync(Scenario t, string model, EngineFallback fallback, string? key = null, string? baseUrl = null) =>
-        t.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, fallback, new ChatSettings(baseUrl ?? chat.BaseUrl, model, key ?? Key(t), 64, 0.5, 1.5)), Scenario.Admin);
+        t.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, fallback, new ChatSettings(baseUrl ?? _chat.BaseUrl, model, key ?? Key(t), 64, 0.5, 1.5)), Scenario.Admin);
 
     private static string Key(Scenario t) => $"sk-secret-{t.TenantId}";
 
-    private int RequestsOf(Scenario t) => chat.Requests.Count(r => r.Authorization == $"Bearer {Key(t)}");
+    private int RequestsOf(Scenario t) => _chat.Requests.Count(r => r.Authorization == $"Bearer {Key(t)}");
 
     [Fact]
     public async Task ALowValueRunIsSkippedProposesNothingAndIsCountedByReason()
@@ -124,7 +124,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         var deferred = gates[1];
         Assert.Equal("RUN_BUDGET_EXHAUSTED", deferred.GetProperty("reason").GetString());
         var retryAt = deferred.GetProperty("retryAt").GetDateTimeOffset();
-        var now = cluster.Clock.GetUtcNow();
+        var now = _cluster.Clock.GetUtcNow();
         // The refill at midnight UTC, spread per account over the next ten minutes so held accounts do not all run at once.
         var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
         Assert.InRange(retryAt, midnight, midnight + DecisionCostGate.RefillSpread);
@@ -132,7 +132,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         Assert.True(fixture.Counted.GetValueOrDefault(("autonomy.gate.deferred", "RUN_BUDGET_EXHAUSTED")) > deferredBefore);
         Assert.Equal(retryAt, (await t.Account.GetAsync()).PendingRunDueAt);
 
-        cluster.Clock.Advance(retryAt + TimeSpan.FromMinutes(1) - now);
+        _cluster.Clock.Advance(retryAt + TimeSpan.FromMinutes(1) - now);
         await t.Account.PollAsync();
         await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 2, TimeSpan.FromSeconds(30), "the held run");
 
@@ -148,7 +148,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     {
         var t = await TenantAsync(CostBudget.Default with { MinRunInterval = TimeSpan.FromMinutes(10) });
         await t.SignalAsync("s-1");
-        var first = cluster.Clock.GetUtcNow();
+        var first = _cluster.Clock.GetUtcNow();
         await t.SignalAsync("s-2");
 
         var gates = await PayloadsAsync(t, LedgerTypes.CostGate);
@@ -156,7 +156,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         Assert.Equal(first + TimeSpan.FromMinutes(10), gates[1].GetProperty("retryAt").GetDateTimeOffset());
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.DecisionProposed));
 
-        cluster.Clock.Advance(TimeSpan.FromMinutes(11));
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(11));
         await t.Account.PollAsync();
         await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 2, TimeSpan.FromSeconds(30), "the deferred run");
         var fired = (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Last();
@@ -193,7 +193,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     {
         var t = await TenantAsync();
         await UseChatAsync(t, FakeChatServer.Ok, EngineFallback.Defer);
-        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.CostGate;
+        _cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.CostGate;
         try
         {
             await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
@@ -201,10 +201,10 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         }
         finally
         {
-            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
         }
 
-        Assert.Contains(LedgerTypes.CostGate, cluster.Hooks.Attempted[t.TenantId]);
+        Assert.Contains(LedgerTypes.CostGate, _cluster.Hooks.Attempted[t.TenantId]);
         Assert.Equal(0, RequestsOf(t));
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.EngineCalled));
     }
@@ -214,7 +214,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
     {
         var t = await TenantAsync();
         var model = "mixed-" + t.TenantId;
-        chat.Answers[model] = """
+        _chat.Answers[model] = """
             {"proposals":[
               {"actionType":"WIRE_MONEY","parameters":"{\"amount\":1000000}","confidence":0.99,"rationale":"x","inputsUsed":[]},
               {"actionType":"CREATE_TASK","parameters":"{\"title\":\"Follow up\"}","confidence":0.9,"rationale":"y","inputsUsed":["signal:s-1"]}
@@ -270,7 +270,7 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
 
         // The endpoint recovers; the held run goes through after its retry time, with its signal.
         await UseChatAsync(t, FakeChatServer.Ok, EngineFallback.Defer);
-        cluster.Clock.Advance(retryAt + TimeSpan.FromSeconds(1) - cluster.Clock.GetUtcNow());
+        _cluster.Clock.Advance(retryAt + TimeSpan.FromSeconds(1) - _cluster.Clock.GetUtcNow());
         await t.Account.PollAsync();
         await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.DecisionProposed)).Length == 1, TimeSpan.FromSeconds(30), "the deferred run");
         var fired = (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Last();
@@ -338,13 +338,13 @@ public sealed class CostGateFlowTests(CostGateFixture fixture) : IClassFixture<C
         Assert.Equal(1, RequestsOf(t));
 
         // Without a key and on the same base URL, the stored key is kept.
-        await t.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, EngineFallback.Defer, new ChatSettings(chat.BaseUrl, FakeChatServer.Ok, null, 64, 0, 0)), Scenario.Admin);
+        await t.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, EngineFallback.Defer, new ChatSettings(_chat.BaseUrl, FakeChatServer.Ok, null, 64, 0, 0)), Scenario.Admin);
         await t.SignalAsync("s-2");
         Assert.Equal(2, RequestsOf(t));
         Assert.True((await t.Tenant.GetEngineAsync()).Engine.Chat!.ApiKeySet);
 
         // Another base URL (the same server by another name) without a key: the key stays behind.
-        var other = chat.BaseUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
+        var other = _chat.BaseUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal);
         await t.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, EngineFallback.Defer, new ChatSettings(other, FakeChatServer.Ok, null, 64, 0, 0)), Scenario.Admin);
         Assert.False((await t.Tenant.GetEngineAsync()).Engine.Chat!.ApiKeySet);
         await t.SignalAsync("s-3");

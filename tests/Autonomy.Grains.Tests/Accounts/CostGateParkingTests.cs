@@ -13,7 +13,7 @@ namespace Autonomy.Tests.Accounts;
 /// </summary>
 public sealed class CostGateParkingTests(CostGateFixture fixture) : IClassFixture<CostGateFixture>
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     private static async Task<List<JsonElement>> PayloadsAsync(Scenario t, string type) =>
         [.. (await t.LedgerAsync(type: type)).Select(e => JsonDocument.Parse(e.Payload).RootElement)];
@@ -28,7 +28,7 @@ public sealed class CostGateParkingTests(CostGateFixture fixture) : IClassFixtur
 
     private async Task<Scenario> TenantAsync(double threshold)
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetCostBudgetAsync(CostBudget.Default with { MinMarginalValue = threshold }, Scenario.Admin);
         return t;
@@ -47,7 +47,7 @@ public sealed class CostGateParkingTests(CostGateFixture fixture) : IClassFixtur
         Assert.Null((await t.Account.GetAsync()).PendingRunDueAt);
 
         // Polled again later, the parked window does not fire or run the gate again (no busy loop).
-        cluster.Clock.Advance(TimeSpan.FromHours(2));
+        _cluster.Clock.Advance(TimeSpan.FromHours(2));
         await t.Account.PollAsync();
         Assert.Single(await PayloadsAsync(t, LedgerTypes.CostGate));
 
@@ -70,7 +70,7 @@ public sealed class CostGateParkingTests(CostGateFixture fixture) : IClassFixtur
         Assert.Equal("SKIP", Assert.Single(await PayloadsAsync(t, LedgerTypes.CostGate)).GetProperty("verdict").GetString());
 
         var ritualAt = (await t.Account.GetAsync()).NextRitualAt!.Value;
-        cluster.Clock.Advance(ritualAt + TimeSpan.FromMinutes(1) - cluster.Clock.GetUtcNow());
+        _cluster.Clock.Advance(ritualAt + TimeSpan.FromMinutes(1) - _cluster.Clock.GetUtcNow());
         await Eventually.UntilAsync(
             async () => (await PayloadsAsync(t, LedgerTypes.TriggerFired)).Any(p => p.GetProperty("startedBySchedule").GetBoolean()),
             TimeSpan.FromSeconds(30),

@@ -10,12 +10,12 @@ namespace Autonomy.Tests.Accounts;
 
 public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
 {
-    private readonly AutonomyCluster cluster = cluster;
+    private readonly AutonomyCluster _cluster = cluster;
 
     [Fact]
     public async Task AllowedLowRiskActionExecutesOnceLabelledAutonomousWithEveryStepLedgeredUnderOneRun()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
 
         await t.SignalAsync();
@@ -35,13 +35,13 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
              LedgerTypes.KillSwitchChecked, LedgerTypes.ActionExecuted, LedgerTypes.OutcomeRecorded, LedgerTypes.PolicyEvaluated],
             types);
         Assert.Single(run, e => e.Type == LedgerTypes.ActionExecuted);
-        Assert.True((await cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
+        Assert.True((await _cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
     }
 
     [Fact]
     public async Task ExternalContactActionWaitsInNeedsInputWithReasonAndExplanation()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute), ("SEND_EMAIL", AutonomyModeV1.AutoExecute));
 
         await t.SignalAsync();
@@ -58,7 +58,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task HighRiskActionNeverAutoExecutesEvenInAutoExecuteMode()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("APPLY_DISCOUNT", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetPlaybookAsync(
             new Decisions.Playbook([new Decisions.PlaybookRule(Scenario.Instant, null, [Scenario.Proposal("APPLY_DISCOUNT", """{"percent":20}""", 0.99)])]),
@@ -74,7 +74,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task ApprovalWithAStaleDigestIsAConflictAndExecutesNothing()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
@@ -89,7 +89,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task ApprovalExecutesThePayloadTheSellerSawOnce()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
@@ -105,7 +105,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task EditExecutesTheEditedPayloadAsIdeaEdited()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
@@ -121,12 +121,12 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task UnansweredProposalExpiresAsExpiredNeverAsRejected()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
 
-        cluster.Clock.Advance(TimeSpan.FromHours(73));
+        _cluster.Clock.Advance(TimeSpan.FromHours(73));
         var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor));
 
         Assert.Equal("PROPOSAL_EXPIRED", error.Code);
@@ -140,7 +140,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task ConcurrentDuplicateApprovalsExecuteOnce()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
@@ -155,7 +155,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task AnotherSellerMayNotApprove()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK");
@@ -167,7 +167,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task AutonomyBudgetIsNeverExceededAndTheRestWaitForAHuman()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetBudgetAsync(new AutonomyBudgetConfig(2, ImmutableDictionary<string, int>.Empty, null), Scenario.Admin);
 
@@ -184,7 +184,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task RevertUndoesAnAutonomousActionAndIsLedgered()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.SignalAsync();
         var action = Assert.Single(await t.TimelineAsync());
@@ -200,7 +200,7 @@ public abstract class DecisionFlowTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task DuplicateSignalIdsChangeNothing()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
 
         var first = await t.SignalAsync("s-1");

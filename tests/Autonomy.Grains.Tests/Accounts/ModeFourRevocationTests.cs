@@ -7,7 +7,7 @@ namespace Autonomy.Tests.Accounts;
 [Collection(ClusterCollection.Name)]
 public sealed class ModeFourRevocationTests(ClusterFixture fixture)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     [Fact]
     public async Task SwitchingTheOwnersDigestOffRevokesTheOptIn()
@@ -50,10 +50,10 @@ public sealed class ModeFourRevocationTests(ClusterFixture fixture)
     public async Task ARevocationCutShortLeavesTheRestListedAndTheNextActivationFinishesIt()
     {
         var t = await OptedInAsync();
-        var second = new Scenario(cluster, t.TenantId, "acc-2");
+        var second = new Scenario(_cluster, t.TenantId, "acc-2");
         await second.Account.UpsertAsync(new AccountUpdate(t.SellerId, "CUSTOMER", null, null), Scenario.Admin);
         await second.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin);
-        cluster.Hooks.OptInRevocationsLost[t.TenantId] = 1;
+        _cluster.Hooks.OptInRevocationsLost[t.TenantId] = 1;
 
         // The first revocation does not reach the tenant: the switch-off fails, and nothing it did not revoke is forgotten.
         await Assert.ThrowsAsync<TimeoutException>(() => t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = false }, t.SellerActor));
@@ -61,7 +61,7 @@ public sealed class ModeFourRevocationTests(ClusterFixture fixture)
         Assert.NotEmpty((await t.Tenant.GetAutonomyAsync()).OptedInAccounts);
 
         // The seller's next activation finishes the revocation.
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Seller);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Seller);
         await t.Seller.GetDigestSettingsAsync();
         await Eventually.UntilAsync(async () => (await t.Tenant.GetAutonomyAsync()).OptedInAccounts.IsEmpty, TimeSpan.FromSeconds(10), "the seller's next activation to finish the revocation");
 
@@ -72,7 +72,7 @@ public sealed class ModeFourRevocationTests(ClusterFixture fixture)
 
     private async Task<Scenario> OptedInAsync()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.Seller.SetDigestSettingsAsync(Sellers.DigestSettings.Default with { Enabled = true }, t.SellerActor);
         await t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin);

@@ -10,7 +10,7 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>Stop the embedded host and start it on the same data directory: nothing that matters is forgotten.</summary>
 public sealed class RestartTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempDirectory _directory = new();
 
     [Fact]
     public async Task KillSwitchBudgetsProposalsLedgerAndRemindersSurviveARestart()
@@ -18,7 +18,7 @@ public sealed class RestartTests : IDisposable
         var hooks = new TestHooks();
         string tenantId;
         string pendingId;
-        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks))
+        await using (var first = await AutonomyCluster.StartAsync(_directory.Path, hooks))
         {
             var t = new Scenario(first);
             tenantId = t.TenantId;
@@ -30,7 +30,7 @@ public sealed class RestartTests : IDisposable
             await t.Tenant.SetKillSwitchAsync("all", engaged: true, "incident before restart", Scenario.Admin);
         }
 
-        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks);
+        await using var second = await AutonomyCluster.StartAsync(_directory.Path, hooks);
         var again = new Scenario(second, tenantId);
 
         var autonomy = await again.Tenant.GetAutonomyAsync();
@@ -63,7 +63,7 @@ public sealed class RestartTests : IDisposable
         var hooks = new TestHooks();
         var slowSnapshots = new Dictionary<string, string?> { ["Autonomy:Engine:SnapshotDelay"] = "01:00:00" };
         string tenantId;
-        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks, settings: slowSnapshots))
+        await using (var first = await AutonomyCluster.StartAsync(_directory.Path, hooks, settings: slowSnapshots))
         {
             var t = new Scenario(first);
             tenantId = t.TenantId;
@@ -75,7 +75,7 @@ public sealed class RestartTests : IDisposable
             await first.Cluster.KillSiloAsync(first.Cluster.Silos[0]);
         }
 
-        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks, settings: slowSnapshots);
+        await using var second = await AutonomyCluster.StartAsync(_directory.Path, hooks, settings: slowSnapshots);
         var again = new Scenario(second, tenantId);
 
         var replayed = await again.Account.IngestSignalsAsync(
@@ -90,7 +90,7 @@ public sealed class RestartTests : IDisposable
     {
         var hooks = new TestHooks();
         string tenantId;
-        await using (var first = await AutonomyCluster.StartAsync(directory.Path, hooks))
+        await using (var first = await AutonomyCluster.StartAsync(_directory.Path, hooks))
         {
             var t = new Scenario(first);
             tenantId = t.TenantId;
@@ -99,7 +99,7 @@ public sealed class RestartTests : IDisposable
             await first.Cluster.KillSiloAsync(first.Cluster.Silos[0]);
         }
 
-        await using var second = await AutonomyCluster.StartAsync(directory.Path, hooks);
+        await using var second = await AutonomyCluster.StartAsync(_directory.Path, hooks);
         var again = new Scenario(second, tenantId);
 
         Assert.True((await second.Grains.GetGrain<IPlatformGrain>(IPlatformGrain.Key).GetAsync()).Engaged);
@@ -109,5 +109,5 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(PolicyReason.KillSwitch, (await again.NeedsInputAsync()).Single(p => p.ActionType == "CREATE_TASK").Reason);
     }
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose() => _directory.Dispose();
 }

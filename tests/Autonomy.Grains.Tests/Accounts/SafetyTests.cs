@@ -11,14 +11,14 @@ namespace Autonomy.Tests.Accounts;
 /// <summary>Principles 5 and 6, config changes without restart, and Mode 4 gating.</summary>
 public abstract class SafetyTestsBase(AutonomyCluster cluster)
 {
-    private readonly AutonomyCluster cluster = cluster;
+    private readonly AutonomyCluster _cluster = cluster;
 
     [Fact]
     public async Task KillSwitchStopsWorkAlreadyInFlightBehindIt()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
+        var gate = _cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
 
         await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
         var run = t.Account.PollAsync();
@@ -38,7 +38,7 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task KillSwitchBlocksNewRunsAndApprovals()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetModeAsync("SEND_EMAIL", AutonomyModeV1.ApprovalRequired, Scenario.Admin);
         await t.SignalAsync();
@@ -57,7 +57,7 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task ActionTypeKillSwitchStopsOnlyThatType()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
         await t.Tenant.SetKillSwitchAsync("CREATE_TASK", engaged: true, "bad tasks", Scenario.Admin);
 
@@ -71,9 +71,9 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task PlatformKillSwitchStopsEveryTenant()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        var platform = cluster.Grains.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
+        var platform = _cluster.Grains.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
         await platform.SetAsync(true, "platform incident", new Actor("operator-1", [Actor.Operator]));
         try
         {
@@ -90,14 +90,14 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task NothingAutoExecutesWhenTheLedgerCannotBeWritten()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
+        var gate = _cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
         await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
         var run = t.Account.PollAsync();
         await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        cluster.Hooks.LedgerDown[t.TenantId] = true;
+        _cluster.Hooks.LedgerDown[t.TenantId] = true;
         try
         {
             gate.Release.SetResult();
@@ -108,7 +108,7 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
         }
         finally
         {
-            cluster.Hooks.LedgerDown.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.LedgerDown.TryRemove(t.TenantId, out _);
         }
 
         Assert.Empty((await t.Workspace.GetAsync()).Items);
@@ -116,7 +116,7 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
 
         // Nothing was lost either: once the ledger is back, the held run goes through, once.
-        cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
+        _cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
         await t.Account.PollAsync();
         Assert.Single(await t.TimelineAsync());
         Assert.Single((await t.Workspace.GetAsync()).Items);
@@ -125,35 +125,35 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task AnExecutionWhoseResultWasNotLedgeredIsCompletedOnceWhenTheAccountComesBack()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        var gate = cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
+        var gate = _cluster.Hooks.EngineGates[t.TenantId] = new EngineGate();
         await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
         var run = t.Account.PollAsync();
         await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.ActionExecuted;
+        _cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.ActionExecuted;
         gate.Release.SetResult();
         await Record.ExceptionAsync(() => run);
         await t.Account.PollAsync();
         Assert.Single((await t.Workspace.GetAsync()).Items);
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
 
-        cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
-        cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
-        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        _cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+        _cluster.Hooks.EngineGates.TryRemove(t.TenantId, out _);
+        await _cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
         await t.Account.GetAsync();
 
         var executed = Assert.Single(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
         Assert.Contains("\"recovered\":true", executed.Payload, StringComparison.Ordinal);
         Assert.Single((await t.Workspace.GetAsync()).Items);
         Assert.Single(await t.TimelineAsync(), a => a.Autonomous && a.Status == ActionStatus.Succeeded);
-        Assert.True((await cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
+        Assert.True((await _cluster.Ledger.VerifyAsync(t.TenantId)).Ok);
     }
 
     [Fact]
     public async Task ConfigChangeAppliesToTheNextEvaluationAndHistoryKeepsTheOldVersion()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
         Assert.Empty(await t.TimelineAsync());
@@ -174,7 +174,7 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task AutonomousSchedulesNeedTheOwnersDigestSwitchedOn()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => t.Account.SetAutonomousSchedulesAsync(true, Scenario.Admin));
@@ -191,8 +191,8 @@ public abstract class SafetyTestsBase(AutonomyCluster cluster)
     [Fact]
     public async Task AnAccountWithoutOwnerCannotOptInToAutonomousSchedules()
     {
-        var t = new Scenario(cluster);
-        var orphan = cluster.Grains.GetGrain<IAccountGrain>(Ids.AccountKey(t.TenantId, "orphan"));
+        var t = new Scenario(_cluster);
+        var orphan = _cluster.Grains.GetGrain<IAccountGrain>(Ids.AccountKey(t.TenantId, "orphan"));
 
         var error = await Assert.ThrowsAsync<ConflictException>(() => orphan.SetAutonomousSchedulesAsync(true, Scenario.Admin));
 

@@ -13,7 +13,7 @@ namespace Autonomy.Tests.Accounts;
 [Collection(ClusterCollection.Name)]
 public sealed class ScheduleTests(ClusterFixture fixture)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     [Fact]
     public async Task AScheduledRunWaitsForAHumanUnlessTheAccountOptedInToAutonomousSchedules()
@@ -54,7 +54,7 @@ public sealed class ScheduleTests(ClusterFixture fixture)
 
     private async Task<Scenario> DailyBriefScenarioAsync()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
 
         // These tests are about the schedule and Mode 4, not the gate: a lone daily brief on a quiet account (0.5) is
@@ -70,9 +70,9 @@ public sealed class ScheduleTests(ClusterFixture fixture)
     /// <summary>Moves the shared domain clock forward to the given time of the next UTC day.</summary>
     private Task AdvanceToNextDayAsync(TimeOnly at)
     {
-        var now = cluster.Clock.GetUtcNow();
+        var now = _cluster.Clock.GetUtcNow();
         var target = new DateTimeOffset(DateOnly.FromDateTime(now.UtcDateTime).AddDays(1).ToDateTime(at), TimeSpan.Zero);
-        cluster.Clock.Advance(target - now);
+        _cluster.Clock.Advance(target - now);
         return Task.CompletedTask;
     }
 

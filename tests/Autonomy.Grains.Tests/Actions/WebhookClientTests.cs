@@ -144,22 +144,22 @@ public sealed class WebhookClientTests
     /// <summary>A loopback HTTP server that answers every request with one status (200 unless told) and counts connections.</summary>
     private sealed class OneShotReceiver : IDisposable
     {
-        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-        private readonly string status;
-        private int connections;
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly string _status;
+        private int _connections;
 
         public OneShotReceiver(string status = "200 OK")
         {
-            this.status = status;
-            listener.Start();
+            _status = status;
+            _listener.Start();
             _ = ServeAsync();
         }
 
-        public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-        public int Connections => Volatile.Read(ref connections);
+        public int Connections => Volatile.Read(ref _connections);
 
-        public void Dispose() => listener.Dispose();
+        public void Dispose() => _listener.Dispose();
 
         private async Task ServeAsync()
         {
@@ -167,8 +167,8 @@ public sealed class WebhookClientTests
             {
                 while (true)
                 {
-                    using var socket = await listener.AcceptSocketAsync();
-                    Interlocked.Increment(ref connections);
+                    using var socket = await _listener.AcceptSocketAsync();
+                    Interlocked.Increment(ref _connections);
                     var buffer = new byte[8192];
                     var read = 0;
                     while (!Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
@@ -176,7 +176,7 @@ public sealed class WebhookClientTests
                         read += await socket.ReceiveAsync(buffer.AsMemory(read));
                     }
 
-                    await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+                    await socket.SendAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {_status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
                 }
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)

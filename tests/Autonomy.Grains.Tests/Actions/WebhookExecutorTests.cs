@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Autonomy.Actions;
-using Autonomy.Policy;
 using Autonomy.Ledger;
+using Autonomy.Policy;
 using Autonomy.Sellers;
 using Autonomy.Tenants;
 using Autonomy.Tests.Support;
@@ -17,9 +17,9 @@ namespace Autonomy.Tests.Actions;
 /// <summary>A receiver on loopback that fails the first delivery of each key, then records what it accepted.</summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
-    private WebhookReceiver(WebApplication app) => this.app = app;
+    private WebhookReceiver(WebApplication app) => _app = app;
 
     public ConcurrentQueue<(string? Key, JsonNode? Body)> Received { get; } = new();
 
@@ -28,7 +28,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Runs when a key's first attempt arrives, before it is failed (with <c>failFirstAttempt</c>).</summary>
     public Func<Task>? OnFirstAttempt { get; set; }
 
-    public string Url => app.Address() + "/hook";
+    public string Url => _app.Address() + "/hook";
 
     public static async Task<WebhookReceiver> StartAsync(bool failFirstAttempt)
     {
@@ -55,7 +55,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return receiver;
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
 public sealed class WebhookExecutorTests

@@ -12,20 +12,20 @@ namespace Autonomy.Tests.Cluster;
 public sealed class ClusterStartupTests : IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
-    private PostgresDatabase database = null!;
+    private PostgresDatabase _database = null!;
 
-    public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();
+    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     public async Task DisposeAsync()
     {
         await AllowConnectionsAsync(true);
-        await database.DisposeAsync();
+        await _database.DisposeAsync();
     }
 
     [Fact]
     public async Task ASiloIsReadyOnlyWhileItsDatabaseAnswers()
     {
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
         var silo = await cluster.StartSiloAsync("silo-1");
         using var http = new HttpClient { BaseAddress = silo.Address, Timeout = TimeSpan.FromSeconds(10) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
@@ -41,7 +41,7 @@ public sealed class ClusterStartupTests : IAsyncLifetime
     [Fact]
     public async Task AGatewayStartedBeforeAnySiloConnectsOnceOneIsUpAndServes()
     {
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
 
         // A fresh database: no schema, no silo. The gateway keeps trying instead of exiting.
         var gateway = cluster.StartGateway("gateway");
@@ -69,7 +69,7 @@ public sealed class ClusterStartupTests : IAsyncLifetime
             ["Auth__Issuer"] = "autonomy",
             ["Auth__Audience"] = "autonomy-api",
         };
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
         await cluster.StartSiloAsync("silo-1");
         var gateway = cluster.StartGateway("gateway", environment);
         await gateway.WaitReadyAsync();
@@ -91,7 +91,7 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         var server = new NpgsqlConnectionStringBuilder(PostgresDatabase.Server) { Database = "postgres", Pooling = false };
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
-        await using (var alter = new NpgsqlCommand($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS {(allow ? "true" : "false")};", connection))
+        await using (var alter = new NpgsqlCommand($"ALTER DATABASE \"{_database.Name}\" ALLOW_CONNECTIONS {(allow ? "true" : "false")};", connection))
         {
             await alter.ExecuteNonQueryAsync();
         }
@@ -99,7 +99,7 @@ public sealed class ClusterStartupTests : IAsyncLifetime
         if (!allow)
         {
             await using var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @name AND pid <> pg_backend_pid();", connection);
-            terminate.Parameters.AddWithValue("name", database.Name);
+            terminate.Parameters.AddWithValue("name", _database.Name);
             await terminate.ExecuteNonQueryAsync();
         }
     }

@@ -11,21 +11,21 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
 
     private const int Accounts = 24;
     private const int Budget = 3;
-    private readonly TempDirectory directory = new();
-    private PostgresDatabase database = null!;
+    private readonly TempDirectory _directory = new();
+    private PostgresDatabase _database = null!;
 
-    public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();
+    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     public async Task DisposeAsync()
     {
-        await database.DisposeAsync();
-        directory.Dispose();
+        await _database.DisposeAsync();
+        _directory.Dispose();
     }
 
     [Fact]
     public async Task KillingOneOfThreeSilosUnderLoadLosesNothingDoublesNothingAndHoldsTheKillSwitch()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString, configure: ClusterLoad.FastFailureDetection);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 3, postgres: _database.ConnectionString, configure: ClusterLoad.FastFailureDetection);
         var open = new ClusterLoad(cluster, "t-open-" + Guid.NewGuid().ToString("N")[..8], Accounts);
         var held = new ClusterLoad(cluster, "t-held-" + Guid.NewGuid().ToString("N")[..8], Accounts);
         await open.SetUpAsync(Budget, killSwitch: false);
@@ -64,7 +64,7 @@ public sealed class FaultToleranceTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task AnAddedSiloJoinsTakesGrainsAndRemindersAndLosesNothing()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 1, postgres: database.ConnectionString, configure: ClusterLoad.FastFailureDetection);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 1, postgres: _database.ConnectionString, configure: ClusterLoad.FastFailureDetection);
         var load = new ClusterLoad(cluster, "t-grow-" + Guid.NewGuid().ToString("N")[..8], Accounts);
         await load.SetUpAsync(Budget, killSwitch: false);
         using (var first = new CancellationTokenSource())

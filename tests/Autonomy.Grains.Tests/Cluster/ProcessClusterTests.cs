@@ -15,16 +15,16 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
 
     private const int Accounts = 16;
     private const int Budget = 3;
-    private PostgresDatabase database = null!;
+    private PostgresDatabase _database = null!;
 
-    public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();
+    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
-    public async Task DisposeAsync() => await database.DisposeAsync();
+    public async Task DisposeAsync() => await _database.DisposeAsync();
 
     [Fact]
     public async Task KillingASiloProcessUnderLoadKeepsTheGatewayAnsweringAndLosesNothing()
     {
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
         await cluster.StartSiloAsync("silo-1");
         var victim = await cluster.StartSiloAsync("silo-2");
         var gateway = await cluster.StartGatewayAsync("gateway");
@@ -125,7 +125,7 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task OneAccountDrivenThroughTwoGatewaysAtOnceNeverExceedsItsBudget()
     {
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
         await cluster.StartSiloAsync("silo-1");
         await cluster.StartSiloAsync("silo-2");
         var gateways = new[] { await cluster.StartGatewayAsync("gateway-1"), await cluster.StartGatewayAsync("gateway-2") };

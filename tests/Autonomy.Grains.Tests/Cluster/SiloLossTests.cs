@@ -21,16 +21,16 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
 
     private const int Accounts = 32;
-    private PostgresDatabase database = null!;
+    private PostgresDatabase _database = null!;
 
-    public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();
+    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
-    public async Task DisposeAsync() => await database.DisposeAsync();
+    public async Task DisposeAsync() => await _database.DisposeAsync();
 
     [Fact]
     public async Task SignalPostsAcrossASiloKillAllSucceedWithoutClientRetries()
     {
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
         await cluster.StartSiloAsync("silo-1");
         var victim = await cluster.StartSiloAsync("silo-2");
         var gateway = await cluster.StartGatewayAsync("gateway");
@@ -106,7 +106,7 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task PastTheRetryDeadlineASignalPostIs503WithRetryAfter()
     {
-        await using var cluster = new ProcessCluster(database.ConnectionString);
+        await using var cluster = new ProcessCluster(_database.ConnectionString);
         var silo = await cluster.StartSiloAsync("silo-1");
         var gateway = cluster.StartGateway("gateway", null, "--Autonomy:Gateway:RetryDeadline=00:00:07");
         await gateway.WaitReadyAsync();
@@ -130,7 +130,7 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<long> DeadSilosAsync(string clusterId)
     {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 6;", connection);
         command.Parameters.AddWithValue("id", clusterId);

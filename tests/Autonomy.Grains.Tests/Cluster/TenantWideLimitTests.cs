@@ -12,21 +12,21 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>A limit wider than one account is counted in one place: three silos never multiply it.</summary>
 public sealed class TenantWideLimitTests : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
-    private PostgresDatabase database = null!;
+    private readonly TempDirectory _directory = new();
+    private PostgresDatabase _database = null!;
 
-    public async Task InitializeAsync() => database = await PostgresDatabase.CreateAsync();
+    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
 
     public async Task DisposeAsync()
     {
-        await database.DisposeAsync();
-        directory.Dispose();
+        await _database.DisposeAsync();
+        _directory.Dispose();
     }
 
     [Fact]
     public async Task TheTenantsDailyDecisionRunBudgetHoldsAcrossThreeSilos()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString, configure: SpreadAccounts);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 3, postgres: _database.ConnectionString, configure: SpreadAccounts);
         await cluster.Cluster.WaitForLivenessToStabilizeAsync();
         await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-runs-" + Guid.NewGuid().ToString("N")[..8];
@@ -55,7 +55,7 @@ public sealed class TenantWideLimitTests : IAsyncLifetime
     [Fact]
     public async Task AConnectorsThrottleAndTheTenantsPullBudgetHoldAcrossThreeSilos()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 3, postgres: database.ConnectionString, configure: SpreadAccounts);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 3, postgres: _database.ConnectionString, configure: SpreadAccounts);
         await cluster.Cluster.WaitForLivenessToStabilizeAsync();
         await cluster.Cluster.WaitForClusterManifestToStabilizeAsync();
         var tenant = "t-pulls-" + Guid.NewGuid().ToString("N")[..8];

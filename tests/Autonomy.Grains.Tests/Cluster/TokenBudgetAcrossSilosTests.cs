@@ -13,21 +13,21 @@ namespace Autonomy.Tests.Cluster;
 /// <summary>The engine-token budget is counted in one place: concurrent runs on two silos never overshoot it.</summary>
 public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
-    private PostgresDatabase database = null!;
-    private FakeChatServer chat = null!;
+    private readonly TempDirectory _directory = new();
+    private PostgresDatabase _database = null!;
+    private FakeChatServer _chat = null!;
 
     public async Task InitializeAsync()
     {
-        database = await PostgresDatabase.CreateAsync();
-        chat = await FakeChatServer.StartAsync();
+        _database = await PostgresDatabase.CreateAsync();
+        _chat = await FakeChatServer.StartAsync();
     }
 
     public async Task DisposeAsync()
     {
-        await chat.DisposeAsync();
-        await database.DisposeAsync();
-        directory.Dispose();
+        await _chat.DisposeAsync();
+        await _database.DisposeAsync();
+        _directory.Dispose();
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
     {
         // Random placement: the default (resource-optimized) may keep every account on the silo the test client
         // talks to when both silos share one process, and this test is about accounts on both.
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 2, postgres: database.ConnectionString,
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 2, postgres: _database.ConnectionString,
             configure: silo => silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>());
 
         // Both silos in every silo's view before the accounts are placed, so placement can spread them.
@@ -44,7 +44,7 @@ public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
         var tenant = "t-tokens-" + Guid.NewGuid().ToString("N")[..8];
         var first = new Scenario(cluster, tenant, "acc-0");
         await first.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        await first.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, EngineFallback.Defer, new ChatSettings(chat.BaseUrl, FakeChatServer.Ok, "sk-x", 64, 0, 0)), Scenario.Admin);
+        await first.Tenant.SetEngineAsync(new EngineSettings(EngineKind.Chat, EngineFallback.Defer, new ChatSettings(_chat.BaseUrl, FakeChatServer.Ok, "sk-x", 64, 0, 0)), Scenario.Admin);
 
         // Room for a few reservations at once (each one is the prompt's bytes plus the completion cap, well above the 150 used).
         const long perDay = 8_000;
@@ -74,7 +74,7 @@ public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
         // At every grant, what was used and reserved stayed within the budget; and so did what the endpoint reported.
         Assert.All(granted, g => Assert.True(g.GetProperty("tokens").GetProperty("usedToday").GetInt64() <= perDay));
         var calls = (await first.LedgerAsync(type: LedgerTypes.EngineCalled)).Select(e => JsonDocument.Parse(e.Payload).RootElement).ToList();
-        Assert.Equal(chat.Requests.Count, calls.Count);
+        Assert.Equal(_chat.Requests.Count, calls.Count);
         Assert.True(calls.Sum(c => c.GetProperty("chargedTokens").GetInt64()) <= perDay);
         var used = await cluster.Grains.GetGrain<ITokenBudgetGrain>(tenant).GetUsedTodayAsync();
         Assert.Equal(calls.Sum(c => c.GetProperty("chargedTokens").GetInt64()), used);
@@ -84,7 +84,7 @@ public sealed class TokenBudgetAcrossSilosTests : IAsyncLifetime
     [Fact]
     public async Task TheCounterGrainGrantsNoMoreThanTheBudgetToManyCallersAtOnce()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 2, postgres: database.ConnectionString);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 2, postgres: _database.ConnectionString);
         var tenant = "t-counter-" + Guid.NewGuid().ToString("N")[..8];
         var counter = cluster.Grains.GetGrain<ITokenBudgetGrain>(tenant);
         const long perDay = 5_000;

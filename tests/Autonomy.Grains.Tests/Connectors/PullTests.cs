@@ -15,15 +15,15 @@ namespace Autonomy.Tests.Connectors;
 /// <summary>A tenant's system on loopback: answers each account's activity as JSON and records the auth header it saw.</summary>
 public sealed class ActivitySource : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
-    private ActivitySource(WebApplication app) => this.app = app;
+    private ActivitySource(WebApplication app) => _app = app;
 
     public ConcurrentQueue<string> AuthHeaders { get; } = new();
 
     public int Status { get; set; } = 200;
 
-    public string Url => app.Address() + "/crm/{accountId}?since={since}";
+    public string Url => _app.Address() + "/crm/{accountId}?since={since}";
 
     public static async Task<ActivitySource> StartAsync()
     {
@@ -46,7 +46,7 @@ public sealed class ActivitySource : IAsyncDisposable
         return source;
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
 /// <summary>
@@ -55,16 +55,16 @@ public sealed class ActivitySource : IAsyncDisposable
 /// </summary>
 public sealed class HeldSource : IAsyncDisposable
 {
-    private readonly WebApplication app;
-    private readonly TaskCompletionSource[] releases = [.. Enumerable.Range(0, 8).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
-    private volatile bool holding;
-    private int held;
+    private readonly WebApplication _app;
+    private readonly TaskCompletionSource[] _releases = [.. Enumerable.Range(0, 8).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))];
+    private volatile bool _holding;
+    private int _held;
 
-    private HeldSource(WebApplication app) => this.app = app;
+    private HeldSource(WebApplication app) => _app = app;
 
-    public int Held => Volatile.Read(ref held);
+    public int Held => Volatile.Read(ref _held);
 
-    public string Url => app.Address() + "/crm/{accountId}";
+    public string Url => _app.Address() + "/crm/{accountId}";
 
     public static async Task<HeldSource> StartAsync()
     {
@@ -72,10 +72,10 @@ public sealed class HeldSource : IAsyncDisposable
         var source = new HeldSource(app);
         app.MapGet("/crm/{accountId}", async () =>
         {
-            if (source.holding)
+            if (source._holding)
             {
-                var n = Interlocked.Increment(ref source.held) - 1;
-                await source.releases[Math.Min(n, source.releases.Length - 1)].Task;
+                var n = Interlocked.Increment(ref source._held) - 1;
+                await source._releases[Math.Min(n, source._releases.Length - 1)].Task;
             }
 
             return Results.Text("""{"data":{"activity":[]}}""", "application/json");
@@ -84,19 +84,19 @@ public sealed class HeldSource : IAsyncDisposable
         return source;
     }
 
-    public void Hold() => holding = true;
+    public void Hold() => _holding = true;
 
     /// <summary>Lets the <paramref name="n"/>th held request (from 0) answer.</summary>
-    public void Release(int n) => releases[n].TrySetResult();
+    public void Release(int n) => _releases[n].TrySetResult();
 
     public ValueTask DisposeAsync()
     {
-        foreach (var release in releases)
+        foreach (var release in _releases)
         {
             release.TrySetResult();
         }
 
-        return app.DisposeAsync();
+        return _app.DisposeAsync();
     }
 }
 
@@ -104,7 +104,7 @@ public sealed class HeldSource : IAsyncDisposable
 [Collection(ClusterCollection.Name)]
 public sealed class PullTests(ClusterFixture fixture)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     private static readonly PullBounds Minutes = new(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2));
     private static readonly PullCadence Fast = new(Minutes, Minutes, Minutes);
@@ -121,9 +121,9 @@ public sealed class PullTests(ClusterFixture fixture)
 
     private async Task<Scenario> TenantAsync(ConnectorConfig connector, long pullsPerDay = 50_000, params string[] accounts)
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.Tenant.SetCostBudgetAsync(CostBudget.Default with { PullsPerDay = pullsPerDay }, Scenario.Admin);
-        await cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId).PutConnectorAsync(connector, keepSecret: false, Scenario.Admin);
+        await _cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId).PutConnectorAsync(connector, keepSecret: false, Scenario.Admin);
         foreach (var account in accounts.Length == 0 ? ["acc-1"] : accounts)
         {
             await Account(t, account).UpsertAsync(new AccountUpdate("seller-1", "CUSTOMER", null, null), Scenario.Admin);
@@ -131,11 +131,11 @@ public sealed class PullTests(ClusterFixture fixture)
         }
 
         // Past every account's first due time (at most the tier's maximum after it was first planned).
-        cluster.Clock.Advance(TimeSpan.FromMinutes(3));
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(3));
         return t;
     }
 
-    private IAccountGrain Account(Scenario t, string accountId) => cluster.Grains.GetGrain<IAccountGrain>($"{t.TenantId}/{accountId}");
+    private IAccountGrain Account(Scenario t, string accountId) => _cluster.Grains.GetGrain<IAccountGrain>($"{t.TenantId}/{accountId}");
 
     private static async Task<List<JsonElement>> PayloadsAsync(Scenario t, string type) =>
         [.. (await t.LedgerAsync(type: type)).Select(e => JsonDocument.Parse(e.Payload).RootElement)];
@@ -165,7 +165,7 @@ public sealed class PullTests(ClusterFixture fixture)
         Assert.True(view.Heat > 0);
 
         // The same answer again: nothing new, so the signals are duplicates and the pull is empty.
-        cluster.Clock.Advance(TimeSpan.FromMinutes(3));
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(3));
         await t.Account.PullAsync();
         await Eventually.UntilAsync(async () => (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length > 1, TimeSpan.FromSeconds(20), "the second pull completed");
         var second = (await PayloadsAsync(t, LedgerTypes.PullCompleted))[1];
@@ -182,17 +182,17 @@ public sealed class PullTests(ClusterFixture fixture)
         await using var source = await ActivitySource.StartAsync();
         var t = await TenantAsync(Http("crm", source.Url, "k"));
         var calls = source.AuthHeaders.Count;
-        cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.PullScheduled;
+        _cluster.Hooks.LedgerRefuses[t.TenantId] = LedgerTypes.PullScheduled;
         try
         {
             await Assert.ThrowsAnyAsync<Exception>(() => t.Account.PullAsync());
 
             Assert.Equal(calls, source.AuthHeaders.Count);
-            Assert.Contains(LedgerTypes.PullScheduled, cluster.Hooks.Attempted[t.TenantId]);
+            Assert.Contains(LedgerTypes.PullScheduled, _cluster.Hooks.Attempted[t.TenantId]);
         }
         finally
         {
-            cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
+            _cluster.Hooks.LedgerRefuses.TryRemove(t.TenantId, out _);
         }
     }
 
@@ -201,9 +201,9 @@ public sealed class PullTests(ClusterFixture fixture)
     {
         await using var source = await HeldSource.StartAsync();
         var t = await TenantAsync(Http("crm-a", source.Url, "k"));
-        await cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId).PutConnectorAsync(Http("crm-b", source.Url, "k"), keepSecret: false, Scenario.Admin);
+        await _cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId).PutConnectorAsync(Http("crm-b", source.Url, "k"), keepSecret: false, Scenario.Admin);
         await t.Account.PullAsync();
-        cluster.Clock.Advance(TimeSpan.FromMinutes(3));
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(3));
         var before = (await t.LedgerAsync(type: LedgerTypes.PullCompleted)).Length;
 
         // Both connectors are due (past their 2-minute maximum). The call ends once the first connector answers,
@@ -253,7 +253,7 @@ public sealed class PullTests(ClusterFixture fixture)
 
         var deferred = (await PayloadsAsync(t, LedgerTypes.PullDeferred)).First();
         Assert.Equal("THROTTLED", deferred.GetProperty("reason").GetString());
-        Assert.True(deferred.GetProperty("retryAt").GetDateTimeOffset() > cluster.Clock.GetUtcNow());
+        Assert.True(deferred.GetProperty("retryAt").GetDateTimeOffset() > _cluster.Clock.GetUtcNow());
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.PullCompleted));
         var entry = (await t.LedgerAsync(type: LedgerTypes.PullDeferred)).First();
         Assert.Contains(await t.LedgerAsync(runId: entry.RunId), e => e.Type == LedgerTypes.PullScheduled);
@@ -276,9 +276,9 @@ public sealed class PullTests(ClusterFixture fixture)
         Assert.Equal("BUDGET_EXHAUSTED", skipped.GetProperty("reason").GetString());
         Assert.Equal(1, skipped.GetProperty("perDay").GetInt64());
         Assert.Equal(1, skipped.GetProperty("usedToday").GetInt64());
-        Assert.True(skipped.GetProperty("retryAt").GetDateTimeOffset() >= DailyQuota.NextMidnight(cluster.Clock.GetUtcNow()));
+        Assert.True(skipped.GetProperty("retryAt").GetDateTimeOffset() >= DailyQuota.NextMidnight(_cluster.Clock.GetUtcNow()));
         Assert.Single(await t.LedgerAsync(type: LedgerTypes.PullCompleted));
-        Assert.Equal(1, await cluster.Grains.GetGrain<IPullCounterGrain>(t.TenantId).GetUsedTodayAsync());
+        Assert.Equal(1, await _cluster.Grains.GetGrain<IPullCounterGrain>(t.TenantId).GetUsedTodayAsync());
     }
 
     [Fact]
@@ -309,7 +309,7 @@ public sealed class PullTests(ClusterFixture fixture)
         var failed = (await PayloadsAsync(t, LedgerTypes.PullFailed)).First();
         Assert.Equal("HTTP_ERROR", failed.GetProperty("reason").GetString());
         Assert.Equal(1, failed.GetProperty("failures").GetInt32());
-        Assert.True(failed.GetProperty("retryAt").GetDateTimeOffset() >= cluster.Clock.GetUtcNow() + Minutes.Min);
+        Assert.True(failed.GetProperty("retryAt").GetDateTimeOffset() >= _cluster.Clock.GetUtcNow() + Minutes.Min);
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.PullCompleted));
         Assert.Equal(PullOutcome.Failed, (await t.Account.GetAsync()).Pulls.Single().LastOutcome);
     }
@@ -317,14 +317,14 @@ public sealed class PullTests(ClusterFixture fixture)
     [Fact]
     public async Task TheThrottleGrantsExactlyWhatTheBucketHoldsToConcurrentCallers()
     {
-        var throttle = cluster.Grains.GetGrain<IConnectorThrottleGrain>($"t-{Guid.NewGuid():N}/crm");
+        var throttle = _cluster.Grains.GetGrain<IConnectorThrottleGrain>($"t-{Guid.NewGuid():N}/crm");
         var limit = Throttle.PerMinute(burst: 25, perMinute: 60);
 
         var decisions = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => throttle.TakeAsync(limit)));
 
         Assert.Equal(25, decisions.Count(d => d.Granted));
-        Assert.All(decisions.Where(d => !d.Granted), d => Assert.Equal(cluster.Clock.GetUtcNow().AddSeconds(1), d.RetryAt));
-        cluster.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.All(decisions.Where(d => !d.Granted), d => Assert.Equal(_cluster.Clock.GetUtcNow().AddSeconds(1), d.RetryAt));
+        _cluster.Clock.Advance(TimeSpan.FromSeconds(1));
         var later = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => throttle.TakeAsync(limit)));
         Assert.Equal(1, later.Count(d => d.Granted));
     }
@@ -332,8 +332,8 @@ public sealed class PullTests(ClusterFixture fixture)
     [Fact]
     public async Task AConnectorsSecretIsNeverShownNorLedgered()
     {
-        var t = new Scenario(cluster);
-        var connectors = cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId);
+        var t = new Scenario(_cluster);
+        var connectors = _cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId);
 
         var view = await connectors.PutConnectorAsync(Http("crm", "https://crm.example.com/{accountId}", "top-secret-1"), keepSecret: false, Scenario.Admin);
         var kept = await connectors.PutConnectorAsync(Http("crm", "https://crm.example.com/v2/{accountId}", null!), keepSecret: true, Scenario.Admin);

@@ -13,17 +13,17 @@ namespace Autonomy.Tests.Engines;
 /// <summary>The chat engine against an OpenAI-compatible server on loopback: structured proposals, validation, tokens, timeouts.</summary>
 public sealed class ChatEngineTests : IAsyncLifetime
 {
-    private FakeChatServer server = null!;
-    private ServiceProvider provider = null!;
+    private FakeChatServer _server = null!;
+    private ServiceProvider _provider = null!;
 
     private static readonly DecisionContext Context = new(
         "t1", "acc-1", "run_1", "TEST_INSTANT", [new SignalRef("s-1", "TEST_INSTANT", DateTimeOffset.UnixEpoch, 0.8)], "CUSTOMER", """{"intent":0.9}""", 2.5, Playbook.Empty);
 
-    private ChatEngine Engine => provider.GetRequiredService<ChatEngine>();
+    private ChatEngine Engine => _provider.GetRequiredService<ChatEngine>();
 
     public async Task InitializeAsync()
     {
-        server = await FakeChatServer.StartAsync();
+        _server = await FakeChatServer.StartAsync();
         var services = new ServiceCollection();
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         services.AddChatEngine(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -32,16 +32,16 @@ public sealed class ChatEngineTests : IAsyncLifetime
             ["Autonomy:Chat:TotalTimeout"] = "00:00:02",
             ["Autonomy:Chat:MaxRetries"] = "0", // an error status is a failure at once, not a retry outlasting the timeout
         }).Build());
-        provider = services.BuildServiceProvider();
+        _provider = services.BuildServiceProvider();
     }
 
     public async Task DisposeAsync()
     {
-        await provider.DisposeAsync();
-        await server.DisposeAsync();
+        await _provider.DisposeAsync();
+        await _server.DisposeAsync();
     }
 
-    private ChatSettings Settings(string model, string? key = "sk-test") => new(server.BaseUrl, model, key, 256, 0.5, 1.5);
+    private ChatSettings Settings(string model, string? key = "sk-test") => new(_server.BaseUrl, model, key, 256, 0.5, 1.5);
 
     private async Task<ChatOutcome> CallAsync(string model)
     {
@@ -61,7 +61,7 @@ public sealed class ChatEngineTests : IAsyncLifetime
         Assert.Equal(ChatEngine.Name, outcome.Decision.Engine);
         Assert.Equal((100 / 1000.0 * 0.5) + (50 / 1000.0 * 1.5), Settings(FakeChatServer.Ok).Cost(100, 50), 12);
 
-        var (authorization, body) = Assert.Single(server.Requests);
+        var (authorization, body) = Assert.Single(_server.Requests);
         Assert.Equal("Bearer sk-test", authorization);
         Assert.Equal(FakeChatServer.Ok, (string?)body["model"]);
         Assert.Equal("json_schema", (string?)body["response_format"]!["type"]);
@@ -83,7 +83,7 @@ public sealed class ChatEngineTests : IAsyncLifetime
     [Fact]
     public async Task UnknownActionTypesAreRejectedAndTheRestTaken()
     {
-        server.Answers["mixed"] = """
+        _server.Answers["mixed"] = """
             {"proposals":[
               {"actionType":"WIRE_MONEY","parameters":"{\"amount\":1000000}","confidence":0.99,"rationale":"x","inputsUsed":[]},
               {"actionType":"LOG_NOTE","parameters":"{\"text\":\"Asked about pricing\"}","confidence":0.6,"rationale":"y","inputsUsed":["signal:s-1"]}

@@ -8,12 +8,12 @@ namespace Autonomy.Tests.Learning;
 [Collection(ClusterCollection.Name)]
 public sealed class DecisionTimeLoggingTests(ClusterFixture fixture)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     [Fact]
     public async Task EveryRankedProposalIsLedgeredWithFeaturesScorePositionAndPropensityUnderThePrior()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
 
         await t.SignalAsync();
@@ -48,9 +48,9 @@ public sealed class DecisionTimeLoggingTests(ClusterFixture fixture)
     [Fact]
     public async Task WithExplorationOnEachPlaceLogsTheProbabilityItWasShownWith()
     {
-        var t = new Scenario(cluster);
+        var t = new Scenario(_cluster);
         await t.SetUpAsync();
-        var ranking = cluster.Grains.GetGrain<IRankingGrain>(t.TenantId);
+        var ranking = _cluster.Grains.GetGrain<IRankingGrain>(t.TenantId);
 
         await ranking.SetExplorationAsync(0.5, Scenario.Admin);
         await t.SignalAsync();

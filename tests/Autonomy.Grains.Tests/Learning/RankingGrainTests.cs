@@ -16,7 +16,7 @@ namespace Autonomy.Tests.Learning;
 [Collection(ClusterCollection.Name)]
 public sealed class RankingGrainTests(ClusterFixture fixture)
 {
-    private readonly AutonomyCluster cluster = fixture.Cluster;
+    private readonly AutonomyCluster _cluster = fixture.Cluster;
 
     /// <summary>alice wants drafts and rejects tasks; bob the opposite. The engine proposes both at the same confidence.</summary>
     private sealed class Sellers(AutonomyCluster cluster)
@@ -86,7 +86,7 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task CalibrateLearnsEachSellersFavouriteAndPromotionPutsItFirst()
     {
-        var t = new Sellers(cluster);
+        var t = new Sellers(_cluster);
         await t.SetUpAsync();
         await t.AnswerRoundsAsync(24);
         Assert.Equal((RankingModel.Prior, "CREATE_TASK"), await t.NewestRunAsync("alice"));
@@ -127,7 +127,7 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task PromotionIsRefusedWhenTheGateFailsAndNothingChanges()
     {
-        var t = new Sellers(cluster);
+        var t = new Sellers(_cluster);
         await t.SetUpAsync();
         await t.AnswerRoundsAsync(3);
 
@@ -145,7 +145,7 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task RollbackRestoresTheExactPreviousRanking()
     {
-        var t = new Sellers(cluster);
+        var t = new Sellers(_cluster);
         await t.SetUpAsync();
         await t.AnswerRoundsAsync(24);
         await t.Ranking.CalibrateAsync(Scenario.Admin);
@@ -179,13 +179,13 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task TheNightlyCalibrationIsLedgeredAndRunsOncePerNight()
     {
-        var t = new Sellers(cluster);
+        var t = new Sellers(_cluster);
         await t.SetUpAsync();
         await t.AnswerRoundsAsync(4);
-        var now = cluster.Clock.GetUtcNow();
+        var now = _cluster.Clock.GetUtcNow();
         if (now.UtcDateTime.Hour < 2)
         {
-            cluster.Clock.Advance(TimeSpan.FromHours(2 - now.UtcDateTime.Hour));
+            _cluster.Clock.Advance(TimeSpan.FromHours(2 - now.UtcDateTime.Hour));
         }
 
         var first = await t.Ranking.RunNightlyAsync();
@@ -196,9 +196,9 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
         var entries = await Ledger(t.TenantId, LedgerTypes.RankingCandidateTrained);
         var payload = RankingLedger.Read<RankingCandidateTrainedPayload>(Assert.Single(entries));
         Assert.Equal("nightly", payload.Trigger);
-        Assert.Equal(DateOnly.FromDateTime(cluster.Clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), payload.Night);
+        Assert.Equal(DateOnly.FromDateTime(_cluster.Clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), payload.Night);
 
-        cluster.Clock.Advance(TimeSpan.FromDays(1));
+        _cluster.Clock.Advance(TimeSpan.FromDays(1));
         Assert.Equal("v2", await t.Ranking.RunNightlyAsync());
         Assert.Equal(2, (await Ledger(t.TenantId, LedgerTypes.RankingCandidateTrained)).Length);
     }
@@ -206,7 +206,7 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     [Fact]
     public async Task APromotionReordersProposalsButNeverChangesAPolicyResult()
     {
-        var t = new Sellers(cluster);
+        var t = new Sellers(_cluster);
         await t.SetUpAsync();
         await t.AnswerRoundsAsync(24);
         var before = await PolicyOfNewestRunAsync(t);
@@ -232,19 +232,19 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     {
         await t.NewestRunAsync("alice");
         var proposed = (await Ledger(t.TenantId, LedgerTypes.DecisionProposed)).Where(e => e.StreamId.EndsWith("/acc-alice", StringComparison.Ordinal)).Last();
-        var run = (await cluster.Ledger.QueryAsync(new LedgerQuery(t.TenantId, RunId: proposed.RunId, Type: LedgerTypes.PolicyEvaluated, Limit: 100))).Items;
+        var run = (await _cluster.Ledger.QueryAsync(new LedgerQuery(t.TenantId, RunId: proposed.RunId, Type: LedgerTypes.PolicyEvaluated, Limit: 100))).Items;
         return [.. run.Select(AccountLedger.Read<PolicyEvaluatedPayload>).OrderBy(p => p.Index)];
     }
 
     [Fact]
     public async Task ANightWithNothingToLearnFromStoresNothing()
     {
-        var t = new Sellers(cluster);
+        var t = new Sellers(_cluster);
         await t.SetUpAsync();
-        var now = cluster.Clock.GetUtcNow();
+        var now = _cluster.Clock.GetUtcNow();
         if (now.UtcDateTime.Hour < 2)
         {
-            cluster.Clock.Advance(TimeSpan.FromHours(2 - now.UtcDateTime.Hour));
+            _cluster.Clock.Advance(TimeSpan.FromHours(2 - now.UtcDateTime.Hour));
         }
 
         Assert.Null(await t.Ranking.RunNightlyAsync());
@@ -257,5 +257,5 @@ public sealed class RankingGrainTests(ClusterFixture fixture)
     }
 
     private async Task<ImmutableArray<LedgerEntry>> Ledger(string tenantId, string type) =>
-        [.. (await cluster.Ledger.QueryAsync(new LedgerQuery(tenantId, Type: type, Limit: 1000))).Items];
+        [.. (await _cluster.Ledger.QueryAsync(new LedgerQuery(tenantId, Type: type, Limit: 1000))).Items];
 }

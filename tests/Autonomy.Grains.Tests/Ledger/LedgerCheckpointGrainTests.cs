@@ -7,7 +7,7 @@ namespace Autonomy.Tests.Ledger;
 /// <summary>The checkpoint writer grain: periodic while something was written, nothing while idle, one more on shutdown.</summary>
 public sealed class LedgerCheckpointGrainTests : IDisposable
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempDirectory _directory = new();
 
     private static async Task<List<LedgerCheckpoint>> CheckpointsAsync(ILedger ledger, string tenantId)
     {
@@ -27,7 +27,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
     {
         await using var database = postgres ? await PostgresDatabase.CreateAsync() : null;
         await using var cluster = await AutonomyCluster.StartAsync(
-            directory.Path, postgres: database?.ConnectionString, settings: new Dictionary<string, string?> { ["Autonomy:Ledger:CheckpointInterval"] = "00:00:00.200" });
+            _directory.Path, postgres: database?.ConnectionString, settings: new Dictionary<string, string?> { ["Autonomy:Ledger:CheckpointInterval"] = "00:00:00.200" });
         var t = new Scenario(cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
@@ -58,7 +58,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
     {
         string tenantId;
         await using (var cluster = await AutonomyCluster.StartAsync(
-            directory.Path, settings: new Dictionary<string, string?> { ["Autonomy:Ledger:CheckpointInterval"] = "01:00:00" }))
+            _directory.Path, settings: new Dictionary<string, string?> { ["Autonomy:Ledger:CheckpointInterval"] = "01:00:00" }))
         {
             var t = new Scenario(cluster);
             tenantId = t.TenantId;
@@ -69,7 +69,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
             Assert.Empty(await CheckpointsAsync(cluster.Ledger, tenantId));
         }
 
-        await using var ledger = new SqliteLedger(Path.Combine(directory.Path, "ledger.db"), TimeProvider.System);
+        await using var ledger = new SqliteLedger(Path.Combine(_directory.Path, "ledger.db"), TimeProvider.System);
         var result = await ledger.VerifyAsync(tenantId);
         Assert.True(result.Ok, result.Problem);
         Assert.True(result.Checkpoints >= 1, "the silo's stop wrote a checkpoint");
@@ -79,7 +79,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
     [Fact]
     public async Task AfterATailIsCutTheGrainRefusesToCheckpointAndSaysWhy()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path);
         var t = new Scenario(cluster);
         await t.SetUpAsync();
         await t.SignalAsync();
@@ -87,7 +87,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
         Assert.NotNull((await grain.CheckpointNowAsync()).Written);
         var stream = $"account/{t.TenantId}/{t.AccountId}";
 
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(directory.Path, "ledger.db")};Pooling=False"))
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory.Path, "ledger.db")};Pooling=False"))
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
@@ -109,7 +109,7 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
     public async Task EachCheckpointIsAlsoPostedToTheTenantsAnchorWebhook()
     {
         await using var receiver = await Autonomy.Tests.Actions.WebhookReceiver.StartAsync(failFirstAttempt: true);
-        await using var cluster = await AutonomyCluster.StartAsync(directory.Path);
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path);
         var t = new Scenario(cluster);
         await t.SetUpAsync();
         await t.Tenant.SetCheckpointAnchorAsync(receiver.Url, Scenario.Admin);
@@ -129,5 +129,5 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
         Assert.Equal(written.Hash, LedgerCheckpoints.ComputeHash(copy));
     }
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose() => _directory.Dispose();
 }

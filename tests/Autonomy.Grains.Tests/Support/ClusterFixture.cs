@@ -15,16 +15,16 @@ namespace Autonomy.Tests.Support;
 /// <summary>One embedded cluster shared by a collection; each test takes a fresh tenant, so tests never see each other's data.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
+    private readonly TempDirectory _directory = new();
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Cluster = await AutonomyCluster.StartAsync(directory.Path);
+    public async Task InitializeAsync() => Cluster = await AutonomyCluster.StartAsync(_directory.Path);
 
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
-        directory.Dispose();
+        _directory.Dispose();
     }
 }
 
@@ -37,26 +37,26 @@ public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
 /// <summary>The same suites in cluster mode: two silos on a throw-away PostgreSQL database.</summary>
 public sealed class PostgresClusterFixture : IAsyncLifetime
 {
-    private readonly TempDirectory directory = new();
-    private PostgresDatabase? database;
+    private readonly TempDirectory _directory = new();
+    private PostgresDatabase? _database;
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        database = await PostgresDatabase.CreateAsync();
-        Cluster = await AutonomyCluster.StartAsync(directory.Path, silos: 2, postgres: database.ConnectionString);
+        _database = await PostgresDatabase.CreateAsync();
+        Cluster = await AutonomyCluster.StartAsync(_directory.Path, silos: 2, postgres: _database.ConnectionString);
     }
 
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
-        if (database is not null)
+        if (_database is not null)
         {
-            await database.DisposeAsync();
+            await _database.DisposeAsync();
         }
 
-        directory.Dispose();
+        _directory.Dispose();
     }
 }
 

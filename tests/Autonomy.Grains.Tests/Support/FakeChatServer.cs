@@ -25,10 +25,10 @@ public sealed class FakeChatServer : IAsyncDisposable
 
     public const string CreateTask = """{"proposals":[{"actionType":"CREATE_TASK","parameters":"{\"title\":\"Call back\"}","confidence":0.9,"rationale":"Intent is high.","inputsUsed":["posture"]}]}""";
 
-    private readonly WebApplication app;
-    private int inFlight;
+    private readonly WebApplication _app;
+    private int _inFlight;
 
-    private FakeChatServer(WebApplication app) => this.app = app;
+    private FakeChatServer(WebApplication app) => _app = app;
 
     /// <summary>What a model answers (the assistant message's content), by model name; else <see cref="CreateTask"/>.</summary>
     public ConcurrentDictionary<string, string> Answers { get; } = new();
@@ -39,7 +39,7 @@ public sealed class FakeChatServer : IAsyncDisposable
     public int MaxConcurrent { get; private set; }
 
     /// <summary>The base URL to configure (<c>http://127.0.0.1:port/v1</c>).</summary>
-    public string BaseUrl => app.Address() + "/v1";
+    public string BaseUrl => _app.Address() + "/v1";
 
     public static async Task<FakeChatServer> StartAsync()
     {
@@ -54,7 +54,7 @@ public sealed class FakeChatServer : IAsyncDisposable
     {
         var body = (await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken))!;
         Requests.Enqueue((request.Headers.Authorization.ToString(), body));
-        var now = Interlocked.Increment(ref inFlight);
+        var now = Interlocked.Increment(ref _inFlight);
         lock (this)
         {
             MaxConcurrent = Math.Max(MaxConcurrent, now);
@@ -98,9 +98,9 @@ public sealed class FakeChatServer : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref inFlight);
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 }

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
-using System.Text.Json.Serialization;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Autonomy.Actions;
 using Autonomy.Decisions;
 using Autonomy.Gateway.Auth;
