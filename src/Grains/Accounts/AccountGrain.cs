@@ -138,8 +138,9 @@ public sealed partial class AccountGrain(
         await EnsureReminderAsync();
         ScheduleWake();
 
-        // Fresh data or a new tier may bring a pull forward.
-        if (!_pullsWoken || next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now))) await WakePullsAsync();
+        // Fresh data or a new tier may bring a pull forward; an account with no connector to pull has nothing to bring
+        // forward (its first wake after activation, and every reminder tick, still look for newly configured ones).
+        if (!_pullsWoken || (next.Pulls.Count > 0 && (next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now))))) await WakePullsAsync();
         AutonomyMetrics.SignalsAccepted(ingest.Accepted.Length);
         return new IngestResult(ingest.Accepted.Length, ingest.Duplicates);
     }
