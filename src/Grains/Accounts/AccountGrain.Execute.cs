@@ -66,23 +66,9 @@ public sealed partial class AccountGrain
 
     private async Task<(TenantSnapshot? Tenant, PolicyInput Now, Clearance Clearance)> ClearNowAsync(PolicyInput decided, Func<PolicyInput, Clearance> rule)
     {
-        var tenant = await FreshTenantAsync();
+        var tenant = await _tenant.NowOrNullAsync();
         var now = tenant?.Refresh(decided) ?? decided with { KillSwitches = KillSwitchState.Unknown };
         return (tenant, now, rule(now));
-    }
-
-    /// <summary>The tenant as it is now; null when it cannot be read (its switches then count as engaged).</summary>
-    private async Task<TenantSnapshot?> FreshTenantAsync()
-    {
-        try
-        {
-            return await TenantNowAsync();
-        }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Tenant {TenantId} unreadable; its kill switches count as engaged", TenantId);
-            return null;
-        }
     }
 
     /// <summary>
@@ -150,7 +136,7 @@ public sealed partial class AccountGrain
             entries.AddRange(page);
         }
 
-        var registry = entries.Any(e => e.Type == LedgerTypes.SignalIngested) ? (await TenantNowAsync()).Triggers : null;
+        var registry = entries.Any(e => e.Type == LedgerTypes.SignalIngested) ? (await _tenant.NowAsync()).Triggers : null;
         (state.State, var replayed) = state.State.Replayed(entries, registry, Options.SignalIdMemory);
         AutonomyMetrics.Replayed(entries.Count);
         await RecoverInFlightAsync();
@@ -217,17 +203,17 @@ public sealed partial class AccountGrain
         }
 
         var pending = proposalId is null ? null : s.Pending.GetValueOrDefault(proposalId)?.View;
-        var revertible = (await TenantNowAsync()).Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false;
+        var revertible = (await _tenant.NowAsync()).Catalog.GetValueOrDefault(request.ActionType)?.Revertible ?? false;
         var action = ActionOf(request, result, (pending?.Reason ?? PolicyReason.AllowedByPolicy, "Completed after an interruption. " + (pending?.Explanation ?? string.Empty),
             pending?.PolicyVersion ?? AutoApprovalPolicyV1.Version), proposalId, revertible);
         s = Settle(batch, s, action, result.Executor, Actor.System, recovered: true);
         if (proposalId is not null)
         {
             s = s.WithResolved(proposalId, actionId);
-            await RemoveFromQueueAsync(pending);
+            await Owners.RemoveAsync(pending);
         }
 
-        await RecordOnTimelineAsync(action);
+        await Owners.RecordAsync(action);
         logger.LogWarning("Execution {ActionId} of {TenantId}/{AccountId} completed after an interruption", actionId, TenantId, AccountId);
         return (s, stored.Status != ExecutionStatus.Done);
     }

@@ -19,7 +19,7 @@ public sealed partial class AccountGrain
         batch.Add(pending.View.RunId, actor, new ProposalResolvedPayload(proposalId, "REJECTED", Reason: reason));
         batch.Add(pending.View.RunId, actor, new OutcomeRecordedPayload(null, proposalId, OutcomeV1.IdeaRejected, OutcomeTaxonomyV1.Version, reason));
         await CommitAsync(batch, state.State.WithResolved(proposalId, "REJECTED"));
-        await RemoveFromQueueAsync(pending.View);
+        await Owners.RemoveAsync(pending.View);
         return pending.View;
     }
 
@@ -31,7 +31,7 @@ public sealed partial class AccountGrain
         Authorize(actor);
         if (action.Status == ActionStatus.Reverted) return action;
         AccountState.EnsureRevertible(action);
-        batch.Add(action.RunId, actor, ActionRevertPayload.Requested(actionId, (await FreshTenantAsync())?.KillSwitches ?? KillSwitchState.Unknown));
+        batch.Add(action.RunId, actor, ActionRevertPayload.Requested(actionId, (await _tenant.NowOrNullAsync())?.KillSwitches ?? KillSwitchState.Unknown));
         await batch.FlushAsync();
         var result = await GrainFactory.GetGrain<IExecutionGrain>($"{TenantId}/{actionId}").RevertAsync();
         if (!result.Succeeded)
@@ -44,7 +44,7 @@ public sealed partial class AccountGrain
         var reverted = action with { Status = ActionStatus.Reverted, Detail = result.Detail };
         batch.Add(action.RunId, actor, ActionRevertPayload.Reverted(actionId, result.Executor, result.Detail));
         await CommitAsync(batch, state.State.WithAction(reverted));
-        await RecordOnTimelineAsync(reverted);
+        await Owners.RecordAsync(reverted);
         return reverted;
     }
 
@@ -55,7 +55,7 @@ public sealed partial class AccountGrain
         var action = state.State.ActionOf(actionId) with { Outcome = outcome };
         batch.Add(action.RunId, actor, new OutcomeRecordedPayload(actionId, action.ProposalId, outcome, OutcomeTaxonomyV1.Version, CountsAgainstIdea: OutcomeTaxonomyV1.CountsAgainstIdea(outcome)));
         await CommitAsync(batch, state.State.WithAction(action));
-        await RecordOnTimelineAsync(action);
+        await Owners.RecordAsync(action);
         return action;
     }
 
@@ -75,7 +75,7 @@ public sealed partial class AccountGrain
         var view = (await PendingForAsync(proposalId, actor)).View;
         var actionId = Ids.ActionOfProposal(AccountId, proposalId);
         state.State.AdmitApproval(view, argsDigest, actionId);
-        var snapshot = await FreshTenantAsync() ?? throw HumanApproval.SwitchesUnreadable(view.ActionType);
+        var snapshot = await _tenant.NowOrNullAsync() ?? throw HumanApproval.SwitchesUnreadable(view.ActionType);
         var (check, input) = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;
         batch.Add(view.RunId, actor, new ProposalResolvedPayload(
@@ -102,8 +102,8 @@ public sealed partial class AccountGrain
         }
 
         await CommitAsync(batch, s.WithResolved(proposalId, actionId));
-        await RemoveFromQueueAsync(view);
-        await RecordOnTimelineAsync(action!);
+        await Owners.RemoveAsync(view);
+        await Owners.RecordAsync(action!);
         return action!;
     }
 
@@ -122,7 +122,7 @@ public sealed partial class AccountGrain
         {
             batch.Add(view.RunId, Actor.System, new ProposalResolvedPayload(view.ProposalId, "BLOCKED", Reason: WireName.Of(check.Policy.Reason), Policy: check.Policy));
             await CommitAsync(batch, state.State.WithResolved(view.ProposalId, "BLOCKED"));
-            await RemoveFromQueueAsync(view);
+            await Owners.RemoveAsync(view);
             throw HumanApproval.NoLongerAllowed(view.ProposalId, check.Policy, " It left the queue.");
         }
 
@@ -167,7 +167,7 @@ public sealed partial class AccountGrain
         }
 
         await CommitAsync(batch, s);
-        foreach (var view in expired) await RemoveFromQueueAsync(view);
+        foreach (var view in expired) await Owners.RemoveAsync(view);
         if (expired.Count < overdue.Length) await RecoverInFlightAsync();
     }
 
@@ -188,7 +188,7 @@ public sealed partial class AccountGrain
         if (enabled)
         {
             if (state.State.OwnerId is null) throw new ConflictException("OWNER_REQUIRED", "Autonomous schedules need an account owner: set ownerId with PUT .../accounts/{accountId} first.");
-            if (!(await Seller()!.GetDigestSettingsAsync()).Enabled)
+            if (!(await Owners.Of(state.State.OwnerId)!.GetDigestSettingsAsync()).Enabled)
             {
                 throw new ConflictException("OWNER_DIGEST_DISABLED", $"Autonomous schedules need the owner's daily digest switched on: PUT .../sellers/{state.State.OwnerId}/digest-settings with enabled=true.");
             }
@@ -196,13 +196,13 @@ public sealed partial class AccountGrain
             // The owner's seller counts its opted-in accounts before the tenant's opt-in (the copy the policy reads) is stored:
             // a seller at its bound refuses it. Should the tenant then fail, the seller tracks one account too many, which
             // only means a revocation that changes nothing; never an opt-in the seller cannot revoke.
-            await Seller()!.TrackScheduleOptInAsync(AccountId, true);
+            await Owners.Of(state.State.OwnerId)!.TrackScheduleOptInAsync(AccountId, true);
             await Tenant.SetScheduleOptInAsync(AccountId, true, actor);
         }
         else
         {
             await Tenant.SetScheduleOptInAsync(AccountId, false, actor);
-            await (Seller()?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
+            await (Owners.Of(state.State.OwnerId)?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
         }
 
         await WriteAsync(state.State.Touched(time.GetUtcNow()));
@@ -215,7 +215,7 @@ public sealed partial class AccountGrain
         batch.Add(null, Actor.System, new OptInRevokedPayload(AccountId, reason, explanation));
         await batch.FlushAsync();
         await Tenant.SetScheduleOptInAsync(AccountId, false, Actor.System);
-        await (Seller(owner)?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
+        await (Owners.Of(owner)?.TrackScheduleOptInAsync(AccountId, false) ?? Task.CompletedTask);
     }
 
     /// <summary>An owner change hands the pending proposals to the new owner (ledgered); none is left in the old queue.</summary>
@@ -225,20 +225,4 @@ public sealed partial class AccountGrain
         batch.Add(null, Actor.System, new ProposalsMovedPayload(from, next.OwnerId, [.. next.Pending.Keys.Order(StringComparer.Ordinal)]));
         return next.WithPendingShownTo(next.OwnerId ?? Unassigned);
     }
-
-    /// <summary>After an owner change, the pending proposals leave the old owner's needs-input for the new one's.</summary>
-    private async Task HandOverQueueAsync(AccountState before, AccountState after)
-    {
-        if (before.OwnerId == after.OwnerId) return;
-        if (Seller(before.OwnerId) is { } old)
-        {
-            foreach (var id in after.Pending.Keys.ToList()) await old.RemoveNeedsInputAsync(id);
-        }
-
-        if (Seller(after.OwnerId) is { } owner && !after.Pending.IsEmpty) await owner.AddNeedsInputAsync([.. after.Pending.Values.Select(p => p.View)]);
-    }
-
-    private Task RemoveFromQueueAsync(ProposalView? view) => (view is null ? null : Seller(view.SellerId)?.RemoveNeedsInputAsync(view.ProposalId)) ?? Task.CompletedTask;
-
-    private Task RecordOnTimelineAsync(ActionView action) => Seller(action.SellerId)?.RecordActionAsync(action) ?? Task.CompletedTask;
 }

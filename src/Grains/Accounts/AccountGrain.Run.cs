@@ -2,7 +2,7 @@ namespace Autonomy.Accounts;
 
 /// <summary>
 /// The decision flow: trigger -> cost gate -> engine -> ranking -> policy -> budget -> kill-switch re-check -> executor.
-/// Each step takes the run and its inputs and returns its result; the gate and the engine step are in AccountGrain.Cost.cs.
+/// Each step takes the run and its inputs and returns its result; the gate is RunCostGate, the engine step in AccountGrain.Engine.cs.
 /// </summary>
 public sealed partial class AccountGrain
 {
@@ -19,7 +19,7 @@ public sealed partial class AccountGrain
         }
 
         var batch = NewBatch();
-        var snapshot = await TenantNowAsync();
+        var snapshot = await _tenant.NowAsync();
         var poll = DecisionTrigger.Poll(snapshot.Triggers, s.Trigger, now);
         if (poll.CapReached)
         {
@@ -45,7 +45,7 @@ public sealed partial class AccountGrain
     private async Task RunScheduledAsync(RitualTick tick, DateTimeOffset now)
     {
         var batch = NewBatch();
-        var snapshot = await TenantNowAsync();
+        var snapshot = await _tenant.NowAsync();
         var (trigger, started) = DecisionTrigger.StartScheduledRun(snapshot.Triggers, state.State.Trigger, now);
         if (!started)
         {
@@ -65,7 +65,7 @@ public sealed partial class AccountGrain
         using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
         activity?.SetTag("autonomy.run_id", run.RunId);
         run.Batch.Add(run.RunId, Actor.System, new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
-        var (gate, engine) = await GateAsync(run, s);
+        var (gate, engine) = await _gate.EvaluateAsync(run, s, ContextOf(run, s));
         if (gate.Verdict != GateVerdict.Allow)
         {
             await HoldOrSkipAsync(run, s, gate);
@@ -84,7 +84,7 @@ public sealed partial class AccountGrain
         }
 
         await CommitAsync(run.Batch, s);
-        await PublishAsync(routed.ToImmutable());
+        await Owners.PublishAsync(s.OwnerId, routed.ToImmutable());
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ public sealed partial class AccountGrain
         var pointer = run.Snapshot.Ranking ?? RankingPointer.Prior;
         var tier = Heat.At(s.Heat!, run.Now).Tier;
         var signals = run.Window.Signals.Select(x => x.Type).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
-        var (ranked, r) = RunRanking.Rank(await RankingModelAsync(pointer.Version), pointer.ExplorationRate, run.RunId, decision.Proposals,
+        var (ranked, r) = RunRanking.Rank(await _tenant.RankingModelAsync(pointer.Version), pointer.ExplorationRate, run.RunId, decision.Proposals,
             p => new RankingContext(p.ActionType, run.TriggerType, signals, tier, s.Lifecycle, s.Posture, SellerId, p.Confidence));
         run.Batch.Add(run.RunId, Actor.System, new DecisionProposedPayload(
             decision.Engine, decision.Tokens, r.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
@@ -155,24 +155,8 @@ public sealed partial class AccountGrain
     private async Task<(AccountState State, bool OptedIn)> OptedInNowAsync(DecisionRun run, AccountState s)
     {
         if (!run.StartedBySchedule || !run.Snapshot.AccountOptedIn) return (s, false);
-        if (Seller() is { } seller && (await seller.GetDigestSettingsAsync()).Enabled) return (s, true);
+        if (Owners.Of(s.OwnerId) is { } seller && (await seller.GetDigestSettingsAsync()).Enabled) return (s, true);
         await RevokeOptInAsync(run.Batch, s.OwnerId, "OWNER_DIGEST_DISABLED", "The owner's daily digest is switched off; autonomous schedules need it on.");
         return (s, false);
-    }
-
-    /// <summary>The active ranking model by version, fetched from the ranking grain only after a promotion or rollback (null: the prior).</summary>
-    private async Task<RankingModel?> RankingModelAsync(string? version)
-    {
-        if (version is not null && _rankingModel.Version != version) _rankingModel = (version, await GrainFactory.GetGrain<IRankingGrain>(TenantId).GetModelAsync(version));
-        return version is null ? null : _rankingModel.Model;
-    }
-
-    /// <summary>Hands the run's results to the owner's views: expired proposals out of needs-input, new ones in, actions to the timeline.</summary>
-    private async Task PublishAsync(ImmutableArray<RoutedProposal> routed)
-    {
-        if (Seller() is not { } seller) return;
-        foreach (var evicted in routed.SelectMany(r => r.Evicted)) await seller.RemoveNeedsInputAsync(evicted.ProposalId);
-        if (routed.Any(r => r.Waiting is not null)) await seller.AddNeedsInputAsync([.. routed.Select(r => r.Waiting).OfType<ProposalView>()]);
-        foreach (var action in routed.Select(r => r.Done).OfType<ActionView>()) await seller.RecordActionAsync(action);
     }
 }

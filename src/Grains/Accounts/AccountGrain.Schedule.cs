@@ -33,15 +33,6 @@ public sealed partial class AccountGrain
         await WakePullsAsync();
     }
 
-    /// <summary>The tenant's trigger registry for the ingest path, reused for a few seconds.</summary>
-    private async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
-    {
-        if (_cachedTriggers is { } cached && now - cached.ReadAt < Options.TriggerCacheTtl) return cached.Registry;
-        var snapshot = await TenantNowAsync();
-        _cachedTriggers = (snapshot.Triggers, now);
-        return snapshot.Triggers;
-    }
-
     /// <summary>The reminder's period follows heat: re-registered only when the tier's period changes.</summary>
     private async Task EnsureReminderAsync()
     {

@@ -8,7 +8,7 @@ namespace Autonomy.Accounts;
 
 /// <summary>
 /// One customer account: heat, trigger state, budget use and proposals. The decision flow of DESIGN.md is in
-/// AccountGrain.Run.cs and AccountGrain.Cost.cs, execution and recovery in AccountGrain.Execute.cs, the human side in
+/// AccountGrain.Run.cs and AccountGrain.Engine.cs (the gate: RunCostGate), execution and recovery in AccountGrain.Execute.cs, the human side in
 /// AccountGrain.Proposals.cs, time in AccountGrain.Schedule.cs; the rules are in the core and <see cref="AccountState"/>.
 /// Every operation owns one <see cref="LedgerBatch"/> and flushes it before each side effect; state follows the ledger.
 /// </summary>
@@ -38,12 +38,10 @@ public sealed partial class AccountGrain(
 
     /// <summary>The writer of the account's ledger stream (its only one), opened on activation.</summary>
     private LedgerStream? _stream;
-    /// <summary>The tenant's configuration as last read, by version; only <see cref="TenantNowAsync"/> uses it.</summary>
-    private TenantSnapshot? _tenantConfig;
-    /// <summary>The ingest path's copy of the tenant's trigger registry and when it was read (it decides no safety question).</summary>
-    private (TriggerRegistry Registry, DateTimeOffset ReadAt)? _cachedTriggers;
-    /// <summary>The active ranking model as last fetched, by version (null version: the prior).</summary>
-    private (string? Version, RankingModel? Model) _rankingModel;
+    /// <summary>The tenant as this activation reads it (switches fresh, configuration by version), opened on activation.</summary>
+    private TenantReader _tenant = null!;
+    /// <summary>The cost gate this account's runs pass, opened on activation.</summary>
+    private RunCostGate _gate = null!;
     /// <summary>The one-shot timer for a closing trigger window or a deferred run, and the ingest path's write-behind snapshot timer.</summary>
     private IGrainTimer? _wake, _snapshot;
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
@@ -58,26 +56,16 @@ public sealed partial class AccountGrain(
     private string AccountId => Ids.SplitKey(this.GetPrimaryKeyString()).Id;
     private string JitterKey => this.GetPrimaryKeyString();
     private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
-    private ITokenBudgetGrain TokenBudget => GrainFactory.GetGrain<ITokenBudgetGrain>(TenantId);
     private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
     private string SellerId => state.State.OwnerId ?? Unassigned;
+    private OwnerViews Owners => new(GrainFactory, TenantId);
     private LedgerBatch NewBatch() => new(_stream!);
-
-    /// <summary>The tenant now: kill switches and the opt-in read fresh on every call, the configuration cached by version.</summary>
-    private async Task<TenantSnapshot> TenantNowAsync()
-    {
-        var reading = await Tenant.ReadAsync(AccountId, _tenantConfig?.ConfigVersion ?? -1);
-        _tenantConfig = reading.Configuration ?? _tenantConfig!;
-        return _tenantConfig with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn, Ranking = reading.Ranking };
-    }
-
-    /// <summary>The owner's seller grain; null for an account nobody owns, so owner-less accounts never share one hot grain.</summary>
-    private ISellerGrain? Seller(string? sellerId = null) =>
-        (sellerId ?? state.State.OwnerId) is { } id and not Unassigned ? GrainFactory.GetGrain<ISellerGrain>($"{TenantId}/{id}") : null;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stream = new LedgerStream(ledger, time, TenantId, $"account/{TenantId}/{AccountId}");
+        _tenant = new TenantReader(GrainFactory, TenantId, AccountId, Options.TriggerCacheTtl, logger);
+        _gate = new RunCostGate(GrainFactory, metered, TenantId, JitterKey, new GateThresholds(Options.MinMarginalValue, Options.MinRunInterval));
         await _stream.InitializeAsync(cancellationToken);
         state.State = state.State.Migrated(Options.SignalIdMemory);
         await ReplayAsync(cancellationToken);
@@ -101,13 +89,13 @@ public sealed partial class AccountGrain(
         next = await OfferChangeTriggersAsync(batch, before, next, now);
         var ownerChanged = before.Exists && before.OwnerId != next.OwnerId;
         var moved = ownerChanged ? MoveProposals(batch, before.OwnerId, next) : next;
-        if (ownerChanged && (await TenantNowAsync()).AccountOptedIn)
+        if (ownerChanged && (await _tenant.NowAsync()).AccountOptedIn)
         {
             await RevokeOptInAsync(batch, before.OwnerId, "OWNER_CHANGED", $"The owner changed from {before.OwnerId ?? "(none)"} to {next.OwnerId ?? "(none)"}; the new owner opts in anew.");
         }
 
         await CommitAsync(batch, moved);
-        await HandOverQueueAsync(before, moved);
+        await Owners.HandOverAsync(before, moved);
         await EnsureReminderAsync();
         ScheduleWake();
         return await ViewAsync();
@@ -121,7 +109,7 @@ public sealed partial class AccountGrain(
     {
         var batch = NewBatch();
         var now = time.GetUtcNow();
-        var registry = await TriggersAsync(now);
+        var registry = await _tenant.TriggersAsync(now);
         var tier = state.State.TierAt(now);
         var ingest = state.State.Touched(now).IngestAll(registry, signals, Options.SignalIdMemory, now);
         if (ingest.Accepted.IsEmpty) return new IngestResult(0, ingest.Duplicates);
@@ -151,14 +139,14 @@ public sealed partial class AccountGrain(
             : throw new NotFoundException($"Account {AccountId} is unknown: nothing was ever sent for it (PUT .../accounts/{AccountId} or POST .../signals).");
 
     private async Task<AccountView> ViewAsync() =>
-        state.State.View(TenantId, AccountId, await TenantNowAsync(), Options.Rituals, await Pulls.GetViewsAsync(state.State.PullBasis(time.GetUtcNow())), time.GetUtcNow());
+        state.State.View(TenantId, AccountId, await _tenant.NowAsync(), Options.Rituals, await Pulls.GetViewsAsync(state.State.PullBasis(time.GetUtcNow())), time.GetUtcNow());
 
     /// <summary>Lifecycle and posture changes are triggers of their own, offered like signals on the ingest path's registry.</summary>
     private async Task<AccountState> OfferChangeTriggersAsync(LedgerBatch batch, AccountState before, AccountState next, DateTimeOffset now)
     {
         var changes = DecisionTrigger.Changes(before.Exists, (before.Lifecycle, before.Posture), (next.Lifecycle, next.Posture));
         if (changes.IsEmpty) return next;
-        var (trigger, refused) = DecisionTrigger.OfferChanges(await TriggersAsync(now), next.Trigger, changes, _stream!.Seq + 1, now);
+        var (trigger, refused) = DecisionTrigger.OfferChanges(await _tenant.TriggersAsync(now), next.Trigger, changes, _stream!.Seq + 1, now);
         foreach (var (type, outcome) in refused) batch.Add(null, Actor.System, TriggerSuppressedPayload.Change(type, outcome.Verdict, outcome.Explanation));
         return next with { Trigger = trigger };
     }

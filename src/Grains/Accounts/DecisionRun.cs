@@ -16,6 +16,16 @@ namespace Autonomy.Accounts;
 internal sealed record DecisionRun(string RunId, string TriggerType, TriggerWindow Window, TenantSnapshot Snapshot, LedgerBatch Batch, DateTimeOffset Now)
 {
     public bool StartedBySchedule => Window.StartedBySchedule;
+
+    /// <summary>ENGINE_FALLBACK: which fallback answered (or deferred) the run, and why; counted by reason.</summary>
+    public void AddFallback(string reason, EngineFallback fallback, DateTimeOffset? retryAt, string explanation)
+    {
+        Batch.Add(RunId, Actor.System, new EngineFallbackPayload(reason, EngineSettings.Wire(fallback).ToUpperInvariant(), retryAt, explanation));
+        AutonomyMetrics.EngineFallback(reason, EngineSettings.Wire(fallback));
+
+        // The gate's own DEFERs are counted with the gate; a deferral after a failed call is counted here.
+        if (fallback == EngineFallback.Defer && reason != "TOKEN_BUDGET_EXHAUSTED") AutonomyMetrics.Deferred(reason);
+    }
 }
 
 /// <summary>
