@@ -20,6 +20,7 @@ builder.AddAutonomyOrleans();       // embedded: co-hosted silo; cluster: Orlean
 builder.AddGatewayAuth();           // JWT bearer, access policies
 builder.AddGatewayProblems();       // JSON setup, problem details, the exception handler
 builder.AddGatewayOperations();     // OpenAPI, health, OpenTelemetry
+builder.Services.AddLiveEvents();   // Server-Sent Events over the cluster's live streams
 
 var app = builder.Build();
 app.UseGatewayPipeline();
@@ -30,6 +31,7 @@ app.MapSellersApi();
 app.MapProposalsApi();
 app.MapLedgerApi();
 app.MapPlatformApi();
+app.MapEventsApi();
 
 app.Run();
 return 0;

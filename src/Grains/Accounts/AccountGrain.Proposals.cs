@@ -56,6 +56,7 @@ public sealed partial class AccountGrain
         batch.Add(action.RunId, actor, new OutcomeRecordedPayload(actionId, action.ProposalId, outcome, OutcomeTaxonomyV1.Version, CountsAgainstIdea: OutcomeTaxonomyV1.CountsAgainstIdea(outcome)));
         await CommitAsync(batch, state.State.WithAction(action));
         await Owners.RecordAsync(action);
+        this.PublishLive(new LiveEvent(LiveEventKinds.Outcome, TenantId, SellerId, AccountId, actionId, time.GetUtcNow()), logger);
         return action;
     }
 

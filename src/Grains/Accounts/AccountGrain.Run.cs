@@ -85,6 +85,7 @@ public sealed partial class AccountGrain
 
         await CommitAsync(run.Batch, s);
         await Owners.PublishAsync(s.OwnerId, routed.ToImmutable());
+        this.PublishLive(new LiveEvent(LiveEventKinds.Run, TenantId, SellerId, AccountId, run.RunId, run.Now), logger);
     }
 
     /// <summary>

@@ -33,6 +33,7 @@ public static class ClientComposition
             o.ConnectionString = connectionString;
         });
         client.AddActivityPropagation();
+        client.AddLiveStreams();
         client.Services.AddOptions<ClientMessagingOptions>().Bind(configuration.GetSection("Orleans:Messaging"));
         client.Services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Orleans:Gateway"));
         client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));

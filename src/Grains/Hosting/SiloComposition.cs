@@ -71,6 +71,7 @@ public static class SiloComposition
         services.TryAddSingleton<LedgerCheckpointAnchor>();
 
         silo.AddActivityPropagation();
+        silo.AddLiveStreams();
         return silo;
     }
 

@@ -37,6 +37,7 @@ public sealed class PlatformGrain(
 
         logger.LogWarning("Platform kill switch {State} by {Actor}: {Reason}", engaged ? "engaged" : "released", actor.Id, reason);
         AutonomyMetrics.KillSwitchChanged(LedgerTenant, "platform", engaged);
+        this.PublishLive(new LiveEvent(LiveEventKinds.KillSwitch, LiveEvent.Platform, null, null, "platform", after.ChangedAt ?? time.GetUtcNow()), logger);
         // The platform's ledger is checkpointed like a tenant's (one way: the switch is already set).
         GrainFactory.GetGrain<ILedgerCheckpointGrain>(LedgerTenant).StartAsync().Ignore();
         return after;

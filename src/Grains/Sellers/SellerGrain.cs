@@ -38,7 +38,7 @@ public sealed partial class SellerGrain(
 
     private (string TenantId, string SellerId) Key => Ids.SplitKey(this.GetPrimaryKeyString());
 
-    public Task AddNeedsInputAsync(ImmutableArray<ProposalView> proposals)
+    public async Task AddNeedsInputAsync(ImmutableArray<ProposalView> proposals)
     {
         var queue = state.State.NeedsInput.SetItems(proposals.Select(p => KeyValuePair.Create(p.ProposalId, p)));
         if (queue.Count > SellerState.MaxNeedsInput)
@@ -48,7 +48,8 @@ public sealed partial class SellerGrain(
                 .Take(queue.Count - SellerState.MaxNeedsInput).Select(p => p.ProposalId));
         }
 
-        return WriteAsync(state.State with { NeedsInput = queue });
+        await WriteAsync(state.State with { NeedsInput = queue });
+        foreach (var p in proposals) Publish(LiveEventKinds.Proposal, p.AccountId, p.ProposalId);
     }
 
     public Task TrackScheduleOptInAsync(string accountId, bool optedIn)
@@ -62,19 +63,29 @@ public sealed partial class SellerGrain(
         return ReferenceEquals(set, state.State.ScheduleOptIns) ? Task.CompletedTask : WriteAsync(state.State with { ScheduleOptIns = set });
     }
 
-    public Task RemoveNeedsInputAsync(string proposalId) =>
-        state.State.NeedsInput.ContainsKey(proposalId)
-            ? WriteAsync(state.State with { NeedsInput = state.State.NeedsInput.Remove(proposalId) })
-            : Task.CompletedTask;
-
-    public Task RecordActionAsync(ActionView action)
+    public async Task RemoveNeedsInputAsync(string proposalId)
     {
-        var timeline = state.State.Timeline.RemoveAll(a => a.ActionId == action.ActionId).Add(action);
-        return WriteAsync(state.State with { Timeline = Bounded(timeline, SellerState.MaxTimeline) });
+        if (!state.State.NeedsInput.TryGetValue(proposalId, out var proposal)) return;
+        await WriteAsync(state.State with { NeedsInput = state.State.NeedsInput.Remove(proposalId) });
+        Publish(LiveEventKinds.ProposalResolved, proposal.AccountId, proposalId);
     }
 
-    public Task RecordSkippedAsync(SkippedItem item) =>
-        WriteAsync(state.State with { Skipped = Bounded(state.State.Skipped.Add(item), SellerState.MaxSkipped) });
+    public async Task RecordActionAsync(ActionView action)
+    {
+        var timeline = state.State.Timeline.RemoveAll(a => a.ActionId == action.ActionId).Add(action);
+        await WriteAsync(state.State with { Timeline = Bounded(timeline, SellerState.MaxTimeline) });
+        Publish(LiveEventKinds.Action, action.AccountId, action.ActionId);
+    }
+
+    public async Task RecordSkippedAsync(SkippedItem item)
+    {
+        await WriteAsync(state.State with { Skipped = Bounded(state.State.Skipped.Add(item), SellerState.MaxSkipped) });
+        Publish(LiveEventKinds.Skipped, item.AccountId, item.RunId);
+    }
+
+    /// <summary>Tells the seller's open pages (one way: never the caller's delay or failure).</summary>
+    private void Publish(string kind, string? accountId, string? id) =>
+        this.PublishLive(new LiveEvent(kind, Key.TenantId, Key.SellerId, accountId, id, time.GetUtcNow()), logger);
 
     public async Task<ItemPage<ProposalView>> GetNeedsInputAsync(int limit, string? cursor) =>
         Page(NeedsInputOrder.Order(state.State.NeedsInput.Values, await ActiveRankingAsync()), limit, cursor);

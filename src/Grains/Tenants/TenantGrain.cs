@@ -14,6 +14,7 @@ using Autonomy.Triggers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
+
 namespace Autonomy.Tenants;
 
 /// <summary>
@@ -296,8 +297,11 @@ public sealed partial class TenantGrain(
     private async Task<long> ChangeAsync(Actor actor, Func<long, ILedgerPayload> payload, Func<TenantState, TenantState> apply)
     {
         var version = state.State.Version + 1;
-        await Stream.AppendAsync(null, actor, payload(version));
+        var entry = payload(version);
+        await Stream.AppendAsync(null, actor, entry);
         await WriteAsync(apply(state.State) with { Version = version });
+        var (kind, what) = entry switch { KillSwitchChangedPayload k => (LiveEventKinds.KillSwitch, k.Kind), ConfigChangedPayload c => (LiveEventKinds.Config, c.Kind), _ => (LiveEventKinds.Config, entry.EntryType) };
+        this.PublishLive(new LiveEvent(kind, TenantId, null, null, what, time.GetUtcNow()), logger);
         return version;
     }
 
