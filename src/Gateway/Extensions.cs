@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.OpenApi;
 
@@ -70,9 +71,14 @@ public static class Extensions
             {
                 OnTokenValidated = context =>
                 {
-                    if (context.Principal?.FindFirst(GatewayClaims.Subject) is null)
+                    // No sub, the engine's reserved subject, or a lifetime beyond Auth:MaxTokenLifetime: 401 (TokenRules).
+                    var token = context.SecurityToken as JsonWebToken;
+                    var refusal = TokenRules.Refusal(
+                        context.Principal?.FindFirst(GatewayClaims.Subject)?.Value,
+                        Time(token?.IssuedAt), Time(token?.ValidFrom), Time(token?.ValidTo), auth.Value.MaxTokenLifetime);
+                    if (refusal is not null)
                     {
-                        context.Fail("The token has no sub claim.");
+                        context.Fail(refusal);
                     }
 
                     return Task.CompletedTask;
@@ -99,6 +105,10 @@ public static class Extensions
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         return builder;
     }
+
+    /// <summary>A token's time claim, null when absent (the token reads it as <see cref="DateTime.MinValue"/>).</summary>
+    private static DateTimeOffset? Time(DateTime? value) =>
+        value is { } t && t != DateTime.MinValue ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
 
     /// <summary>The one JSON setup, problem details everywhere, and the one exception handler.</summary>
     public static WebApplicationBuilder AddGatewayProblems(this WebApplicationBuilder builder)

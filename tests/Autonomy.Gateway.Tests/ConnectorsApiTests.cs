@@ -57,6 +57,47 @@ public sealed class ConnectorsApiTests(GatewayFactory factory)
         Assert.True((bool?)history["items"]![1]!["payload"]!["before"]!["secretSet"]);
     }
 
+    [Fact]
+    public async Task ASecretLeftOutDoesNotFollowTheConnectorToAnotherHostOrHeader()
+    {
+        var tenant = Tokens.FreshTenant();
+        var admin = factory.Client(Tokens.For(tenant, "admin-1", "admin", "auditor"));
+        var path = $"/v1/tenants/{tenant}/connectors/crm";
+        var withoutSecret = Crm.Replace("\"secret\":\"very-secret-value\",", "", StringComparison.Ordinal);
+        await (await admin.PutJson(path, Crm)).Expect(HttpStatusCode.OK);
+
+        // Another path and query on the same origin (the default port spelled out, the host in capitals) keeps the secret.
+        var samePlace = await (await admin.PutJson(path, withoutSecret.Replace("https://crm.example.com/api/", "https://CRM.example.com:443/v2/", StringComparison.Ordinal))).Expect(HttpStatusCode.OK);
+        Assert.True((bool?)samePlace["secretSet"]);
+
+        // Another host, another port, another scheme, another header: each drops it.
+        string[] elsewhere =
+        [
+            withoutSecret.Replace("crm.example.com", "attacker.example.net", StringComparison.Ordinal),
+            withoutSecret.Replace("crm.example.com", "crm.example.com:8443", StringComparison.Ordinal),
+            withoutSecret.Replace("https://crm.example.com", "http://crm.example.com", StringComparison.Ordinal),
+            withoutSecret.Replace("\"authHeader\":\"X-Api-Key\"", "\"authHeader\":\"X-Forwarded-Debug\"", StringComparison.Ordinal),
+        ];
+        foreach (var body in elsewhere)
+        {
+            await (await admin.PutJson(path, Crm)).Expect(HttpStatusCode.OK);
+
+            var moved = await (await admin.PutJson(path, body)).Expect(HttpStatusCode.OK);
+
+            Assert.False((bool?)moved["secretSet"], body);
+            Assert.False((bool?)(await (await admin.GetAsync(path)).Expect(HttpStatusCode.OK))["secretSet"], body);
+        }
+
+        // The drop is ledgered as a change of the secret; a new secret sent with the move is kept.
+        var ledger = await (await admin.GetAsync($"/v1/tenants/{tenant}/ledger?type=CONFIG_CHANGED")).Expect(HttpStatusCode.OK);
+        var last = ledger["items"]!.AsArray()[^1]!["payload"]!;
+        Assert.True((bool?)last["before"]!["secretSet"]);
+        Assert.False((bool?)last["after"]!["connector"]!["secretSet"]);
+        Assert.True((bool?)last["after"]!["secretChanged"]);
+        var movedWithSecret = await (await admin.PutJson(path, Crm.Replace("crm.example.com", "crm2.example.com", StringComparison.Ordinal))).Expect(HttpStatusCode.OK);
+        Assert.True((bool?)movedWithSecret["secretSet"]);
+    }
+
     [Theory]
     [InlineData("""{"endpoint":"https://x.example.com"}""", "kind")]
     [InlineData("""{"kind":"HTTP_JSON","mapping":{"id":"id","type":"t"}}""", "endpoint")]

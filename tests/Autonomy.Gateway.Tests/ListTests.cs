@@ -54,6 +54,38 @@ public sealed class ListTests(GatewayFactory factory)
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ListPaths))]
+    public async Task AGarbageCursorIs400NamingCursor(string path)
+    {
+        var tenant = Tokens.FreshTenant();
+        var admin = factory.Client(Tokens.For(tenant, "admin-1", "admin", "auditor"));
+
+        foreach (var cursor in new[] { "abc", "not%20a%20cursor", "-1", "%2F%2F%2F%2F", "99999999999999999999", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "%00" })
+        {
+            var response = await admin.GetAsync($"/v1/tenants/{tenant}/{path}?cursor={cursor}");
+
+            var problem = await response.ExpectValidationProblem("cursor");
+            Assert.Contains("nextCursor", (string?)problem["detail"], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TheLedgersOwnCursorWalksItsEntries()
+    {
+        var tenant = Tokens.FreshTenant();
+        var stream = new LedgerStream(factory.Services.GetRequiredService<ILedger>(), TimeProvider.System, tenant, $"test/{tenant}");
+        await stream.InitializeAsync();
+        await stream.AppendAsync([.. Enumerable.Range(0, 5).Select(i => new LedgerDraft(LedgerTypes.ConfigChanged, null, "test", new { i }))]);
+        var auditor = factory.Client(Tokens.Auditor(tenant));
+
+        var first = await (await auditor.GetAsync($"/v1/tenants/{tenant}/ledger?limit=3")).Expect(HttpStatusCode.OK);
+        var second = await (await auditor.GetAsync($"/v1/tenants/{tenant}/ledger?limit=3&cursor={Uri.EscapeDataString((string)first["nextCursor"]!)}")).Expect(HttpStatusCode.OK);
+
+        Assert.Equal(3, first["items"]!.AsArray().Count);
+        Assert.Equal(2, second["items"]!.AsArray().Count);
+    }
+
     [Fact]
     public async Task TheLedgerReturnsAtMostTheMaximumWhenMoreIsAskedFor()
     {

@@ -9,9 +9,14 @@ namespace Autonomy.Common;
 /// </summary>
 public static class Ids
 {
-    /// <summary>Tenant, account, seller and signal ids: 1 to 128 of letters, digits, '.', '_', '-'.</summary>
+    /// <summary>
+    /// Tenant, account, seller and signal ids: 1 to 128 of letters, digits, '.', '_', '-', and not only dots (<c>.</c> and
+    /// <c>..</c> mean "here" and "up" in paths, file names and URLs an id may end up in).
+    /// </summary>
     public static bool IsValidKey(string? id) =>
-        id is { Length: >= 1 and <= 128 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+        id is { Length: >= 1 and <= 128 }
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
+        && id.Any(c => c != '.');
 
     public static string AccountKey(string tenantId, string accountId) => $"{tenantId}/{accountId}";
 

@@ -50,11 +50,18 @@ public static class LedgerPaging
 
     /// <summary>Where a page starts: <see cref="LedgerCursor.Start"/> without a cursor.</summary>
     /// <exception cref="ArgumentException">The cursor was not issued by this ledger.</exception>
-    public static LedgerCursor Decode(string? cursor)
+    public static LedgerCursor Decode(string? cursor) =>
+        TryDecode(cursor, out var decoded)
+            ? decoded
+            : throw new ArgumentException("The cursor is not one this ledger issued.", nameof(cursor));
+
+    /// <summary>Whether <paramref name="cursor"/> is null or has the shape of one this ledger issues; never throws.</summary>
+    public static bool TryDecode(string? cursor, out LedgerCursor decoded)
     {
+        decoded = LedgerCursor.Start;
         if (cursor is null)
         {
-            return LedgerCursor.Start;
+            return true;
         }
 
         Span<byte> bytes = stackalloc byte[2 * sizeof(long)];
@@ -62,13 +69,17 @@ public static class LedgerPaging
         if (!Base64Url.IsValid(cursor, out var length) || (length != sizeof(long) && length != 2 * sizeof(long))
             || !Base64Url.TryDecodeFromChars(cursor, bytes, out _))
         {
-            throw new ArgumentException("The cursor is not one this ledger issued.", nameof(cursor));
+            return false;
         }
 
         var tx = length == sizeof(long) ? 0UL : BinaryPrimitives.ReadUInt64BigEndian(bytes);
         var position = BinaryPrimitives.ReadInt64BigEndian(bytes[(length - sizeof(long))..]);
-        return position < 0 || tx > long.MaxValue
-            ? throw new ArgumentException("The cursor is not one this ledger issued.", nameof(cursor))
-            : new LedgerCursor(tx, position);
+        if (position < 0 || tx > long.MaxValue)
+        {
+            return false;
+        }
+
+        decoded = new LedgerCursor(tx, position);
+        return true;
     }
 }

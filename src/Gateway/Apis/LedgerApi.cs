@@ -41,7 +41,7 @@ public static class LedgerApi
         var since = v.Instant(from, "from");
         var until = v.Instant(to, "to");
         var size = v.Limit(limit);
-        v.MaxLength(cursor, "cursor", 512);
+        v.LedgerPageCursor(cursor);
         if (!v.IsValid)
         {
             return v.Problem();

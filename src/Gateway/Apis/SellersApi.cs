@@ -41,7 +41,7 @@ public static class SellersApi
     {
         var v = new Validation();
         var size = v.Limit(limit);
-        v.MaxLength(cursor, "cursor", 512);
+        v.OffsetCursor(cursor);
         if (!v.IsValid)
         {
             return v.Problem();

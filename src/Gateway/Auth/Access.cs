@@ -37,7 +37,13 @@ public static class Access
     /// <summary>The platform operator (no tenant).</summary>
     public const string Operator = "operator";
 
+    /// <summary>
+    /// The access policies, and a fallback policy that requires an authenticated caller: an endpoint that names no
+    /// policy (a route added without <c>RequireAuthorization</c>) is closed, not open. Anonymous endpoints say
+    /// <c>AllowAnonymous</c> (health, OpenAPI, metrics).
+    /// </summary>
     public static AuthorizationBuilder AddAccessPolicies(this AuthorizationBuilder authorization) => authorization
+        .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
         .AddPolicy(Tenant, p => p.RequireAuthenticatedUser().AddRequirements(new TenantRequirement()))
         .AddPolicy(Admin, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Admin)))
         .AddPolicy(Readers, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Actor.Admin, Actor.Seller)))
@@ -130,7 +136,10 @@ public sealed class AccessHandler : IAuthorizationHandler
         user.Roles() is { Length: > 0 } roles ? "roles " + string.Join(", ", roles) : "no role";
 }
 
-/// <summary>Answers a failed authorization with a problem details 403 that says what was missing.</summary>
+/// <summary>
+/// Answers a failed authorization with a problem details 403 that says what was missing (401 comes from the bearer
+/// challenge); a request that matched no endpoint goes on to its 404.
+/// </summary>
 public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _fallback = new();
@@ -139,6 +148,13 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(authorizeResult);
+        if (!authorizeResult.Succeeded && context.GetEndpoint() is null)
+        {
+            // No endpoint matched: the fallback policy closes endpoints, and a path that has none stays a plain 404.
+            await next(context);
+            return;
+        }
+
         if (!authorizeResult.Forbidden)
         {
             await _fallback.HandleAsync(next, context, policy, authorizeResult);

@@ -11,12 +11,18 @@ public sealed class AuthOptions
     /// <summary>HS256 needs a 256-bit key: at least 32 bytes of UTF-8.</summary>
     public const int MinKeyBytes = 32;
 
+    /// <summary>How long a token may live unless Auth:MaxTokenLifetime says otherwise.</summary>
+    public static readonly TimeSpan DefaultMaxTokenLifetime = TimeSpan.FromDays(30);
+
     /// <summary>The shared secret, a UTF-8 string of at least 32 characters; see <see cref="SigningKeys"/> for where it comes from when unset.</summary>
     public string SigningKey { get; set; } = "";
 
     public string Issuer { get; set; } = "";
 
     public string Audience { get; set; } = "";
+
+    /// <summary>The longest a token may live (exp minus iat, and exp minus nbf): longer ones are refused, and mint-token mints none.</summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = DefaultMaxTokenLifetime;
 
     public SymmetricSecurityKey Key() => new(Encoding.UTF8.GetBytes(SigningKey));
 
@@ -42,6 +48,11 @@ public sealed class AuthOptions
         if (string.IsNullOrWhiteSpace(Audience))
         {
             yield return "Auth:Audience must be set (the JWT 'aud' the gateway accepts).";
+        }
+
+        if (MaxTokenLifetime <= TimeSpan.Zero)
+        {
+            yield return "Auth:MaxTokenLifetime must be positive, e.g. 30.00:00:00 (30 days) or 12:00:00 (12 hours).";
         }
     }
 }

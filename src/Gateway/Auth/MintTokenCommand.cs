@@ -13,7 +13,8 @@ namespace Autonomy.Gateway.Auth;
 /// embedded mode, the data directory's <c>signing.key</c>, generated here if the server has not yet), for
 /// <c>Auth:Issuer</c> and <c>Auth:Audience</c>. Claims:
 /// <c>tenant</c>, <c>role</c> (a string for one role, an array for several), <c>sub</c>. An <c>operator</c>
-/// token needs no <c>--tenant</c>. Prints the token on stdout; exit code 2 and the usage on stderr when the
+/// token needs no <c>--tenant</c>. A token longer than <c>Auth:MaxTokenLifetime</c> or for the reserved subject
+/// <c>system</c> is refused with a message saying why (<see cref="TokenRules"/>). Prints the token on stdout; exit code 2 and the usage on stderr when the
 /// arguments are wrong.
 /// </summary>
 public static class MintTokenCommand
@@ -64,15 +65,41 @@ public static class MintTokenCommand
             return 2;
         }
 
+        if (Refusal(options, request.Subject, TimeSpan.FromHours(request.Hours)) is { } refusal)
+        {
+            error.WriteLine(refusal);
+            return 2;
+        }
+
         output.WriteLine(Mint(options, request.Tenant, request.Roles, request.Subject, TimeSpan.FromHours(request.Hours), TimeProvider.System.GetUtcNow()));
         return 0;
     }
 
+    /// <summary>Why a token for <paramref name="subject"/> living <paramref name="lifetime"/> may not be minted, or null.</summary>
+    public static string? Refusal(AuthOptions options, string subject, TimeSpan lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (TokenRules.IsReservedSubject(subject))
+        {
+            return $"--sub {subject} is reserved: the ledger shows the engine's own steps as '{Actor.System.Id}', and no token may act under that name. Choose another subject.";
+        }
+
+        return lifetime > options.MaxTokenLifetime
+            ? string.Create(CultureInfo.InvariantCulture, $"--hours {lifetime.TotalHours:0.##} is longer than Auth:MaxTokenLifetime ({options.MaxTokenLifetime.TotalHours:0.##} hours); mint a shorter token, or raise the setting on every gateway (the gateway refuses longer tokens).")
+            : null;
+    }
+
     /// <summary>A signed token. One role is written as a string, several as an array.</summary>
+    /// <exception cref="ArgumentException">The subject is reserved or the lifetime too long (<see cref="Refusal"/>).</exception>
     public static string Mint(AuthOptions options, string? tenant, IReadOnlyList<string> roles, string subject, TimeSpan lifetime, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(roles);
+        if (Refusal(options, subject, lifetime) is { } refusal)
+        {
+            throw new ArgumentException(refusal, nameof(subject));
+        }
+
         var claims = new Dictionary<string, object>
         {
             [GatewayClaims.Subject] = subject,
@@ -119,7 +146,7 @@ public static class MintTokenCommand
                 case "--role" when KnownRoles.Contains(value):
                     roles.Add(value);
                     break;
-                case "--hours" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h > 0 && h <= 24 * 366:
+                case "--hours" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h > 0 && h <= TimeSpan.MaxValue.TotalHours / 2:
                     hours = h;
                     break;
                 default:

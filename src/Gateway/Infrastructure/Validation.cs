@@ -69,7 +69,7 @@ public sealed class Validation
 
         if (!Ids.IsValidKey(id))
         {
-            Add(field, $"{field} must be 1 to 128 letters, digits, '.', '_' or '-'.");
+            Add(field, $"{field} must be 1 to 128 letters, digits, '.', '_' or '-', and not only dots.");
             return false;
         }
 
@@ -158,16 +158,32 @@ public sealed class Validation
     }
 
     /// <summary>The limit and offset cursor of a list the gateway holds whole (<see cref="ListPage"/>).</summary>
-    public ListPage Page(string? limit, string? cursor)
+    public ListPage Page(string? limit, string? cursor) => new(Limit(limit), OffsetCursor(cursor));
+
+    /// <summary>An offset cursor (the gateway's lists, a seller's queue and timeline): absent is 0, anything but a whole number names <c>cursor</c>.</summary>
+    public int OffsetCursor(string? cursor)
     {
-        var size = Limit(limit);
-        var offset = 0;
-        if (cursor is not null && !(int.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out offset) && offset >= 0))
+        if (cursor is null)
         {
-            Add("cursor", "cursor must be the nextCursor of a previous page.");
+            return 0;
         }
 
-        return new ListPage(size, offset);
+        if (int.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+        {
+            return offset;
+        }
+
+        Add("cursor", "cursor must be the nextCursor of a previous page.");
+        return 0;
+    }
+
+    /// <summary>A ledger cursor: absent, or the nextCursor of a previous ledger page; anything else names <c>cursor</c>, never reaching the store.</summary>
+    public void LedgerPageCursor(string? cursor)
+    {
+        if (!Autonomy.Ledger.LedgerPaging.TryDecode(cursor, out _))
+        {
+            Add("cursor", "cursor must be the nextCursor of a previous ledger page.");
+        }
     }
 
     /// <summary>A list of action types or lifecycles (at most 200), each checked; duplicates dropped.</summary>

@@ -8,8 +8,21 @@ public static class AutonomyMetrics
 {
     public const string Name = "Autonomy";
 
+    /// <summary>The tag that names a tenant. Exported only when <c>Autonomy:Metrics:TenantLabels</c> is true (<see cref="Telemetry"/>).</summary>
+    public const string TenantTag = "tenant";
+
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
+
+    /// <summary>
+    /// Every instrument that records <see cref="TenantTag"/>, with the tags it keeps when tenant labels are off. An
+    /// instrument that adds the tenant tag must be listed here, or tenant ids leak into <c>/metrics</c>
+    /// (<c>TenantLabelTests</c> holds it).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string[]> TenantTagged = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["autonomy.kill_switches.engaged"] = ["scope"],
+    };
 
     private static readonly Counter<long> GateResults = Meter.CreateCounter<long>("autonomy.gate.results", description: "Cost gate results by verdict and reason");
     private static readonly Counter<long> Decisions = Meter.CreateCounter<long>("autonomy.policy.decisions", description: "Policy decisions by decision and reason");
@@ -89,5 +102,5 @@ public static class AutonomyMetrics
     }
 
     public static void KillSwitchChanged(string tenantId, string scope, bool engaged) =>
-        KillSwitches.Add(engaged ? 1 : -1, new("tenant", tenantId), new("scope", scope));
+        KillSwitches.Add(engaged ? 1 : -1, new(TenantTag, tenantId), new("scope", scope));
 }

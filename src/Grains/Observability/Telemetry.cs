@@ -14,7 +14,8 @@ namespace Autonomy;
 /// One OpenTelemetry setup for every host (gateway and silo): traces from ASP.NET Core through Orleans (activity
 /// propagation) to the decision runs (source "Autonomy"), metrics of the meter "Autonomy", Orleans and ASP.NET
 /// Core. Exported by OTLP when <c>Autonomy:Otlp:Endpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
-/// scraped at <c>GET /metrics</c> when <c>Autonomy:Metrics:Prometheus</c> is true.
+/// scraped at <c>GET /metrics</c> when <c>Autonomy:Metrics:Prometheus</c> is true. No metric carries a tenant id unless
+/// <c>Autonomy:Metrics:TenantLabels</c> is true.
 /// </summary>
 public static class Telemetry
 {
@@ -29,6 +30,15 @@ public static class Telemetry
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation().AddMeter(AutonomyMetrics.Name, "Microsoft.Orleans");
+                if (!TenantLabels(configuration))
+                {
+                    // Tenant ids are customer names in practice: kept off every exported metric unless the operator asks.
+                    metrics.AddView(instrument =>
+                        instrument.Meter.Name == AutonomyMetrics.Name && AutonomyMetrics.TenantTagged.TryGetValue(instrument.Name, out var kept)
+                            ? new MetricStreamConfiguration { TagKeys = kept }
+                            : null);
+                }
+
                 if (PrometheusEnabled(configuration))
                 {
                     metrics.AddPrometheusExporter();
@@ -59,4 +69,6 @@ public static class Telemetry
     }
 
     private static bool PrometheusEnabled(IConfiguration configuration) => configuration.GetValue<bool>("Autonomy:Metrics:Prometheus");
+
+    private static bool TenantLabels(IConfiguration configuration) => configuration.GetValue<bool>("Autonomy:Metrics:TenantLabels");
 }

@@ -15,7 +15,8 @@ public interface ITenantConnectorsGrain : IGrainWithStringKey
     Task<ConnectorView> GetConnectorAsync(string name);
 
     /// <summary>
-    /// Creates or replaces a connector; with <paramref name="keepSecret"/> the stored secret stays (the caller sent none).
+    /// Creates or replaces a connector; with <paramref name="keepSecret"/> (the caller sent none) the stored secret stays
+    /// while the endpoint's origin and the auth header are unchanged, and is dropped otherwise.
     /// Ledgered as CONFIG_CHANGED without the secret; returns the connector as stored, without its secret.
     /// </summary>
     [Alias("pulls.PutConnector")]
@@ -43,10 +44,11 @@ public sealed partial class TenantGrain : ITenantConnectorsGrain
             throw new ConflictException("TOO_MANY_CONNECTORS", $"A tenant may configure at most {ConnectorConfig.MaxPerTenant} connectors.");
         }
 
-        var stored = config with { Secret = keepSecret ? before?.Secret : config.Secret, Version = state.State.Version + 1 };
+        // A secret left out stays only while the endpoint's host and the auth header do (ConnectorSecret.Carried).
+        var stored = config with { Secret = ConnectorSecret.Carried(before, config, keepSecret), Version = state.State.Version + 1 };
 
-        // Before and after as views: who changed what is ledgered, the secret never is (only whether it is set, and rotated).
-        var rotated = !keepSecret && stored.Secret != before?.Secret;
+        // Before and after as views: who changed what is ledgered, the secret never is (only whether it is set, and changed).
+        var rotated = !string.Equals(stored.Secret, before?.Secret, StringComparison.Ordinal);
         await ChangeAsync(
             $"connector:{config.Name}", actor, before?.View(), new ConnectorChange(stored.View(), rotated),
             s => s with { Connectors = s.Connectors.SetItem(stored.Name, stored) });

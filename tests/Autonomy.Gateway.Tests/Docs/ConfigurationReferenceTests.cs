@@ -53,6 +53,7 @@ public sealed partial class ConfigurationReferenceTests
         "Autonomy:Otlp:Endpoint",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "Autonomy:Metrics:Prometheus",
+        "Autonomy:Metrics:TenantLabels",
     ];
 
     private static readonly string ConnectionString = $"ConnectionStrings:{AutonomyOptions.ConnectionStringName}";

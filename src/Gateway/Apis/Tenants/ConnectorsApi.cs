@@ -21,7 +21,7 @@ public static partial class ConnectorsApi
     {
         var admin = app.MapTenantGroup("Tenant administration: connectors").RequireAuthorization(Access.Admin);
         admin.MapGet("/connectors/{name}", GetConnector).WithName("GetConnector").WithSummary("Returns a connector; its secret is never shown, only whether one is set.");
-        admin.MapPut("/connectors/{name}", PutConnector).WithName("PutConnector").WithSummary("Creates or replaces a connector; a secret left out keeps the stored one.");
+        admin.MapPut("/connectors/{name}", PutConnector).WithName("PutConnector").WithSummary("Creates or replaces a connector; a secret left out keeps the stored one while the endpoint's host and the auth header stay the same.");
         return admin;
     }
 
