@@ -37,6 +37,7 @@ public sealed class AuditorViewTests(ControlCenterFixture fixture)
         await page.Locator("#verify").ClickAsync();
         await Expect(page.Locator("#verify-verdict")).ToContainTextAsync("Intact");
         await Expect(page.Locator("#verify-result")).ToContainTextAsync("Not yet checkpointed");
+        await page.EvaluateAsync("() => document.getElementById('explanation').scrollIntoView()");
         await auditor.ScreenshotAsync("auditor");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#export").ClickAsync());

@@ -72,6 +72,11 @@ public sealed partial class SafetyAndLayoutTests(ControlCenterFixture fixture)
         Assert.Null(await admin.Page.EvaluateAsync<int?>("() => window.__pwned ?? null"));
         Assert.Equal(0, await admin.Page.Locator("#main img").CountAsync());
         await admin.AssertNoCspViolationsAsync();
+
+        // The watch sees what it is meant to: an inline script, were a page to add one, is refused and reported.
+        await admin.Page.EvaluateAsync("() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.head.append(s); }");
+        await Eventually.UntilAsync(async () => (await admin.CspViolationsAsync()).Count == 1, TimeSpan.FromSeconds(5), "the refused inline script to be reported");
+        Assert.Null(await admin.Page.EvaluateAsync<int?>("() => window.__inline ?? null"));
     }
 
     [Fact]

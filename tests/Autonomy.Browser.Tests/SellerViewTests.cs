@@ -41,6 +41,38 @@ public sealed class SellerViewTests(ControlCenterFixture fixture, ITestOutputHel
     }
 
     [Fact]
+    public async Task ASellerEditsOneProposalRejectsAnotherAndRevertsWhatAutopilotDid()
+    {
+        var t = await Tenant.CreateAsync(fixture);
+        var edited = await t.AccountWithProposalAsync("acc-edit", "seller-1");
+        var rejected = await t.AccountWithProposalAsync("acc-reject", "seller-1");
+        await using var seller = await fixture.OpenAsync(t.SellerToken("seller-1"), "#/seller");
+        var page = seller.Page;
+
+        var card = page.Locator($"article.proposal[data-proposal-id=\"{(string)edited["proposalId"]!}\"]");
+        await card.Locator("button[data-action=edit]").ClickAsync();
+        await card.Locator("textarea").FillAsync("""{"template":"renewal-personal"}""");
+        await card.Locator("button", new() { HasText = "Execute edited" }).ClickAsync();
+        await Expect(card).ToHaveCountAsync(0);
+
+        card = page.Locator($"article.proposal[data-proposal-id=\"{(string)rejected["proposalId"]!}\"]");
+        await card.Locator("button[data-action=reject]").ClickAsync();
+        await card.Locator("input").FillAsync("not now");
+        await card.Locator(".inline-form button.danger").ClickAsync();
+        await Expect(card).ToHaveCountAsync(0);
+
+        var task = page.Locator("#timeline li.action", new() { HasText = "Autopilot did create task" }).First;
+        await task.Locator("button[data-action=revert]").ClickAsync();
+        await Expect(page.Locator("#timeline li.action", new() { HasText = "reverted" })).ToHaveCountAsync(1);
+
+        var timeline = (await (await t.Seller("seller-1").GetAsync(t.Path("sellers/seller-1/timeline"))).Expect(HttpStatusCode.OK))["items"]!.AsArray();
+        Assert.Contains(timeline, a => (string?)a!["proposalId"] == (string)edited["proposalId"]! && (string?)a["parameters"]!["template"] == "renewal-personal");
+        Assert.Contains(timeline, a => (string?)a!["status"] == "REVERTED");
+        Assert.DoesNotContain(timeline, a => (string?)a!["proposalId"] == (string)rejected["proposalId"]!);
+        await seller.AssertNoCspViolationsAsync();
+    }
+
+    [Fact]
     public async Task ASignalPostedByTheApiAppearsInTheSellersQueueWithoutAReloadWithinTwoSeconds()
     {
         var t = await Tenant.CreateAsync(fixture);

@@ -55,7 +55,7 @@ export function accountView(ctx) {
     put(overview, facts([
       ['Owner', a.ownerId ? link(a.ownerId, 'seller', a.ownerId) : 'none'],
       ['Lifecycle', a.lifecycle],
-      ['Heat', h('span', {}, h('meter', { min: '0', max: '1', value: String(a.heat) }), ` ${Number(a.heat).toFixed(3)}`)],
+      ['Heat', Number(a.heat).toFixed(3)],
       ['Tier', badge(a.tier, a.tier === 'HOT' ? 'bad' : a.tier === 'WARM' ? 'warn' : '')],
       ['Renewal', a.renewalDate],
       ['Autonomous schedules', a.autonomousSchedules ? 'opted in (Mode 4)' : 'off'],

@@ -18,7 +18,7 @@ const Code = /^[A-Z][A-Z0-9_]+$/;
 export function value(v, depth = 0) {
   if (v === null || v === undefined) return h('span', { class: 'muted', text: 'none' });
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
   if (typeof v === 'string') {
     if (IsoTime.test(v)) return time(v);
     if (Code.test(v)) return badge(v, 'reason');
