@@ -1,6 +1,8 @@
 using Autonomy.Gateway;
 using Autonomy.Gateway.Apis;
 using Autonomy.Gateway.Auth;
+using Autonomy.Gateway.ControlCenter;
+using Autonomy.Gateway.Infrastructure;
 
 // `dotnet run --project src/Gateway -- mint-token --tenant t1 --role admin --sub alice` prints a token and exits.
 if (MintTokenCommand.Matches(args))
@@ -23,7 +25,9 @@ builder.AddGatewayOperations();     // OpenAPI, health, OpenTelemetry
 builder.Services.AddLiveEvents();   // Server-Sent Events over the cluster's live streams
 
 var app = builder.Build();
+app.UseSecurityHeaders();           // CSP, nosniff, no-referrer on every response
 app.UseGatewayPipeline();
+app.UseControlCenter();             // the web control center at /
 app.MapOperations();
 app.MapTenantAutonomyApi();
 app.MapAccountsApi();

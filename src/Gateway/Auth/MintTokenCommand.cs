@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Autonomy.Common;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -16,12 +17,19 @@ namespace Autonomy.Gateway.Auth;
 /// token needs no <c>--tenant</c>. A token longer than <c>Auth:MaxTokenLifetime</c> or for the reserved subject
 /// <c>system</c> is refused with a message saying why (<see cref="TokenRules"/>). Prints the token on stdout; exit code 2 and the usage on stderr when the
 /// arguments are wrong.
+/// With <c>--open</c> it prints a sign-in link for the control center of the local gateway
+/// instead (<c>http://127.0.0.1:5000/#token=...</c>, the address from <c>--url</c>, else the first of
+/// <c>ASPNETCORE_URLS</c>): the token travels in the URL's fragment, which the browser never sends to a server; the
+/// page stores it for the session and removes it from the address bar.
 /// </summary>
-public static class MintTokenCommand
+public static partial class MintTokenCommand
 {
     public const string Name = "mint-token";
 
-    public const string Usage = "usage: mint-token --tenant <tenantId> --role <admin|seller|auditor|ingest|operator> [--role ...] --sub <id> [--hours 12]";
+    public const string Usage = "usage: mint-token --tenant <tenantId> --role <admin|seller|auditor|ingest|operator> [--role ...] --sub <id> [--hours 12] [--open [--url http://127.0.0.1:5000]]";
+
+    /// <summary>The local gateway's address when neither <c>--url</c> nor <c>ASPNETCORE_URLS</c> names one (Kestrel's default port).</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5000";
 
     private static readonly string[] KnownRoles = [Actor.Admin, Actor.Seller, Actor.Auditor, Actor.Ingest, Actor.Operator];
 
@@ -59,7 +67,9 @@ public static class MintTokenCommand
             return 2;
         }
 
-        if (Parse(args.Skip(1).ToArray()) is not { } request)
+        var rest = args.Skip(1).ToList();
+        var open = rest.Remove("--open");
+        if (Parse([.. rest]) is not { } request || (request.Url is not null && !open) || SignInBase(request.Url, configuration) is not { } site)
         {
             error.WriteLine(Usage);
             return 2;
@@ -71,7 +81,8 @@ public static class MintTokenCommand
             return 2;
         }
 
-        output.WriteLine(Mint(options, request.Tenant, request.Roles, request.Subject, TimeSpan.FromHours(request.Hours), TimeProvider.System.GetUtcNow()));
+        var token = Mint(options, request.Tenant, request.Roles, request.Subject, TimeSpan.FromHours(request.Hours), TimeProvider.System.GetUtcNow());
+        output.WriteLine(open ? SignInLink(site, token) : token);
         return 0;
     }
 
@@ -87,6 +98,26 @@ public static class MintTokenCommand
         return lifetime > options.MaxTokenLifetime
             ? string.Create(CultureInfo.InvariantCulture, $"--hours {lifetime.TotalHours:0.##} is longer than Auth:MaxTokenLifetime ({options.MaxTokenLifetime.TotalHours:0.##} hours); mint a shorter token, or raise the setting on every gateway (the gateway refuses longer tokens).")
             : null;
+    }
+
+    /// <summary>The control center's sign-in link: the token in the fragment (never a query string, never sent to a server).</summary>
+    public static string SignInLink(Uri site, string token)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        return new UriBuilder(site) { Path = "/", Query = "", Fragment = "token=" + Uri.EscapeDataString(token) }.Uri.AbsoluteUri;
+    }
+
+    /// <summary>
+    /// The gateway's address for a browser on this machine: <paramref name="url"/>, else the first of <c>ASPNETCORE_URLS</c>
+    /// (or <c>urls</c>), else <see cref="DefaultUrl"/>; a wildcard host (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>) becomes 127.0.0.1.
+    /// Null when it is not an http(s) address.
+    /// </summary>
+    internal static Uri? SignInBase(string? url, IConfiguration configuration)
+    {
+        var configured = url ?? configuration["ASPNETCORE_URLS"] ?? configuration["urls"] ?? DefaultUrl;
+        var first = configured.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? DefaultUrl;
+        var local = WildcardHost().Replace(first, "${1}127.0.0.1");
+        return Uri.TryCreate(local, UriKind.Absolute, out var site) && (site.Scheme == Uri.UriSchemeHttp || site.Scheme == Uri.UriSchemeHttps) ? site : null;
     }
 
     /// <summary>A signed token. One role is written as a string, several as an array.</summary>
@@ -124,7 +155,7 @@ public static class MintTokenCommand
 
     private static MintRequest? Parse(string[] args)
     {
-        string? tenant = null, subject = null;
+        string? tenant = null, subject = null, url = null;
         var roles = new List<string>();
         var hours = 12.0;
         for (var i = 0; i < args.Length; i += 2)
@@ -146,6 +177,9 @@ public static class MintTokenCommand
                 case "--role" when KnownRoles.Contains(value):
                     roles.Add(value);
                     break;
+                case "--url" when value.Length > 0:
+                    url = value;
+                    break;
                 case "--hours" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) && h > 0 && h <= TimeSpan.MaxValue.TotalHours / 2:
                     hours = h;
                     break;
@@ -157,8 +191,11 @@ public static class MintTokenCommand
         var tenantNeeded = roles.Any(r => r != Actor.Operator);
         return roles.Count == 0 || subject is null || (tenantNeeded && tenant is null)
             ? null
-            : new MintRequest(tenant, roles.Distinct(StringComparer.Ordinal).ToList(), subject, hours);
+            : new MintRequest(tenant, roles.Distinct(StringComparer.Ordinal).ToList(), subject, hours, url);
     }
 
-    private sealed record MintRequest(string? Tenant, IReadOnlyList<string> Roles, string Subject, double Hours);
+    [GeneratedRegex(@"^(https?://)(\*|\+|0\.0\.0\.0|\[::\])(?=[:/]|$)")]
+    private static partial Regex WildcardHost();
+
+    private sealed record MintRequest(string? Tenant, IReadOnlyList<string> Roles, string Subject, double Hours, string? Url);
 }

@@ -6,14 +6,18 @@ using Autonomy.Learning;
 namespace Autonomy.Gateway.Apis;
 
 /// <summary>
-/// The evaluation report as one self-contained page (no external assets): the gate's verdict, a metric table with
-/// the candidate next to the ranker it was evaluated against, the reliability diagram as inline SVG, and the
-/// calibration of each action type before and after.
+/// The evaluation report as one page: the gate's verdict, a metric table with the candidate next to the ranker it was
+/// evaluated against, the reliability diagram as inline SVG, and the calibration of each action type before and after.
+/// Its only asset is the control center's stylesheet from the gateway itself: the Content-Security-Policy every
+/// response carries allows no inline style or script.
 /// </summary>
 public static class RankingReportPage
 {
     private const int Size = 320;
     private const int Pad = 36;
+
+    /// <summary>The report's stylesheet, served with the control center (ControlCenter/site/css/report.css).</summary>
+    public const string Stylesheet = "/css/report.css";
 
     public static string Render(string tenantId, RankingVersionView v)
     {
@@ -21,8 +25,7 @@ public static class RankingReportPage
         var e = v.Evaluation;
         var html = new StringBuilder();
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Ranking ").Append(H(v.Version)).Append(" of ").Append(H(tenantId)).Append("</title>")
-            .Append("<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
-            .Append("th:first-child,td:first-child{text-align:left}.pass{color:#176b2c}.fail{color:#a8071a}.cand{color:#1f5fbf}.act{color:#c2410c}</style></head><body>");
+            .Append("<link rel=\"stylesheet\" href=\"").Append(Stylesheet).Append("\"></head><body>");
         html.Append("<h1>Ranking model ").Append(H(v.Version)).Append("</h1><p>Tenant ").Append(H(tenantId)).Append(" · status ").Append(H(v.Status.ToString().ToUpperInvariant()))
             .Append(v.Active ? " (active)" : "").Append(" · trained ").Append(H(v.CreatedAt.ToString("u", CultureInfo.InvariantCulture))).Append(" (").Append(H(v.Trigger)).Append(") · ")
             .Append(N(e.TrainExamples)).Append(" training outcomes, ").Append(N(e.HoldoutExamples)).Append(" held out in ").Append(N(e.HoldoutSlates)).Append(" decisions</p>");
@@ -51,7 +54,7 @@ public static class RankingReportPage
         {
             html.Append("<tr><td>").Append(H(c.ActionType)).Append("</td><td>").Append(H(c.Method.ToString().ToUpperInvariant())).Append("</td><td>").Append(N(c.Outcomes)).Append("</td><td>").Append(N(c.HoldoutOutcomes))
                 .Append("</td><td>").Append(F(c.BrierBefore)).Append("</td><td>").Append(F(c.BrierAfter)).Append("</td><td>").Append(F(c.EceBefore)).Append("</td><td>").Append(F(c.EceAfter))
-                .Append("</td><td style=\"text-align:left\">").Append(H(c.Why)).Append("</td></tr>");
+                .Append("</td><td class=\"why\">").Append(H(c.Why)).Append("</td></tr>");
         }
 
         return html.Append("</table></body></html>").ToString();
