@@ -26,6 +26,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentDictionary<string, int> Attempts { get; } = new();
 
+    /// <summary>How many attempts of each key are answered 503 (besides the first, with <c>failFirstAttempt</c>).</summary>
+    public int FailFirst { get; set; }
+
     /// <summary>The Standard Webhooks headers and the raw body of every accepted delivery.</summary>
     public ConcurrentQueue<SignedDelivery> Signed { get; } = new();
 
@@ -42,7 +45,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             var key = request.Headers["Idempotency-Key"].ToString();
             var attempt = receiver.Attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
-            if (failFirstAttempt && attempt == 1)
+            if ((failFirstAttempt && attempt == 1) || attempt <= receiver.FailFirst)
             {
                 if (receiver.OnFirstAttempt is { } onFirst)
                 {
