@@ -36,6 +36,35 @@ public sealed class WebhookSettingsTests
     }
 
     [Fact]
+    public async Task EveryUrlThatCarriesASecretOrASignatureMustBeHttpsUnlessPrivateNetworksAreAllowed()
+    {
+        await using var factory = new CustomGatewayFactory(new Dictionary<string, string?>
+        {
+            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "false",
+            ["Autonomy:Chat:AllowPrivateNetworks"] = "false",
+        });
+        var tenant = Tokens.FreshTenant();
+        var admin = factory.Client(Tokens.Admin(tenant));
+        const string Plain = "http://hooks.example.com/autonomy";
+
+        var problems = new[]
+        {
+            (await admin.PutJson($"/v1/tenants/{tenant}/executor", $$"""{"webhookUrl":"{{Plain}}"}""")).ExpectValidationProblem("webhookUrl"),
+            (await admin.PutJson($"/v1/tenants/{tenant}/sellers/seller-1/digest-settings", $$"""{"enabled":true,"webhookUrl":"{{Plain}}"}""")).ExpectValidationProblem("webhookUrl"),
+            (await admin.PutJson($"/v1/tenants/{tenant}/ledger/anchor", $$"""{"url":"{{Plain}}"}""")).ExpectValidationProblem("url"),
+            (await admin.PutJson($"/v1/tenants/{tenant}/connectors/crm", """{"kind":"HTTP_JSON","endpoint":"http://crm.example.com/{accountId}","authHeader":"Authorization","secret":"Bearer s","mapping":{"id":"id","type":"t"}}""")).ExpectValidationProblem("endpoint"),
+            (await admin.PutJson($"/v1/tenants/{tenant}/engine", """{"kind":"chat","chat":{"baseUrl":"http://llm.example.com/v1","model":"m","apiKey":"sk-x"}}""")).ExpectValidationProblem("chat.baseUrl"),
+        };
+        foreach (var problem in await Task.WhenAll(problems))
+        {
+            Assert.Contains("https", problem.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        // Without a secret a connector or a chat engine may still use http.
+        await (await admin.PutJson($"/v1/tenants/{tenant}/connectors/crm", """{"kind":"HTTP_JSON","endpoint":"http://crm.example.com/{accountId}","mapping":{"id":"id","type":"t"}}""")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task PublicWebhookUrlsAreAcceptedAndPrivateOnesWhenAllowed()
     {
         await using var strict = new CustomGatewayFactory(Strict);

@@ -5,7 +5,7 @@ namespace Autonomy.Gateway.Apis;
 
 /// <summary>
 /// Tenant administration, one module per resource (Apis/Tenants): the autonomy state and modes, budgets, kill
-/// switches, playbook and triggers, policy, catalog, executor, decision engine, learning (ranking).
+/// switches, playbook and triggers, policy, catalog, executor and webhook signing, decision engine, learning (ranking).
 /// </summary>
 public static class TenantAutonomyApi
 {
@@ -22,6 +22,7 @@ public static class TenantAutonomyApi
         app.MapRankingApi();
         app.MapConnectorsApi();
         app.MapLedgerAnchorApi();
+        app.MapWebhookSigningApi();
         return app;
     }
 

@@ -122,10 +122,14 @@ public sealed class Validation
         }
     }
 
-    /// <summary>A webhook URL: absolute http or https, and not aimed at a private network unless the operator allows it.</summary>
-    public void WebhookUrl(string? value, string field, bool allowPrivateNetworks)
+    /// <summary>
+    /// An outgoing call's URL: absolute http or https, not aimed at a private network unless the operator allows it,
+    /// and https when the call carries a secret or a signature (<paramref name="carriesSecret"/>: every webhook, a
+    /// connector with a secret, a chat engine with a key) unless private networks are allowed, for development.
+    /// </summary>
+    public void WebhookUrl(string? value, string field, bool allowPrivateNetworks, bool carriesSecret = true)
     {
-        if (value is not null && WebhookAddressRule.Check(value, allowPrivateNetworks) is { } problem)
+        if (value is not null && WebhookAddressRule.Check(value, allowPrivateNetworks, carriesSecret) is { } problem)
         {
             Add(field, $"{field} {problem}");
         }

@@ -93,24 +93,31 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
 
         // A backstop a little after the pipeline's own total timeout, in case a layer below ignores it.
         deadline.CancelAfter(total + TimeSpan.FromSeconds(1));
+        if (!string.IsNullOrEmpty(settings.ApiKey) && !WebhookAddressRule.SecretMayGoTo(new Uri(settings.BaseUrl), Options.AllowPrivateNetworks))
+        {
+            return Failure(ChatCallResult.Failed, "The endpoint is not https, and the API key goes only to https.", settings, clock.Elapsed, answered: false);
+        }
+
         ChatResponse response;
         try
         {
             using var client = Client(settings, total);
             response = await client.GetResponseAsync(prompt.Messages, prompt.Options, deadline.Token);
         }
-        catch (Exception ex) when (ex is TimeoutRejectedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested) || ex.InnerException is TimeoutRejectedException)
+        catch (Exception ex) when (TimedOut(ex) || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return Failure(ChatCallResult.Timeout, $"No answer within {total.TotalSeconds:0.#} s.", settings, clock.Elapsed, answered: false);
         }
-        catch (ClientResultException ex)
+        catch (ClientResultException ex) when (ex.Status > 0)
         {
-            // The endpoint answered with an error status (nothing billed), or the pipeline gave up before it answered.
-            return Failure(ChatCallResult.Failed, $"The endpoint answered {ex.Status}: {ChatAnswer.Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: ex.Status > 0);
+            // The endpoint answered with an error status (nothing billed).
+            return Failure(ChatCallResult.Failed, $"The endpoint answered {ex.Status}: {ChatAnswer.Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: true);
         }
-        catch (Exception ex) when (ex is HttpRequestException or BrokenCircuitException or IOException)
+        catch (Exception ex) when (ex is ClientResultException or HttpRequestException or BrokenCircuitException or IOException)
         {
-            return Failure(ChatCallResult.Failed, $"The endpoint could not be reached: {ChatAnswer.Trim(ex.Message, 300)}", settings, clock.Elapsed, answered: false);
+            // Ledgered as the kind of failure only: the exception's text can name the addresses a refused name resolved to.
+            logger.LogWarning(ex, "The chat endpoint {BaseUrl} could not be reached.", settings.BaseUrl);
+            return Failure(ChatCallResult.Failed, $"The endpoint could not be reached: {OutgoingFailure.Reason(ex)}.", settings, clock.Elapsed, answered: false);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException)
         {
@@ -130,6 +137,19 @@ public sealed class ChatEngine(IHttpClientFactory clients, IOptions<ChatEngineOp
         var tokens = (usage?.InputTokenCount ?? 0) + (usage?.OutputTokenCount ?? 0);
         return new ChatOutcome(
             ChatCallResult.Ok, new DecisionResult(Name, parsed.Proposals, tokens), usage?.InputTokenCount, usage?.OutputTokenCount, parsed.Rejected, null, model, clock.Elapsed, true);
+    }
+
+    private static bool TimedOut(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutRejectedException or OutgoingCallException { TimedOut: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ChatOutcome Failure(ChatCallResult result, string detail, ChatSettings settings, TimeSpan elapsed, bool answered) =>

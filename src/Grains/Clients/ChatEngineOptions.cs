@@ -36,6 +36,9 @@ public sealed class ChatEngineOptions
     /// <summary>The most proposals one answer may carry; the rest are rejected (<c>TOO_MANY_PROPOSALS</c>).</summary>
     public int MaxProposals { get; set; } = 10;
 
+    /// <summary>The largest answer read from the endpoint; a bigger one fails the call.</summary>
+    public int MaxResponseBytes { get; set; } = 1024 * 1024;
+
     public void ApplyDefaults(TimeSpan responseTimeout)
     {
         TotalTimeout ??= TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(20).Ticks, responseTimeout.Ticks / 2));
@@ -67,6 +70,11 @@ public sealed class ChatEngineOptionsValidator(IOptions<SiloMessagingOptions> me
             problems.Add("Autonomy:Chat:MaxProposals must be from 1 to 100.");
         }
 
+        if (options.MaxResponseBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            problems.Add("Autonomy:Chat:MaxResponseBytes must be from 1024 to 16777216.");
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
@@ -76,7 +84,8 @@ public static class ChatEngineRegistration
 {
     /// <summary>
     /// The chat engine, its options and its named HTTP client: the webhook client's address rule at connect time
-    /// (no private networks unless allowed), and the standard resilience pipeline per host, so one tenant's failing
+    /// (no private networks unless allowed, no redirects), one deadline and a capped body (<see cref="BoundedResponseHandler"/>),
+    /// and the standard resilience pipeline per host, so one tenant's failing
     /// endpoint never opens the circuit for another's.
     /// </summary>
     public static IServiceCollection AddChatEngine(this IServiceCollection services, IConfiguration configuration)
@@ -88,7 +97,12 @@ public static class ChatEngineRegistration
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ChatEngineOptions>, ChatEngineOptionsValidator>());
 
         services.AddHttpClient(ChatEngine.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => WebhookClient.Handler(sp.GetRequiredService<IOptions<ChatEngineOptions>>().Value.AllowPrivateNetworks))
+            .ConfigurePrimaryHttpMessageHandler(sp => WebhookClient.Handler(sp.GetRequiredService<IOptions<ChatEngineOptions>>().Value.AllowPrivateNetworks, logger: WebhookClient.Log(sp)))
+            .AddHttpMessageHandler(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<ChatEngineOptions>>();
+                return new BoundedResponseHandler(() => options.Value.TotalTimeout!.Value, () => options.Value.MaxResponseBytes);
+            })
             .AddStandardResilienceHandler()
             .SelectPipelineByAuthority()
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>

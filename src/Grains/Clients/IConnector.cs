@@ -23,8 +23,9 @@ public sealed class Connectors(HttpJsonConnector http, SyntheticConnector synthe
 
 /// <summary>
 /// GETs <see cref="ConnectorConfig.Endpoint"/> (with <c>{accountId}</c> and <c>{since}</c> filled in) through the guarded
-/// HTTP client of webhooks: the standard resilience pipeline (timeouts, retries with backoff, circuit breaker) and the
-/// private-network rule at connect time. The connector's own timeout bounds the whole pull, and so does the webhook
+/// HTTP client of webhooks: one deadline and a body of at most <see cref="MaxResponseBytes"/>, the standard resilience
+/// pipeline (timeouts, retries with backoff, circuit breaker), no redirects and the private-network rule at connect
+/// time. A secret goes only to https (unless private networks are allowed, for development). The connector's own timeout bounds the whole pull, and so does the webhook
 /// total timeout, which is below Orleans' response timeout: a slow system fails the pull, never the account's turn.
 /// </summary>
 public sealed class HttpJsonConnector(IHttpClientFactory clients, IOptions<WebhookOptions> options) : IConnector
@@ -42,38 +43,28 @@ public sealed class HttpJsonConnector(IHttpClientFactory clients, IOptions<Webho
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(config.Timeout > TimeSpan.Zero && config.Timeout < total ? config.Timeout : total);
 
-        using var message = new HttpRequestMessage(HttpMethod.Get, Url(config.Endpoint!, request));
-        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (config.AuthHeader is { } header && config.Secret is { } secret)
+        var url = Url(config.Endpoint!, request);
+        var secret = config.AuthHeader is not null ? config.Secret : null;
+        if (secret is not null && !WebhookAddressRule.SecretMayGoTo(url, options.Value.AllowPrivateNetworks))
         {
-            message.Headers.TryAddWithoutValidation(header, secret);
+            throw new OutgoingCallException("the endpoint is not https, and the connector's secret goes only to https");
         }
 
+        using var message = new HttpRequestMessage(HttpMethod.Get, url);
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (secret is not null)
+        {
+            message.Headers.TryAddWithoutValidation(config.AuthHeader!, secret);
+        }
+
+        // The client's outermost handler read the body already, capped and under the deadline (BoundedResponseHandler).
         using var response = await clients.CreateClient(ClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException($"The connector answered {(int)response.StatusCode}.", null, response.StatusCode);
         }
 
-        if (response.Content.Headers.ContentLength > MaxResponseBytes)
-        {
-            throw new HttpRequestException($"The connector's answer is larger than {MaxResponseBytes} bytes.");
-        }
-
-        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-        using var limited = new MemoryStream();
-        var buffer = new byte[81920];
-        for (int read; (read = await body.ReadAsync(buffer, timeout.Token)) > 0;)
-        {
-            if (limited.Length + read > MaxResponseBytes)
-            {
-                throw new HttpRequestException($"The connector's answer is larger than {MaxResponseBytes} bytes.");
-            }
-
-            limited.Write(buffer, 0, read);
-        }
-
-        limited.Position = 0;
+        await using var limited = await response.Content.ReadAsStreamAsync(timeout.Token);
         JsonNode? root;
         try
         {

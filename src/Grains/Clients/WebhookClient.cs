@@ -4,15 +4,17 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 namespace Autonomy.Actions;
 
 /// <summary>
-/// The named HTTP client of every webhook (tenant executor, seller digest): timeouts and retries from
-/// <see cref="WebhookOptions"/>, and a connection that refuses private addresses (<see cref="WebhookAddressRule"/>)
-/// after the name is resolved, so a public-looking name that resolves to loopback or the internal network is refused too.
+/// The named HTTP client of every webhook (tenant executor, seller digest, checkpoint anchor): one deadline and a
+/// capped body (<see cref="BoundedResponseHandler"/>), timeouts and retries from <see cref="WebhookOptions"/>, no
+/// redirects, and a connection that refuses non-public addresses (<see cref="WebhookAddressRule"/>) after the name is
+/// resolved, so a public-looking name that resolves to loopback or the internal network is refused too.
 /// </summary>
 public static class WebhookClient
 {
@@ -25,7 +27,12 @@ public static class WebhookClient
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>());
 
         var client = services.AddHttpClient(WebhookExecutor.ClientName)
-            .ConfigurePrimaryHttpMessageHandler(sp => Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks));
+            .ConfigurePrimaryHttpMessageHandler(sp => Handler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks, logger: Log(sp)))
+            .AddHttpMessageHandler(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<WebhookOptions>>();
+                return new BoundedResponseHandler(() => options.Value.TotalTimeout!.Value, () => options.Value.MaxResponseBytes);
+            });
         client.AddStandardResilienceHandler()
             .SelectPipelineByAuthority()
             .Configure((HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
@@ -36,6 +43,9 @@ public static class WebhookClient
 
         // Added after the resilience handler, so it sits inside the retries and sees every attempt.
         client.AddHttpMessageHandler(() => new WebhookRetryGuard());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IWebhookSigningSecrets, TenantWebhookSigningSecrets>();
+        services.TryAddSingleton<SignedWebhook>();
         return services;
     }
 
@@ -66,24 +76,27 @@ public static class WebhookClient
     /// </summary>
     /// <param name="allowPrivateNetworks">Skips the rule (tests, receivers on the same network).</param>
     /// <param name="resolve">Name resolution; DNS unless a test supplies its own.</param>
-    public static SocketsHttpHandler Handler(bool allowPrivateNetworks, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
+    /// <param name="logger">Where a refusal's details (the host and the addresses it resolved to) go; they never go into the exception.</param>
+    public static SocketsHttpHandler Handler(bool allowPrivateNetworks, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null, ILogger? logger = null)
     {
         resolve ??= Dns.GetHostAddressesAsync;
+        logger ??= NullLogger.Instance;
         return new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, allowPrivateNetworks, resolve, cancellationToken),
+            ConnectCallback = (context, cancellationToken) => ConnectAsync(context.DnsEndPoint, allowPrivateNetworks, resolve, logger, cancellationToken),
         };
     }
 
     private static async ValueTask<Stream> ConnectAsync(
-        DnsEndPoint endpoint, bool allowPrivateNetworks, Func<string, CancellationToken, Task<IPAddress[]>> resolve, CancellationToken cancellationToken)
+        DnsEndPoint endpoint, bool allowPrivateNetworks, Func<string, CancellationToken, Task<IPAddress[]>> resolve, ILogger logger, CancellationToken cancellationToken)
     {
         if (!allowPrivateNetworks && WebhookAddressRule.IsLocalName(endpoint.Host.TrimEnd('.')))
         {
-            throw Refused(endpoint.Host, "a loopback name");
+            logger.LogWarning("Outgoing call to {Host} refused: a loopback name (Autonomy:Webhooks:AllowPrivateNetworks / Autonomy:Chat:AllowPrivateNetworks)", endpoint.Host);
+            throw new AddressRefusedException();
         }
 
         var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
@@ -92,7 +105,9 @@ public static class WebhookClient
         var allowed = allowPrivateNetworks ? addresses : addresses.Where(a => !WebhookAddressRule.IsPrivate(a)).ToArray();
         if (allowed.Length == 0)
         {
-            throw Refused(endpoint.Host, string.Join(", ", addresses.Select(a => a.ToString())));
+            // The addresses go to the log only: in an exception they would be ledgered and returned, an oracle for internal DNS.
+            logger.LogWarning("Outgoing call to {Host} refused: it resolves to {Addresses}, none of them public", endpoint.Host, string.Join(", ", addresses.Select(a => a.ToString())));
+            throw new AddressRefusedException();
         }
 
         SocketException? last = null;
@@ -116,9 +131,10 @@ public static class WebhookClient
             }
         }
 
-        throw new HttpRequestException($"Could not connect to webhook host {endpoint.Host}.", last);
+        throw new HttpRequestException(HttpRequestError.ConnectionError, $"Could not connect to {endpoint.Host}.", last);
     }
 
-    private static HttpRequestException Refused(string host, string what) =>
-        new($"Webhook host {host} resolves to {what}: loopback, link-local and private addresses are refused unless Autonomy:Webhooks:AllowPrivateNetworks=true.");
+    /// <summary>The logger of refused connections.</summary>
+    public static ILogger Log(IServiceProvider services) =>
+        services.GetService<ILoggerFactory>()?.CreateLogger("Autonomy.OutgoingCalls") ?? (ILogger)NullLogger.Instance;
 }

@@ -25,6 +25,14 @@ public sealed class WebhookOptions
     /// <summary>Retries after a failed attempt (5xx, 408, 429, a timeout or a broken connection).</summary>
     public int MaxRetries { get; set; } = 2;
 
+    public static readonly TimeSpan DefaultSigningRotationWindow = TimeSpan.FromDays(1);
+
+    /// <summary>How long a tenant's previous signing secret keeps signing beside a new one after a rotation (unless removed sooner).</summary>
+    public TimeSpan SigningRotationWindow { get; set; } = DefaultSigningRotationWindow;
+
+    /// <summary>The largest answer read from a webhook receiver; a bigger one fails the delivery.</summary>
+    public int MaxResponseBytes { get; set; } = 64 * 1024;
+
     /// <summary>Fills the timeouts left unset, so a lowered response timeout lowers the defaults with it.</summary>
     public void ApplyDefaults(TimeSpan responseTimeout)
     {
@@ -48,6 +56,16 @@ public sealed class WebhookOptionsValidator(IOptions<SiloMessagingOptions> messa
         if (options.MaxRetries is < 0 or > 10)
         {
             problems.Add("Autonomy:Webhooks:MaxRetries must be from 0 to 10.");
+        }
+
+        if (options.SigningRotationWindow < TimeSpan.Zero || options.SigningRotationWindow > TimeSpan.FromDays(30))
+        {
+            problems.Add("Autonomy:Webhooks:SigningRotationWindow must be from 00:00:00 to 30.00:00:00, e.g. 1.00:00:00.");
+        }
+
+        if (options.MaxResponseBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            problems.Add("Autonomy:Webhooks:MaxResponseBytes must be from 1024 to 16777216.");
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

@@ -1,15 +1,15 @@
-using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Autonomy.Actions;
 
 /// <summary>
-/// Delivers an action to the tenant's webhook: HTTP POST of JSON with an <c>Idempotency-Key</c> header that every
-/// retry repeats, so the receiver can deduplicate. Timeouts, retries and the circuit breaker come from the
-/// standard resilience pipeline on the named client <see cref="ClientName"/>.
+/// Delivers an action to the tenant's webhook: a signed HTTP POST of JSON (<see cref="SignedWebhook"/>) with an
+/// <c>Idempotency-Key</c> (and <c>webhook-id</c>) that every retry repeats, so the receiver can deduplicate. One
+/// deadline, the body cap, timeouts, retries and the circuit breaker come from the named client <see cref="ClientName"/>.
 /// </summary>
-public sealed class WebhookExecutor(IHttpClientFactory clients, ILogger<WebhookExecutor> logger) : IActionExecutor
+public sealed class WebhookExecutor(SignedWebhook webhook, ILogger<WebhookExecutor> logger) : IActionExecutor
 {
     public const string ClientName = "autonomy-webhook";
     public const string Name = "webhook";
@@ -33,19 +33,12 @@ public sealed class WebhookExecutor(IHttpClientFactory clients, ILogger<WebhookE
             ["runId"] = request.RunId,
             ["autonomous"] = request.Autonomous,
         };
-        using var message = new HttpRequestMessage(HttpMethod.Post, request.WebhookUrl) { Content = JsonContent.Create(body) };
-        message.Headers.Add("Idempotency-Key", operation == "execute" ? request.IdempotencyKey : $"{request.IdempotencyKey}:revert");
-        if (mayRetry is not null)
-        {
-            message.Options.Set(WebhookRetryGuard.Permit, new RetryPermit(mayRetry));
-        }
-
+        var key = operation == "execute" ? request.IdempotencyKey : $"{request.IdempotencyKey}:revert";
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(message, cancellationToken);
-            return response.IsSuccessStatusCode
-                ? new ExecutionResult(true, $"Webhook answered {(int)response.StatusCode}.", Name)
-                : new ExecutionResult(false, $"Webhook answered {(int)response.StatusCode}.", Name);
+            var status = await webhook.PostAsync(
+                request.TenantId, request.WebhookUrl!, key, JsonSerializer.SerializeToUtf8Bytes(body), mayRetry is null ? null : new RetryPermit(mayRetry), cancellationToken);
+            return new ExecutionResult((int)status is >= 200 and < 300, $"Webhook answered {(int)status}.", Name);
         }
         catch (WebhookRetryRefusedException ex)
         {
@@ -55,8 +48,9 @@ public sealed class WebhookExecutor(IHttpClientFactory clients, ILogger<WebhookE
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
         {
+            // The ledgered detail is the kind of failure; the exception (which may name resolved addresses) goes to the log only.
             logger.LogWarning(ex, "Webhook {Operation} of {Key} failed", operation, request.IdempotencyKey);
-            return new ExecutionResult(false, $"Webhook unreachable: {ex.GetType().Name}.", Name);
+            return new ExecutionResult(false, $"Webhook failed: {OutgoingFailure.Reason(ex)}.", Name);
         }
     }
 }

@@ -69,6 +69,8 @@ public static class SiloComposition
         services.AddChatEngine(configuration);
         services.AddConnectors();
         services.TryAddSingleton<LedgerCheckpointAnchor>();
+        services.TryAddSingleton<LedgerAnchorHealth>();
+        services.AddHealthChecks().AddCheck<LedgerAnchorHealthCheck>(LedgerAnchorHealthCheck.Name, tags: ["ready"]);
 
         silo.AddActivityPropagation();
         silo.AddLiveStreams();

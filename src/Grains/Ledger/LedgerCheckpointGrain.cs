@@ -70,6 +70,7 @@ public sealed class LedgerCheckpointGrain(
     private static readonly Counter<long> Refusals = Meter.CreateCounter<long>("autonomy.ledger.checkpoint_refusals", "{checkpoint}", "Ledger checkpoints refused because a stream or the checkpoint chain was cut.");
 
     private LedgerCheckpointWriter? _writer;
+    private LedgerAnchorQueue? _unanchored;
     private IGrainTimer? _timer;
     private bool _started;
 
@@ -117,6 +118,13 @@ public sealed class LedgerCheckpointGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        if (_unanchored?.Clear(dropped: true) is > 0 and var lost)
+        {
+            // The receiver sees the gap: the next checkpoint it gets names its predecessor's hash.
+            logger.LogWarning("{Count} checkpoints of tenant {TenantId} were never delivered to the anchor webhook", lost, TenantId);
+        }
+
+        anchor.Forget(TenantId);
         if (!_started && _writer is null)
         {
             return;
@@ -167,6 +175,12 @@ public sealed class LedgerCheckpointGrain(
 
         if (outcome.Written is not { } checkpoint)
         {
+            if (anchored)
+            {
+                // Nothing new: a good moment to retry the deliveries that failed.
+                await AnchorAsync(null, cancellationToken);
+            }
+
             return outcome;
         }
 
@@ -190,19 +204,38 @@ public sealed class LedgerCheckpointGrain(
         return outcome;
     }
 
-    /// <summary>External anchoring: the durable checkpoint also goes to the tenant's anchor webhook, when it has one.</summary>
-    private async Task AnchorAsync(LedgerCheckpoint checkpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// External anchoring: the durable checkpoint also goes to the tenant's anchor webhook, when it has one, after those
+    /// whose delivery failed before (retried at every tick until delivered).
+    /// </summary>
+    private async Task AnchorAsync(LedgerCheckpoint? checkpoint, CancellationToken cancellationToken)
     {
+        var queue = _unanchored ??= new LedgerAnchorQueue(TenantId, time);
+        if (checkpoint is not null)
+        {
+            queue.Add(checkpoint);
+        }
+
+        if (queue.Count == 0)
+        {
+            return;
+        }
+
         try
         {
             if (await GrainFactory.GetGrain<Tenants.ITenantGrain>(TenantId).GetCheckpointAnchorAsync() is { } url)
             {
-                await anchor.SendAsync(url, checkpoint, cancellationToken);
+                await anchor.DeliverAsync(url, queue, cancellationToken);
+            }
+            else
+            {
+                queue.Clear(dropped: false);
+                anchor.Forget(TenantId);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning(ex, "Checkpoint {CheckpointId} of tenant {TenantId} not anchored", checkpoint.CheckpointId, TenantId);
+            logger.LogWarning(ex, "Checkpoints of tenant {TenantId} not anchored yet ({Count} waiting)", TenantId, queue.Count);
         }
     }
 

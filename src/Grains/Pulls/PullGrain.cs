@@ -163,8 +163,12 @@ public sealed class PullGrain(
         logger.LogWarning("Pull of {TenantId}/{AccountId} from connector {Connector} failed: {Error}", TenantId, AccountId, connector.Name, ex.Message);
         var basis = await Account.GetPullBasisAsync();
         var next = PullPlanner.Failed(plan, connector.Cadence, basis.Tier, now);
-        var reason = ex is OperationCanceledException or TimeoutException ? "TIMEOUT" : ex is BrokenCircuitException ? "CIRCUIT_OPEN" : ex is HttpRequestException ? "HTTP_ERROR" : "BAD_RESPONSE";
-        await Account.RecordPullAsync(new PullRecord(pullId, basis.Pulls.SetItem(connector.Name, next), Failed: new PullFailedPayload(connector.Name, reason, ex.Message, next.Failures, next.NextPullAt)));
+        var reason = ex is OperationCanceledException or TimeoutException or OutgoingCallException { TimedOut: true } ? "TIMEOUT"
+            : ex is BrokenCircuitException ? "CIRCUIT_OPEN" : ex is HttpRequestException ? "HTTP_ERROR" : "BAD_RESPONSE";
+
+        // A transport failure is ledgered as its kind only: its text may name the addresses a refused name resolved to.
+        var error = ex is InvalidDataException or JsonException or UriFormatException ? ex.Message : OutgoingFailure.Reason(ex);
+        await Account.RecordPullAsync(new PullRecord(pullId, basis.Pulls.SetItem(connector.Name, next), Failed: new PullFailedPayload(connector.Name, reason, error, next.Failures, next.NextPullAt)));
         PullMetrics.Decided(connector.Kind, "FAILED", reason);
     }
 

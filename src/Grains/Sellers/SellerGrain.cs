@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autonomy.Accounts;
@@ -26,7 +25,7 @@ namespace Autonomy.Sellers;
 public sealed partial class SellerGrain(
     [PersistentState("seller", "autonomy")] IPersistentState<SellerState> state,
     ILedger ledger,
-    IHttpClientFactory clients,
+    SignedWebhook webhook,
     IOptions<AutonomyEngineOptions> options,
     ILogger<SellerGrain> logger,
     [FromKeyedServices(AutonomyClock.Key)] TimeProvider time) : Grain, ISellerGrain, IRemindable
@@ -162,20 +161,16 @@ public sealed partial class SellerGrain(
             return ("api", true, $"Ready at GET .../sellers/{Key.SellerId}/digest?date={digest.Date:yyyy-MM-dd}.");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, url)
-        {
-            Content = JsonContent.Create(new JsonObject { ["tenantId"] = Key.TenantId, ["sellerId"] = Key.SellerId, ["digest"] = WireDigest(digest) }),
-        };
-        request.Headers.Add("Idempotency-Key", DigestKey(today));
+        var body = new JsonObject { ["tenantId"] = Key.TenantId, ["sellerId"] = Key.SellerId, ["digest"] = WireDigest(digest) };
         try
         {
-            using var response = await clients.CreateClient(WebhookExecutor.ClientName).SendAsync(request);
-            return ("webhook", response.IsSuccessStatusCode, $"Webhook answered {(int)response.StatusCode}.");
+            var status = await webhook.PostAsync(Key.TenantId, url, DigestKey(today), JsonSerializer.SerializeToUtf8Bytes(body));
+            return ("webhook", (int)status is >= 200 and < 300, $"Webhook answered {(int)status}.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
         {
             logger.LogWarning(ex, "Digest of {TenantId}/{SellerId} for {Date} not delivered", Key.TenantId, Key.SellerId, digest.Date);
-            return ("webhook", false, $"Webhook unreachable: {ex.GetType().Name}.");
+            return ("webhook", false, $"Webhook failed: {OutgoingFailure.Reason(ex)}.");
         }
     }
 

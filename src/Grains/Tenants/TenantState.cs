@@ -35,6 +35,9 @@ public sealed record TenantState
     /// <summary>Where each ledger checkpoint of the tenant is also POSTed (external anchoring), or null.</summary>
     [Id(40)] public string? CheckpointAnchorUrl { get; init; }
 
+    /// <summary>The secrets that sign the tenant's outgoing webhooks (current and, during a rotation, previous); never shown.</summary>
+    [Id(45)] public WebhookSigningKeys? WebhookSigning { get; init; }
+
     // Ids 12 (the run counter, now RunCounterGrain) and 13 (the change history, read from the ledger) are retired.
 
     /// <summary>Which engine answers the tenant's runs (null: the playbook, deferring when it cannot).</summary>

@@ -17,14 +17,115 @@ public sealed class WebhookAddressRuleTests
         Gen.Byte[64, 127].Select(Gen.Byte.Array[2]).Select((second, b) => V4(100, second, b[0], b[1])),
         Gen.Byte[224, 255].Select(Gen.Byte.Array[3]).Select((first, b) => V4(first, b[0], b[1], b[2])));
 
-    /// <summary>Public unicast IPv4: everything outside the blocks above.</summary>
-    private static readonly Gen<IPAddress> PublicV4 = Gen.Byte.Array[4]
-        .Where(b => b[0] is not (0 or 10 or 127) and < 224
-            && !(b[0] == 172 && b[1] is >= 16 and <= 31)
-            && !(b[0] == 192 && b[1] == 168)
-            && !(b[0] == 169 && b[1] == 254)
-            && !(b[0] == 100 && b[1] is >= 64 and <= 127))
-        .Select(b => new IPAddress(b));
+    /// <summary>
+    /// The blocks refused, written down from IANA's IPv4 and IPv6 special-purpose address registries (those not globally
+    /// reachable, plus 192.0.0.0/24 whole and the 6to4 relay), and 168.63.129.16 (a cloud host endpoint): the oracle
+    /// the rule is checked against, kept apart from the rule's own table.
+    /// </summary>
+    private static readonly string[] RefusedV4 =
+    [
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
+        "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32",
+    ];
+
+    /// <summary>Inside global unicast 2000::/3; everything outside it is refused (but the IPv4-carrying forms, checked by what they carry).</summary>
+    private static readonly string[] RefusedV6Global = ["2001::/23", "2001:db8::/32", "3fff::/20"];
+
+    private static readonly string[] RefusedV6Elsewhere = ["::1/128", "::/128", "100::/64", "64:ff9b:1::/48", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", "5f00::/16"];
+
+    private static bool InBlock(IPAddress address, string cidr)
+    {
+        var slash = cidr.IndexOf('/', StringComparison.Ordinal);
+        var network = IPAddress.Parse(cidr[..slash]).GetAddressBytes();
+        var bits = int.Parse(cidr[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var bytes = address.GetAddressBytes();
+        if (bytes.Length != network.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < bits; i++)
+        {
+            var mask = 0x80 >> (i % 8);
+            if ((bytes[i / 8] & mask) != (network[i / 8] & mask))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool OracleRefusesV4(IPAddress a) => RefusedV4.Any(b => InBlock(a, b));
+
+    /// <summary>A uniformly random address inside <paramref name="cidr"/>.</summary>
+    private static Gen<IPAddress> Within(string cidr)
+    {
+        var slash = cidr.IndexOf('/', StringComparison.Ordinal);
+        var network = IPAddress.Parse(cidr[..slash]).GetAddressBytes();
+        var bits = int.Parse(cidr[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        return Gen.Byte.Array[network.Length].Select(random =>
+        {
+            var b = (byte[])random.Clone();
+            for (var i = 0; i < bits; i++)
+            {
+                var mask = (byte)(0x80 >> (i % 8));
+                b[i / 8] = (byte)((b[i / 8] & ~mask) | (network[i / 8] & mask));
+            }
+
+            return new IPAddress(b);
+        });
+    }
+
+    /// <summary>Public unicast IPv4: everything outside the refused blocks.</summary>
+    private static readonly Gen<IPAddress> PublicV4 = Gen.Byte.Array[4].Select(b => new IPAddress(b)).Where(a => !OracleRefusesV4(a));
+
+    [Fact]
+    public void EveryAddressOfEveryRefusedIPv4BlockIsRefusedInEverySpelling() =>
+        Gen.OneOf(RefusedV4.Select(Within).ToArray()).Sample(a =>
+            WebhookAddressRule.IsPrivate(a)
+            && WebhookAddressRule.IsPrivate(a.MapToIPv6())
+            && WebhookAddressRule.IsPrivate(IPAddress.Parse("64:ff9b::" + a))
+            && WebhookAddressRule.IsPrivate(SixToFour(a))
+            && WebhookAddressRule.Check($"https://{a}/hook", allowPrivateNetworks: false) is not null
+            && WebhookAddressRule.Check($"https://[::ffff:{a}]/hook", allowPrivateNetworks: false) is not null);
+
+    [Fact]
+    public void AnyIPv4AddressIsRefusedExactlyWhenARegistryBlockHoldsIt() =>
+        Gen.Byte.Array[4].Select(b => new IPAddress(b)).Sample(a =>
+            WebhookAddressRule.IsPrivate(a) == OracleRefusesV4(a)
+            && WebhookAddressRule.IsPrivate(IPAddress.Parse("64:ff9b::" + a)) == OracleRefusesV4(a)
+            && WebhookAddressRule.IsPrivate(SixToFour(a)) == OracleRefusesV4(a));
+
+    [Fact]
+    public void AnyGlobalUnicastIPv6AddressIsRefusedExactlyWhenARegistryBlockHoldsIt() =>
+        Within("2000::/3").Sample(a =>
+            WebhookAddressRule.IsPrivate(a) == (RefusedV6Global.Any(b => InBlock(a, b))
+                || (InBlock(a, "2002::/16") && OracleRefusesV4(new IPAddress(a.GetAddressBytes().AsSpan(2, 4))))));
+
+    [Fact]
+    public void EveryAddressOfEveryRefusedIPv6BlockIsRefused() =>
+        Gen.OneOf([.. RefusedV6Global.Concat(RefusedV6Elsewhere).Select(Within)]).Sample(a =>
+            WebhookAddressRule.IsPrivate(a) && WebhookAddressRule.Check($"https://[{a}]/hook", allowPrivateNetworks: false) is not null);
+
+    [Fact]
+    public void ASecretOrSignatureGoesOnlyToHttpsUnlessPrivateNetworksAreAllowed()
+    {
+        Assert.NotNull(WebhookAddressRule.Check("http://hooks.example.com/x", allowPrivateNetworks: false, carriesSecret: true));
+        Assert.Null(WebhookAddressRule.Check("https://hooks.example.com/x", allowPrivateNetworks: false, carriesSecret: true));
+        Assert.Null(WebhookAddressRule.Check("http://hooks.example.com/x", allowPrivateNetworks: false, carriesSecret: false));
+        Assert.Null(WebhookAddressRule.Check("http://127.0.0.1:8080/x", allowPrivateNetworks: true, carriesSecret: true));
+    }
+
+    private static IPAddress SixToFour(IPAddress v4)
+    {
+        var b = new byte[16];
+        b[0] = 0x20;
+        b[1] = 0x02;
+        v4.GetAddressBytes().CopyTo(b, 2);
+        b[15] = 1;
+        return new IPAddress(b);
+    }
 
     [Fact]
     public void EveryPrivateIPv4AddressIsPrivateInEverySpelling() =>
@@ -89,6 +190,17 @@ public sealed class WebhookAddressRuleTests
     [InlineData("https://10.1.2.3:8443/hook")]
     [InlineData("https://172.31.255.255/hook")]
     [InlineData("https://192.168.0.10/hook")]
+    [InlineData("https://192.0.0.170/hook")]
+    [InlineData("https://198.18.0.1/hook")]
+    [InlineData("https://198.19.255.255/hook")]
+    [InlineData("https://168.63.129.16/hook")]
+    [InlineData("https://203.0.113.9/hook")]
+    [InlineData("https://[64:ff9b:1::a00:1]/hook")]
+    [InlineData("https://[64:ff9b:1::808:808]/hook")]
+    [InlineData("https://[2001:db8::1]/hook")]
+    [InlineData("https://[2002:a00:1::1]/hook")]
+    [InlineData("https://[100::1]/hook")]
+    [InlineData("https://[fd00:ec2::254]/hook")]
     public void LoopbackLinkLocalAndPrivateSpellingsAreRefused(string url)
     {
         Assert.NotNull(WebhookAddressRule.Check(url, allowPrivateNetworks: false));

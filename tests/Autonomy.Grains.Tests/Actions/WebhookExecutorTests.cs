@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Ledger;
@@ -25,6 +26,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentDictionary<string, int> Attempts { get; } = new();
 
+    /// <summary>How many attempts of each key are answered 503 (besides the first, with <c>failFirstAttempt</c>).</summary>
+    public int FailFirst { get; set; }
+
+    /// <summary>The Standard Webhooks headers and the raw body of every accepted delivery.</summary>
+    public ConcurrentQueue<SignedDelivery> Signed { get; } = new();
+
     /// <summary>Runs when a key's first attempt arrives, before it is failed (with <c>failFirstAttempt</c>).</summary>
     public Func<Task>? OnFirstAttempt { get; set; }
 
@@ -38,7 +45,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             var key = request.Headers["Idempotency-Key"].ToString();
             var attempt = receiver.Attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
-            if (failFirstAttempt && attempt == 1)
+            if ((failFirstAttempt && attempt == 1) || attempt <= receiver.FailFirst)
             {
                 if (receiver.OnFirstAttempt is { } onFirst)
                 {
@@ -48,7 +55,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
             }
 
-            receiver.Received.Enqueue((key, await JsonNode.ParseAsync(request.Body)));
+            using var raw = new MemoryStream();
+            await request.Body.CopyToAsync(raw);
+            receiver.Signed.Enqueue(new SignedDelivery(
+                request.Headers[WebhookSignature.IdHeader].ToString(), request.Headers[WebhookSignature.TimestampHeader].ToString(),
+                request.Headers[WebhookSignature.SignatureHeader].ToString(), raw.ToArray()));
+            receiver.Received.Enqueue((key, JsonNode.Parse(raw.ToArray())));
             return Results.Ok();
         });
         await app.StartAsync();
@@ -58,25 +70,46 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
 
+/// <summary>What a receiver checks a signature with: the headers and the body exactly as received.</summary>
+public sealed record SignedDelivery(string Id, string Timestamp, string Signature, byte[] Body)
+{
+    public bool VerifiesWith(string secret) => WebhookSignature.Verify(secret, Id, Timestamp, Body, Signature, DateTimeOffset.UtcNow);
+}
+
+/// <summary>Two fixed signing secrets (as during a rotation), for tests without a tenant grain.</summary>
+public sealed class FixedSigningSecrets : IWebhookSigningSecrets
+{
+    public const string Current = "whsec_MfKQ9r8GKYqrTywnW5YhfB0NfIrI3Fp2sBbe8wi8Z9E=";
+    public const string Previous = "whsec_c2VjcmV0LXByZXZpb3VzLTAxMjM0NTY3ODlhYmNkZWY=";
+
+    public Task<ImmutableArray<string>> SigningAsync(string tenantId) => Task.FromResult(ImmutableArray.Create(Current, Previous));
+}
+
 public sealed class WebhookExecutorTests
 {
-    /// <summary>The webhook client as the silo registers it, allowed to reach the receiver on loopback.</summary>
-    private static ServiceProvider LoopbackWebhooks()
+    /// <summary>The webhook client as the silo registers it, allowed to reach the receiver on loopback, signing with <see cref="FixedSigningSecrets"/>.</summary>
+    internal static ServiceProvider LoopbackWebhooks(params (string Key, string Value)[] settings)
     {
-        var services = new ServiceCollection();
-        services.AddWebhookClient(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?> { ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true" }; // the receiver listens on loopback
+        foreach (var (key, value) in settings)
         {
-            ["Autonomy:Webhooks:AllowPrivateNetworks"] = "true", // the receiver listens on loopback
-        }).Build());
+            values[key] = value;
+        }
+
+        var services = new ServiceCollection();
+        services.AddSingleton<IWebhookSigningSecrets>(new FixedSigningSecrets());
+        services.AddWebhookClient(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
         return services.BuildServiceProvider();
     }
+
+    internal static WebhookExecutor Executor(ServiceProvider provider) => new(provider.GetRequiredService<SignedWebhook>(), NullLogger<WebhookExecutor>.Instance);
 
     [Fact]
     public async Task DeliveryIsRetriedWithTheSameIdempotencyKey()
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
         await using var provider = LoopbackWebhooks();
-        var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
+        var executor = Executor(provider);
 
         var result = await executor.ExecuteAsync(new ExecutionRequest("a.key.1", "t1", "acc-1", "SEND_EMAIL", """{"template":"x"}""", "run_1", false, receiver.Url));
 
@@ -86,6 +119,10 @@ public sealed class WebhookExecutorTests
         Assert.Equal("a.key.1", key);
         Assert.Equal("SEND_EMAIL", (string?)body!["actionType"]);
         Assert.Equal("x", (string?)body["parameters"]!["template"]);
+        var signed = Assert.Single(receiver.Signed);
+        Assert.Equal("a.key.1", signed.Id);
+        Assert.True(signed.VerifiesWith(FixedSigningSecrets.Current) && signed.VerifiesWith(FixedSigningSecrets.Previous), signed.Signature);
+        Assert.False(signed.VerifiesWith("whsec_" + Convert.ToBase64String(new byte[32])));
     }
 
     [Fact]
@@ -93,7 +130,7 @@ public sealed class WebhookExecutorTests
     {
         await using var receiver = await WebhookReceiver.StartAsync(failFirstAttempt: true);
         await using var provider = LoopbackWebhooks();
-        var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
+        var executor = Executor(provider);
         var asked = 0;
 
         var refused = await executor.ExecuteAsync(
@@ -114,10 +151,8 @@ public sealed class WebhookExecutorTests
     [Fact]
     public async Task AnUnreachableWebhookIsAFailedResultNotAnException()
     {
-        var services = new ServiceCollection();
-        services.AddHttpClient(WebhookExecutor.ClientName);
-        await using var provider = services.BuildServiceProvider();
-        var executor = new WebhookExecutor(provider.GetRequiredService<IHttpClientFactory>(), NullLogger<WebhookExecutor>.Instance);
+        await using var provider = LoopbackWebhooks();
+        var executor = Executor(provider);
 
         var result = await executor.ExecuteAsync(new ExecutionRequest("a.key.2", "t1", "acc-1", "SEND_EMAIL", "{}", "run_1", false, "http://127.0.0.1:1/hook"));
 
@@ -135,15 +170,25 @@ public sealed class WebhookDeliveryTests(ClusterFixture fixture)
         var t = new Scenario(fixture.Cluster);
         await t.SetUpAsync(("SEND_EMAIL", AutonomyModeV1.ApprovalRequired));
         await t.Tenant.SetExecutorAsync(new ExecutorSettings(receiver.Url, []), Scenario.Admin);
+        var signing = fixture.Cluster.Grains.GetGrain<ITenantWebhookSigningGrain>(t.TenantId);
+        var first = (await signing.RotateWebhookSigningSecretAsync(null, Scenario.Admin)).Secret!;
+        var second = (await signing.RotateWebhookSigningSecretAsync(null, Scenario.Admin)).Secret!;
         await t.SignalAsync();
         var proposal = (await t.NeedsInputAsync()).Single(p => p.ActionType == "SEND_EMAIL");
 
-        var first = await t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor);
+        var action = await t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor);
         var again = await t.Account.ApproveAsync(proposal.ProposalId, proposal.ArgsDigest, t.SellerActor);
 
-        Assert.Equal(first.ActionId, again.ActionId);
+        Assert.Equal(action.ActionId, again.ActionId);
         var (key, body) = Assert.Single(receiver.Received);
-        Assert.Equal(first.ActionId, key);
+        Assert.Equal(action.ActionId, key);
+
+        // Signed with the tenant's secrets: during a rotation the new and the previous one both verify.
+        var signed = Assert.Single(receiver.Signed);
+        Assert.Equal(action.ActionId, signed.Id);
+        Assert.True(signed.VerifiesWith(second) && signed.VerifiesWith(first), signed.Signature);
+        await signing.RemovePreviousWebhookSigningSecretAsync(Scenario.Admin);
+        Assert.Equal(new[] { second }, (await signing.GetWebhookSigningSecretsAsync()).ToArray());
         Assert.Equal(t.AccountId, (string?)body!["accountId"]);
         Assert.Empty((await t.Workspace.GetAsync()).Items);
     }

@@ -1,5 +1,6 @@
 using Autonomy.Ledger;
 using Autonomy.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autonomy.Tests.Ledger;
@@ -127,6 +128,58 @@ public sealed class LedgerCheckpointGrainTests : IDisposable
         Assert.Equal(written, copy with { Heads = written.Heads });
         Assert.Equal(written.Heads.ToArray(), copy.Heads.ToArray());
         Assert.Equal(written.Hash, LedgerCheckpoints.ComputeHash(copy));
+    }
+
+    [Fact]
+    public async Task AFailedAnchorDeliveryIsRetriedAndShowsInTheMetricAndTheReadinessCheck()
+    {
+        await using var receiver = await Autonomy.Tests.Actions.WebhookReceiver.StartAsync(failFirstAttempt: false);
+        receiver.FailFirst = 2;
+        var retried = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "autonomy.ledger.checkpoint_anchors")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var t = tags.ToArray();
+            if (t.Contains(new KeyValuePair<string, object?>("retry", true)) && t.Contains(new KeyValuePair<string, object?>("succeeded", true)))
+            {
+                Interlocked.Add(ref retried, value);
+            }
+        });
+        listener.Start();
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Autonomy:Ledger:CheckpointInterval"] = "00:00:00.200",
+            ["Autonomy:Webhooks:MaxRetries"] = "0", // each delivery is one attempt: the writer's ticks retry it
+        });
+        var silo = cluster.Cluster.Silos.First().ServiceProvider;
+        var health = silo.GetRequiredService<LedgerAnchorHealth>();
+        var checks = silo.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+        var t = new Scenario(cluster);
+        await t.SetUpAsync();
+        await t.Tenant.SetCheckpointAnchorAsync(receiver.Url, Scenario.Admin);
+        await t.SignalAsync();
+
+        // The first delivery fails: the tenant is behind, and the readiness check says so (Degraded: the silo still serves).
+        await Eventually.UntilAsync(() => Task.FromResult(health.Snapshot().Tenants > 0), TimeSpan.FromSeconds(30), "the failed delivery to be noticed");
+        var report = await checks.CheckHealthAsync(c => c.Tags.Contains("ready"));
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, report.Entries[LedgerAnchorHealthCheck.Name].Status);
+
+        // Later ticks retry it until it is delivered; then the tenant is caught up.
+        await Eventually.UntilAsync(() => Task.FromResult(!receiver.Received.IsEmpty), TimeSpan.FromSeconds(30), "the checkpoint to be delivered on a retry");
+        await Eventually.UntilAsync(() => Task.FromResult(health.Snapshot().Tenants == 0), TimeSpan.FromSeconds(30), "the tenant to be caught up");
+        var (key, _) = receiver.Received.First();
+        Assert.True(receiver.Attempts[key!] >= 3, $"attempts: {receiver.Attempts[key!]}");
+        Assert.True(Interlocked.Read(ref retried) >= 1);
+        Assert.Equal(
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy,
+            (await checks.CheckHealthAsync(c => c.Tags.Contains("ready"))).Entries[LedgerAnchorHealthCheck.Name].Status);
     }
 
     public void Dispose() => _directory.Dispose();

@@ -99,7 +99,7 @@ public sealed record ConnectorBody(
             if (v.Required(Endpoint, "endpoint") is { } endpoint)
             {
                 v.MaxLength(endpoint, "endpoint", 2000);
-                v.WebhookUrl(endpoint.Replace("{accountId}", "a", StringComparison.Ordinal).Replace("{since}", "", StringComparison.Ordinal), "endpoint", allowPrivateNetworks);
+                v.WebhookUrl(endpoint.Replace("{accountId}", "a", StringComparison.Ordinal).Replace("{since}", "", StringComparison.Ordinal), "endpoint", allowPrivateNetworks, carriesSecret: Secret is not null);
             }
 
             v.Required(Mapping, "mapping");

@@ -87,7 +87,8 @@ public sealed record ChatBody(string? BaseUrl, string? Model, string? ApiKey, in
     internal ChatSettings ToSettings(Validation v, bool allowPrivateNetworks)
     {
         var baseUrl = v.Required(BaseUrl, "chat.baseUrl");
-        v.WebhookUrl(BaseUrl, "chat.baseUrl", allowPrivateNetworks);
+        // A key goes only to https; a stored key is kept only for an unchanged base URL, which passed this check when it was set.
+        v.WebhookUrl(BaseUrl, "chat.baseUrl", allowPrivateNetworks, carriesSecret: !string.IsNullOrEmpty(ApiKey));
         var model = v.Required(Model, "chat.model");
         if (Model is not null && (Model.Length is 0 or > EngineApi.MaxModelLength || Model.Any(char.IsControl)))
         {

@@ -37,9 +37,14 @@ public static class ExecutorApi
 
 public sealed record ExecutorBody(string? WebhookUrl, IReadOnlyList<string>? WebhookActionTypes);
 
-public sealed record ExecutorView(string? WebhookUrl, IReadOnlyList<string> WebhookActionTypes)
+/// <summary>
+/// Where executed actions go. The URL is for admins only (it may carry a receiver's token, and knowing it is half of
+/// forging a call): anyone else reads <c>webhookUrl: null</c> and whether one is set.
+/// </summary>
+public sealed record ExecutorView(string? WebhookUrl, IReadOnlyList<string> WebhookActionTypes, bool WebhookUrlSet)
 {
-    internal static ExecutorView From(ExecutorSettings s) => new(s.WebhookUrl, s.WebhookActionTypes.IsDefault ? [] : s.WebhookActionTypes);
+    internal static ExecutorView From(ExecutorSettings s, bool showUrl = true) =>
+        new(showUrl ? s.WebhookUrl : null, s.WebhookActionTypes.IsDefault ? [] : s.WebhookActionTypes, s.WebhookUrl is not null);
 }
 
 public sealed record ExecutorResponse(ExecutorView Executor, long Version);

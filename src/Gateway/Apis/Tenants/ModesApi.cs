@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json.Nodes;
+using Autonomy.Common;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Policy;
@@ -20,8 +21,9 @@ public static class ModesApi
         return tenant;
     }
 
-    public static async Task<Ok<AutonomyResponse>> GetAutonomy(string tenantId, IGrainFactory grains) =>
-        TypedResults.Ok(AutonomyResponse.From(await grains.GetGrain<ITenantGrain>(tenantId).GetAutonomyAsync()));
+    /// <summary>The autonomy state; the executor's webhook URL only for an admin.</summary>
+    public static async Task<Ok<AutonomyResponse>> GetAutonomy(string tenantId, ClaimsPrincipal user, IGrainFactory grains) =>
+        TypedResults.Ok(AutonomyResponse.From(await grains.GetGrain<ITenantGrain>(tenantId).GetAutonomyAsync(), showExecutorUrl: user.HasClaim(GatewayClaims.Role, Actor.Admin)));
 
     public static async Task<Results<Ok<ItemsResponse<ConfigChangeResponse>>, ValidationProblem>> GetHistory(
         string tenantId, string? limit, string? cursor, IGrainFactory grains)
@@ -83,7 +85,7 @@ public sealed record AutonomyResponse(
     long EngineTokensUsedToday,
     EngineSettingsView? Engine)
 {
-    public static AutonomyResponse From(TenantAutonomyView t) => new(
+    public static AutonomyResponse From(TenantAutonomyView t, bool showExecutorUrl) => new(
         t.TenantId,
         t.ConfigVersion,
         AutonomyModeConfigV1.Default,
@@ -95,7 +97,7 @@ public sealed record AutonomyResponse(
         t.OptedInAccounts.IsDefault ? [] : t.OptedInAccounts,
         PolicyParametersView.From(t.Policy),
         t.PolicyVersion,
-        ExecutorView.From(t.Executor),
+        ExecutorView.From(t.Executor, showExecutorUrl),
         t.PlaybookRules,
         t.CustomActionTypes.IsDefault ? [] : t.CustomActionTypes.Select(ActionTypeResponse.From).ToList(),
         t.EngineTokensUsedToday,
