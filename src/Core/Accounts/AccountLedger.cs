@@ -74,11 +74,19 @@ public sealed record EngineFallbackPayload(string Reason, string Fallback, DateT
     string ILedgerPayload.EntryType => LedgerTypes.EngineFallback;
 }
 
-/// <summary>One proposal as DECISION_PROPOSED records it (parameters as JSON, not text).</summary>
-public sealed record ProposalEntry(string ActionType, JsonNode? Parameters, double Confidence, string? Rationale, ImmutableArray<string> InputsUsed);
+/// <summary>
+/// One proposal as DECISION_PROPOSED records it (parameters as JSON, not text); <see cref="EngineConfidence"/> is the
+/// engine's own confidence when the tenant's cap lowered it to <see cref="Confidence"/>.
+/// </summary>
+public sealed record ProposalEntry(string ActionType, JsonNode? Parameters, double Confidence, string? Rationale, ImmutableArray<string> InputsUsed, double? EngineConfidence = null);
 
-/// <summary>DECISION_PROPOSED: the engine, its cost, how the proposals were ordered, and the proposals.</summary>
-public sealed record DecisionProposedPayload(string Engine, long Tokens, string Ranking, ImmutableArray<ProposalEntry> Proposals) : ILedgerPayload
+/// <summary>
+/// DECISION_PROPOSED: the engine, its cost, how the proposals were ordered, and the proposals; the confidence cap applied
+/// to a chat answer, and the proposals kept from the policy because their parameters failed their type's schema
+/// (<see cref="ProposalScreen.OutOfSchema"/>: never queued, never executed).
+/// </summary>
+public sealed record DecisionProposedPayload(
+    string Engine, long Tokens, string Ranking, ImmutableArray<ProposalEntry> Proposals, double? ConfidenceCap = null, ImmutableArray<ScreenedOutProposal>? Rejected = null) : ILedgerPayload
 {
     string ILedgerPayload.EntryType => LedgerTypes.DecisionProposed;
 }

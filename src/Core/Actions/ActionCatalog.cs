@@ -9,7 +9,10 @@ public enum RiskLevel
     High,
 }
 
-/// <summary>What the policy needs to know about an action type, whoever defined it.</summary>
+/// <summary>
+/// What the policy needs to know about an action type, whoever defined it, and the tenant's JSON schema for its
+/// parameters (<see cref="ParametersSchema"/>, canonical text; null: a built-in's default, or none for a tenant's type).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.ActionTypeSpec")]
 public sealed record ActionTypeSpec(
     [property: Id(0)] string ActionType,
@@ -17,7 +20,8 @@ public sealed record ActionTypeSpec(
     [property: Id(2)] bool ExternalContact,
     [property: Id(3)] bool AllowListed,
     [property: Id(4)] bool Revertible,
-    [property: Id(5)] bool BuiltIn = false);
+    [property: Id(5)] bool BuiltIn = false,
+    [property: Id(6)] string? ParametersSchema = null);
 
 /// <summary>
 /// The built-in action types and the rules for tenant additions. A tenant may add types and may make a
@@ -63,8 +67,92 @@ public static class ActionCatalog
         && actionType.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_')
         && actionType[0] is >= 'A' and <= 'Z';
 
+    /// <summary>The schema an action type's parameters must meet: the tenant's own, else a built-in's default; null for none.</summary>
+    public static string? SchemaOf(ActionTypeSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.ParametersSchema ?? (spec.BuiltIn ? DefaultSchemas.GetValueOrDefault(spec.ActionType) : null);
+    }
+
+    /// <summary>
+    /// Checks a proposal's parameters (JSON text) against its type's schema: null when they conform (or the type has
+    /// none), else what is wrong. No engine path reaches the policy with parameters that fail this.
+    /// </summary>
+    public static string? CheckParameters(ActionTypeSpec spec, string parameters)
+    {
+        if (SchemaOf(spec) is not { } text)
+        {
+            return null;
+        }
+
+        if (Compiled.Count >= MaxCompiledSchemas)
+        {
+            Compiled.Clear();
+        }
+
+        var schema = Compiled.GetOrAdd(text, t => ParameterSchema.Parse(t, out _));
+        return schema is null ? "the action type's parameters schema cannot be read; nothing is taken until it is set again." : schema.Validate(parameters);
+    }
+
+    private const int MaxCompiledSchemas = 4096;
+
+    /// <summary>Schemas read once per text, at most <see cref="MaxCompiledSchemas"/> (then read afresh).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ParameterSchema?> Compiled = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The built-ins' default schemas: the parameters the internal executor and the documented webhook receivers use,
+    /// with lengths bounded, and nothing else (<c>additionalProperties: false</c>). A tenant may replace one with its own.
+    /// </summary>
+    public static readonly ImmutableDictionary<string, string> DefaultSchemas = new Dictionary<string, string>
+    {
+        ["CREATE_TASK"] = """
+            {"type":"object","additionalProperties":false,"properties":{
+              "title":{"type":"string","minLength":1,"maxLength":200},"description":{"type":"string","maxLength":4000},
+              "dueInDays":{"type":"integer","minimum":0,"maximum":365},"priority":{"type":"string","enum":["low","normal","high"]}}}
+            """,
+        ["LOG_NOTE"] = """
+            {"type":"object","additionalProperties":false,"properties":{
+              "title":{"type":"string","maxLength":200},"text":{"type":"string","maxLength":4000}}}
+            """,
+        ["UPDATE_CRM_FIELD"] = """
+            {"type":"object","additionalProperties":false,"required":["field","value"],"properties":{
+              "field":{"type":"string","maxLength":100,"pattern":"^[A-Za-z][A-Za-z0-9_.]*$"},
+              "value":{"description":"a string, number or boolean"}}}
+            """,
+        ["DRAFT_EMAIL"] = """
+            {"type":"object","additionalProperties":false,"properties":{
+              "template":{"type":"string","maxLength":64,"pattern":"^[a-z0-9][a-z0-9_-]*$"},
+              "subject":{"type":"string","maxLength":200},"body":{"type":"string","maxLength":8000}}}
+            """,
+        ["ESCALATE_TO_MANAGER"] = """
+            {"type":"object","additionalProperties":false,"properties":{
+              "reason":{"type":"string","maxLength":2000},"urgency":{"type":"string","enum":["low","normal","high"]}}}
+            """,
+        ["SEND_EMAIL"] = """
+            {"type":"object","additionalProperties":false,"properties":{
+              "template":{"type":"string","maxLength":64,"pattern":"^[a-z0-9][a-z0-9_-]*$"},
+              "subject":{"type":"string","maxLength":200},"body":{"type":"string","maxLength":8000}}}
+            """,
+        ["REQUEST_MEETING"] = """
+            {"type":"object","additionalProperties":false,"properties":{
+              "template":{"type":"string","maxLength":64,"pattern":"^[a-z0-9][a-z0-9_-]*$"},
+              "subject":{"type":"string","maxLength":200},"durationMinutes":{"type":"integer","minimum":15,"maximum":240},
+              "note":{"type":"string","maxLength":2000}}}
+            """,
+        ["UPDATE_OPPORTUNITY_STAGE"] = """
+            {"type":"object","additionalProperties":false,"required":["stage"],"properties":{
+              "opportunityId":{"type":"string","maxLength":200},"stage":{"type":"string","minLength":1,"maxLength":100}}}
+            """,
+        ["APPLY_DISCOUNT"] = """
+            {"type":"object","additionalProperties":false,"required":["percent"],"properties":{
+              "percent":{"type":"number","minimum":0,"maximum":100},"reason":{"type":"string","maxLength":2000},
+              "opportunityId":{"type":"string","maxLength":200}}}
+            """,
+    }.ToImmutableDictionary(p => p.Key, p => ParameterSchema.Parse(p.Value, out _)!.Canonical, StringComparer.Ordinal);
+
     private static ActionTypeSpec Stricter(ActionTypeSpec builtIn, ActionTypeSpec requested) => builtIn with
     {
+        ParametersSchema = requested.ParametersSchema,
         RiskLevel = (RiskLevel)Math.Max((int)builtIn.RiskLevel, (int)requested.RiskLevel),
         ExternalContact = builtIn.ExternalContact || requested.ExternalContact,
         AllowListed = builtIn.AllowListed && requested.AllowListed,

@@ -20,20 +20,31 @@ public enum EngineFallback
     Playbook,
 }
 
-/// <summary>A tenant's engine configuration (<c>PUT .../engine</c>). The chat settings hold a key that never leaves the silo.</summary>
+/// <summary>
+/// A tenant's engine configuration (<c>PUT .../engine</c>). The chat settings hold a key that never leaves the silo.
+/// <see cref="MaxChatConfidence"/> caps the confidence of every chat proposal before the policy reads it (null: the
+/// default, <see cref="DefaultMaxChatConfidence"/>), so a model's answer clears a tenant's minimum confidence above
+/// the cap only when the admin raises it.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.gate.EngineSettings")]
 public sealed record EngineSettings(
     [property: Id(0)] EngineKind Kind,
     [property: Id(1)] EngineFallback Fallback,
-    [property: Id(2)] ChatSettings? Chat)
+    [property: Id(2)] ChatSettings? Chat,
+    [property: Id(3)] double? MaxChatConfidence = null)
 {
+    public const double DefaultMaxChatConfidence = 0.8;
+
     public static readonly EngineSettings Default = new(EngineKind.Playbook, EngineFallback.Defer, null);
 
     /// <summary>Whether runs go to the chat engine.</summary>
     public bool UsesChat => Kind == EngineKind.Chat && Chat is not null;
 
+    /// <summary>The cap in force on a chat proposal's confidence.</summary>
+    public double ChatConfidenceCap => MaxChatConfidence ?? DefaultMaxChatConfidence;
+
     /// <summary>What may be shown and ledgered: everything but the key, whose presence alone is said.</summary>
-    public EngineView View() => new(Wire(Kind), Wire(Fallback), Chat?.View());
+    public EngineView View() => new(Wire(Kind), Wire(Fallback), Chat?.View(), ChatConfidenceCap);
 
     public static string Wire(EngineKind kind) => kind == EngineKind.Chat ? "chat" : "playbook";
 
@@ -71,7 +82,8 @@ public sealed record ChatSettings(
 public sealed record EngineView(
     [property: Id(0)] string Kind,
     [property: Id(1)] string Fallback,
-    [property: Id(2)] ChatView? Chat);
+    [property: Id(2)] ChatView? Chat,
+    [property: Id(3)] double MaxChatConfidence = EngineSettings.DefaultMaxChatConfidence);
 
 /// <summary>Chat settings without the key: <see cref="ApiKeySet"/> says whether one is stored.</summary>
 [GenerateSerializer, Immutable, Alias("autonomy.gate.ChatView")]

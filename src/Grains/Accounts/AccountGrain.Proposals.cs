@@ -61,6 +61,17 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
+    /// Nothing outside its type's parameters schema runs, a human's edit included: an edit that fails it is a 400 naming
+    /// <c>parameters</c>; a proposal whose schema has since tightened is a 409 until it is edited into it.
+    /// </summary>
+    private static void RequireInSchema(TenantSnapshot snapshot, ProposalView view, string parameters, bool edited)
+    {
+        if (snapshot.Catalog.GetValueOrDefault(view.ActionType) is not { } spec || ActionCatalog.CheckParameters(spec, parameters) is not { } error) return;
+        if (edited) throw new ValidationFailedException("parameters", $"parameters do not meet the {view.ActionType} parameters schema: {error}");
+        throw new ConflictException(ProposalScreen.OutOfSchema, $"The proposal's parameters no longer meet the {view.ActionType} parameters schema ({error}); edit them to approve it.");
+    }
+
+    /// <summary>
     /// Approve and edit: bound to the digest the human saw, re-run through the policy on today's configuration, cleared,
     /// executed once under the action id derived from the proposal; a repeated approval returns the same action.
     /// </summary>
@@ -77,8 +88,9 @@ public sealed partial class AccountGrain
         var actionId = Ids.ActionOfProposal(AccountId, proposalId);
         state.State.AdmitApproval(view, argsDigest, actionId);
         var snapshot = await _tenant.NowOrNullAsync() ?? throw HumanApproval.SwitchesUnreadable(view.ActionType);
-        var (check, input) = await RecheckAsync(batch, view, snapshot);
         var edited = editedParameters is not null && editedParameters != view.Parameters;
+        RequireInSchema(snapshot, view, edited ? editedParameters! : view.Parameters, edited);
+        var (check, input) = await RecheckAsync(batch, view, snapshot);
         batch.Add(view.RunId, actor, new ProposalResolvedPayload(
             proposalId, edited ? "EDITED" : "APPROVED", actionId, argsDigest,
             edited ? Json(editedParameters) : null, edited ? ArgsDigest.Compute(AccountId, view.ActionType, editedParameters!) : null, Policy: check.Policy));

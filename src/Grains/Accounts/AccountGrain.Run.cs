@@ -73,7 +73,7 @@ public sealed partial class AccountGrain
         }
 
         if (await DecideAsync(run, s, engine) is not { } decision) return;
-        var proposals = await RankAsync(run, s, decision);
+        var proposals = await RankAsync(run, s, Screen(run, decision));
         (s, var optedIn) = await OptedInNowAsync(run, s);
         s = s with { LastRunAt = run.Now, LastRunInputsDigest = run.Window.InputsDigest(), Counter = s.Counter + 1 };
         var routed = ImmutableArray.CreateBuilder<RoutedProposal>(proposals.Length);
@@ -89,18 +89,33 @@ public sealed partial class AccountGrain
     }
 
     /// <summary>
+    /// Between any engine and the policy: parameters outside their type's schema are kept out, and a chat answer's
+    /// confidence is capped by the tenant's setting (both recorded in DECISION_PROPOSED).
+    /// </summary>
+    private static ScreenedDecision Screen(DecisionRun run, DecisionResult decision)
+    {
+        var cap = decision.Engine == ChatEngine.Name ? run.Snapshot.EngineSettings.ChatConfidenceCap : (double?)null;
+        var screened = ProposalScreen.Screen(decision, run.Snapshot.Catalog, cap);
+        foreach (var rejected in screened.ScreenedOut) AutonomyMetrics.ProposalScreenedOut(rejected.ActionType, decision.Engine);
+        return screened;
+    }
+
+    /// <summary>
     /// The ranking step: the active model (or the prior, the engine's confidence) orders the proposals for display.
     /// DECISION_PROPOSED records them, then PROPOSALS_RANKED what each one's ranking saw: the record learning joins to.
     /// </summary>
-    private async Task<ImmutableArray<RankedProposal>> RankAsync(DecisionRun run, AccountState s, DecisionResult decision)
+    private async Task<ImmutableArray<RankedProposal>> RankAsync(DecisionRun run, AccountState s, ScreenedDecision screened)
     {
+        var decision = screened.Decision;
         var pointer = run.Snapshot.Ranking ?? RankingPointer.Prior;
         var tier = Heat.At(s.Heat!, run.Now).Tier;
         var signals = run.Window.Signals.Select(x => x.Type).Distinct().Order(StringComparer.Ordinal).ToImmutableArray();
         var (ranked, r) = RunRanking.Rank(await _tenant.RankingModelAsync(pointer.Version), pointer.ExplorationRate, run.RunId, decision.Proposals,
             p => new RankingContext(p.ActionType, run.TriggerType, signals, tier, s.Lifecycle, s.Posture, SellerId, p.Confidence));
         run.Batch.Add(run.RunId, Actor.System, new DecisionProposedPayload(
-            decision.Engine, decision.Tokens, r.Ranker, [.. ranked.Select(p => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed))]));
+            decision.Engine, decision.Tokens, r.Ranker,
+            [.. ranked.Select((p, i) => new ProposalEntry(p.ActionType, Json(p.Parameters), p.Confidence, p.Rationale, p.InputsUsed, screened.EngineConfidenceOf(r.EngineIndexes[i])))],
+            screened.ConfidenceCap, screened.ScreenedOut.IsEmpty ? null : screened.ScreenedOut));
         if (!ranked.IsEmpty)
         {
             var entries = r.Proposals.Select((p, i) => new RankedProposalEntry(

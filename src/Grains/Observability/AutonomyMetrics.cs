@@ -61,6 +61,10 @@ public static class AutonomyMetrics
 
     private static string Wire(string reason) => System.Text.Json.JsonNamingPolicy.SnakeCaseUpper.ConvertName(reason);
 
+    /// <summary>A proposal kept from the policy because its parameters failed its type's schema (counted with the engine's rejections).</summary>
+    public static void ProposalScreenedOut(string actionType, string engine) =>
+        EngineRejected.Add(1, new("reason", "PARAMETERS_OUT_OF_SCHEMA"), new("engine", engine), new("action_type", actionType));
+
     public static void EngineCalled(string engine, string result, long promptTokens, long completionTokens, double cost, int rejected, long overrun)
     {
         EngineCalls.Add(1, new("engine", engine), new("result", result));

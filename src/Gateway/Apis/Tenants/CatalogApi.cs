@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json.Nodes;
 using Autonomy.Actions;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
@@ -40,19 +41,36 @@ public static class CatalogApi
         var external = v.Required(body.ExternalContact, "externalContact");
         var allowListed = v.Required(body.AllowListed, "allowListed");
         var revertible = v.Required(body.Revertible, "revertible");
+        string? schema = null;
+        if (body.ParametersSchema is { } requested)
+        {
+            schema = ParameterSchema.Parse(requested, out var error)?.Canonical;
+            if (schema is null)
+            {
+                v.Add("parametersSchema", $"parametersSchema is outside the supported JSON Schema subset: {error}");
+            }
+        }
+
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var spec = await grains.GetGrain<ITenantGrain>(tenantId).PutActionTypeAsync(new ActionTypeSpec(actionType, risk, external, allowListed, revertible), user.ToActor());
+        var spec = await grains.GetGrain<ITenantGrain>(tenantId).PutActionTypeAsync(
+            new ActionTypeSpec(actionType, risk, external, allowListed, revertible, ParametersSchema: schema), user.ToActor());
         return TypedResults.Ok(ActionTypeResponse.From(spec));
     }
 }
 
-public sealed record ActionTypeRequest(RiskLevel? RiskLevel, bool? ExternalContact, bool? AllowListed, bool? Revertible);
+/// <summary>
+/// An action type; <c>parametersSchema</c> (optional) is a JSON schema in the supported subset that every proposal's
+/// parameters must meet. Left out: a built-in keeps its default schema, a tenant's own type has none.
+/// </summary>
+public sealed record ActionTypeRequest(RiskLevel? RiskLevel, bool? ExternalContact, bool? AllowListed, bool? Revertible, JsonObject? ParametersSchema = null);
 
-public sealed record ActionTypeResponse(string ActionType, RiskLevel RiskLevel, bool ExternalContact, bool AllowListed, bool Revertible, bool BuiltIn)
+/// <summary>An action type as the catalog shows it; <c>parametersSchema</c> is the schema in force (null: parameters are any JSON object).</summary>
+public sealed record ActionTypeResponse(string ActionType, RiskLevel RiskLevel, bool ExternalContact, bool AllowListed, bool Revertible, bool BuiltIn, JsonNode? ParametersSchema = null)
 {
-    public static ActionTypeResponse From(ActionTypeSpec s) => new(s.ActionType, s.RiskLevel, s.ExternalContact, s.AllowListed, s.Revertible, s.BuiltIn);
+    public static ActionTypeResponse From(ActionTypeSpec s) =>
+        new(s.ActionType, s.RiskLevel, s.ExternalContact, s.AllowListed, s.Revertible, s.BuiltIn, ActionCatalog.SchemaOf(s) is { } schema ? JsonNode.Parse(schema) : null);
 }

@@ -49,7 +49,11 @@ public static class EngineApi
 /// <c>{"kind":"chat","fallback":"playbook","chat":{"baseUrl":"https://api.openai.com/v1","model":"gpt-4o-mini","apiKey":"sk-...",
 /// "maxOutputTokens":1024,"promptPricePer1k":0.00015,"completionPricePer1k":0.0006}}</c>
 /// </summary>
-public sealed record EngineBody(string? Kind, string? Fallback, ChatBody? Chat)
+/// <remarks>
+/// <c>maxChatConfidence</c> (0 to 1, default 0.8) caps the confidence of every chat proposal before the policy reads it,
+/// so a model's answer clears a minimum confidence above it only when the admin raises the cap.
+/// </remarks>
+public sealed record EngineBody(string? Kind, string? Fallback, ChatBody? Chat, double? MaxChatConfidence = null)
 {
     internal EngineSettings ToSettings(Validation v, bool allowPrivateNetworks)
     {
@@ -71,7 +75,8 @@ public sealed record EngineBody(string? Kind, string? Fallback, ChatBody? Chat)
             v.Add("chat", "chat is required when kind is \"chat\": {\"baseUrl\":...,\"model\":...}.");
         }
 
-        return new EngineSettings(kind, fallback, Chat?.ToSettings(v, allowPrivateNetworks));
+        v.Range(MaxChatConfidence, "maxChatConfidence", 0, 1);
+        return new EngineSettings(kind, fallback, Chat?.ToSettings(v, allowPrivateNetworks), MaxChatConfidence);
     }
 
     private static T Invalid<T>(Validation v, string field, string message, T value, string _)
@@ -116,9 +121,9 @@ public sealed record ChatResponseBody(string BaseUrl, string Model, bool ApiKeyS
         c is null ? null : new(c.BaseUrl, c.Model, c.ApiKeySet, c.MaxOutputTokens, c.PromptPricePer1K, c.CompletionPricePer1K);
 }
 
-public sealed record EngineSettingsView(string Kind, string Fallback, ChatResponseBody? Chat)
+public sealed record EngineSettingsView(string Kind, string Fallback, ChatResponseBody? Chat, double MaxChatConfidence)
 {
-    internal static EngineSettingsView From(EngineView e) => new(e.Kind, e.Fallback, ChatResponseBody.From(e.Chat));
+    internal static EngineSettingsView From(EngineView e) => new(e.Kind, e.Fallback, ChatResponseBody.From(e.Chat), e.MaxChatConfidence);
 }
 
 /// <summary>GET and PUT .../engine: the engine, today's token use against the budget, and the config version.</summary>
