@@ -88,6 +88,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         "--Autonomy:Mode=Cluster",
         $"--ConnectionStrings:Autonomy={_connectionString}",
         "--Autonomy:Ledger:CheckpointKeys:test=test-checkpoint-key-of-the-test-clusters-0123456789",
+        $"--Autonomy:DataProtection:KeyDirectory={KeyDirectory}",
         $"--Autonomy:ServiceId={_serviceId}",
         $"--Autonomy:ClusterId={_serviceId}",
         "--Logging:LogLevel:Default=Warning",
@@ -101,11 +102,19 @@ public sealed class ProcessCluster : IAsyncDisposable
         "--Orleans:Gateway:GatewayListRefreshPeriod=00:00:02",
     ];
 
+    /// <summary>The key ring every silo of the cluster shares for tenant secrets at rest.</summary>
+    public string KeyDirectory => Path.Combine(Path.GetTempPath(), $"autonomy-{_serviceId}-keys");
+
     public async ValueTask DisposeAsync()
     {
         foreach (var host in _hosts)
         {
             await host.DisposeAsync();
+        }
+
+        if (Directory.Exists(KeyDirectory))
+        {
+            Directory.Delete(KeyDirectory, recursive: true);
         }
     }
 }

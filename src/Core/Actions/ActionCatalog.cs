@@ -108,7 +108,7 @@ public static class ActionCatalog
         ["CREATE_TASK"] = """
             {"type":"object","additionalProperties":false,"properties":{
               "title":{"type":"string","minLength":1,"maxLength":200},"description":{"type":"string","maxLength":4000},
-              "dueInDays":{"type":"integer","minimum":0,"maximum":365},"priority":{"type":"string","enum":["low","normal","high"]}}}
+              "due":{"type":"string","maxLength":64},"dueInDays":{"type":"integer","minimum":0,"maximum":365},"priority":{"type":"string","enum":["low","normal","high"]}}}
             """,
         ["LOG_NOTE"] = """
             {"type":"object","additionalProperties":false,"properties":{

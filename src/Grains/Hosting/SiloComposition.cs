@@ -33,9 +33,15 @@ public static class SiloComposition
         var checkpointKeys = CheckpointKeys.Resolve(configuration);
         services.TryAddSingleton(checkpointKeys);
 
+        // Resolved now, so a cluster silo without a key ring for tenant secrets fails at start, saying what to set.
+        var secrets = SecretsAtRest.Resolve(configuration);
+        services.TryAddSingleton(secrets);
+
         switch (options.Mode)
         {
             case AutonomyMode.Embedded:
+                // The folder and its databases owner-only before any store opens them.
+                OwnerOnly.PrepareDataDirectory(options.DataDirectory, "grains.db", "reminders.db", "ledger.db");
                 silo.UseAutonomyEmbeddedStorage(options);
                 var ledgerPath = Path.Combine(Path.GetFullPath(options.DataDirectory), "ledger.db");
                 services.TryAddSingleton<ILedger>(sp => new SqliteLedger(ledgerPath, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
@@ -51,7 +57,9 @@ public static class SiloComposition
 
         // Orleans' own version-tolerant binary format for grain state: every state type is [GenerateSerializer]
         // with stable [Id]s, and immutable collections round-trip exactly (the JSON default does not).
-        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        // Secrets a state holds (IHoldsSecrets) are encrypted on the way to storage and decrypted on the way back.
+        services.AddSingleton<IGrainStorageSerializer>(sp =>
+            new SecretSealingSerializer(ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp), sp.GetRequiredService<SecretsAtRest>()));
 
         // Orleans' own tuning stays reachable from configuration, e.g. --Orleans:ClusterMembership:ProbeTimeout=00:00:02.
         services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection("Orleans:ClusterMembership"));

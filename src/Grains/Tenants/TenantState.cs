@@ -9,9 +9,13 @@ using Autonomy.Triggers;
 
 namespace Autonomy.Tenants;
 
-/// <summary>A tenant's stored configuration. Immutable: a change replaces the whole value, so a failed write restores it.</summary>
+/// <summary>
+/// A tenant's stored configuration. Immutable: a change replaces the whole value, so a failed write restores it. Its
+/// secrets (connector secrets, the chat engine's key, the webhook signing secrets) are stored encrypted
+/// (<see cref="MapSecrets"/>, <see cref="Hosting.SecretSealingSerializer"/>); in memory they are plain.
+/// </summary>
 [GenerateSerializer, Alias("autonomy.TenantState")]
-public sealed record TenantState
+public sealed record TenantState : Hosting.IHoldsSecrets<TenantState>
 {
     [Id(0)] public long Version { get; init; }
     [Id(1)] public ImmutableDictionary<string, AutonomyModeConfigV1> Modes { get; init; } = ImmutableDictionary<string, AutonomyModeConfigV1>.Empty;
@@ -42,6 +46,20 @@ public sealed record TenantState
 
     /// <summary>Which engine answers the tenant's runs (null: the playbook, deferring when it cannot).</summary>
     [Id(30)] public EngineSettings? Engine { get; init; }
+
+    /// <summary>Every secret this state holds, mapped: add a secret field here, or it is stored in plain text.</summary>
+    public TenantState MapSecrets(Func<string, string> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        string? Map(string? secret) => secret is null ? null : map(secret);
+        WebhookSigningSecret? MapSigning(WebhookSigningSecret? s) => s is null ? null : s with { Secret = map(s.Secret) };
+        return this with
+        {
+            Connectors = Connectors.IsEmpty ? Connectors : Connectors.ToImmutableDictionary(c => c.Key, c => c.Value with { Secret = Map(c.Value.Secret) }, Connectors.KeyComparer),
+            Engine = Engine is { Chat: { ApiKey: not null } chat } engine ? engine with { Chat = chat with { ApiKey = map(chat.ApiKey) } } : Engine,
+            WebhookSigning = WebhookSigning is { } signing ? new WebhookSigningKeys(MapSigning(signing.Current), MapSigning(signing.Previous)) : null,
+        };
+    }
 
     public KillSwitchState Switches(bool platform) =>
         new(platform, All?.Engaged == true, [.. TypeSwitches.Values.Where(s => s.Engaged).Select(s => s.Scope).Order(StringComparer.Ordinal)]);

@@ -121,6 +121,7 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
             ["Autonomy:Mode"] = "Cluster",
             ["ConnectionStrings:Autonomy"] = _database.ConnectionString,
             ["Autonomy:Ledger:CheckpointKeys:test"] = CheckpointKey,
+            ["Autonomy:DataProtection:KeyDirectory"] = Path.Combine(DataDirectory, "shared-keys"),
             ["Autonomy:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Autonomy:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",

@@ -64,6 +64,7 @@ public sealed class AutonomyCluster : IAsyncDisposable
             values["Autonomy:SiloPort"] = "0";
             values["ConnectionStrings:Autonomy"] = postgres;
             values["Autonomy:Ledger:CheckpointKeys:test"] = "test-checkpoint-key-of-the-test-clusters-0123456789";
+            values["Autonomy:DataProtection:KeyDirectory"] = Path.Combine(dataDirectory, "shared-keys");
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

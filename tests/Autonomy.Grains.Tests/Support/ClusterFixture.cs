@@ -42,6 +42,9 @@ public sealed class PostgresClusterFixture : IAsyncLifetime
 
     public AutonomyCluster Cluster { get; private set; } = null!;
 
+    /// <summary>The cluster's database, for a test that reads it as someone with database access would.</summary>
+    public string ConnectionString => _database?.ConnectionString ?? throw new InvalidOperationException("Not started.");
+
     public async Task InitializeAsync()
     {
         _database = await PostgresDatabase.CreateAsync();
