@@ -9,8 +9,11 @@ namespace Autonomy.Hosting;
 /// </summary>
 public interface IHoldsSecrets<T>
 {
-    /// <summary>This state with every secret replaced by <paramref name="map"/>'s result (null secrets stay null).</summary>
-    T MapSecrets(Func<string, string> map);
+    /// <summary>
+    /// This state with every secret replaced by <paramref name="map"/>'s result for it and its destination (where it may
+    /// be sent, e.g. a connector's origin and header); a null result drops the secret. Null secrets stay null.
+    /// </summary>
+    T MapSecrets(Func<string, string, string?> map);
 }
 
 /// <summary>

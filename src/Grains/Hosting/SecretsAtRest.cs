@@ -32,9 +32,11 @@ public sealed class SecretsAtRestOptions
 
 /// <summary>
 /// Encrypts the secrets a grain stores (connector secrets, LLM keys, webhook signing secrets) with ASP.NET Core Data
-/// Protection, under a key ring of its own (application name "Autonomy", purpose <see cref="Purpose"/>), so the
-/// gateway's own Data Protection setup is never touched. A stored value is <see cref="Prefix"/> + ciphertext; a value
-/// without the prefix is a secret stored before encryption, read as it is and written encrypted at the next write.
+/// Protection, under a key ring of its own (application name "Autonomy", purpose <see cref="Purpose"/> and the
+/// secret's destination), so the gateway's own Data Protection setup is never touched. A stored value is
+/// <see cref="Prefix"/> + a digest of its destination + ciphertext: a secret moved to another destination in the
+/// database (say, a connector's endpoint rewritten there) is not revealed. A value without the prefix is a secret
+/// stored before encryption, read as it is and written encrypted at the next write.
 /// </summary>
 public sealed class SecretsAtRest
 {
@@ -99,26 +101,43 @@ public sealed class SecretsAtRest
         return new SecretsAtRest(provider.CreateProtector(Purpose), directory);
     }
 
-    /// <summary>The stored form of a secret: encrypted and prefixed (an already stored form is kept as it is).</summary>
-    public string Protect(string secret)
+    /// <summary>
+    /// The stored form of a secret bound to where it may go (<paramref name="destination"/>, e.g. a connector's origin and
+    /// header): <see cref="Prefix"/>, a short digest of the destination, and the ciphertext under a purpose naming it.
+    /// An already stored form is kept as it is.
+    /// </summary>
+    public string Protect(string secret, string destination)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        return secret.StartsWith(Prefix, StringComparison.Ordinal) ? secret : Prefix + _protector.Protect(secret);
+        ArgumentNullException.ThrowIfNull(destination);
+        return secret.StartsWith(Prefix, StringComparison.Ordinal) ? secret : $"{Prefix}{Tag(destination)}:{_protector.CreateProtector(destination).Protect(secret)}";
     }
 
-    /// <summary>The secret of a stored form: decrypted, or (no prefix) a secret stored before encryption, as it is.</summary>
+    /// <summary>
+    /// The secret of a stored form: decrypted when it was stored for <paramref name="destination"/>; null when it was
+    /// stored for another (its stored configuration was changed behind the API, so it stays behind); as it is when it
+    /// has no prefix (a secret stored before encryption).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The key ring does not hold the key it was encrypted with; the message names the folder, never the value.</exception>
-    public string Reveal(string stored)
+    public string? Reveal(string stored, string destination)
     {
         ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(destination);
         if (!stored.StartsWith(Prefix, StringComparison.Ordinal))
         {
             return stored;
         }
 
+        var body = stored.AsSpan(Prefix.Length);
+        var colon = body.IndexOf(':');
+        if (colon < 0 || !body[..colon].SequenceEqual(Tag(destination)))
+        {
+            return null;
+        }
+
         try
         {
-            return _protector.Unprotect(stored[Prefix.Length..]);
+            return _protector.CreateProtector(destination).Unprotect(body[(colon + 1)..].ToString());
         }
         catch (CryptographicException)
         {
@@ -127,6 +146,10 @@ public sealed class SecretsAtRest
                 $"A stored tenant secret cannot be decrypted with the key ring in {KeyDirectory}: every silo must use the same Autonomy:DataProtection:KeyDirectory (and certificate), and its keys must not be deleted.");
         }
     }
+
+    /// <summary>16 hex digits of SHA-256 over the destination: enough to tell a moved secret, nothing about the secret.</summary>
+    private static string Tag(string destination) =>
+        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(destination)))[..16];
 
     /// <summary>
     /// The Data Protection key files, each written once, owner read/write only, to a temporary name and moved into place,

@@ -47,19 +47,26 @@ public sealed record TenantState : Hosting.IHoldsSecrets<TenantState>
     /// <summary>Which engine answers the tenant's runs (null: the playbook, deferring when it cannot).</summary>
     [Id(30)] public EngineSettings? Engine { get; init; }
 
-    /// <summary>Every secret this state holds, mapped: add a secret field here, or it is stored in plain text.</summary>
-    public TenantState MapSecrets(Func<string, string> map)
+    /// <summary>
+    /// Every secret this state holds, mapped with its destination: a connector's secret is bound to its kind, origin and
+    /// header, the chat key to its base URL, a signing secret to its id. Add a secret field here, or it is stored in plain text.
+    /// </summary>
+    public TenantState MapSecrets(Func<string, string, string?> map)
     {
         ArgumentNullException.ThrowIfNull(map);
-        string? Map(string? secret) => secret is null ? null : map(secret);
-        WebhookSigningSecret? MapSigning(WebhookSigningSecret? s) => s is null ? null : s with { Secret = map(s.Secret) };
+        WebhookSigningSecret? MapSigning(WebhookSigningSecret? s) =>
+            s is null ? null : map(s.Secret, $"webhook-signing|{s.Id}") is { } secret ? s with { Secret = secret } : null;
         return this with
         {
-            Connectors = Connectors.IsEmpty ? Connectors : Connectors.ToImmutableDictionary(c => c.Key, c => c.Value with { Secret = Map(c.Value.Secret) }, Connectors.KeyComparer),
-            Engine = Engine is { Chat: { ApiKey: not null } chat } engine ? engine with { Chat = chat with { ApiKey = map(chat.ApiKey) } } : Engine,
+            Connectors = Connectors.IsEmpty ? Connectors : Connectors.ToImmutableDictionary(c => c.Key, c => c.Value with { Secret = c.Value.Secret is { } secret ? map(secret, Destination(c.Value)) : null }, Connectors.KeyComparer),
+            Engine = Engine is { Chat: { ApiKey: { } key } chat } engine ? engine with { Chat = chat with { ApiKey = map(key, $"engine|{chat.BaseUrl}") } } : Engine,
             WebhookSigning = WebhookSigning is { } signing ? new WebhookSigningKeys(MapSigning(signing.Current), MapSigning(signing.Previous)) : null,
         };
     }
+
+    /// <summary>Where a connector's secret may go: what <see cref="Autonomy.Connectors.ConnectorSecret.SameDestination"/> compares.</summary>
+    private static string Destination(Autonomy.Connectors.ConnectorConfig c) =>
+        $"connector|{c.Kind}|{Autonomy.Connectors.ConnectorSecret.Origin(c.Endpoint) ?? c.Endpoint}|{c.AuthHeader?.ToUpperInvariant()}";
 
     public KillSwitchState Switches(bool platform) =>
         new(platform, All?.Engaged == true, [.. TypeSwitches.Values.Where(s => s.Engaged).Select(s => s.Scope).Order(StringComparer.Ordinal)]);

@@ -30,6 +30,7 @@ public sealed partial class ConfigurationReferenceTests
         (ChatEngineOptions.Section, typeof(ChatEngineOptions)),
         (WebhookOptions.Section, typeof(WebhookOptions)),
         (LedgerCheckpointOptions.Section, typeof(LedgerCheckpointOptions)),
+        (SecretsAtRestOptions.Section, typeof(SecretsAtRestOptions)),
         (LearningOptions.Section, typeof(LearningOptions)),
         (GatewayRetryOptions.Section, typeof(GatewayRetryOptions)),
         (AuthOptions.Section, typeof(AuthOptions)),

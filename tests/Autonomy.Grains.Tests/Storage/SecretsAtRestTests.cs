@@ -163,16 +163,71 @@ public sealed class SecretsAtRestTests : IDisposable
     {
         var one = SecretsAtRest.Create(Path.Combine(_directory.Path, "ring-1"));
         var other = SecretsAtRest.Create(Path.Combine(_directory.Path, "ring-2"));
-        var stored = one.Protect("sk-the-secret");
+        var stored = one.Protect("sk-the-secret", "engine|https://llm.example/v1");
 
         Assert.StartsWith(SecretsAtRest.Prefix, stored, StringComparison.Ordinal);
-        Assert.Equal(stored, one.Protect(stored));
-        Assert.Equal("sk-the-secret", one.Reveal(stored));
-        Assert.Equal("plain-before-encryption", other.Reveal("plain-before-encryption"));
-        var error = Assert.Throws<InvalidOperationException>(() => other.Reveal(stored));
+        Assert.Equal(stored, one.Protect(stored, "engine|https://llm.example/v1"));
+        Assert.Equal("sk-the-secret", one.Reveal(stored, "engine|https://llm.example/v1"));
+        Assert.Equal("plain-before-encryption", other.Reveal("plain-before-encryption", "engine|https://llm.example/v1"));
+        var error = Assert.Throws<InvalidOperationException>(() => other.Reveal(stored, "engine|https://llm.example/v1"));
         Assert.Contains("ring-2", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-the-secret", error.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(stored[SecretsAtRest.Prefix.Length..], error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASecretIsRevealedOnlyForTheDestinationItWasStoredFor()
+    {
+        var ring = SecretsAtRest.Create(Path.Combine(_directory.Path, "ring"));
+        var stored = ring.Protect("sk-the-secret", "engine|https://llm.example/v1");
+
+        Assert.Null(ring.Reveal(stored, "engine|https://attacker.example/v1"));
+
+        // A digest forged to match the new destination does not help: the ciphertext is bound to the old one.
+        var forged = stored.Replace(stored[SecretsAtRest.Prefix.Length..stored.IndexOf(':', SecretsAtRest.Prefix.Length)], ring.Protect("x", "engine|https://attacker.example/v1")[SecretsAtRest.Prefix.Length..][..16], StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => ring.Reveal(forged, "engine|https://attacker.example/v1"));
+    }
+
+    [Fact]
+    public async Task AConnectorMovedToAnotherHostInTheDatabaseLeavesItsSecretBehind()
+    {
+        var secrets = Secrets.New();
+        await using var cluster = await AutonomyCluster.StartAsync(DataDirectory);
+        await SetAsync(cluster, "t-moved", secrets);
+        await cluster.Cluster.DeactivateAsync((IAddressable)cluster.Grains.GetGrain<ITenantGrain>("t-moved"));
+
+        // What someone who can write the database (and read Orleans' format) can do: rewrite the endpoint, keep the ciphertext.
+        var raw = ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(cluster.Cluster.GetSiloServiceProvider());
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(DataDirectory, "grains.db"), Pooling = false }.ToString()))
+        {
+            await connection.OpenAsync();
+            await using var select = connection.CreateCommand();
+            select.CommandText = "SELECT rowid, PayloadBinary FROM OrleansStorage WHERE PayloadBinary IS NOT NULL";
+            var rows = new List<(long Id, byte[] Payload)>();
+            await using (var reader = await select.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    rows.Add((reader.GetInt64(0), (byte[])reader[1]));
+                }
+            }
+
+            var (id, payload) = rows.Single(r => r.Payload.AsSpan().IndexOf("crm.example"u8) >= 0);
+            var state = raw.Deserialize<TenantState>(new BinaryData(payload))!;
+            var crm = state.Connectors["crm"];
+            Assert.StartsWith(SecretsAtRest.Prefix, crm.Secret, StringComparison.Ordinal);
+            var moved = state with { Connectors = state.Connectors.SetItem("crm", crm with { Endpoint = "https://attacker.example/collect/{accountId}" }) };
+            await using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE OrleansStorage SET PayloadBinary = $p WHERE rowid = $id";
+            update.Parameters.AddWithValue("$p", raw.Serialize(moved).ToArray());
+            update.Parameters.AddWithValue("$id", id);
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        var connector = Assert.Single((await cluster.Grains.GetGrain<ITenantConnectorsGrain>("t-moved").GetPullConfigAsync()).Connectors);
+        Assert.Equal(("https://attacker.example/collect/{accountId}", null), (connector.Endpoint, connector.Secret));
+        Assert.False((await cluster.Grains.GetGrain<ITenantConnectorsGrain>("t-moved").GetConnectorAsync("crm")).SecretSet);
+        Assert.Equal(secrets.ApiKey, (await cluster.Grains.GetGrain<ITenantGrain>("t-moved").GetSnapshotAsync("acc-1")).EngineSettings.Chat!.ApiKey);
     }
 
     [Fact]
