@@ -122,7 +122,8 @@ public static class ActionCatalog
         ["DRAFT_EMAIL"] = """
             {"type":"object","additionalProperties":false,"properties":{
               "template":{"type":"string","maxLength":64,"pattern":"^[a-z0-9][a-z0-9_-]*$"},
-              "subject":{"type":"string","maxLength":200},"body":{"type":"string","maxLength":8000}}}
+              "subject":{"type":"string","maxLength":200},"body":{"type":"string","maxLength":8000},
+              "cc":{"type":"array","maxItems":5,"items":{"type":"string","minLength":1,"maxLength":200}}}}
             """,
         ["ESCALATE_TO_MANAGER"] = """
             {"type":"object","additionalProperties":false,"properties":{
@@ -131,7 +132,8 @@ public static class ActionCatalog
         ["SEND_EMAIL"] = """
             {"type":"object","additionalProperties":false,"properties":{
               "template":{"type":"string","maxLength":64,"pattern":"^[a-z0-9][a-z0-9_-]*$"},
-              "subject":{"type":"string","maxLength":200},"body":{"type":"string","maxLength":8000}}}
+              "subject":{"type":"string","maxLength":200},"body":{"type":"string","maxLength":8000},
+              "cc":{"type":"array","maxItems":5,"items":{"type":"string","minLength":1,"maxLength":200}}}}
             """,
         ["REQUEST_MEETING"] = """
             {"type":"object","additionalProperties":false,"properties":{
