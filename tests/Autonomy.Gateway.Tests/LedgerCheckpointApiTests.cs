@@ -249,6 +249,22 @@ public sealed class LedgerCheckpointApiTests(GatewayFactory factory) : LedgerChe
     }
 
     [Fact]
+    public void TheAgeLimitIsThreeIntervalsUnlessSetAndNeverBelowOne()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(6), new LedgerCheckpointOptions { CheckpointInterval = TimeSpan.FromMinutes(2) }.UncheckpointedAgeLimit());
+        Assert.Equal(TimeSpan.FromHours(1), new LedgerCheckpointOptions { MaxUncheckpointedAge = TimeSpan.FromHours(1) }.UncheckpointedAgeLimit());
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Autonomy:Mode"] = "Cluster",
+            ["Autonomy:Ledger:CheckpointPublicKeys"] = TestCheckpointKeys.PublicKey,
+            ["Autonomy:Ledger:MaxUncheckpointedAge"] = "00:00:30",
+        }).Build();
+        var error = Assert.Throws<InvalidOperationException>(() => CheckpointKeys.ResolveVerifying(configuration));
+        Assert.Contains("Autonomy:Ledger:MaxUncheckpointedAge", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheEmbeddedSigningKeyFileIsOwnerOnlyAndAuditorsGetItsPublicKey()
     {
         _ = Factory.Services;
