@@ -52,6 +52,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         // Every post is sent once; every fifth goes to an account never seen, so activations read storage too.
         var acknowledged = new ConcurrentDictionary<string, byte>();
         var unavailable = new ConcurrentQueue<string>();
+        var titles = new ConcurrentDictionary<string, int>();
         var wrong = new ConcurrentQueue<string>();
         var cut = 0;
         var unavailableWhileCut = 0;
@@ -78,6 +79,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
                         && response.Content.Headers.ContentType?.MediaType == "application/problem+json")
                     {
                         unavailable.Enqueue(body);
+                        titles.AddOrUpdate(JsonDocument.Parse(body).RootElement.GetProperty("title").GetString() ?? "", 1, (_, n) => n + 1);
                         if (Volatile.Read(ref cut) == 1)
                         {
                             Interlocked.Increment(ref unavailableWhileCut);
@@ -101,12 +103,14 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
 
         await Eventually.UntilAsync(() => acknowledged.Count >= 100, Bound, "the load to get going");
 
-        // The database goes away, and stays away until the outage has been answered on every path: ledger appends,
-        // and activations of accounts never seen, which read grain state.
+        // The database goes away, and stays away until the outage has been answered on every path: ledger appends of
+        // active accounts, and activations of accounts never seen, which read grain state first.
         _proxy.Cut();
         Volatile.Write(ref cut, 1);
         var outage = Stopwatch.StartNew();
-        await Eventually.UntilAsync(() => unavailableWhileCut >= 40 && newAccountsRefused >= 5, Bound, "posts to be answered 503 during the outage");
+        await Eventually.UntilAsync(
+            () => unavailableWhileCut >= 300 && newAccountsRefused >= 20 && titles.ContainsKey("Storage unavailable") && titles.ContainsKey("Ledger unavailable"),
+            Bound, "posts to be answered 503 during the outage, on the ledger and the grain storage paths");
         var outageLasted = outage.Elapsed;
         Volatile.Write(ref cut, 0);
         _proxy.Restore();
@@ -117,7 +121,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output) : IAsyncLifeti
         await load;
 
         output.WriteLine($"MEASURED database outage of {outageLasted.TotalSeconds:0.0} s: {acknowledged.Count} signal posts acknowledged, {unavailable.Count} answered 503 with Retry-After, {wrong.Count} otherwise.");
-        output.WriteLine($"a 503: {unavailable.FirstOrDefault()}");
+        output.WriteLine($"503s by title: {string.Join(", ", titles.Select(t => $"{t.Key}: {t.Value}"))}; a 503: {unavailable.FirstOrDefault()}");
         Assert.True(wrong.IsEmpty, $"{wrong.Count} signal posts were answered neither 2xx nor 503 with Retry-After:\n{string.Join('\n', wrong.Take(10))}\ngateway:\n{Tail(gateway.Log)}");
 
         var ledgered = (await admin.GetStringAsync($"/v1/tenants/{tenant}/ledger/export"))
