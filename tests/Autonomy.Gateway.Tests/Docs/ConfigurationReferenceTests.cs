@@ -32,6 +32,7 @@ public sealed partial class ConfigurationReferenceTests
         (LedgerCheckpointOptions.Section, typeof(LedgerCheckpointOptions)),
         (LearningOptions.Section, typeof(LearningOptions)),
         (GatewayRetryOptions.Section, typeof(GatewayRetryOptions)),
+        (RateLimitOptions.Section, typeof(RateLimitOptions)),
         (AuthOptions.Section, typeof(AuthOptions)),
     ];
 
@@ -53,6 +54,7 @@ public sealed partial class ConfigurationReferenceTests
         "Autonomy:Otlp:Endpoint",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "Autonomy:Metrics:Prometheus",
+        "ConnectionStrings:AutonomyLongReads",
     ];
 
     private static readonly string ConnectionString = $"ConnectionStrings:{AutonomyOptions.ConnectionStringName}";
