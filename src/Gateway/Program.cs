@@ -21,6 +21,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddAutonomyOrleans();       // embedded: co-hosted silo; cluster: Orleans client
 builder.AddGatewayAuth();           // JWT bearer, access policies
 builder.AddGatewayProblems();       // JSON setup, problem details, the exception handler
+builder.AddGatewayLimits();         // every tenant's fair share: 429 with Retry-After beyond it
 builder.AddGatewayOperations();     // OpenAPI, health, OpenTelemetry
 builder.Services.AddLiveEvents();   // Server-Sent Events over the cluster's live streams
 

@@ -93,13 +93,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         $"--Autonomy:ClusterId={_serviceId}",
         "--Logging:LogLevel:Default=Warning",
 
-        // Declare a killed silo dead within seconds, and give up on calls to it sooner than the default 30 s.
-        "--Orleans:ClusterMembership:ProbeTimeout=00:00:01",
-        "--Orleans:ClusterMembership:NumMissedProbesLimit=2",
-        "--Orleans:ClusterMembership:TableRefreshTimeout=00:00:01",
-        "--Orleans:ClusterMembership:IAmAliveTablePublishTimeout=00:00:02",
-        "--Orleans:Messaging:ResponseTimeout=00:00:10",
-        "--Orleans:Gateway:GatewayListRefreshPeriod=00:00:02",
+        // No Orleans tuning: failure detection and timeouts are the shipped defaults (MembershipDefaults), as an
+        // operator who configures nothing runs them.
     ];
 
     public async ValueTask DisposeAsync()

@@ -32,6 +32,7 @@ public sealed partial class ConfigurationReferenceTests
         (LedgerCheckpointOptions.Section, typeof(LedgerCheckpointOptions)),
         (LearningOptions.Section, typeof(LearningOptions)),
         (GatewayRetryOptions.Section, typeof(GatewayRetryOptions)),
+        (RateLimitOptions.Section, typeof(RateLimitOptions)),
         (AuthOptions.Section, typeof(AuthOptions)),
     ];
 
@@ -54,6 +55,7 @@ public sealed partial class ConfigurationReferenceTests
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "Autonomy:Metrics:Prometheus",
         "Autonomy:Metrics:TenantLabels",
+        "ConnectionStrings:AutonomyLongReads",
     ];
 
     private static readonly string ConnectionString = $"ConnectionStrings:{AutonomyOptions.ConnectionStringName}";
