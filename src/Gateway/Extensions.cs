@@ -129,6 +129,17 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Every tenant's fair share of the gateway (<see cref="RateLimitOptions"/>), with nothing configured: ASP.NET
+    /// Core's rate limiting partitioned by the token's tenant, and one long read (export, verify, calibrate) per tenant.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayLimits(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddFairShare();
+        return builder;
+    }
+
     /// <summary>OpenAPI, health checks and OpenTelemetry (OTLP only when an endpoint is configured).</summary>
     public static WebApplicationBuilder AddGatewayOperations(this WebApplicationBuilder builder)
     {
@@ -165,7 +176,10 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Errors as problem details, then authentication and authorization.</summary>
+    /// <summary>
+    /// Errors as problem details, then authentication and authorization, then the fair shares: a request counts
+    /// against its tenant only once its token proved the tenant, so nobody spends another tenant's share.
+    /// </summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -173,6 +187,7 @@ public static class Extensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         return app;
     }
 

@@ -10,7 +10,7 @@ if (MintTokenCommand.Matches(args))
     return MintTokenCommand.Run(args, Console.Out, Console.Error);
 }
 
-// `dotnet run --project src/Gateway -- verify-export ledger.ndjson --key checkpoint.key` verifies an export offline and exits.
+// `dotnet run --project src/Gateway -- verify-export ledger.ndjson --key checkpoint-public.pem` verifies an export offline and exits.
 if (VerifyExportCommand.Matches(args))
 {
     return VerifyExportCommand.Run(args, Console.Out, Console.Error);
@@ -21,6 +21,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddAutonomyOrleans();       // embedded: co-hosted silo; cluster: Orleans client
 builder.AddGatewayAuth();           // JWT bearer, access policies
 builder.AddGatewayProblems();       // JSON setup, problem details, the exception handler
+builder.AddGatewayLimits();         // every tenant's fair share: 429 with Retry-After beyond it
 builder.AddGatewayOperations();     // OpenAPI, health, OpenTelemetry
 builder.Services.AddLiveEvents();   // Server-Sent Events over the cluster's live streams
 

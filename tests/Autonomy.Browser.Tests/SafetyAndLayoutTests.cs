@@ -130,7 +130,10 @@ public sealed partial class SafetyAndLayoutTests(ControlCenterFixture fixture)
         }
         else
         {
-            await narrow.Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            // The event stream keeps a request open, so the network is never idle: the view is loaded once it streams
+            // (it reloads on connect) and the kill-switch banner, read with it, shows.
+            await Expect(narrow.Page.Locator("#live")).ToHaveAttributeAsync("data-mode", "stream");
+            await Expect(narrow.Page.Locator("#killswitch")).ToBeVisibleAsync();
         }
 
         var width = await narrow.Page.EvaluateAsync<int>("() => document.scrollingElement.scrollWidth");
@@ -162,8 +165,14 @@ public sealed partial class SafetyAndLayoutTests(ControlCenterFixture fixture)
     public async Task TheViewPollsWhileTheGatewayHasNoEventStreamAndReadsTheStreamOnceItHasOne()
     {
         var t = await Tenant.CreateAsync(fixture);
-        await using (var polling = await fixture.OpenAsync(t.SellerToken("seller-1"), "#/seller"))
+        // A gateway without the stream (404, as before it existed): the page polls.
+        var pollingContext = await fixture.Browser.NewContextAsync();
+        var polling = new ControlCenterPage(pollingContext, await pollingContext.NewPageAsync());
+        await using (polling)
         {
+            await polling.Page.RouteAsync("**/v1/tenants/*/sellers/seller-1/events", route => route.FulfillAsync(new RouteFulfillOptions { Status = 404 }));
+            await polling.WatchAsync();
+            await polling.Page.GotoAsync(MintTokenCommand.SignInLink(fixture.Address, t.SellerToken("seller-1")));
             await Expect(polling.Page.Locator("#live")).ToHaveAttributeAsync("data-mode", "poll");
         }
 

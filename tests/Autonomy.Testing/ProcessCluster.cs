@@ -87,19 +87,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     [
         "--Autonomy:Mode=Cluster",
         $"--ConnectionStrings:Autonomy={_connectionString}",
-        "--Autonomy:Ledger:CheckpointKeys:test=test-checkpoint-key-of-the-test-clusters-0123456789",
+        $"--Autonomy:Ledger:CheckpointSigningKey={TestCheckpointKeys.SigningKey}",
+        $"--Autonomy:Ledger:CheckpointPublicKeys={TestCheckpointKeys.PublicKey}",
         $"--Autonomy:DataProtection:KeyDirectory={KeyDirectory}",
         $"--Autonomy:ServiceId={_serviceId}",
         $"--Autonomy:ClusterId={_serviceId}",
         "--Logging:LogLevel:Default=Warning",
 
-        // Declare a killed silo dead within seconds, and give up on calls to it sooner than the default 30 s.
-        "--Orleans:ClusterMembership:ProbeTimeout=00:00:01",
-        "--Orleans:ClusterMembership:NumMissedProbesLimit=2",
-        "--Orleans:ClusterMembership:TableRefreshTimeout=00:00:01",
-        "--Orleans:ClusterMembership:IAmAliveTablePublishTimeout=00:00:02",
-        "--Orleans:Messaging:ResponseTimeout=00:00:10",
-        "--Orleans:Gateway:GatewayListRefreshPeriod=00:00:02",
+        // No Orleans tuning: failure detection and timeouts are the shipped defaults (MembershipDefaults), as an
+        // operator who configures nothing runs them.
     ];
 
     /// <summary>The key ring every silo of the cluster shares for tenant secrets at rest.</summary>

@@ -30,7 +30,11 @@ public sealed record LedgerQuery(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
     int Limit = 100,
-    string? Cursor = null);
+    string? Cursor = null)
+{
+    /// <summary>One page of a long walk (a calibration's dataset): read on the store's long-read connections, never the writer's pool.</summary>
+    public bool LongRead { get; init; }
+}
 
 /// <summary>A page of entries, oldest first, and the cursor of the next page (null at the end).</summary>
 public sealed record LedgerPage(IReadOnlyList<LedgerEntry> Items, string? NextCursor)

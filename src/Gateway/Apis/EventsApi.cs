@@ -10,7 +10,8 @@ namespace Autonomy.Gateway.Apis;
 /// <summary>
 /// Live events for the control center as Server-Sent Events: what changed (a proposal, an action, an outcome, a run,
 /// a kill switch, the configuration), never its content; a page reloads what it shows from the API when one arrives,
-/// and on every (re)connect (the first event is <c>ready</c>). A page that fell behind gets <c>resync</c>.
+/// and on every (re)connect (the first event is <c>ready</c>). A page that fell behind gets <c>resync</c>. An open stream
+/// holds no slot of its tenant's fair share (it would hold it for hours); the hub bounds open streams per tenant instead.
 /// </summary>
 public static class EventsApi
 {
@@ -23,10 +24,10 @@ public static class EventsApi
     {
         app.MapGroup("/v1/tenants/{tenantId}").WithTags("Live events").RequireAuthorization(Access.Tenant, Access.Ledger).AddEndpointFilter<RouteValuesFilter>()
             .MapGet("/events", (string tenantId, LiveEventHub hub, HttpContext http) => StreamAsync(tenantId, null, hub, http))
-            .WithName("GetTenantEvents").WithSummary("The tenant's live events (admin, auditor), as text/event-stream.");
+            .DisableRateLimiting().WithName("GetTenantEvents").WithSummary("The tenant's live events (admin, auditor), as text/event-stream.");
         app.MapGroup("/v1/tenants/{tenantId}/sellers/{sellerId}").WithTags("Live events").RequireAuthorization(Access.Tenant, Access.SellerSelf).AddEndpointFilter<RouteValuesFilter>()
             .MapGet("/events", (string tenantId, string sellerId, LiveEventHub hub, HttpContext http) => StreamAsync(tenantId, sellerId, hub, http))
-            .WithName("GetSellerEvents").WithSummary("A seller's live events and the tenant's (its proposals, actions, runs; kill switches, configuration), as text/event-stream.");
+            .DisableRateLimiting().WithName("GetSellerEvents").WithSummary("A seller's live events and the tenant's (its proposals, actions, runs; kill switches, configuration), as text/event-stream.");
         return app;
     }
 

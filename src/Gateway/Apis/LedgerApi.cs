@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
+using Autonomy.Hosting;
 using Autonomy.Ledger;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -25,8 +27,8 @@ public static class LedgerApi
 
         ledger.MapGet("", Query).WithName("QueryLedger").WithSummary("Entries, oldest first, filtered, with a nextCursor.");
         ledger.MapGet("/runs/{runId}/explanation", Explain).WithName("ExplainRun").WithSummary("Why, what it knew, which policy: one decision run.");
-        ledger.MapGet("/export", Export).WithName("ExportLedger").WithSummary("NDJSON stream of entries, oldest first, then the signed checkpoints (\"kind\":\"checkpoint\").");
-        ledger.MapGet("/verify", Verify).WithName("VerifyLedger").WithSummary("Walks the hash chains and the signed checkpoints; names the first problem (a broken entry, a cut tail, a forged checkpoint).");
+        ledger.MapGet("/export", Export).RequireLongReadPermit().WithName("ExportLedger").WithSummary("NDJSON stream of entries, oldest first, then the signed checkpoints (\"kind\":\"checkpoint\").");
+        ledger.MapGet("/verify", Verify).RequireLongReadPermit().WithName("VerifyLedger").WithSummary("Walks the hash chains and the signed checkpoints; names the first problem (a broken entry, a cut tail, a forged checkpoint).");
         return ledger;
     }
 
@@ -132,11 +134,18 @@ public static class LedgerApi
             "application/x-ndjson");
     }
 
-    /// <summary>Verifies against the checkpoints and the checkpoint writer's witness (its last checkpoint, kept outside the ledger store).</summary>
-    public static async Task<Ok<LedgerVerifyResponse>> Verify(string tenantId, ILedger ledger, IGrainFactory grains, CancellationToken cancellationToken)
+    /// <summary>
+    /// Verifies against the checkpoints and the checkpoint writer's witness (its last checkpoint, kept outside the
+    /// ledger store); an entry older than <c>Autonomy:Ledger:MaxUncheckpointedAge</c> that no checkpoint covers fails
+    /// it (<c>checkpoint overdue</c>).
+    /// </summary>
+    public static async Task<Ok<LedgerVerifyResponse>> Verify(
+        string tenantId, ILedger ledger, IGrainFactory grains, [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
+        IOptions<LedgerCheckpointOptions> options, CancellationToken cancellationToken)
     {
         var witness = await grains.GetGrain<ILedgerCheckpointGrain>(tenantId).GetWitnessAsync();
-        var result = await ledger.VerifyAsync(tenantId, witness, cancellationToken);
+        var coverage = new LedgerCoverageRule(time.GetUtcNow(), options.Value.UncheckpointedAgeLimit());
+        var result = await ledger.VerifyAsync(tenantId, witness, coverage, cancellationToken);
         return TypedResults.Ok(LedgerVerifyResponse.From(result));
     }
 }
@@ -166,7 +175,11 @@ public sealed record LedgerVerifyResponse(
 /// <summary>Entries no checkpoint covers yet: how many, and the times of the oldest and the newest.</summary>
 public sealed record LedgerUncheckpointedResponse(long Count, DateTimeOffset From, DateTimeOffset To);
 
-/// <summary>A ledger entry; <c>payload</c> is the stored JSON as an object.</summary>
+/// <summary>
+/// A ledger entry; <c>payload</c> is the stored JSON as an object. An entry too large for a page on its own (more than
+/// <see cref="LedgerPaging.MaxPageBytes"/> as JSON: a full batch of signals with large attributes) comes with
+/// <c>payload</c> null and <c>payloadOmitted</c> true; the export carries it whole.
+/// </summary>
 public sealed record LedgerEntryResponse(
     string EntryId,
     string TenantId,
@@ -178,8 +191,11 @@ public sealed record LedgerEntryResponse(
     string Actor,
     JsonNode? Payload,
     string PrevHash,
-    string Hash)
+    string Hash,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? PayloadOmitted = null)
 {
     public static LedgerEntryResponse From(LedgerEntry e) =>
-        new(e.EntryId, e.TenantId, e.StreamId, e.Seq, e.RunId, e.Type, e.At, e.Actor, GatewayJson.Node(e.Payload), e.PrevHash, e.Hash);
+        LedgerPaging.WireBytes(e) > LedgerPaging.MaxPageBytes
+            ? new(e.EntryId, e.TenantId, e.StreamId, e.Seq, e.RunId, e.Type, e.At, e.Actor, null, e.PrevHash, e.Hash, PayloadOmitted: true)
+            : new(e.EntryId, e.TenantId, e.StreamId, e.Seq, e.RunId, e.Type, e.At, e.Actor, GatewayJson.Node(e.Payload), e.PrevHash, e.Hash);
 }

@@ -15,6 +15,9 @@ namespace Autonomy.Gateway.Infrastructure;
 /// </summary>
 public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>Seconds a client waits after a storage or ledger outage: long enough for a connection to be re-established.</summary>
+    private const string StorageRetryAfter = "2";
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
@@ -26,8 +29,9 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             ForbiddenException forbidden => Plain(StatusCodes.Status403Forbidden, "Forbidden", forbidden.Message),
             NotFoundException missing => Plain(StatusCodes.Status404NotFound, "Not found", missing.Message),
             ConflictException conflict => Conflict(conflict),
-            LedgerUnavailableException => LedgerUnavailable(),
+            LedgerUnavailableException => LedgerUnavailable(httpContext),
             SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException => ClusterUnavailable(httpContext),
+            _ when StoreFailures.IsOutage(exception) => StorageUnavailable(httpContext, exception),
             _ => null,
         };
 
@@ -89,8 +93,22 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
         return Plain(StatusCodes.Status503ServiceUnavailable, "Cluster recovering", "A silo that held this request's data is gone; its grains are moving to the survivors. Retry in a moment.");
     }
 
-    private static ProblemDetails LedgerUnavailable() =>
-        Plain(StatusCodes.Status503ServiceUnavailable, "Ledger unavailable", "The audit ledger cannot be written or read right now; nothing was done. Retry later.");
+    private static ProblemDetails LedgerUnavailable(HttpContext httpContext)
+    {
+        httpContext.Response.Headers.RetryAfter = StorageRetryAfter;
+        return Plain(StatusCodes.Status503ServiceUnavailable, "Ledger unavailable", "The audit ledger cannot be written or read right now, or is behind; nothing was acknowledged. Retry after the time in Retry-After.");
+    }
+
+    /// <summary>
+    /// The database or grain storage under the request failed (unreachable, restarting, busy): an outage of a
+    /// dependency, not a bug. What was acknowledged before is kept; this request was not acknowledged.
+    /// </summary>
+    private ProblemDetails StorageUnavailable(HttpContext httpContext, Exception exception)
+    {
+        logger.LogWarning("Storage unavailable on {Method} {Path}: {Error}", httpContext.Request.Method, httpContext.Request.Path, exception.Message);
+        httpContext.Response.Headers.RetryAfter = StorageRetryAfter;
+        return Plain(StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "The database is unreachable or behind right now; this request was not acknowledged. Retry after the time in Retry-After.");
+    }
 
     private static ProblemDetails Plain(int status, string title, string detail) => new() { Status = status, Title = title, Detail = detail };
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Configuration;
+using Orleans.Serialization;
 
 namespace Autonomy.Hosting;
 
@@ -35,17 +36,20 @@ public static class ClientComposition
         client.AddActivityPropagation();
         client.AddLiveStreams();
         client.Services.AddOptions<ClientMessagingOptions>().Bind(configuration.GetSection("Orleans:Messaging"));
-        client.Services.AddOptions<GatewayOptions>().Bind(configuration.GetSection("Orleans:Gateway"));
+        client.Services.AddOptions<GatewayOptions>().Configure(MembershipDefaults.Apply).Bind(configuration.GetSection("Orleans:Gateway"));
         client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));
+        client.Services.Configure<ExceptionSerializationOptions>(StoreFailures.Carry);
         client.Services.TryAddKeyedSingleton(AutonomyClock.Key, TimeProvider.System);
 
         // Real time, not the engine's clock: waiting for silos to come up is infrastructure (tests fake the engine's).
         client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ClusterConnectionRetry(
             options.ClusterConnectTimeout, TimeProvider.System, sp.GetService<ILogger<ClusterConnectionRetry>>() ?? NullLogger<ClusterConnectionRetry>.Instance));
-        // The gateway verifies checkpoints, so it needs the keys too (the same configuration as the silos).
-        var checkpointKeys = CheckpointKeys.Resolve(configuration);
+        // The gateway verifies checkpoints with public keys only: it cannot sign one (the silos hold the private key).
+        client.Services.AddOptions<LedgerCheckpointOptions>().Bind(configuration.GetSection(LedgerCheckpointOptions.Section));
+        var checkpointKeys = CheckpointKeys.ResolveVerifying(configuration);
         client.Services.TryAddSingleton(checkpointKeys);
-        client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
+        var longReads = SiloComposition.LongReadConnectionString(configuration);
+        client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>(), longReadConnectionString: longReads) { CheckpointKeys = checkpointKeys });
         return client;
     }
 }

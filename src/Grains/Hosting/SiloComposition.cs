@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace Autonomy.Hosting;
@@ -49,7 +50,8 @@ public static class SiloComposition
             case AutonomyMode.Cluster:
                 var connectionString = ClusterConnectionString(configuration);
                 silo.UseAutonomyClusterStorage(options, connectionString);
-                services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
+                var longReads = LongReadConnectionString(configuration);
+                services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>(), longReadConnectionString: longReads) { CheckpointKeys = checkpointKeys });
                 break;
             default:
                 throw new NotSupportedException($"Autonomy:Mode={options.Mode} is not a storage mode; use Embedded or Cluster.");
@@ -61,8 +63,13 @@ public static class SiloComposition
         services.AddSingleton<IGrainStorageSerializer>(sp =>
             new SecretSealingSerializer(ActivatorUtilities.CreateInstance<OrleansGrainStorageSerializer>(sp), sp.GetRequiredService<SecretsAtRest>()));
 
-        // Orleans' own tuning stays reachable from configuration, e.g. --Orleans:ClusterMembership:ProbeTimeout=00:00:02.
-        services.AddOptions<ClusterMembershipOptions>().Bind(configuration.GetSection("Orleans:ClusterMembership"));
+        // A database failure under a grain (grain storage on PostgreSQL) reaches the gateway as itself, so it is
+        // answered 503, not 500: without this Orleans has no codec for Npgsql's exceptions and sends its own instead.
+        services.Configure<ExceptionSerializationOptions>(StoreFailures.Carry);
+
+        // Failure detection well inside the gateway's retry deadline (MembershipDefaults); Orleans' own tuning stays
+        // reachable from configuration over it, e.g. --Orleans:ClusterMembership:ProbeTimeout=00:00:05.
+        services.AddOptions<ClusterMembershipOptions>().Configure(MembershipDefaults.Apply).Bind(configuration.GetSection("Orleans:ClusterMembership"));
         services.AddOptions<SiloMessagingOptions>().Configure(o => o.ResponseTimeout = TimeSpan.FromSeconds(30)).Bind(configuration.GetSection("Orleans:Messaging"));
 
         if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)
@@ -84,6 +91,13 @@ public static class SiloComposition
         silo.AddLiveStreams();
         return silo;
     }
+
+    /// <summary>
+    /// The ledger's long reads' own connection string (<c>ConnectionStrings:AutonomyLongReads</c>: its own pool size or role; the same database, never a replica that lags), or
+    /// null: the cluster's database, on a pool of their own.
+    /// </summary>
+    public static string? LongReadConnectionString(IConfiguration configuration) =>
+        configuration["ConnectionStrings:AutonomyLongReads"] is { Length: > 0 } cs ? cs : null;
 
     /// <summary>The PostgreSQL connection string of cluster mode, or a message naming the missing setting.</summary>
     public static string ClusterConnectionString(IConfiguration configuration) =>

@@ -185,7 +185,7 @@ public sealed class RankingGrain(
             string? cursor = null;
             do
             {
-                var page = await ledger.QueryAsync(new LedgerQuery(TenantId, Type: type, From: now - options.Value.Window, Limit: 1000, Cursor: cursor));
+                var page = await ledger.QueryAsync(new LedgerQuery(TenantId, Type: type, From: now - options.Value.Window, Limit: 1000, Cursor: cursor) { LongRead = true });
                 builder.AddRange(page.Items);
                 cursor = page.NextCursor;
             }

@@ -18,29 +18,44 @@ internal interface ILedgerBatchWriter
 /// (up to a batch limit), writes it in one transaction and completes every caller. Under load many appends
 /// share one transaction; alone, an append is written at once. If the shared transaction fails, each
 /// caller's entries are retried in their own transaction, so one caller's conflict or bad data fails only
-/// that caller.
+/// that caller. The queue is bounded in appends and in bytes: when the store falls behind, an append that would
+/// exceed either bound is refused at once with <see cref="LedgerUnavailableException"/> (the API's 503 with
+/// Retry-After) rather than waiting without bound or growing memory.
 /// </summary>
 internal sealed class LedgerGroupCommitter : IAsyncDisposable
 {
     private readonly ILedgerBatchWriter _writer;
     private readonly TimeProvider _time;
     private readonly int _maxBatchEntries;
+    /// <summary>The bytes of entries (as .NET strings, roughly) that may wait for the writer: 64 MiB.</summary>
+    public const long DefaultMaxQueuedBytes = 64L * 1024 * 1024;
+
+    /// <summary>Bytes counted per entry beyond its payload: ids, hashes, type, actor, time.</summary>
+    private const int EntryOverheadBytes = 512;
+
+    private readonly long _maxQueuedBytes;
     private readonly Channel<PendingAppend> _queue;
     private readonly Task _loop;
     private TaskCompletionSource? _hold;
     private long _transactions;
     private long _sharedFailures;
+    private long _queuedBytes;
+    private long _refused;
+    private volatile bool _closed;
 
-    public LedgerGroupCommitter(ILedgerBatchWriter writer, TimeProvider time, int maxBatchEntries = 4096, int queueCapacity = 8192)
+    public LedgerGroupCommitter(
+        ILedgerBatchWriter writer, TimeProvider time, int maxBatchEntries = 4096, int queueCapacity = 8192, long maxQueuedBytes = DefaultMaxQueuedBytes)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchEntries, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQueuedBytes, 1);
         _writer = writer;
         _time = time;
         _maxBatchEntries = maxBatchEntries;
-        // Bounded so a store that cannot keep up pushes back on the grains instead of growing memory.
+        _maxQueuedBytes = maxQueuedBytes;
+        // Bounded in appends here and in bytes in AppendAsync: a full queue refuses, so nobody waits without bound.
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(queueCapacity)
         {
             SingleReader = true,
@@ -49,6 +64,9 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
         });
         _loop = Task.Run(RunAsync);
     }
+
+    /// <summary>Appends refused because the queue was full (the store behind).</summary>
+    internal long Refused => Interlocked.Read(ref _refused);
 
     /// <summary>Transactions committed so far (shared or per caller); fewer than the entries when grouping works.</summary>
     internal long Transactions => Interlocked.Read(ref _transactions);
@@ -65,13 +83,37 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        var pending = new PendingAppend(entries, _time.GetTimestamp());
-        return _queue.Writer.TryWrite(pending) ? pending.Task : EnqueueSlowlyAsync(pending, cancellationToken);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        var bytes = SizeOf(entries);
+        var queued = Interlocked.Add(ref _queuedBytes, bytes);
+        var pending = new PendingAppend(entries, _time.GetTimestamp(), bytes);
+
+        // The first append always fits, however large: alone in the queue it waits for nobody else.
+        if ((queued <= _maxQueuedBytes || queued == bytes) && _queue.Writer.TryWrite(pending))
+        {
+            return pending.Task;
+        }
+
+        Interlocked.Add(ref _queuedBytes, -bytes);
+        if (_closed)
+        {
+            return Task.FromException(new LedgerUnavailableException("The ledger is shut down."));
+        }
+
+        Interlocked.Increment(ref _refused);
+        LedgerMetrics.Refused.Add(1);
+        return Task.FromException(new LedgerUnavailableException(
+            "The ledger is behind: as many appends as it queues already wait for the store, so this one was refused rather than queued. Retry shortly."));
     }
 
     /// <summary>Stops taking appends, writes everything already queued, then stops the loop.</summary>
     public async ValueTask DisposeAsync()
     {
+        _closed = true;
         _queue.Writer.TryComplete();
         Release();
         await _loop;
@@ -85,20 +127,6 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
     }
 
     private void Release() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
-
-    private async Task EnqueueSlowlyAsync(PendingAppend pending, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _queue.Writer.WriteAsync(pending, cancellationToken);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new LedgerUnavailableException("The ledger is shut down.", ex);
-        }
-
-        await pending.Task;
-    }
 
     private async Task RunAsync()
     {
@@ -118,6 +146,7 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
             while (reader.TryPeek(out var next) && (entries.Count == 0 || entries.Count + next.Entries.Count <= _maxBatchEntries))
             {
                 reader.TryRead(out _);
+                Interlocked.Add(ref _queuedBytes, -next.Bytes);
                 batch.Add(next);
                 entries.AddRange(next.Entries);
             }
@@ -198,13 +227,27 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
         pending.TrySetResult();
     }
 
+    /// <summary>What the entries take in memory, roughly: their payloads as UTF-16 and a fixed overhead each.</summary>
+    private static long SizeOf(IReadOnlyList<LedgerEntry> entries)
+    {
+        long bytes = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            bytes += EntryOverheadBytes + (2L * entries[i].Payload.Length);
+        }
+
+        return bytes;
+    }
+
     // The caller's completion and its entries in one object: one allocation per append.
-    private sealed class PendingAppend(IReadOnlyList<LedgerEntry> entries, long enqueuedAt)
+    private sealed class PendingAppend(IReadOnlyList<LedgerEntry> entries, long enqueuedAt, long bytes)
         : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public IReadOnlyList<LedgerEntry> Entries { get; } = entries;
 
         public long EnqueuedAt { get; } = enqueuedAt;
+
+        public long Bytes { get; } = bytes;
     }
 
     private sealed class HoldHandle(LedgerGroupCommitter committer) : IDisposable

@@ -21,4 +21,8 @@ public static class LedgerMetrics
     /// <summary>Entries per committed transaction; how well group commit groups.</summary>
     internal static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>(
         "autonomy.ledger.batch_size", "{entry}", "Ledger entries written in one transaction.");
+
+    /// <summary>Appends refused because the group committer's queue was full: the store is behind (answered 503).</summary>
+    internal static readonly Counter<long> Refused = Meter.CreateCounter<long>(
+        "autonomy.ledger.refused", "{append}", "Ledger appends refused because the store was behind and the queue full.");
 }

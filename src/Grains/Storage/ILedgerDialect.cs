@@ -18,6 +18,12 @@ internal interface ILedgerDialect : IAsyncDisposable
     /// <summary>Pooled connections for reads; they never wait for the writer.</summary>
     DbDataSource Readers { get; }
 
+    /// <summary>
+    /// Connections of their own for long reads (exports, verifications, calibration datasets, the checkpoint chain),
+    /// which hold one for their whole run: never taken from the pool of the writer and the grains' head reads.
+    /// </summary>
+    DbDataSource LongReaders { get; }
+
     /// <summary>Creates the store and its schema where this store may (SQLite); a no-op where a host applies it.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 

@@ -208,14 +208,16 @@ internal static class LedgerReads
     }
 
     /// <summary>
-    /// A page from the rows of <see cref="PreparePage"/>: up to <paramref name="limit"/> entries, and the cursor
-    /// of the next page when one row more came back.
+    /// A page from the rows of <see cref="PreparePage"/>: up to <paramref name="limit"/> entries within
+    /// <see cref="LedgerPaging.MaxPageBytes"/> (the first entry always, so a page always moves on), and the cursor of
+    /// the next page when one row more came back or the next entry would not fit.
     /// </summary>
     public static async Task<LedgerPage> ReadPageAsync(DbDataReader reader, int limit, bool commitOrdered, CancellationToken cancellationToken)
     {
         var items = new List<LedgerEntry>(Math.Min(limit, 64));
         var last = LedgerCursor.Start;
         var more = false;
+        long bytes = 0;
         while (await reader.ReadAsync(cancellationToken))
         {
             if (items.Count == limit)
@@ -224,8 +226,17 @@ internal static class LedgerReads
                 break;
             }
 
+            var entry = ReadEntry(reader, 2);
+            var size = LedgerPaging.WireBytes(entry);
+            if (items.Count > 0 && bytes + size > LedgerPaging.MaxPageBytes)
+            {
+                more = true;
+                break;
+            }
+
+            bytes += size;
             last = new LedgerCursor(reader.IsDBNull(1) ? 0 : ulong.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(0));
-            items.Add(ReadEntry(reader, 2));
+            items.Add(entry);
         }
 
         var cursor = items.Count == 0 ? null : LedgerPaging.EncodeCursor(last, commitOrdered);

@@ -7,7 +7,8 @@ namespace Autonomy.Ledger;
 /// <summary>
 /// PostgreSQL under <see cref="SqlLedger"/>: the <c>ledger_entries</c> table of a database shared by every silo
 /// (<c>deploy/sql/postgresql/ledger.sql</c>, applied by <see cref="Hosting.PostgresSchema"/> before use); one
-/// <see cref="NpgsqlDataSource"/> of the ledger's own for the writer and the readers; a batch is one binary
+/// <see cref="NpgsqlDataSource"/> of the ledger's own for the writer and the short reads, another for long reads
+/// (exports, verifications, calibration datasets) so they never take the writer's connections; a batch is one binary
 /// COPY, the fastest way into PostgreSQL for one row or thousands. Its SQLSTATEs say what a failure means.
 /// </summary>
 internal sealed class PostgresLedgerDialect : ILedgerDialect
@@ -27,9 +28,24 @@ internal sealed class PostgresLedgerDialect : ILedgerDialect
     /// <summary>The UNIQUE (stream_id, seq) constraint of ledger.sql: a violation is a stale writer, not bad data.</summary>
     private const string StreamSeqConstraint = "ledger_entries_stream_seq";
 
-    private readonly NpgsqlDataSource _dataSource;
+    /// <summary>The long-read pool's size unless its own connection string sets one: exports and verifications at once.</summary>
+    internal const int DefaultLongReadPoolSize = 4;
 
-    public PostgresLedgerDialect(string connectionString)
+    /// <summary>The Application Name (pg_stat_activity) of the ledger's pool, unless the connection string names one.</summary>
+    internal const string ApplicationName = "autonomy-ledger";
+
+    /// <summary>The Application Name of the long-read pool, unless its own connection string names one.</summary>
+    internal const string LongReadApplicationName = "autonomy-ledger-long-reads";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _longReads;
+
+    /// <param name="connectionString">The ledger's database: the writer's connection and the short reads' pool.</param>
+    /// <param name="longReadConnectionString">
+    /// The long reads' own (a pool size or role of their own; the same database, never a lagging replica), or null: the same database, a pool of
+    /// <see cref="DefaultLongReadPoolSize"/> named <see cref="LongReadApplicationName"/>.
+    /// </param>
+    public PostgresLedgerDialect(string connectionString, string? longReadConnectionString = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -38,12 +54,29 @@ internal sealed class PostgresLedgerDialect : ILedgerDialect
             builder.MaxPoolSize = DefaultMaxPoolSize;
         }
 
+        builder.ApplicationName ??= ApplicationName;
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+
+        // A connection string that differs is a pool of its own: Npgsql keys its pools by the string.
+        var longReads = new NpgsqlConnectionStringBuilder(longReadConnectionString ?? connectionString);
+        if (longReadConnectionString is null || longReads.MaxPoolSize == NpgsqlDefaultMaxPoolSize)
+        {
+            longReads.MaxPoolSize = DefaultLongReadPoolSize;
+        }
+
+        if (longReadConnectionString is null || longReads.ApplicationName is null)
+        {
+            longReads.ApplicationName = LongReadApplicationName;
+        }
+
+        _longReads = NpgsqlDataSource.Create(longReads.ConnectionString);
     }
 
     public bool CommitOrdered => true;
 
     public DbDataSource Readers => _dataSource;
+
+    public DbDataSource LongReaders => _longReads;
 
     /// <summary>Nothing to create: the schema is the host's to apply, once for every silo.</summary>
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -54,24 +87,19 @@ internal sealed class PostgresLedgerDialect : ILedgerDialect
     public bool IsSeqConflict(Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: StreamSeqConstraint };
 
-    /// <summary>
-    /// No answer, connection lost, server shutting down or out of resources, refused login, missing database
-    /// or schema, read-only standby.
-    /// </summary>
-    public bool IsUnavailable(Exception exception) => exception switch
-    {
-        PostgresException server => server.SqlState[..2] is "08" or "28" or "3D" or "40" or "53" or "57" or "58"
-            || server.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.ReadOnlySqlTransaction,
-        NpgsqlException or IOException or TimeoutException => true,
-        _ => false,
-    };
+    /// <summary>No answer, connection lost, server shutting down or out of resources, refused login, missing database or schema, read-only standby.</summary>
+    public bool IsUnavailable(Exception exception) => StoreFailures.IsUnavailable(exception);
 
     public LedgerUnavailableException Unavailable(string what, Exception exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }
             ? new($"The PostgreSQL ledger cannot be {what}: its schema is missing; apply deploy/sql/postgresql/ledger.sql (PostgresSchema.ApplyAsync).", exception)
             : new($"The PostgreSQL ledger cannot be {what}.", exception);
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _longReads.DisposeAsync();
+        await _dataSource.DisposeAsync();
+    }
 
     private sealed class BinaryCopy(NpgsqlConnection connection) : ILedgerBulkInsert
     {

@@ -109,7 +109,7 @@ public abstract partial class SqlLedger
     public IAsyncEnumerable<LedgerCheckpoint> ReadCheckpointsAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        return ReadRowsAsync(command => LedgerCheckpointStatements.PrepareCheckpoints(command, tenantId), LedgerCheckpointStatements.ReadCheckpoint, cancellationToken);
+        return ReadRowsAsync(command => LedgerCheckpointStatements.PrepareCheckpoints(command, tenantId), LedgerCheckpointStatements.ReadCheckpoint, longRead: true, cancellationToken);
     }
 
     /// <inheritdoc />

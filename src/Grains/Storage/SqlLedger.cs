@@ -7,7 +7,8 @@ namespace Autonomy.Ledger;
 /// The ledger over a SQL store, written once over ADO.NET for SQLite (<see cref="SqliteLedger"/>) and
 /// PostgreSQL (<see cref="PostgresLedger"/>); an <see cref="ILedgerDialect"/> supplies only the connections,
 /// the bulk insert and the meaning of the store's errors. Appends go through a group committer whose writer
-/// owns one connection; reads take pooled connections of their own and never wait for the writer. Time filters
+/// owns one connection; reads take pooled connections of their own and never wait for the writer, and long reads
+/// (export, verify, the checkpoint chain, queries marked <see cref="LedgerQuery.LongRead"/>) a pool of their own again. Time filters
 /// are half-open (<c>from</c> inclusive, <c>to</c> exclusive); an entry's account id comes from its stream id
 /// (<see cref="LedgerStreamIds"/>); paging and verification are <see cref="LedgerPaging"/> and
 /// <see cref="LedgerVerifier"/>. A store that cannot be used is a <see cref="LedgerUnavailableException"/>. The
@@ -35,8 +36,8 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
     internal LedgerGroupCommitter Committer => _committer;
 
     /// <summary>
-    /// The keys that verify checkpoint signatures (and, current one, that the checkpoint writer signs with); null:
-    /// verification checks everything but signatures.
+    /// The keys that verify checkpoint signatures (a silo's also holds the private key its checkpoint writer signs
+    /// with; a gateway's only public keys); null: verification checks everything but signatures.
     /// </summary>
     public LedgerCheckpointKeyring? CheckpointKeys { get; init; }
 
@@ -100,7 +101,7 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(query.TenantId);
         var after = LedgerPaging.Decode(query.Cursor);
 
-        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var connection = await OpenReadAsync(query.LongRead, cancellationToken);
         for (var wait = 0; ; wait++)
         {
             LedgerPage page;
@@ -114,7 +115,7 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
 
             // A short page may be short only because a transaction that began earlier is still open somewhere on the
             // server (the commit-order horizon): wait a moment for it rather than answer without entries that committed.
-            if (!_dialect.CommitOrdered || page.Items.Count == limit || wait == MaxHorizonWaits
+            if (!_dialect.CommitOrdered || page.Items.Count == limit || page.NextCursor is not null || wait == MaxHorizonWaits
                 || !await HasWithheldAsync(connection, query.TenantId, page.LastCursor is { } last ? LedgerPaging.Decode(last) : after, cancellationToken))
             {
                 return page;
@@ -143,7 +144,7 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var connection = await OpenReadAsync(longRead: true, cancellationToken);
         await using var command = connection.CreateCommand();
         LedgerReads.PrepareExport(command, tenantId, from, to);
 
@@ -160,11 +161,15 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
         VerifyAsync(tenantId, null, cancellationToken);
 
     /// <inheritdoc />
-    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default)
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenantId, witness, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, LedgerCoverageRule? coverage, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         return LedgerVerifier.VerifyAsync(
-            ReadChainsAsync(tenantId, cancellationToken), ReadCheckpointsAsync(tenantId, cancellationToken), CheckpointKeys, witness, cancellationToken);
+            ReadChainsAsync(tenantId, cancellationToken), ReadCheckpointsAsync(tenantId, cancellationToken), CheckpointKeys, witness, coverage, cancellationToken);
     }
 
     /// <summary>Writes everything already appended, then closes the writer and the readers' connections.</summary>
@@ -184,12 +189,16 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
 
     // One statement over one snapshot, grouped by stream and in seq order, as the verifier walks it.
     private IAsyncEnumerable<StoredLedgerEntry> ReadChainsAsync(string tenantId, CancellationToken cancellationToken) =>
-        ReadRowsAsync(command => LedgerReads.PrepareChains(command, tenantId, _dialect.CommitOrdered), LedgerReads.ReadStoredEntry, cancellationToken);
+        ReadRowsAsync(command => LedgerReads.PrepareChains(command, tenantId, _dialect.CommitOrdered), LedgerReads.ReadStoredEntry, longRead: true, cancellationToken);
 
-    /// <summary>The rows of one statement, streamed on a reader connection of their own.</summary>
-    private async IAsyncEnumerable<T> ReadRowsAsync<T>(Action<DbCommand> prepare, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The rows of one statement, streamed on a reader connection of their own (of the long-read pool when <paramref name="longRead"/>).</summary>
+    private IAsyncEnumerable<T> ReadRowsAsync<T>(Action<DbCommand> prepare, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        ReadRowsAsync(prepare, read, longRead: false, cancellationToken);
+
+    private async IAsyncEnumerable<T> ReadRowsAsync<T>(
+        Action<DbCommand> prepare, Func<DbDataReader, T> read, bool longRead, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var connection = await OpenReadAsync(cancellationToken);
+        await using var connection = await OpenReadAsync(longRead, cancellationToken);
         await using var command = connection.CreateCommand();
         prepare(command);
         await using var reader = await ExecuteReaderAsync(command, cancellationToken);
@@ -211,13 +220,16 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
         }
     }
 
-    private async Task<DbConnection> OpenReadAsync(CancellationToken cancellationToken)
+    /// <summary>A reader connection: of the short reads' pool, or of the long reads' own (<see cref="ILedgerDialect.LongReaders"/>).</summary>
+    private Task<DbConnection> OpenReadAsync(CancellationToken cancellationToken) => OpenReadAsync(longRead: false, cancellationToken);
+
+    private async Task<DbConnection> OpenReadAsync(bool longRead, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed == 1, this);
         await InitializeAsync(cancellationToken);
         try
         {
-            return await _dialect.Readers.OpenConnectionAsync(cancellationToken);
+            return await (longRead ? _dialect.LongReaders : _dialect.Readers).OpenConnectionAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is DbException || _dialect.IsUnavailable(ex))
         {

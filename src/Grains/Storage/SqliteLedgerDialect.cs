@@ -20,24 +20,6 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
 
     private const int ConstraintUnique = 2067; // SQLITE_CONSTRAINT_UNIQUE
 
-    // SQLite result codes that mean "the store cannot be used now" rather than "this data is wrong".
-    private static readonly HashSet<int> UnavailableCodes =
-    [
-        3,  // SQLITE_PERM
-        5,  // SQLITE_BUSY
-        6,  // SQLITE_LOCKED
-        7,  // SQLITE_NOMEM
-        8,  // SQLITE_READONLY
-        9,  // SQLITE_INTERRUPT
-        10, // SQLITE_IOERR
-        11, // SQLITE_CORRUPT
-        13, // SQLITE_FULL
-        14, // SQLITE_CANTOPEN
-        15, // SQLITE_PROTOCOL
-        23, // SQLITE_AUTH
-        26, // SQLITE_NOTADB
-    ];
-
     /// <summary>
     /// <c>deploy/sql/sqlite/ledger.sql</c>, copied next to the assembly under <c>sql/sqlite/</c> by
     /// Autonomy.Grains.csproj: the SQL text lives in that one file.
@@ -72,11 +54,21 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
             Pooling = true,
         }.ToString();
         Readers = SqliteFactory.Instance.CreateDataSource(_readConnectionString);
+
+        // Long reads open a connection of their own each (cheap in-process), outside the readers' pool.
+        LongReaders = SqliteFactory.Instance.CreateDataSource(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+        }.ToString());
     }
 
     public bool CommitOrdered => false;
 
     public DbDataSource Readers { get; }
+
+    public DbDataSource LongReaders { get; }
 
     public Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -113,25 +105,21 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
     /// </summary>
     public bool IsSeqConflict(Exception exception) => exception is SqliteException { SqliteExtendedErrorCode: ConstraintUnique };
 
-    public bool IsUnavailable(Exception exception) => exception switch
-    {
-        SqliteException sqlite => UnavailableCodes.Contains(sqlite.SqliteErrorCode),
-        IOException or UnauthorizedAccessException => true,
-        _ => false,
-    };
+    public bool IsUnavailable(Exception exception) => exception is UnauthorizedAccessException || StoreFailures.IsUnavailable(exception);
 
     public LedgerUnavailableException Unavailable(string what, Exception exception) =>
         new($"The ledger file '{_path}' cannot be {what}.", exception);
 
     /// <summary>Releases the readers' pooled handles on the file.</summary>
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         using (var connection = new SqliteConnection(_readConnectionString))
         {
             SqliteConnection.ClearPool(connection);
         }
 
-        return Readers.DisposeAsync();
+        await LongReaders.DisposeAsync();
+        await Readers.DisposeAsync();
     }
 
     /// <summary>The writer's connection, the file and its directory created if missing, WAL on (readers never block the writer), the idempotent schema applied.</summary>

@@ -33,6 +33,7 @@ public sealed partial class ConfigurationReferenceTests
         (SecretsAtRestOptions.Section, typeof(SecretsAtRestOptions)),
         (LearningOptions.Section, typeof(LearningOptions)),
         (GatewayRetryOptions.Section, typeof(GatewayRetryOptions)),
+        (RateLimitOptions.Section, typeof(RateLimitOptions)),
         (AuthOptions.Section, typeof(AuthOptions)),
     ];
 
@@ -55,6 +56,7 @@ public sealed partial class ConfigurationReferenceTests
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "Autonomy:Metrics:Prometheus",
         "Autonomy:Metrics:TenantLabels",
+        "ConnectionStrings:AutonomyLongReads",
     ];
 
     private static readonly string ConnectionString = $"ConnectionStrings:{AutonomyOptions.ConnectionStringName}";

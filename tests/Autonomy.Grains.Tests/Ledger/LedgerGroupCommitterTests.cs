@@ -75,6 +75,64 @@ public sealed class LedgerGroupCommitterTests
     }
 
     [Fact]
+    public async Task AFullQueueRefusesAtOnceWithLedgerUnavailableInsteadOfWaiting()
+    {
+        var writer = new RecordingWriter();
+        await using var committer = new LedgerGroupCommitter(writer, new FakeTimeProvider(), queueCapacity: 2);
+
+        Task[] queued;
+        Task refused;
+        using (committer.Hold())
+        {
+            queued = [committer.AppendAsync([Entry("a")]), committer.AppendAsync([Entry("b")])];
+            refused = committer.AppendAsync([Entry("c")]);
+
+            // Refused while the store is still behind: the caller is not left waiting for it.
+            Assert.True(refused.IsFaulted);
+        }
+
+        var error = await Assert.ThrowsAsync<LedgerUnavailableException>(() => refused);
+        Assert.Contains("behind", error.Message, StringComparison.Ordinal);
+        await Task.WhenAll(queued);
+        Assert.DoesNotContain(writer.Calls.SelectMany(c => c), e => e.StreamId == "c");
+        Assert.Equal(1, committer.Refused);
+
+        // Once the queue drained, appends are taken again.
+        await committer.AppendAsync([Entry("d")]);
+    }
+
+    [Fact]
+    public async Task TheQueueIsBoundedInBytesYetTakesOneAppendLargerThanTheBoundAlone()
+    {
+        var writer = new RecordingWriter();
+        var large = new string('x', 4000);
+        await using var committer = new LedgerGroupCommitter(writer, new FakeTimeProvider(), maxQueuedBytes: 4096);
+
+        Task alone, refused;
+        using (committer.Hold())
+        {
+            // About 8.5 KB: more than the bound, yet alone in the queue it is taken.
+            alone = committer.AppendAsync([Entry("big", large)]);
+            refused = committer.AppendAsync([Entry("small")]);
+        }
+
+        await alone;
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => refused);
+
+        Task[] fits;
+        using (committer.Hold())
+        {
+            // 516 bytes each: seven fit within 4096, the eighth does not.
+            fits = [.. Enumerable.Range(0, 7).Select(i => committer.AppendAsync([Entry($"f{i}")]))];
+            refused = committer.AppendAsync([Entry("f7")]);
+        }
+
+        await Task.WhenAll(fits);
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => refused);
+        Assert.Equal(2, committer.Refused);
+    }
+
+    [Fact]
     public async Task CommitsRecordLagEntriesAndBatchSizeOnTheAutonomyMeter()
     {
         // Other tests commit in parallel on the same static instruments, so assert presence, not totals.
@@ -102,8 +160,8 @@ public sealed class LedgerGroupCommitterTests
         Assert.True(seen.GetValueOrDefault("autonomy.ledger.batch_size") >= 3);
     }
 
-    private static LedgerEntry Entry(string stream) =>
-        new("le_x", "t", stream, 1, null, "STEP", DateTimeOffset.UnixEpoch, "system", "{}", LedgerHash.Genesis, "h");
+    private static LedgerEntry Entry(string stream, string payload = "{}") =>
+        new("le_x", "t", stream, 1, null, "STEP", DateTimeOffset.UnixEpoch, "system", payload, LedgerHash.Genesis, "h");
 
     private sealed class RecordingWriter : ILedgerBatchWriter
     {

@@ -38,6 +38,50 @@ public sealed class PostgresLedgerTests(ITestOutputHelper output) : LedgerStoreT
     protected override bool OneWriterPerProcess => false;
 
     [Fact]
+    public async Task ExportAndVerifyReadOnAPoolOfTheirOwnNeverTakingTheWritersConnections()
+    {
+        // The ledger's pool holds one connection, which the writer keeps: a long read taken from it would wait for it
+        // until the 2 s Timeout and fail.
+        var oneConnection = new NpgsqlConnectionStringBuilder(_database.ConnectionString) { MaxPoolSize = 1, Timeout = 2 }.ConnectionString;
+        await using var ledger = new PostgresLedger(oneConnection, Time);
+        var entries = await AppendManyAsync(ledger, "t1", "account/t1/a1", 3);
+
+        await using (var export = ledger.ExportAsync("t1", null, null).GetAsyncEnumerator())
+        {
+            // Mid-export, holding its connection, a verification runs beside it.
+            Assert.True(await export.MoveNextAsync());
+            Assert.Equal(entries[0].EntryId, export.Current.EntryId);
+            var verified = await ledger.VerifyAsync("t1");
+            Assert.True(verified.Ok);
+            Assert.Equal(3, verified.Entries);
+
+            var byApplication = await ConnectionsByApplicationAsync();
+            var seen = string.Join(", ", byApplication.Select(a => $"{a.Key}: {a.Value}"));
+            Assert.True(byApplication.GetValueOrDefault("autonomy-ledger") == 1, seen);
+            Assert.True(byApplication.GetValueOrDefault("autonomy-ledger-long-reads") is >= 1 and <= 4, seen);
+        }
+
+        // The writer's connection was never given up: appends go on.
+        await ledger.AppendAsync([Chained("t1", "account/t1/a2", 1, LedgerHash.Genesis, "after")]);
+    }
+
+    private async Task<Dictionary<string, int>> ConnectionsByApplicationAsync()
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT application_name, count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1;", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var counts = new Dictionary<string, int>();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+
+        return counts;
+    }
+
+    [Fact]
     public async Task NoPageIsServedPastAnOpenTransaction()
     {
         await using var ledger = Open();

@@ -16,7 +16,7 @@ public static class RankingApi
     {
         var admin = app.MapTenantGroup("Learning").RequireAuthorization(Access.Admin);
         admin.MapGet("/ranking/models", GetModels).WithName("GetRankingModels").WithSummary("Every kept version, newest first: status, whether active, its shadow evaluation, links to its report.");
-        admin.MapPost("/ranking/calibrate", Calibrate).WithName("CalibrateRanking").WithSummary("Trains a candidate now from the ledger and shadow-evaluates it: its version and evaluation report.");
+        admin.MapPost("/ranking/calibrate", Calibrate).RequireLongReadPermit().WithName("CalibrateRanking").WithSummary("Trains a candidate now from the ledger and shadow-evaluates it: its version and evaluation report.");
         admin.MapPost("/ranking/models/{version}/promote", Promote).WithName("PromoteRankingModel").WithSummary("Makes a candidate active; 409 unless its shadow evaluation passed the gate.");
         admin.MapPost("/ranking/models/{version}/rollback", Rollback).WithName("RollbackRankingModel").WithSummary("Makes the version active before this one active again, exactly.");
         admin.MapGet("/ranking/models/{version}/report", GetReport).WithName("GetRankingReport").WithSummary("A version's evaluation report as JSON, the candidate next to the ranker active when it was trained.");
