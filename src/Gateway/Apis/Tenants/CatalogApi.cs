@@ -36,21 +36,30 @@ public static class CatalogApi
         string tenantId, string actionType, ActionTypeRequest body, ClaimsPrincipal user, IGrainFactory grains)
     {
         var v = new Validation();
-        var risk = v.Required(body.RiskLevel, "riskLevel");
-        var external = v.Required(body.ExternalContact, "externalContact");
-        var allowListed = v.Required(body.AllowListed, "allowListed");
-        var revertible = v.Required(body.Revertible, "revertible");
+        var requested = body.Read(v, actionType, field: "");
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var spec = await grains.GetGrain<ITenantGrain>(tenantId).PutActionTypeAsync(new ActionTypeSpec(actionType, risk, external, allowListed, revertible), user.ToActor());
+        var spec = await grains.GetGrain<ITenantGrain>(tenantId).PutActionTypeAsync(requested, user.ToActor());
         return TypedResults.Ok(ActionTypeResponse.From(spec));
     }
 }
 
-public sealed record ActionTypeRequest(RiskLevel? RiskLevel, bool? ExternalContact, bool? AllowListed, bool? Revertible);
+public sealed record ActionTypeRequest(RiskLevel? RiskLevel, bool? ExternalContact, bool? AllowListed, bool? Revertible)
+{
+    /// <summary>The type's entry, every field required; errors are named under <paramref name="field"/> ("" at the top, "candidate.catalog.X" in a replay).</summary>
+    internal ActionTypeSpec Read(Validation v, string actionType, string field)
+    {
+        var prefix = field.Length == 0 ? "" : field + ".";
+        var risk = v.Required(RiskLevel, prefix + "riskLevel");
+        var external = v.Required(ExternalContact, prefix + "externalContact");
+        var allowListed = v.Required(AllowListed, prefix + "allowListed");
+        var revertible = v.Required(Revertible, prefix + "revertible");
+        return new ActionTypeSpec(actionType, risk, external, allowListed, revertible);
+    }
+}
 
 public sealed record ActionTypeResponse(string ActionType, RiskLevel RiskLevel, bool ExternalContact, bool AllowListed, bool Revertible, bool BuiltIn)
 {
