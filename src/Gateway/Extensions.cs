@@ -129,7 +129,7 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>OpenAPI, health checks and OpenTelemetry (OTLP only when an endpoint is configured).</summary>
+    /// <summary>OpenAPI, health checks, OpenTelemetry (OTLP only when an endpoint is configured) and the operator's dashboard (when enabled).</summary>
     public static WebApplicationBuilder AddGatewayOperations(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -161,6 +161,7 @@ public static class Extensions
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
         builder.Services.AddAutonomyTelemetry(builder.Configuration, "autonomy-gateway");
+        builder.AddOperatorDashboard();
 
         return builder;
     }
@@ -176,7 +177,7 @@ public static class Extensions
         return app;
     }
 
-    /// <summary>OpenAPI document and health endpoints, all without auth.</summary>
+    /// <summary>OpenAPI document and health endpoints, all without auth; the operator's dashboard when enabled.</summary>
     public static WebApplication MapOperations(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -184,6 +185,7 @@ public static class Extensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapAutonomyMetrics(app.Configuration);
+        app.MapOperatorDashboard();
         return app;
     }
 }

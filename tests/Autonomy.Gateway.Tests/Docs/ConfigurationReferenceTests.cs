@@ -33,6 +33,7 @@ public sealed partial class ConfigurationReferenceTests
         (LearningOptions.Section, typeof(LearningOptions)),
         (GatewayRetryOptions.Section, typeof(GatewayRetryOptions)),
         (AuthOptions.Section, typeof(AuthOptions)),
+        (OperatorDashboardOptions.Section, typeof(OperatorDashboardOptions)),
     ];
 
     /// <summary>
