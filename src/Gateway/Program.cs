@@ -10,7 +10,7 @@ if (MintTokenCommand.Matches(args))
     return MintTokenCommand.Run(args, Console.Out, Console.Error);
 }
 
-// `dotnet run --project src/Gateway -- verify-export ledger.ndjson --key checkpoint.key` verifies an export offline and exits.
+// `dotnet run --project src/Gateway -- verify-export ledger.ndjson --key checkpoint-public.pem` verifies an export offline and exits.
 if (VerifyExportCommand.Matches(args))
 {
     return VerifyExportCommand.Run(args, Console.Out, Console.Error);

@@ -101,7 +101,7 @@ public sealed class SigningKeyTests : IDisposable
             ["Auth:SigningKey"] = null,
             ["Autonomy:Mode"] = "Cluster",
             ["ConnectionStrings:Autonomy"] = "Host=127.0.0.1;Port=1;Username=nobody;Database=none",
-            ["Autonomy:Ledger:CheckpointKeys:test"] = GatewayFactory.CheckpointKey,
+            ["Autonomy:Ledger:CheckpointPublicKeys"] = TestCheckpointKeys.PublicKey,
         })
         { DataDirectory = _dataDirectory };
 

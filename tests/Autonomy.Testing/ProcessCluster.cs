@@ -87,7 +87,8 @@ public sealed class ProcessCluster : IAsyncDisposable
     [
         "--Autonomy:Mode=Cluster",
         $"--ConnectionStrings:Autonomy={_connectionString}",
-        "--Autonomy:Ledger:CheckpointKeys:test=test-checkpoint-key-of-the-test-clusters-0123456789",
+        $"--Autonomy:Ledger:CheckpointSigningKey={TestCheckpointKeys.SigningKey}",
+        $"--Autonomy:Ledger:CheckpointPublicKeys={TestCheckpointKeys.PublicKey}",
         $"--Autonomy:ServiceId={_serviceId}",
         $"--Autonomy:ClusterId={_serviceId}",
         "--Logging:LogLevel:Default=Warning",

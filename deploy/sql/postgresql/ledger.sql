@@ -91,8 +91,8 @@ CREATE OR REPLACE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_e
 
 -- Signed checkpoints (LedgerCheckpoint): per tenant a chain of its own (seq 1, 2, ...; prev_hash links them),
 -- each the heads of the streams that changed (heads: a JSON array of {streamId, seq, hash}, kept as text), the
--- Merkle root over all stream heads, and an HMAC-SHA256 signature with the checkpoint key named by key_id, a key
--- that is never stored here. entry_cursor is where the writer read entries up to (its bookkeeping, not signed).
+-- Merkle root over all stream heads, and the signature by the checkpoint key named by key_id (ECDSA P-256 in
+-- base64; HMAC-SHA256 in hex from earlier builds), a key that is never stored here. entry_cursor is where the writer read entries up to (its bookkeeping, not signed).
 CREATE TABLE IF NOT EXISTS ledger_checkpoints
 (
     position      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -38,8 +38,8 @@ END;
 
 -- Signed checkpoints (LedgerCheckpoint): per tenant a chain of its own (seq 1, 2, ...; prev_hash links them),
 -- each the heads of the streams that changed (heads: a JSON array of {streamId, seq, hash}), the Merkle root
--- over all stream heads, and an HMAC-SHA256 signature with the checkpoint key named by key_id, a key that is
--- never stored here. entry_cursor is where the writer read entries up to (its bookkeeping, not signed).
+-- over all stream heads, and the signature by the checkpoint key named by key_id (ECDSA P-256 in base64;
+-- HMAC-SHA256 in hex from earlier builds), a key that is never stored here. entry_cursor is where the writer read entries up to (its bookkeeping, not signed).
 -- Append-only like the entries. Added in place: an older ledger file gets the table on its next open.
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     position      INTEGER PRIMARY KEY AUTOINCREMENT,

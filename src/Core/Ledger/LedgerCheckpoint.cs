@@ -21,8 +21,10 @@ public sealed record LedgerCheckpointHead(
 /// <see cref="Heads"/> are the heads of the streams that changed since the previous checkpoint (ascending by
 /// stream id, see <see cref="LedgerCheckpoints.CompareStreamIds"/>); <see cref="MerkleRoot"/> is over the heads of
 /// ALL <see cref="StreamCount"/> streams of the tenant as known after applying them. <see cref="Hash"/> is SHA-256
-/// and <see cref="Signature"/> HMAC-SHA256 with the key named by <see cref="KeyId"/>, both over
-/// <see cref="LedgerCheckpoints.CanonicalBytes"/>, lower-case hex.
+/// of <see cref="LedgerCheckpoints.CanonicalBytes"/> in lower-case hex, and <see cref="Signature"/> the signature of
+/// those bytes by the key named by <see cref="KeyId"/>: ECDSA P-256 in base64 (new checkpoints) or, written by
+/// earlier builds, HMAC-SHA256 in lower-case hex (<see cref="LedgerCheckpointKey"/>). The signature is not in the
+/// canonical bytes, so neither the hash nor the chain depends on it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.ledger.Checkpoint")]
 public sealed record LedgerCheckpoint(
@@ -36,7 +38,11 @@ public sealed record LedgerCheckpoint(
     [property: Id(7)] string PrevHash,
     [property: Id(8)] string KeyId,
     [property: Id(9)] string Hash,
-    [property: Id(10)] string Signature);
+    [property: Id(10)] string Signature)
+{
+    /// <summary>The algorithm the signature's form shows (<see cref="LedgerCheckpointAlgorithms.Of"/>): informative, a verifier goes by its key.</summary>
+    public string? Algorithm => LedgerCheckpointAlgorithms.Of(Signature);
+}
 
 /// <summary>
 /// The canonical encoding, Merkle tree, hashing and signing of <see cref="LedgerCheckpoint"/>s, written so that
@@ -133,13 +139,9 @@ public static class LedgerCheckpoints
     /// <summary>SHA-256 of the canonical bytes, lower-case hex.</summary>
     public static string ComputeHash(LedgerCheckpoint checkpoint) => Convert.ToHexStringLower(SHA256.HashData(CanonicalBytes(checkpoint)));
 
-    /// <summary>HMAC-SHA256 of the canonical bytes with <paramref name="key"/>, lower-case hex.</summary>
-    public static string ComputeSignature(LedgerCheckpoint checkpoint, ReadOnlySpan<byte> key) =>
-        Convert.ToHexStringLower(HMACSHA256.HashData(key, CanonicalBytes(checkpoint)));
-
     /// <summary>
     /// Builds a checkpoint: the changed heads in canonical order, its hash, and its signature with
-    /// <paramref name="key"/> (whose id it records).
+    /// <paramref name="key"/> (whose id it records; the writer's is always its keyring's P-256 private key).
     /// </summary>
     public static LedgerCheckpoint Create(
         string tenantId, long seq, DateTimeOffset at, IEnumerable<LedgerCheckpointHead> changedHeads, long streamCount,
@@ -156,22 +158,16 @@ public static class LedgerCheckpoints
         return unsigned with
         {
             Hash = Convert.ToHexStringLower(SHA256.HashData(bytes)),
-            Signature = Convert.ToHexStringLower(HMACSHA256.HashData(key.Secret.Span, bytes)),
+            Signature = key.Sign(bytes),
         };
     }
 
-    /// <summary>True when <paramref name="signature"/> is the HMAC of the canonical bytes under <paramref name="key"/> (compared in constant time).</summary>
-    public static bool HasValidSignature(LedgerCheckpoint checkpoint, ReadOnlySpan<byte> key)
+    /// <summary>True when the checkpoint's signature is <paramref name="key"/>'s over its canonical bytes, by that key's algorithm.</summary>
+    public static bool HasValidSignature(LedgerCheckpoint checkpoint, LedgerCheckpointKey key)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, CanonicalBytes(checkpoint), expected);
-        Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        return checkpoint.Signature is { Length: 2 * HMACSHA256.HashSizeInBytes }
-            && Convert.FromHexString(checkpoint.Signature, given, out _, out var written) == OperationStatus.Done
-            && written == given.Length
-            && string.Equals(checkpoint.Signature, checkpoint.Signature.ToLowerInvariant(), StringComparison.Ordinal)
-            && CryptographicOperations.FixedTimeEquals(expected, given);
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Verify(CanonicalBytes(checkpoint), checkpoint.Signature);
     }
 
     /// <summary>The leaf hash of one stream head in the Merkle tree.</summary>

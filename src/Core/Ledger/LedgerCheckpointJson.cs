@@ -71,6 +71,11 @@ public static class LedgerCheckpointJson
         writer.WriteString("merkleRoot", checkpoint.MerkleRoot);
         writer.WriteString("prevHash", checkpoint.PrevHash);
         writer.WriteString("keyId", checkpoint.KeyId);
+        if (checkpoint.Algorithm is { } algorithm)
+        {
+            writer.WriteString("alg", algorithm);
+        }
+
         writer.WriteString("hash", checkpoint.Hash);
         writer.WriteString("signature", checkpoint.Signature);
         writer.WriteEndObject();
@@ -90,13 +95,17 @@ public static class LedgerCheckpointJson
         writer.WriteEndObject();
     }
 
-    /// <summary>Reads a checkpoint line of an export.</summary>
-    /// <exception cref="FormatException">A field is missing or of the wrong type.</exception>
+    /// <summary>
+    /// Reads a checkpoint line of an export. Its <c>alg</c> (written since checkpoints are signed with P-256; absent in
+    /// older exports) must be the one its signature's form shows; the verifier goes by its own key all the same.
+    /// </summary>
+    /// <exception cref="FormatException">A field is missing or of the wrong type, or <c>alg</c> contradicts the signature.</exception>
     public static LedgerCheckpoint ReadLine(JsonElement line)
     {
+        LedgerCheckpoint checkpoint;
         try
         {
-            return new LedgerCheckpoint(
+            checkpoint = new LedgerCheckpoint(
                 line.GetProperty("checkpointId").GetString()!,
                 line.GetProperty("tenantId").GetString()!,
                 line.GetProperty("seq").GetInt64(),
@@ -113,6 +122,13 @@ public static class LedgerCheckpointJson
         {
             throw new FormatException("A checkpoint line lacks a field or has one of the wrong type.", ex);
         }
+
+        if (line.TryGetProperty("alg", out var alg) && (alg.ValueKind != JsonValueKind.String || alg.GetString() != checkpoint.Algorithm))
+        {
+            throw new FormatException("A checkpoint line's alg is not the algorithm of its signature.");
+        }
+
+        return checkpoint;
     }
 
     private static void WriteHeads(Utf8JsonWriter writer, ImmutableArray<LedgerCheckpointHead> heads)

@@ -25,17 +25,33 @@ public sealed record StoredLedgerEntry(
 public sealed record LedgerCheckpointWitness([property: Id(0)] long Seq, [property: Id(1)] string Hash);
 
 /// <summary>
+/// How old an entry may be with no checkpoint covering it: older than <see cref="MaxAge"/> at <see cref="Now"/>, it
+/// fails verification as <see cref="LedgerVerifier.CheckpointOverdue"/> (younger ones are "not yet checkpointed").
+/// The server judges at its clock's now; an export offline at the newest time it shows.
+/// </summary>
+public sealed record LedgerCoverageRule(DateTimeOffset Now, TimeSpan MaxAge)
+{
+    /// <summary>How many checkpoint intervals an entry may wait for its checkpoint by default.</summary>
+    public const int DefaultIntervals = 3;
+
+    /// <summary>Entries written before this must be covered by a checkpoint.</summary>
+    public DateTimeOffset Cutoff => Now - MaxAge;
+}
+
+/// <summary>
 /// The verification walk of every store, and of an export offline. First the checkpoint chain, in seq order:
 /// each checkpoint must have the next seq, link to the previous one's hash, carry the hash of its canonical bytes
-/// and a valid HMAC under the key it names (when keys are given), list its heads in canonical order, never record
+/// and a valid signature by the key it names, checked by that key's algorithm (when keys are given; after the first
+/// P-256 signature of the chain an HMAC one is refused as a downgrade), list its heads in canonical order, never record
 /// a head lower than an earlier checkpoint did (nor the same seq with another hash), and carry the Merkle root of
 /// every head recorded so far. Then the entries, grouped by stream and ordered by seq: each stream must start at
 /// seq 1 and go up by one, chain each prevHash to the previous entry's hash (the first to
 /// <see cref="LedgerHash.Genesis"/>), carry the hash recomputed from its stored fields, hold at the seq its last
 /// checkpoint recorded the hash recorded there, and reach that seq (else its tail was cut). Entries above their
-/// stream's last recorded head are "not yet checkpointed". The first problem is reported, entry problems before
-/// checkpoint problems before truncations; <see cref="LedgerVerification.Entries"/> counts the entries found
-/// intact before it.
+/// stream's last recorded head are "not yet checkpointed"; given a <see cref="LedgerCoverageRule"/>, one older than
+/// it allows is <see cref="CheckpointOverdue"/>. The first problem is reported, entry problems before checkpoint
+/// problems before truncations before an overdue checkpoint; <see cref="LedgerVerification.Entries"/> counts the
+/// entries found intact before it.
 /// </summary>
 public static class LedgerVerifier
 {
@@ -54,6 +70,15 @@ public static class LedgerVerifier
 
     /// <summary>A checkpoint's signature does not verify under its key.</summary>
     public const string CheckpointSignatureInvalid = "checkpoint signature invalid";
+
+    /// <summary>
+    /// An HMAC-signed checkpoint after a P-256-signed one: whoever verifies with the old shared secret could have
+    /// written it, so once a chain is signed with a private key it never goes back.
+    /// </summary>
+    public const string CheckpointSignatureDowngraded = "checkpoint signature downgraded";
+
+    /// <summary>An entry older than the <see cref="LedgerCoverageRule"/> allows is covered by no checkpoint.</summary>
+    public const string CheckpointOverdue = "checkpoint overdue";
 
     /// <summary>A checkpoint names a key the verifier was not given.</summary>
     public const string CheckpointKeyUnknown = "checkpoint key unknown";
@@ -80,14 +105,25 @@ public static class LedgerVerifier
     public static Task<LedgerVerification> VerifyAsync(IAsyncEnumerable<StoredLedgerEntry> entries, CancellationToken cancellationToken) =>
         VerifyAsync(entries, EmptyCheckpoints(), null, null, cancellationToken);
 
+    /// <summary>Walks the checkpoint chain, then the entries against it, with no age limit for uncovered entries.</summary>
+    public static Task<LedgerVerification> VerifyAsync(
+        IAsyncEnumerable<StoredLedgerEntry> entries,
+        IAsyncEnumerable<LedgerCheckpoint> checkpoints,
+        LedgerCheckpointKeyring? keys,
+        LedgerCheckpointWitness? witness,
+        CancellationToken cancellationToken) =>
+        VerifyAsync(entries, checkpoints, keys, witness, null, cancellationToken);
+
     /// <summary>Walks the checkpoint chain, then the entries against it.</summary>
     /// <param name="keys">The keys to check signatures with; null checks everything but signatures.</param>
     /// <param name="witness">The last checkpoint its writer wrote, when known.</param>
+    /// <param name="coverage">How old an entry may be without a checkpoint covering it; null: any age.</param>
     public static async Task<LedgerVerification> VerifyAsync(
         IAsyncEnumerable<StoredLedgerEntry> entries,
         IAsyncEnumerable<LedgerCheckpoint> checkpoints,
         LedgerCheckpointKeyring? keys,
         LedgerCheckpointWitness? witness,
+        LedgerCoverageRule? coverage,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -96,6 +132,7 @@ public static class LedgerVerifier
         (string Id, string Problem, string? Stream)? checkpointProblem = null;
         long intactCheckpoints = 0;
         string? tenant = null;
+        var privateKeySigned = false;
         await foreach (var checkpoint in checkpoints.WithCancellation(cancellationToken))
         {
             if (checkpointProblem is not null)
@@ -104,11 +141,12 @@ public static class LedgerVerifier
             }
 
             tenant ??= checkpoint.TenantId;
-            checkpointProblem = CheckCheckpoint(checkpoint, state, keys, tenant);
+            checkpointProblem = CheckCheckpoint(checkpoint, state, keys, tenant, privateKeySigned, out var algorithm);
             if (checkpointProblem is null)
             {
                 state.Apply(checkpoint);
                 intactCheckpoints++;
+                privateKeySigned |= algorithm == LedgerCheckpointAlgorithms.EcdsaP256;
             }
         }
 
@@ -128,6 +166,7 @@ public static class LedgerVerifier
         var expectedPrev = LedgerHash.Genesis;
         (long Seq, string Hash, string CheckpointId)? recorded = null;
         (string Id, string Stream, string CheckpointId)? truncation = null;
+        (string Id, string Stream, string At)? overdue = null;
         var streamsSeen = new HashSet<string>(StringComparer.Ordinal);
 
         LedgerVerification Result(bool ok, string? brokenId, string? problem, string? problemStream) => new(ok, count, brokenId, problem)
@@ -193,6 +232,11 @@ public static class LedgerVerifier
                 pending++;
                 pendingFrom = pendingFrom is null || string.CompareOrdinal(entry.At, pendingFrom) < 0 ? entry.At : pendingFrom;
                 pendingTo = pendingTo is null || string.CompareOrdinal(entry.At, pendingTo) > 0 ? entry.At : pendingTo;
+                if (coverage is not null && (overdue is null || string.CompareOrdinal(entry.At, overdue.Value.At) < 0)
+                    && LedgerHash.ParseTime(entry.At) < coverage.Cutoff)
+                {
+                    overdue = (entry.EntryId, entry.StreamId, entry.At);
+                }
             }
 
             expectedSeq = entry.Seq + 1;
@@ -219,12 +263,19 @@ public static class LedgerVerifier
             }
         }
 
+        // The oldest entry that waited longer for a checkpoint than the rule allows.
+        if (overdue is { } late)
+        {
+            return Result(false, late.Id, CheckpointOverdue, late.Stream);
+        }
+
         return Result(true, null, null, null);
     }
 
     private static (string Id, string Problem, string? Stream)? CheckCheckpoint(
-        LedgerCheckpoint checkpoint, LedgerCheckpointState state, LedgerCheckpointKeyring? keys, string tenant)
+        LedgerCheckpoint checkpoint, LedgerCheckpointState state, LedgerCheckpointKeyring? keys, string tenant, bool privateKeySigned, out string? algorithm)
     {
+        algorithm = null;
         var id = checkpoint.CheckpointId;
         if (checkpoint.Seq != state.Seq + 1)
         {
@@ -258,10 +309,18 @@ public static class LedgerVerifier
                 return (id, CheckpointKeyUnknown, null);
             }
 
-            if (!LedgerCheckpoints.HasValidSignature(checkpoint, key.Secret.Span))
+            // The key's algorithm, never the checkpoint's word: a public key's id with an HMAC signature is invalid.
+            if (!key.Verify(bytes, checkpoint.Signature))
             {
                 return (id, CheckpointSignatureInvalid, null);
             }
+
+            if (privateKeySigned && key.Algorithm != LedgerCheckpointAlgorithms.EcdsaP256)
+            {
+                return (id, CheckpointSignatureDowngraded, null);
+            }
+
+            algorithm = key.Algorithm;
         }
 
         var heads = checkpoint.Heads.IsDefault ? [] : checkpoint.Heads;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
+using Autonomy.Hosting;
 using Autonomy.Ledger;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -132,11 +133,18 @@ public static class LedgerApi
             "application/x-ndjson");
     }
 
-    /// <summary>Verifies against the checkpoints and the checkpoint writer's witness (its last checkpoint, kept outside the ledger store).</summary>
-    public static async Task<Ok<LedgerVerifyResponse>> Verify(string tenantId, ILedger ledger, IGrainFactory grains, CancellationToken cancellationToken)
+    /// <summary>
+    /// Verifies against the checkpoints and the checkpoint writer's witness (its last checkpoint, kept outside the
+    /// ledger store); an entry older than <c>Autonomy:Ledger:MaxUncheckpointedAge</c> that no checkpoint covers fails
+    /// it (<c>checkpoint overdue</c>).
+    /// </summary>
+    public static async Task<Ok<LedgerVerifyResponse>> Verify(
+        string tenantId, ILedger ledger, IGrainFactory grains, [FromKeyedServices(AutonomyClock.Key)] TimeProvider time,
+        IOptions<LedgerCheckpointOptions> options, CancellationToken cancellationToken)
     {
         var witness = await grains.GetGrain<ILedgerCheckpointGrain>(tenantId).GetWitnessAsync();
-        var result = await ledger.VerifyAsync(tenantId, witness, cancellationToken);
+        var coverage = new LedgerCoverageRule(time.GetUtcNow(), options.Value.UncheckpointedAgeLimit());
+        var result = await ledger.VerifyAsync(tenantId, witness, coverage, cancellationToken);
         return TypedResults.Ok(LedgerVerifyResponse.From(result));
     }
 }

@@ -43,8 +43,9 @@ public static class ClientComposition
         // Real time, not the engine's clock: waiting for silos to come up is infrastructure (tests fake the engine's).
         client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => new ClusterConnectionRetry(
             options.ClusterConnectTimeout, TimeProvider.System, sp.GetService<ILogger<ClusterConnectionRetry>>() ?? NullLogger<ClusterConnectionRetry>.Instance));
-        // The gateway verifies checkpoints, so it needs the keys too (the same configuration as the silos).
-        var checkpointKeys = CheckpointKeys.Resolve(configuration);
+        // The gateway verifies checkpoints with public keys only: it cannot sign one (the silos hold the private key).
+        client.Services.AddOptions<LedgerCheckpointOptions>().Bind(configuration.GetSection(LedgerCheckpointOptions.Section));
+        var checkpointKeys = CheckpointKeys.ResolveVerifying(configuration);
         client.Services.TryAddSingleton(checkpointKeys);
         client.Services.TryAddSingleton<ILedger>(sp => new PostgresLedger(connectionString, sp.GetRequiredService<TimeProvider>()) { CheckpointKeys = checkpointKeys });
         return client;

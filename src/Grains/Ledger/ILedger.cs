@@ -26,6 +26,15 @@ public interface ILedger
         VerifyAsync(tenantId, cancellationToken);
 
     /// <summary>
+    /// As <see cref="VerifyAsync(string, LedgerCheckpointWitness?, CancellationToken)"/>, and an entry older than
+    /// <paramref name="coverage"/> allows that no checkpoint covers is a problem (<see cref="LedgerVerifier.CheckpointOverdue"/>).
+    /// </summary>
+    Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, LedgerCoverageRule? coverage, CancellationToken cancellationToken = default) =>
+        coverage is null
+            ? VerifyAsync(tenantId, witness, cancellationToken)
+            : throw new NotSupportedException("This ledger keeps no checkpoints.");
+
+    /// <summary>
     /// The heads of a tenant's streams that have entries after <paramref name="cursor"/> (null: from the start),
     /// and the cursor after the newest entry read (commit-ordered, like <see cref="QueryAsync"/>'s: an entry that
     /// commits later is never behind it). No change: no heads, the same cursor.

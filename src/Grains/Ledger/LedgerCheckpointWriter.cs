@@ -88,7 +88,7 @@ public sealed class LedgerCheckpointWriter(ILedger ledger, LedgerCheckpointKeyri
             return new LedgerCheckpointOutcome(null, null, null);
         }
 
-        var checkpoint = LedgerCheckpoints.Create(tenantId, tip.Seq + 1, time.GetUtcNow(), changed, pass.NextCount, pass.NextRoot, tip.Hash, keys.Current);
+        var checkpoint = LedgerCheckpoints.Create(tenantId, tip.Seq + 1, time.GetUtcNow(), changed, pass.NextCount, pass.NextRoot, tip.Hash, keys.SigningKey);
         await ledger.AppendCheckpointAsync(checkpoint, changes.Cursor, cancellationToken);
         _tip = new Tip(checkpoint.Seq, checkpoint.Hash, checkpoint.MerkleRoot, checkpoint.StreamCount, changes.Cursor);
         return new LedgerCheckpointOutcome(checkpoint, null, null);

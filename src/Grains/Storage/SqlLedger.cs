@@ -35,8 +35,8 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
     internal LedgerGroupCommitter Committer => _committer;
 
     /// <summary>
-    /// The keys that verify checkpoint signatures (and, current one, that the checkpoint writer signs with); null:
-    /// verification checks everything but signatures.
+    /// The keys that verify checkpoint signatures (a silo's also holds the private key its checkpoint writer signs
+    /// with; a gateway's only public keys); null: verification checks everything but signatures.
     /// </summary>
     public LedgerCheckpointKeyring? CheckpointKeys { get; init; }
 
@@ -160,11 +160,15 @@ public abstract partial class SqlLedger : ILedger, IAsyncDisposable
         VerifyAsync(tenantId, null, cancellationToken);
 
     /// <inheritdoc />
-    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default)
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default) =>
+        VerifyAsync(tenantId, witness, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, LedgerCoverageRule? coverage, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(tenantId);
         return LedgerVerifier.VerifyAsync(
-            ReadChainsAsync(tenantId, cancellationToken), ReadCheckpointsAsync(tenantId, cancellationToken), CheckpointKeys, witness, cancellationToken);
+            ReadChainsAsync(tenantId, cancellationToken), ReadCheckpointsAsync(tenantId, cancellationToken), CheckpointKeys, witness, coverage, cancellationToken);
     }
 
     /// <summary>Writes everything already appended, then closes the writer and the readers' connections.</summary>

@@ -7,11 +7,12 @@ using CsCheck;
 namespace Autonomy.Tests.Ledger;
 
 /// <summary>The checkpoint chain in memory: canonical bytes, Merkle roots, signatures and keys, and what verify finds.</summary>
-public sealed class LedgerCheckpointTests
+public sealed partial class LedgerCheckpointTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
-    private static readonly LedgerCheckpointKey K1 = new("k1", new string('a', 40));
-    private static readonly LedgerCheckpointKey K2 = new("k2", new string('b', 40));
+    // HMAC keys, as earlier builds signed with: the chain rules below hold whatever the algorithm.
+    private static readonly LedgerCheckpointHmacKey K1 = new("k1", new string('a', 40));
+    private static readonly LedgerCheckpointHmacKey K2 = new("k2", new string('b', 40));
     private static readonly LedgerCheckpointKeyring Ring = new([K1]);
 
     // --- canonical order and Merkle tree ---
@@ -104,8 +105,8 @@ public sealed class LedgerCheckpointTests
         Gen.Select(DistinctHeads, Gen.Int[0, 7]).Sample((heads, field) =>
         {
             var checkpoint = LedgerCheckpoints.Create("t1", 4, Start, heads, heads.Length, LedgerCheckpoints.MerkleRoot(heads), LedgerHash.Genesis, K1);
-            Assert.True(LedgerCheckpoints.HasValidSignature(checkpoint, K1.Secret.Span));
-            Assert.False(LedgerCheckpoints.HasValidSignature(checkpoint, K2.Secret.Span));
+            Assert.True(LedgerCheckpoints.HasValidSignature(checkpoint, K1));
+            Assert.False(LedgerCheckpoints.HasValidSignature(checkpoint, K2));
             Assert.Equal(checkpoint.Hash, LedgerCheckpoints.ComputeHash(checkpoint));
 
             var tampered = field switch
@@ -119,17 +120,19 @@ public sealed class LedgerCheckpointTests
                 6 => checkpoint with { Heads = checkpoint.Heads.Add(new LedgerCheckpointHead("zz", 1, "x")) },
                 _ => checkpoint with { MerkleRoot = new string('e', 64) },
             };
-            Assert.False(LedgerCheckpoints.HasValidSignature(tampered, K1.Secret.Span));
+            Assert.False(LedgerCheckpoints.HasValidSignature(tampered, K1));
             Assert.NotEqual(checkpoint.Hash, LedgerCheckpoints.ComputeHash(tampered));
         });
 
     [Fact]
-    public void AKeyringParsesIdSecretPairsAndTheLastIsCurrent()
+    public void AKeyringParsesHmacIdSecretPairsWhichVerifyButNeverSign()
     {
         var ring = LedgerCheckpointKeyring.Parse($"# a comment, with a comma\nk1={new string('a', 40)}\n\nk2={new string('b', 40)}==");
-        Assert.Equal("k2", ring.Current.Id);
+        Assert.Null(ring.Current);
+        Assert.Throws<InvalidOperationException>(() => ring.SigningKey);
         Assert.Equal(["k1", "k2"], ring.Ids.Order(StringComparer.Ordinal));
-        Assert.Equal("k1", LedgerCheckpointKeyring.Parse($"k1={new string('a', 40)},k2={new string('b', 40)}", "k1").Current.Id);
+        Assert.All(ring.Keys, k => Assert.Equal(LedgerCheckpointAlgorithms.HmacSha256, k.Algorithm));
+        Assert.Contains("HMAC", Assert.Throws<ArgumentException>(() => LedgerCheckpointKeyring.Parse($"k1={new string('a', 40)},k2={new string('b', 40)}", "k1")).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => LedgerCheckpointKeyring.Parse("k1=short"));
         Assert.Throws<ArgumentException>(() => LedgerCheckpointKeyring.Parse($"bad id={new string('a', 40)}"));
         Assert.Throws<FormatException>(() => LedgerCheckpointKeyring.Parse("no-equals-sign"));
@@ -149,6 +152,9 @@ public sealed class LedgerCheckpointTests
 
         private DateTimeOffset _now = Start;
 
+        /// <summary>Lets time pass before the next append or checkpoint.</summary>
+        public void Wait(TimeSpan time) => _now += time;
+
         public void Append(string stream, int count)
         {
             for (var i = 0; i < count; i++)
@@ -164,7 +170,8 @@ public sealed class LedgerCheckpointTests
             }
         }
 
-        public LedgerCheckpoint Checkpoint(LedgerCheckpointKey? key = null)
+        /// <summary>The next checkpoint, signed by <paramref name="key"/>; given <paramref name="claimedId"/>, it names that key id instead, as a forger would.</summary>
+        public LedgerCheckpoint Checkpoint(LedgerCheckpointKey? key = null, string? claimedId = null)
         {
             _now = _now.AddSeconds(1);
             var heads = Entries.GroupBy(e => e.StreamId).Select(g => g.MaxBy(e => e.Seq)!).Select(e => new LedgerCheckpointHead(e.StreamId, e.Seq, e.Hash));
@@ -172,6 +179,13 @@ public sealed class LedgerCheckpointTests
             var changed = State.Changed(heads);
             var (root, count) = State.Preview(changed);
             var checkpoint = LedgerCheckpoints.Create("t1", State.Seq + 1, _now, changed, count, root, State.Hash, key ?? K1);
+            if (claimedId is not null)
+            {
+                var unsigned = checkpoint with { KeyId = claimedId };
+                var bytes = LedgerCheckpoints.CanonicalBytes(unsigned);
+                checkpoint = unsigned with { Hash = Convert.ToHexStringLower(SHA256.HashData(bytes)), Signature = (key ?? K1).Sign(bytes) };
+            }
+
             State.Apply(checkpoint);
             Checkpoints.Add(checkpoint);
             return checkpoint;
@@ -294,7 +308,7 @@ public sealed class LedgerCheckpointTests
     {
         var tenant = Build((2, [[2, 1]]));
         tenant.Append("account/t1/a0", 1);
-        var forger = new LedgerCheckpointKey("k1", new string('z', 40));
+        var forger = new LedgerCheckpointHmacKey("k1", new string('z', 40));
         var forged = tenant.Checkpoint(forger);
 
         var result = await tenant.VerifyAsync();
@@ -384,6 +398,22 @@ public sealed class LedgerCheckpointTests
     {
         var tenant = Build((3, [[2, 1, 1], [1, 0, 2]]));
         tenant.Append("account/t1/a2", 2);
+        var lines = new StringBuilder(Export(tenant));
+        Assert.Equal(await tenant.VerifyAsync(), await LedgerExportVerifier.VerifyAsync(new StringReader(lines.ToString()), Ring));
+
+        var removed = tenant.Entries.Last(e => e.StreamId == "account/t1/a1").EntryId;
+        tenant.Cut("account/t1/a1", 1);
+        var cutLines = string.Join('\n', lines.ToString().Split('\n').Where(l => !l.Contains($"\"{removed}\"", StringComparison.Ordinal)));
+        var offline = await LedgerExportVerifier.VerifyAsync(new StringReader(cutLines), Ring);
+        Assert.Equal(await tenant.VerifyAsync(), offline);
+        Assert.Equal(LedgerVerifier.StreamTruncated, offline.Problem);
+
+        Assert.Equal(LedgerExportVerifier.ExportMalformed, (await LedgerExportVerifier.VerifyAsync(new StringReader("{not json"), Ring)).Problem);
+    }
+
+    /// <summary>The tenant as an NDJSON export: entry lines (in time order), then, unless left out, its checkpoint lines.</summary>
+    private static string Export(Tenant tenant, bool withCheckpoints = true)
+    {
         var lines = new StringBuilder();
         foreach (var e in tenant.Entries.OrderBy(e => e.At, StringComparer.Ordinal))
         {
@@ -403,6 +433,11 @@ public sealed class LedgerCheckpointTests
             })).Append('\n');
         }
 
+        if (!withCheckpoints)
+        {
+            return lines.ToString();
+        }
+
         using (var buffer = new MemoryStream())
         {
             using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
@@ -419,16 +454,7 @@ public sealed class LedgerCheckpointTests
             lines.Append(Encoding.UTF8.GetString(buffer.ToArray()));
         }
 
-        Assert.Equal(await tenant.VerifyAsync(), await LedgerExportVerifier.VerifyAsync(new StringReader(lines.ToString()), Ring));
-
-        var removed = tenant.Entries.Last(e => e.StreamId == "account/t1/a1").EntryId;
-        tenant.Cut("account/t1/a1", 1);
-        var cutLines = string.Join('\n', lines.ToString().Split('\n').Where(l => !l.Contains($"\"{removed}\"", StringComparison.Ordinal)));
-        var offline = await LedgerExportVerifier.VerifyAsync(new StringReader(cutLines), Ring);
-        Assert.Equal(await tenant.VerifyAsync(), offline);
-        Assert.Equal(LedgerVerifier.StreamTruncated, offline.Problem);
-
-        Assert.Equal(LedgerExportVerifier.ExportMalformed, (await LedgerExportVerifier.VerifyAsync(new StringReader("{not json"), Ring)).Problem);
+        return lines.ToString();
     }
 
     private static int Compare(byte[] x, byte[] y)

@@ -24,9 +24,6 @@ public class GatewayFactory : WebApplicationFactory<Program>
         Audience = "autonomy-tests-api",
     };
 
-    /// <summary>The ledger checkpoint key of cluster-mode tests (silo and gateway share it, as the configuration must).</summary>
-    public const string CheckpointKey = "gateway-tests-checkpoint-key-0123456789-abcdef";
-
     public string DataDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "autonomy-gateway-tests-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>Leaves the data directory in place on dispose, for a test that starts a second gateway on it.</summary>
@@ -120,7 +117,7 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
         {
             ["Autonomy:Mode"] = "Cluster",
             ["ConnectionStrings:Autonomy"] = _database.ConnectionString,
-            ["Autonomy:Ledger:CheckpointKeys:test"] = CheckpointKey,
+            ["Autonomy:Ledger:CheckpointSigningKey"] = TestCheckpointKeys.SigningKey,
             ["Autonomy:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Autonomy:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
@@ -150,7 +147,8 @@ public sealed class ClusterGatewayFactory : GatewayFactory, IAsyncLifetime
         base.ConfigureWebHost(builder);
         builder.UseSetting("Autonomy:Mode", "Cluster");
         builder.UseSetting("ConnectionStrings:Autonomy", _database!.ConnectionString);
-        builder.UseSetting("Autonomy:Ledger:CheckpointKeys:test", CheckpointKey);
+        // The gateway holds the public key only: it verifies checkpoints, it cannot sign one.
+        builder.UseSetting("Autonomy:Ledger:CheckpointPublicKeys", TestCheckpointKeys.PublicKey);
     }
 }
 

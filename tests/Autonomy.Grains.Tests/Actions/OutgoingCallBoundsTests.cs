@@ -216,5 +216,5 @@ public sealed class OutgoingCallBoundsTests : IAsyncLifetime
     private static LedgerCheckpoint Checkpoint(string tenantId) =>
         LedgerCheckpoints.Create(tenantId, 1, DateTimeOffset.UtcNow, [], 0, LedgerCheckpoints.EmptyRoot, LedgerHash.Genesis, TestCheckpointKey);
 
-    private static readonly LedgerCheckpointKey TestCheckpointKey = new("test", "test-checkpoint-key-0123456789-abcdef");
+    private static readonly LedgerCheckpointKey TestCheckpointKey = LedgerCheckpointEcdsaKey.Generate();
 }

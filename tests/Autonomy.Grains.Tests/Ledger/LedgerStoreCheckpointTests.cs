@@ -7,8 +7,8 @@ namespace Autonomy.Tests.Ledger;
 /// <summary>Checkpoints, truncation and commit-ordered paging, the same tests for every store.</summary>
 public abstract partial class LedgerStoreTests<TLedger>
 {
-    private static readonly LedgerCheckpointKey Key1 = new("k1", new string('a', 40));
-    private static readonly LedgerCheckpointKey Key2 = new("k2", new string('b', 40));
+    private static readonly LedgerCheckpointEcdsaKey Key1 = LedgerCheckpointEcdsaKey.Generate();
+    private static readonly LedgerCheckpointEcdsaKey Key2 = LedgerCheckpointEcdsaKey.Generate();
 
     /// <summary>A ledger over this test's store that verifies checkpoint signatures with <paramref name="keys"/>.</summary>
     protected abstract TLedger Open(LedgerCheckpointKeyring keys);
@@ -225,12 +225,13 @@ public abstract partial class LedgerStoreTests<TLedger>
         await CheckpointAsync(new LedgerCheckpointWriter(ledger, ring, Time, "t1"));
         await AppendManyAsync(ledger, "t1", "account/t1/a1", 1);
 
-        // Someone with the database but not the key writes the next checkpoint with a key of their own, same id.
-        var forger = new LedgerCheckpointKeyring([new LedgerCheckpointKey("k1", new string('f', 40))]);
+        // Someone with the database but not the key writes the next checkpoint with a key of their own (a P-256 key's
+        // id is its fingerprint, so theirs names another key; a forged signature under the real id is a Core test).
+        var forger = new LedgerCheckpointKeyring([LedgerCheckpointEcdsaKey.Generate()]);
         var forged = await CheckpointAsync(new LedgerCheckpointWriter(ledger, forger, Time, "t1"));
 
         var result = await ledger.VerifyAsync("t1");
-        Assert.Equal((false, "checkpoint signature invalid", forged.CheckpointId, 1L), (result.Ok, result.Problem, result.FirstBrokenEntryId, result.Checkpoints));
+        Assert.Equal((false, "checkpoint key unknown", forged.CheckpointId, 1L), (result.Ok, result.Problem, result.FirstBrokenEntryId, result.Checkpoints));
         Assert.Equal(entries.Count + 1, result.Entries);
 
         // A rewritten row (heads edited, hash recomputed) fails the same way.
@@ -249,11 +250,11 @@ public abstract partial class LedgerStoreTests<TLedger>
         }
 
         var after = new LedgerCheckpointKeyring([Key1, Key2]);
-        Assert.Equal("k2", after.Current.Id);
+        Assert.Equal(Key2.Id, after.Current?.Id);
         await using var rotated = Open(after);
         await AppendManyAsync(rotated, "t1", "account/t1/a1", 2);
         var signed = await CheckpointAsync(new LedgerCheckpointWriter(rotated, after, Time, "t1"));
-        Assert.Equal("k2", signed.KeyId);
+        Assert.Equal((Key2.Id, LedgerCheckpointAlgorithms.EcdsaP256), (signed.KeyId, signed.Algorithm));
 
         var result = await rotated.VerifyAsync("t1");
         Assert.Equal((true, 2L, 4L), (result.Ok, result.Checkpoints, result.CheckpointedEntries));

@@ -83,7 +83,7 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
             }
         }
 
-        var keys = new LedgerCheckpointKeyring([new LedgerCheckpointKey("k1", new string('k', 40))]);
+        var keys = new LedgerCheckpointKeyring([LedgerCheckpointEcdsaKey.Generate()]);
         await using var ledger = Open(keys);
         Assert.Equal((true, 3L), ((await ledger.VerifyAsync("t1")).Ok, (await ledger.VerifyAsync("t1")).Entries));
         Assert.NotNull((await new LedgerCheckpointWriter(ledger, keys, Time, "t1").WriteAsync(null)).Written);

@@ -63,7 +63,8 @@ public sealed class AutonomyCluster : IAsyncDisposable
             values["Autonomy:Mode"] = "Cluster";
             values["Autonomy:SiloPort"] = "0";
             values["ConnectionStrings:Autonomy"] = postgres;
-            values["Autonomy:Ledger:CheckpointKeys:test"] = "test-checkpoint-key-of-the-test-clusters-0123456789";
+            values["Autonomy:Ledger:CheckpointSigningKey"] = TestCheckpointKeys.SigningKey;
+            values["Autonomy:Ledger:CheckpointPublicKeys"] = TestCheckpointKeys.PublicKey;
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

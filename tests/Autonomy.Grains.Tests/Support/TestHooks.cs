@@ -156,6 +156,9 @@ public sealed class SwitchableLedger(ILedger inner, TestHooks hooks) : ILedger
     public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, CancellationToken cancellationToken = default) =>
         inner.VerifyAsync(tenantId, witness, cancellationToken);
 
+    public Task<LedgerVerification> VerifyAsync(string tenantId, LedgerCheckpointWitness? witness, LedgerCoverageRule? coverage, CancellationToken cancellationToken = default) =>
+        inner.VerifyAsync(tenantId, witness, coverage, cancellationToken);
+
     public Task<LedgerHeadChanges> ReadChangedHeadsAsync(string tenantId, string? cursor, CancellationToken cancellationToken = default)
     {
         hooks.ChangedHeadReads.AddOrUpdate(tenantId, 1, (_, n) => n + 1);
