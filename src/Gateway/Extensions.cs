@@ -140,7 +140,7 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>OpenAPI, health checks and OpenTelemetry (OTLP only when an endpoint is configured).</summary>
+    /// <summary>OpenAPI, health checks, OpenTelemetry (OTLP only when an endpoint is configured) and the operator's dashboard (when enabled).</summary>
     public static WebApplicationBuilder AddGatewayOperations(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -172,6 +172,7 @@ public static class Extensions
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
         builder.Services.AddAutonomyTelemetry(builder.Configuration, "autonomy-gateway");
+        builder.AddOperatorDashboard();
 
         return builder;
     }
@@ -191,7 +192,7 @@ public static class Extensions
         return app;
     }
 
-    /// <summary>OpenAPI document and health endpoints, all without auth.</summary>
+    /// <summary>OpenAPI document and health endpoints, all without auth; the operator's dashboard when enabled.</summary>
     public static WebApplication MapOperations(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -199,6 +200,7 @@ public static class Extensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapAutonomyMetrics(app.Configuration);
+        app.MapOperatorDashboard();
         return app;
     }
 }

@@ -58,6 +58,38 @@ public sealed class AdminViewTests(ControlCenterFixture fixture)
     }
 
     [Fact]
+    public async Task AnAdminReplaysAModeChangeOverTheLedgerBeforeSavingIt()
+    {
+        var t = await Tenant.CreateAsync(fixture);
+        await t.AccountWithProposalAsync("acc-replay", "seller-1");
+        await using var admin = await fixture.OpenAsync(t.AdminToken, "#/admin");
+        var page = admin.Page;
+
+        await page.Locator("#replay-modes select[data-replay-type=CREATE_TASK]").SelectOptionAsync("APPROVAL_REQUIRED");
+        await page.Locator("#replay-run").ClickAsync();
+
+        // The run's autonomous CREATE_TASK would have waited for a human; its SEND_EMAIL waited already and stays as it was.
+        var rows = page.Locator("#replay-result tbody tr");
+        await Expect(rows).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+        await Expect(rows.First).ToContainTextAsync("CREATE_TASK");
+        await Expect(rows.First).ToContainTextAsync("AUTO_EXECUTE");
+        await Expect(rows.First).ToContainTextAsync("MODE_APPROVAL_REQUIRED");
+        await Expect(rows.First.Locator("a[href^='#/auditor/run/']")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#replay-summary")).ToContainTextAsync("1 of 2 decision(s) would change");
+        var unsaved = await (await t.Admin.GetAsync(t.Path("autonomy"))).Expect(HttpStatusCode.OK);
+        Assert.Contains(unsaved["modes"]!.AsArray(), m => (string?)m!["actionType"] == "CREATE_TASK" && (string?)m["mode"] == "AUTO_EXECUTE");
+        await admin.ScreenshotAsync("admin-replay");
+
+        await page.Locator("#replay-save").ClickAsync();
+        await Eventually.UntilAsync(
+            async () => (await (await t.Admin.GetAsync(t.Path("autonomy"))).Expect(HttpStatusCode.OK))["modes"]!.AsArray()
+                .Any(m => (string?)m!["actionType"] == "CREATE_TASK" && (string?)m["mode"] == "APPROVAL_REQUIRED"),
+            TimeSpan.FromSeconds(10),
+            "CREATE_TASK saved as APPROVAL_REQUIRED");
+        await admin.AssertNoCspViolationsAsync();
+    }
+
+    [Fact]
     public async Task AnAdminPromotesAndRollsBackARankingModelAndReadsItsReport()
     {
         var t = await RankingTenant.TrainedAsync(fixture);

@@ -20,7 +20,10 @@ public static class SecurityHeaders
             var response = context.Response;
             response.OnStarting(() =>
             {
-                response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                // The Orleans Dashboard (operator only, off unless enabled) is not our page: its path alone gets its relaxation.
+                response.Headers.ContentSecurityPolicy = OperatorDashboard.IsDashboard(context.Request.Path)
+                    ? OperatorDashboard.ContentSecurityPolicy
+                    : ContentSecurityPolicy;
                 response.Headers.XContentTypeOptions = "nosniff";
                 response.Headers["Referrer-Policy"] = "no-referrer";
                 return Task.CompletedTask;

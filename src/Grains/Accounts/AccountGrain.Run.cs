@@ -62,8 +62,7 @@ public sealed partial class AccountGrain
     /// <summary>The flow of DESIGN.md, one step a line. Nothing reaches the engine unless the gate allows it.</summary>
     private async Task RunAsync(DecisionRun run, AccountState s)
     {
-        using var activity = AutonomyMetrics.Source.StartActivity("autonomy.decision-run");
-        activity?.SetTag("autonomy.run_id", run.RunId);
+        using var activity = _runTrace.StartRun(run.RunId, run.StartedBySchedule);
         run.Batch.Add(run.RunId, Actor.System, new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
         var (gate, engine) = await _gate.EvaluateAsync(run, s, ContextOf(run, s));
         if (gate.Verdict != GateVerdict.Allow)

@@ -50,6 +50,8 @@ public sealed partial class AccountGrain(
     private int _wakeFailures;
     /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does).</summary>
     private bool _pullsWoken;
+    /// <summary>The trace of the ingests the next run decides, so the run's span joins the request's trace.</summary>
+    private readonly RunTrace _runTrace = new();
 
     private AutonomyEngineOptions Options => options.Value;
     private string TenantId => Ids.SplitKey(this.GetPrimaryKeyString()).TenantId;
@@ -122,6 +124,7 @@ public sealed partial class AccountGrain(
 
         await batch.FlushAsync();
         state.State = next with { LedgerSeq = Math.Max(next.LedgerSeq, _stream!.Seq) };
+        _runTrace.Join(System.Diagnostics.Activity.Current);
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();

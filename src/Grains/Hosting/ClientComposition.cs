@@ -35,6 +35,7 @@ public static class ClientComposition
         });
         client.AddActivityPropagation();
         client.AddLiveStreams();
+        OperatorDashboardOptions.AddTo(client, configuration);
         client.Services.AddOptions<ClientMessagingOptions>().Bind(configuration.GetSection("Orleans:Messaging"));
         client.Services.AddOptions<GatewayOptions>().Configure(MembershipDefaults.Apply).Bind(configuration.GetSection("Orleans:Gateway"));
         client.Services.AddOptions<AutonomyOptions>().Bind(configuration.GetSection(AutonomyOptions.Section));

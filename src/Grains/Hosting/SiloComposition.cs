@@ -89,6 +89,7 @@ public static class SiloComposition
 
         silo.AddActivityPropagation();
         silo.AddLiveStreams();
+        OperatorDashboardOptions.AddTo(silo, configuration);
         return silo;
     }
 

@@ -26,7 +26,8 @@ public static class Telemetry
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name))
+                // System.Net.Http: .NET's own HttpClient spans (webhooks, connectors, chat engines), which carry the trace onward.
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name, "System.Net.Http"))
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation().AddMeter(AutonomyMetrics.Name, "Microsoft.Orleans");

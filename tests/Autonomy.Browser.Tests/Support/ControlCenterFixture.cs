@@ -46,6 +46,7 @@ public sealed class ControlCenterFixture : IAsyncLifetime
             $"--Autonomy:GatewayPort={Loopback.FreePort().ToString(CultureInfo.InvariantCulture)}",
             $"--Auth:SigningKey={SigningKey}",
             "--Autonomy:Engine:MinRunInterval=00:00:00",
+            "--Autonomy:Dashboard:Enabled=true",
             "--Logging:LogLevel:Default=Warning",
         ]);
         await _gateway.WaitReadyAsync();
@@ -76,7 +77,7 @@ public sealed class ControlCenterFixture : IAsyncLifetime
     }
 
     /// <summary>A token the gateway accepts, minted as <c>mint-token</c> does.</summary>
-    public static string Token(string tenant, string sub, params string[] roles) =>
+    public static string Token(string? tenant, string sub, params string[] roles) =>
         MintTokenCommand.Mint(Auth, tenant, roles, sub, TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
 
     public HttpClient Client(string token)

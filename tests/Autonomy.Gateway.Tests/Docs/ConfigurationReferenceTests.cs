@@ -35,6 +35,7 @@ public sealed partial class ConfigurationReferenceTests
         (GatewayRetryOptions.Section, typeof(GatewayRetryOptions)),
         (RateLimitOptions.Section, typeof(RateLimitOptions)),
         (AuthOptions.Section, typeof(AuthOptions)),
+        (OperatorDashboardOptions.Section, typeof(OperatorDashboardOptions)),
     ];
 
     /// <summary>

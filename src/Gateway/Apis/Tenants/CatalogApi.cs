@@ -37,27 +37,13 @@ public static class CatalogApi
         string tenantId, string actionType, ActionTypeRequest body, ClaimsPrincipal user, IGrainFactory grains)
     {
         var v = new Validation();
-        var risk = v.Required(body.RiskLevel, "riskLevel");
-        var external = v.Required(body.ExternalContact, "externalContact");
-        var allowListed = v.Required(body.AllowListed, "allowListed");
-        var revertible = v.Required(body.Revertible, "revertible");
-        string? schema = null;
-        if (body.ParametersSchema is { } requested)
-        {
-            schema = ParameterSchema.Parse(requested, out var error)?.Canonical;
-            if (schema is null)
-            {
-                v.Add("parametersSchema", $"parametersSchema is outside the supported JSON Schema subset: {error}");
-            }
-        }
-
+        var requested = body.Read(v, actionType, field: "");
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var spec = await grains.GetGrain<ITenantGrain>(tenantId).PutActionTypeAsync(
-            new ActionTypeSpec(actionType, risk, external, allowListed, revertible, ParametersSchema: schema), user.ToActor());
+        var spec = await grains.GetGrain<ITenantGrain>(tenantId).PutActionTypeAsync(requested, user.ToActor());
         return TypedResults.Ok(ActionTypeResponse.From(spec));
     }
 }
@@ -66,7 +52,29 @@ public static class CatalogApi
 /// An action type; <c>parametersSchema</c> (optional) is a JSON schema in the supported subset that every proposal's
 /// parameters must meet. Left out: a built-in keeps its default schema, a tenant's own type has none.
 /// </summary>
-public sealed record ActionTypeRequest(RiskLevel? RiskLevel, bool? ExternalContact, bool? AllowListed, bool? Revertible, JsonObject? ParametersSchema = null);
+public sealed record ActionTypeRequest(RiskLevel? RiskLevel, bool? ExternalContact, bool? AllowListed, bool? Revertible, JsonObject? ParametersSchema = null)
+{
+    /// <summary>The type's entry, every field but the schema required; errors are named under <paramref name="field"/> ("" at the top, "candidate.catalog.X" in a replay).</summary>
+    internal ActionTypeSpec Read(Validation v, string actionType, string field)
+    {
+        var prefix = field.Length == 0 ? "" : field + ".";
+        var risk = v.Required(RiskLevel, prefix + "riskLevel");
+        var external = v.Required(ExternalContact, prefix + "externalContact");
+        var allowListed = v.Required(AllowListed, prefix + "allowListed");
+        var revertible = v.Required(Revertible, prefix + "revertible");
+        string? schema = null;
+        if (ParametersSchema is { } requested)
+        {
+            schema = ParameterSchema.Parse(requested, out var error)?.Canonical;
+            if (schema is null)
+            {
+                v.Add(prefix + "parametersSchema", $"parametersSchema is outside the supported JSON Schema subset: {error}");
+            }
+        }
+
+        return new ActionTypeSpec(actionType, risk, external, allowListed, revertible, ParametersSchema: schema);
+    }
+}
 
 /// <summary>An action type as the catalog shows it; <c>parametersSchema</c> is the schema in force (null: parameters are any JSON object).</summary>
 public sealed record ActionTypeResponse(string ActionType, RiskLevel RiskLevel, bool ExternalContact, bool AllowListed, bool Revertible, bool BuiltIn, JsonNode? ParametersSchema = null)

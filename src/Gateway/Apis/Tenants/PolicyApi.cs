@@ -15,6 +15,8 @@ public static class PolicyApi
         var admin = app.MapTenantGroup("Tenant administration: policy").RequireAuthorization(Access.Admin);
         admin.MapPost("/policy/evaluate", EvaluatePolicy).WithName("EvaluatePolicy").WithSummary("Dry run of the policy: nothing executed or stored.");
         admin.MapPut("/policy/parameters", SetPolicyParameters).WithName("SetPolicyParameters").WithSummary("Replaces the policy parameters.");
+        admin.MapPost("/policy/replay", PolicyReplayApi.Replay).WithName("ReplayPolicy")
+            .WithSummary("Re-evaluates the ledgered decisions of a time range under a candidate configuration: what would change. Nothing executed, stored or ledgered.");
         return admin;
     }
 
@@ -52,16 +54,12 @@ public static class PolicyApi
         string tenantId, PolicyParametersBody body, ClaimsPrincipal user, IGrainFactory grains)
     {
         var v = new Validation();
-        var min = v.Required(body.MinConfidence, "minConfidence");
-        v.Range(body.MinConfidence, "minConfidence", 0, 1);
-        var auto = v.Names(v.Required(body.AutoExecuteLifecycles, "autoExecuteLifecycles"), "autoExecuteLifecycles");
-        var blocked = v.Names(v.Required(body.BlockedLifecycles, "blockedLifecycles"), "blockedLifecycles");
+        var parameters = body.Read(v, field: "");
         if (!v.IsValid)
         {
             return v.Problem();
         }
 
-        var parameters = new PolicyParameters(min, auto, blocked);
         var version = await grains.GetGrain<ITenantGrain>(tenantId).SetPolicyParametersAsync(parameters, user.ToActor());
         return TypedResults.Ok(new PolicyParametersResponse(PolicyParametersView.From(parameters), version));
     }
@@ -72,7 +70,19 @@ public sealed record PolicyEvaluateRequest(string? ActionType, double? Confidenc
 
 public sealed record PolicyResultResponse(PolicyDecision Decision, PolicyReason Reason, string Explanation, string PolicyVersion, string Rule);
 
-public sealed record PolicyParametersBody(double? MinConfidence, IReadOnlyList<string>? AutoExecuteLifecycles, IReadOnlyList<string>? BlockedLifecycles);
+public sealed record PolicyParametersBody(double? MinConfidence, IReadOnlyList<string>? AutoExecuteLifecycles, IReadOnlyList<string>? BlockedLifecycles)
+{
+    /// <summary>The parameters, every field required; errors are named under <paramref name="field"/> ("" at the top, "candidate.policy" in a replay).</summary>
+    internal PolicyParameters Read(Validation v, string field)
+    {
+        var prefix = field.Length == 0 ? "" : field + ".";
+        var min = v.Required(MinConfidence, prefix + "minConfidence");
+        v.Range(MinConfidence, prefix + "minConfidence", 0, 1);
+        var auto = v.Names(v.Required(AutoExecuteLifecycles, prefix + "autoExecuteLifecycles"), prefix + "autoExecuteLifecycles");
+        var blocked = v.Names(v.Required(BlockedLifecycles, prefix + "blockedLifecycles"), prefix + "blockedLifecycles");
+        return new PolicyParameters(min, auto, blocked);
+    }
+}
 
 public sealed record PolicyParametersView(double MinConfidence, IReadOnlyList<string> AutoExecuteLifecycles, IReadOnlyList<string> BlockedLifecycles)
 {

@@ -1,9 +1,10 @@
-// The admin's view: kill switches, modes, budgets, triggers, playbook, engine, connectors, Mode 4 opt-in, the policy
-// dry run and the ranking models. Forms are filled once; the live parts (switches, use today, models) refresh.
+// The admin's view: kill switches, modes (and replaying a change before saving it), budgets, triggers, playbook, engine,
+// connectors, Mode 4 opt-in, the policy dry run and the ranking models. Forms are filled once; the live parts (switches, use today, models) refresh.
 
 import { api, query, tenantPath } from './api.js';
 import { badge, card, facts, h, meter, note, num, put, table, time, words } from './dom.js';
 import { rankingCard } from './ranking.js';
+import { replayCard } from './replay.js';
 
 const Modes = ['PROPOSE_ONLY', 'APPROVAL_REQUIRED', 'AUTO_EXECUTE', 'DISABLED'];
 
@@ -49,11 +50,13 @@ export function adminView(ctx) {
   const connector = connectorForm();
   const optIn = optInForm(ctx);
   const dryRun = dryRunForm();
+  const replay = replayCard(ctx);
 
   const el = h('div', { class: 'view admin' },
     h('h1', { text: 'Admin' }), error,
     card('Kill switches', h('p', { class: 'hint', text: 'Engaging one stops execution at once (checked again right before every execution) and survives restarts.' }), switches),
     card('Modes per action type', modes),
+    card('Replay before saving', replay.el),
     card('Autonomy budget', budget.el),
     card('Cost budget', budgetUse, cost.el),
     card('Triggers', triggers, trigger.el),
@@ -88,6 +91,7 @@ export function adminView(ctx) {
       renderEngine(engineReading);
       put(optedIn, h('p', {}, autonomy.optedInAccounts.length === 0 ? 'No account is opted in.' : `Opted in: ${autonomy.optedInAccounts.join(', ')}`));
       dryRun.types(catalog.items.map(t => t.actionType));
+      replay.fill(autonomy, catalog.items);
       if (!filled) {
         filled = true;
         budget.fill(autonomy.budget);

@@ -71,11 +71,34 @@ function start() {
   put(nav, views.map(v => h('a', { href: `#/${v.name}`, dataset: { view: v.name }, text: v.title })));
   if (views.length === 0) {
     put(main, h('section', { class: 'card' }, h('h1', { text: 'Nothing to show' }),
-      h('p', { text: `The roles ${s.roles.join(', ') || '(none)'} have no view here: the control center is for sellers, admins and auditors.` })));
+      h('p', { text: `The roles ${s.roles.join(', ') || '(none)'} have no view here: the control center is for sellers, admins and auditors.` }),
+      has(s, 'operator') ? dashboardLink() : null));
     return;
   }
 
   route();
+}
+
+/**
+ * The operator's way into the Orleans Dashboard: its page calls its endpoints without this page's token, so the
+ * gateway first turns the token into a cookie scoped to /dashboard (POST /dashboard/session), then the page opens.
+ */
+function dashboardLink() {
+  const status = h('p', { class: 'note', role: 'status' });
+  const button = h('button', { type: 'button', id: 'open-dashboard', class: 'primary', text: 'Open the Orleans Dashboard' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const response = await fetch('/dashboard/session', { method: 'POST', headers: { Authorization: `Bearer ${token()}` } });
+      if (response.ok) location.assign('/dashboard/');
+      else status.textContent = response.status === 404
+        ? 'The Orleans Dashboard is not enabled on this gateway (Autonomy:Dashboard:Enabled).'
+        : `The dashboard refused the token (${response.status}).`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('div', {}, h('p', { text: 'Operators watch the cluster in the Orleans Dashboard: silos, grains, calls and reminders.' }), button, status);
 }
 
 function route() {
