@@ -7,7 +7,8 @@
 #   bash bench/ingest.sh [seconds per round] [clients] [signals per request] [rounds] [accounts]   (defaults 20 32 1 3 5000)
 #   BENCH_FRESH=true bash bench/ingest.sh ...   every request to a new account (the activation rate through HTTP)
 #   BENCH_BASELINE=/path/to/Autonomy.Gateway.dll bash bench/ingest.sh ...   also another build of the gateway, in the same
-#     rounds, on a data directory of its own (before/after a change: build the older commit in a worktree)
+#     rounds, on a data directory of its own (before/after a change: build the older commit in a worktree);
+#     BENCH_BASELINE_ARGS="--Autonomy:Engine:SnapshotDelay=00:00:30" adds settings to it (the same build, A/B of a setting)
 #   BENCH_PORT=5099 (gateway; the ceiling takes the next port, a baseline the one after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
   # The baseline gets its own data directory with the same signing key, so one token serves all three.
   mkdir -p "$data/baseline" && cp "$data/signing.key" "$data/baseline/"
   dotnet "$BENCH_BASELINE" --urls "http://127.0.0.1:$((port + 2))" --Autonomy:DataDirectory="$data/baseline" \
-    --Autonomy:SiloPort=11121 --Autonomy:GatewayPort=30010 --Logging:LogLevel:Default=Warning >"$data/baseline.log" 2>&1 &
+    --Autonomy:SiloPort=11121 --Autonomy:GatewayPort=30010 --Logging:LogLevel:Default=Warning ${BENCH_BASELINE_ARGS:-} >"$data/baseline.log" 2>&1 &
   base=$!
   for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$((port + 2))/health/ready" >/dev/null && break; sleep 0.5; done
   extra=(--baseline "http://127.0.0.1:$((port + 2))" --baseline-pid "$base")

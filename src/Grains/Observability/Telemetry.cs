@@ -12,8 +12,8 @@ namespace Autonomy;
 
 /// <summary>
 /// One OpenTelemetry setup for every host (gateway and silo): traces from ASP.NET Core through Orleans (activity
-/// propagation) to the decision runs (source "Autonomy"), metrics of the meter "Autonomy", Orleans and ASP.NET
-/// Core. Exported by OTLP when <c>Autonomy:Otlp:Endpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
+/// propagation) to the decision runs (source "Autonomy"), collected only when they are exported; metrics of the meter
+/// "Autonomy", Orleans and ASP.NET Core. Exported by OTLP when <c>Autonomy:Otlp:Endpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
 /// scraped at <c>GET /metrics</c> when <c>Autonomy:Metrics:Prometheus</c> is true. No metric carries a tenant id unless
 /// <c>Autonomy:Metrics:TenantLabels</c> is true.
 /// </summary>
@@ -24,9 +24,6 @@ public static class Telemetry
         ArgumentNullException.ThrowIfNull(configuration);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name))
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation().AddMeter(AutonomyMetrics.Name, "Microsoft.Orleans");
@@ -44,6 +41,15 @@ public static class Telemetry
                     metrics.AddPrometheusExporter();
                 }
             });
+
+        // Traces only where they go somewhere: with no exporter, a listener would still make an activity for every request
+        // and every grain call (about a tenth of what an ingest request allocates) only to drop it.
+        if (OtlpConfigured(configuration))
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name));
+        }
 
         if (configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } endpoint)
         {
@@ -67,6 +73,9 @@ public static class Telemetry
 
         return app;
     }
+
+    private static bool OtlpConfigured(IConfiguration configuration) =>
+        configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } || configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 };
 
     private static bool PrometheusEnabled(IConfiguration configuration) => configuration.GetValue<bool>("Autonomy:Metrics:Prometheus");
 
