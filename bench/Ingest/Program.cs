@@ -1,70 +1,45 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text;
+using Autonomy.Bench.Ingest;
 
-// Ingest load: POSTs signal batches to a running gateway from many concurrent clients for a fixed time and
-// reports acknowledged signals per second and request latency percentiles.
-//   dotnet run -c Release --project bench/Ingest -- --url http://127.0.0.1:5080 --token <ingest JWT> --tenant acme
-//       [--seconds 20] [--concurrency 64] [--batch 10] [--accounts 1000]
+// `ceiling [host options]` runs the bare ceiling endpoint (CeilingHost); anything else is the load generator:
+//   --url http://127.0.0.1:5099 --token <ingest JWT> --tenant bench      the gateway under test
+//   [--ceiling http://127.0.0.1:5098]        the ceiling; rounds alternate gateway, ceiling, ceiling, gateway, ...
+//   [--rounds 3] [--seconds 20] [--warmup 3] [--concurrency 32] [--batch 1] [--accounts 5000]
+//   [--baseline http://127.0.0.1:5097]      another build of the gateway, in the same rounds (before/after a change)
+//   [--fresh true]                           every request goes to a new account (activation rate)
+//   [--pid <gateway pid>] [--ceiling-pid <pid>] [--baseline-pid <pid>]   allocation per request, read with dotnet-counters when installed
+//   [--json out.json] [--md out.md]
+if (args.Length > 0 && args[0] == "ceiling")
+{
+    return CeilingHost.Run(args[1..]);
+}
+
 var options = args.Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
 string Get(string name, string fallback) => options.TryGetValue(name, out var v) ? v : fallback;
 int GetInt(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+int? Pid(string name) => options.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : null;
 
-var url = new Uri(Get("url", "http://127.0.0.1:5080"));
-var token = Get("token", string.Empty);
-var tenant = Get("tenant", "bench");
-var seconds = GetInt("seconds", 20);
-var concurrency = GetInt("concurrency", 64);
-var batch = GetInt("batch", 10);
-var accounts = GetInt("accounts", 1000);
-var type = Get("type", "WEBSITE_VISIT");
+var settings = new LoadSettings(
+    Token: Get("token", string.Empty),
+    Tenant: Get("tenant", "bench"),
+    Seconds: GetInt("seconds", 20),
+    Concurrency: GetInt("concurrency", 32),
+    Batch: GetInt("batch", 1),
+    Accounts: GetInt("accounts", 5000),
+    Fresh: bool.Parse(Get("fresh", "false")),
+    Type: Get("type", "WEBSITE_VISIT"));
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = url };
-http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-var run = Guid.NewGuid().ToString("N")[..6];
-var latencies = new List<double>[concurrency];
-long signals = 0, errors = 0;
-using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-var watch = Stopwatch.StartNew();
-await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+var targets = new List<Target> { new("gateway", new Uri(Get("url", "http://127.0.0.1:5099")), Pid("pid")) };
+if (options.TryGetValue("ceiling", out var ceiling))
 {
-    var mine = latencies[worker] = [];
-    var body = new StringBuilder();
-    for (var n = 0; !stop.IsCancellationRequested; n++)
-    {
-        body.Clear().Append("{\"signals\":[");
-        for (var i = 0; i < batch; i++)
-        {
-            body.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"{{\"id\":\"{run}-{worker}-{n}-{i}\",\"type\":\"{type}\",\"value\":0.1}}");
-        }
+    targets.Add(new Target("ceiling", new Uri(ceiling), Pid("ceiling-pid")));
+}
 
-        body.Append("]}");
-        var account = ((worker * 7919) + n) % accounts;
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var response = await http.PostAsync($"/v1/tenants/{tenant}/accounts/acc-{account}/signals", new StringContent(body.ToString(), Encoding.UTF8, "application/json"));
-            if (response.IsSuccessStatusCode)
-            {
-                Interlocked.Add(ref signals, batch);
-                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-            else
-            {
-                Interlocked.Increment(ref errors);
-            }
-        }
-        catch (HttpRequestException)
-        {
-            Interlocked.Increment(ref errors);
-        }
-    }
-}));
+if (options.TryGetValue("baseline", out var baseline))
+{
+    targets.Add(new Target("baseline", new Uri(baseline), Pid("baseline-pid")));
+}
 
-var elapsed = watch.Elapsed.TotalSeconds;
-var all = latencies.SelectMany(l => l).Order().ToArray();
-double P(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(q * all.Length))];
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"ingest: {signals / elapsed:0} signals/s ({all.Length / elapsed:0} requests/s of {batch}), {errors} errors, latency p50 {P(0.5):0.0} ms p99 {P(0.99):0.0} ms, {concurrency} clients, {accounts} accounts, {elapsed:0.0} s"));
-return errors > 0 && signals == 0 ? 1 : 0;
+var report = await IngestRun.RunAsync(settings, targets, GetInt("rounds", 3), GetInt("warmup", 3));
+await report.WriteAsync(Get("json", ""), Get("md", ""));
+return report.Runs.Any(r => r.Requests > 0) ? 0 : 1;

@@ -14,7 +14,7 @@ using OpenTelemetry.Trace;
 
 namespace Autonomy.Gateway.Tests;
 
-/// <summary>The gateway (embedded, its own silo ports) with OpenTelemetry's in-memory exporter beside its own setup.</summary>
+/// <summary>The gateway (embedded, its own silo ports) with the product's trace sources exported to OpenTelemetry's in-memory exporter.</summary>
 public sealed class TracingGatewayFactory : GatewayFactory
 {
     /// <summary>Every span the gateway's tracer provider exported, as it ended.</summary>
@@ -25,7 +25,8 @@ public sealed class TracingGatewayFactory : GatewayFactory
         base.ConfigureWebHost(builder);
         builder.UseSetting("Autonomy:SiloPort", Loopback.FreePort().ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Autonomy:GatewayPort", Loopback.FreePort().ToString(CultureInfo.InvariantCulture));
-        builder.ConfigureServices(services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans)));
+        // The product's own sources (collected in production when OTLP is configured), exported to memory here.
+        builder.ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddAutonomySources().AddInMemoryExporter(Spans)));
     }
 
     public IReadOnlyList<Activity> Snapshot()

@@ -102,7 +102,8 @@ public sealed record TenantReading(
 
 /// <summary>
 /// What an account's decision run needs from its tenant, read fresh for every run so a change applies to the
-/// next evaluation without restart.
+/// next evaluation without restart. <see cref="EnabledConnectors"/> counts the connectors the tenant pulls from: an
+/// account with none to pull wakes no pull grain.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("autonomy.TenantSnapshot")]
 public sealed record TenantSnapshot(
@@ -119,7 +120,8 @@ public sealed record TenantSnapshot(
     [property: Id(10)] long DecisionRunsPerDay = 10_000,
     [property: Id(40)] RankingPointer? Ranking = null,
     [property: Id(60)] CostBudget? Cost = null,
-    [property: Id(61)] EngineSettings? Engine = null)
+    [property: Id(61)] EngineSettings? Engine = null,
+    [property: Id(62)] int EnabledConnectors = 0)
 {
     /// <summary>The cost budget in force (older snapshots carried only the run budget).</summary>
     public CostBudget CostBudget => Cost ?? CostBudget.Default with { DecisionRunsPerDay = DecisionRunsPerDay };

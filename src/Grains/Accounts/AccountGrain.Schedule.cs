@@ -28,9 +28,10 @@ public sealed partial class AccountGrain
         await EnsureReminderAsync();
         foreach (var tick in ticks.Where(t => t.Disposition == TickDisposition.Fire)) await RunScheduledAsync(tick, now);
 
-        // The tick is also the heartbeat that picks up a window a failed wake left behind, and that wakes the pulls.
+        // The tick is also the heartbeat that picks up a window a failed wake left behind, and that wakes the pulls
+        // (when there is anything to pull: a tenant's connector, or a cadence the account still keeps).
         await PollAsync();
-        await WakePullsAsync();
+        if (state.State.Pulls.Count > 0 || await _tenant.HasConnectorsAsync()) await WakePullsAsync();
     }
 
     /// <summary>The reminder's period follows heat: re-registered only when the tier's period changes.</summary>
@@ -51,7 +52,10 @@ public sealed partial class AccountGrain
             return;
         }
 
-        await WriteAsync(state.State with { TickPeriod = period });
+        // The period registered goes with the next snapshot, so a new account's first signal writes no state of its own;
+        // lost in a crash, it only means registering the same reminder once more.
+        state.State = state.State with { TickPeriod = period };
+        ScheduleSnapshot();
     }
 
     /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>

@@ -48,7 +48,7 @@ public sealed partial class AccountGrain(
     private bool _unsaved;
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
     private int _wakeFailures;
-    /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does).</summary>
+    /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does, when the tenant has connectors).</summary>
     private bool _pullsWoken;
     /// <summary>The trace of the ingests the next run decides, so the run's span joins the request's trace.</summary>
     private readonly RunTrace _runTrace = new();
@@ -130,8 +130,13 @@ public sealed partial class AccountGrain(
         ScheduleWake();
 
         // Fresh data or a new tier may bring a pull forward; an account with no connector to pull has nothing to bring
-        // forward (its first wake after activation, and every reminder tick, still look for newly configured ones).
-        if (!_pullsWoken || (next.Pulls.Count > 0 && (next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now))))) await WakePullsAsync();
+        // forward (its first wake after activation, and every reminder tick, still look for newly configured ones). Of a
+        // tenant without connectors, an account wakes no pull grain: there is nothing to plan.
+        if ((!_pullsWoken && (next.Pulls.Count > 0 || _tenant.HasConnectors))
+            || (next.Pulls.Count > 0 && (next.Heat.Tier != tier || next.Pulls.Values.Any(p => PullPlanner.Counts(p, now)))))
+        {
+            await WakePullsAsync();
+        }
         AutonomyMetrics.SignalsAccepted(ingest.Accepted.Length);
         return new IngestResult(ingest.Accepted.Length, ingest.Duplicates);
     }

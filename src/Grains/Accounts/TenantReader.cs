@@ -37,6 +37,15 @@ internal sealed class TenantReader(IGrainFactory grains, string tenantId, string
         }
     }
 
+    /// <summary>
+    /// Whether the tenant pulls from any connector, as of the configuration last read (true before any read): an
+    /// account of a tenant without connectors has no pulls to plan.
+    /// </summary>
+    public bool HasConnectors => _config is not { EnabledConnectors: 0 };
+
+    /// <summary>Whether the tenant pulls from any connector now (the configuration read fresh).</summary>
+    public async Task<bool> HasConnectorsAsync() => (await NowAsync()).EnabledConnectors > 0;
+
     /// <summary>The trigger registry for the ingest path, reused for <c>triggerCacheTtl</c>.</summary>
     public async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
     {

@@ -12,8 +12,8 @@ namespace Autonomy;
 
 /// <summary>
 /// One OpenTelemetry setup for every host (gateway and silo): traces from ASP.NET Core through Orleans (activity
-/// propagation) to the decision runs (source "Autonomy"), metrics of the meter "Autonomy", Orleans and ASP.NET
-/// Core. Exported by OTLP when <c>Autonomy:Otlp:Endpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
+/// propagation) to the decision runs (source "Autonomy"), collected only when they are exported; metrics of the meter
+/// "Autonomy", Orleans and ASP.NET Core. Exported by OTLP when <c>Autonomy:Otlp:Endpoint</c> or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and
 /// scraped at <c>GET /metrics</c> when <c>Autonomy:Metrics:Prometheus</c> is true. No metric carries a tenant id unless
 /// <c>Autonomy:Metrics:TenantLabels</c> is true.
 /// </summary>
@@ -24,10 +24,6 @@ public static class Telemetry
         ArgumentNullException.ThrowIfNull(configuration);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
-                // System.Net.Http: .NET's own HttpClient spans (webhooks, connectors, chat engines), which carry the trace onward.
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name, "System.Net.Http"))
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation().AddMeter(AutonomyMetrics.Name, "Microsoft.Orleans");
@@ -46,6 +42,13 @@ public static class Telemetry
                 }
             });
 
+        // Traces only where they go somewhere: with no exporter, a listener would still make an activity for every request
+        // and every grain call (about a tenth of what an ingest request allocates) only to drop it.
+        if (OtlpConfigured(configuration))
+        {
+            telemetry.WithTracing(tracing => tracing.AddAutonomySources());
+        }
+
         if (configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } endpoint)
         {
             telemetry.UseOtlpExporter(OtlpExportProtocol.Grpc, new Uri(endpoint));
@@ -58,6 +61,16 @@ public static class Telemetry
         return services;
     }
 
+    /// <summary>
+    /// What one trace per request is made of: the gateway's request span, the grain calls (Orleans activity propagation),
+    /// the decision run (source "Autonomy") and .NET's own HttpClient spans (webhooks, connectors, chat engines), which
+    /// carry the trace onward in <c>traceparent</c>. Called for the OTLP exporter, and by a host that brings its own.
+    /// </summary>
+    public static TracerProviderBuilder AddAutonomySources(this TracerProviderBuilder tracing) =>
+        tracing
+            .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+            .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", AutonomyMetrics.Name, "System.Net.Http");
+
     /// <summary>Maps <c>GET /metrics</c> (Prometheus text format) when enabled.</summary>
     public static IEndpointRouteBuilder MapAutonomyMetrics(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
@@ -68,6 +81,9 @@ public static class Telemetry
 
         return app;
     }
+
+    private static bool OtlpConfigured(IConfiguration configuration) =>
+        configuration["Autonomy:Otlp:Endpoint"] is { Length: > 0 } || configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 };
 
     private static bool PrometheusEnabled(IConfiguration configuration) => configuration.GetValue<bool>("Autonomy:Metrics:Prometheus");
 

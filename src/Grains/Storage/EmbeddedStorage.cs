@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
+using Orleans.Storage;
 
 namespace Autonomy.Hosting;
 
@@ -10,6 +11,9 @@ public static class EmbeddedStorage
 {
     /// <summary>The grain storage name every grain's <c>[PersistentState(..., "autonomy")]</c> uses.</summary>
     public const string GrainStorageName = "autonomy";
+
+    /// <summary>The name of Orleans' ADO.NET provider underneath <see cref="GrainStorageName"/>; no stored row carries it.</summary>
+    private const string SqliteGrainStorageName = "autonomy-sqlite";
 
     /// <summary>Orleans' ADO.NET invariant for SQLite; Orleans loads Microsoft.Data.Sqlite for it.</summary>
     private const string SqliteInvariant = "System.Data.SQLite";
@@ -42,11 +46,14 @@ public static class EmbeddedStorage
         silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
 
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new GrainStorageSchema(grainsConnectionString));
-        silo.AddAdoNetGrainStorage(GrainStorageName, storage =>
+        silo.AddAdoNetGrainStorage(SqliteGrainStorageName, storage =>
         {
             storage.Invariant = SqliteInvariant;
             storage.ConnectionString = grainsConnectionString;
         });
+        // One writer at a time, so no write waits out Microsoft.Data.Sqlite's blocking busy retry (SingleWriterGrainStorage).
+        silo.Services.AddKeyedSingleton<IGrainStorage>(GrainStorageName, (sp, _) =>
+            new SingleWriterGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(SqliteGrainStorageName)));
 
         silo.AddReminders();
         // The service id the silo actually runs with, the same one the grain storage keys its rows by.

@@ -20,6 +20,12 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId) :
 
     private readonly string _connectionString = SqliteDatabase.ConnectionString(databasePath);
 
+    /// <summary>
+    /// Writes take turns: a second writer finding the file locked would be retried by Microsoft.Data.Sqlite with a
+    /// blocking 150 ms sleep on a thread-pool thread. Reads need no turn (WAL).
+    /// </summary>
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
     /// <summary>Applies reminders.sql; Orleans calls this before the reminder service first reads the table.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) =>
         SqliteDatabase.ApplyScriptAsync(_connectionString, "reminders.sql", cancellationToken);
@@ -75,6 +81,21 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId) :
         var etag = Guid.NewGuid().ToString("N");
         // Orleans hands in UTC (or Unspecified meaning UTC); only a Local time needs converting.
         var startAt = entry.StartAt.Kind == DateTimeKind.Local ? entry.StartAt.ToUniversalTime() : entry.StartAt;
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            await UpsertAsync(entry, startAt, etag, cancellationToken);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+
+        return etag;
+    }
+
+    private async Task UpsertAsync(ReminderEntry entry, DateTime startAt, string etag, CancellationToken cancellationToken)
+    {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, """
             INSERT INTO OrleansReminders (ServiceId, GrainId, ReminderName, GrainHash, StartAtTicks, PeriodTicks, ETag)
@@ -92,13 +113,25 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId) :
         command.Parameters.AddWithValue("$period", entry.Period.Ticks);
         command.Parameters.AddWithValue("$etag", etag);
         await command.ExecuteNonQueryAsync(cancellationToken);
-        return etag;
     }
 
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) =>
         RemoveRow(grainId, reminderName, eTag, CancellationToken.None);
 
     public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            return await RemoveAsync(grainId, reminderName, eTag, cancellationToken);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    private async Task<bool> RemoveAsync(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, """

@@ -240,7 +240,7 @@ public sealed partial class TenantGrain(
             _configuration = new TenantSnapshot(
                 s.Version, s.Modes.ToImmutableDictionary(m => m.Key, m => m.Value.Mode), ActionCatalog.Effective(s.CustomTypes), s.Policy, s.Budget,
                 KillSwitchState.Unknown, AccountOptedIn: false, s.Playbook, TriggerRegistry.Default.With(s.Triggers), s.Executor, s.Cost.DecisionRunsPerDay,
-                Cost: s.Cost, Engine: s.Engine);
+                Cost: s.Cost, Engine: s.Engine, EnabledConnectors: s.Connectors.Values.Count(c => c.Enabled));
         }
 
         return _configuration;

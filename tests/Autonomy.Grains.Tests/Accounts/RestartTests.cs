@@ -85,6 +85,60 @@ public sealed class RestartTests : IDisposable
         Assert.True((await again.Account.GetAsync()).Heat >= 1.8);
     }
 
+    /// <summary>
+    /// A CRM feed's account: its first contact is a signal. Its state is written behind (with the snapshot), not with
+    /// the first signal: acknowledged once the ledger holds it, the reminder registered, no state row yet. A silo
+    /// killed before the snapshot loses nothing: the activation folds every acknowledged signal back, in order, and
+    /// the reminder registered before the kill still ticks the account.
+    /// </summary>
+    [Fact]
+    public async Task ANewAccountsFirstSignalsWriteNoStateYetAndAreFoldedBackAfterAKill()
+    {
+        var hooks = new TestHooks();
+        var slowSnapshots = new Dictionary<string, string?> { ["Autonomy:Engine:SnapshotDelay"] = "01:00:00" };
+        const string accountId = "fresh-1";
+        string tenantId;
+        await using (var first = await AutonomyCluster.StartAsync(_directory.Path, hooks, settings: slowSnapshots))
+        {
+            var t = new Scenario(first, accountId: accountId);
+            tenantId = t.TenantId;
+            Assert.Equal(2, (await t.Account.IngestSignalsAsync([Visit("s-1"), Visit("s-2")], Scenario.Ingest)).Accepted);
+            Assert.Equal(1, (await t.Account.IngestSignalsAsync([Visit("s-3")], Scenario.Ingest)).Accepted);
+            Assert.Equal(0, StoredAccountRows(accountId));
+            await first.Cluster.KillSiloAsync(first.Cluster.Silos[0]);
+        }
+
+        await using var second = await AutonomyCluster.StartAsync(_directory.Path, hooks, settings: slowSnapshots);
+        var again = new Scenario(second, tenantId, accountId);
+
+        var account = await again.Account.GetAsync();
+        Assert.Equal(2.7, account.Heat, 6);
+        var replayed = await again.Account.IngestSignalsAsync([Visit("s-1"), Visit("s-2"), Visit("s-3")], Scenario.Ingest);
+        Assert.Equal((0, 3), (replayed.Accepted, replayed.Duplicates));
+        var ingested = (await second.Ledger.ReadStreamAsync($"account/{tenantId}/{accountId}", 0, 100))
+            .Where(e => e.Type == "SIGNAL_INGESTED")
+            .Select(e => string.Join(",", System.Text.RegularExpressions.Regex.Matches(e.Payload, "s-[0-9]").Select(m => m.Value)))
+            .ToArray();
+        Assert.Equal(["s-1,s-2", "s-3"], ingested);
+
+        var after = hooks.Clock.GetUtcNow();
+        await Eventually.UntilAsync(
+            async () => (await again.Account.GetAsync()).LastTickAt >= after, TimeSpan.FromSeconds(30), "the reminder registered before the kill ticks the account");
+    }
+
+    private static SignalInput Visit(string id) => new(id, "WEBSITE_VISIT", null, 0.9, null);
+
+    /// <summary>Rows of the account's grain state in grains.db.</summary>
+    private long StoredAccountRows(string accountId)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory.Path, "grains.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM OrleansStorage WHERE GrainTypeString LIKE '%account%' AND GrainIdExtensionString LIKE '%' || $id";
+        command.Parameters.AddWithValue("$id", accountId);
+        return (long)command.ExecuteScalar()!;
+    }
+
     [Fact]
     public async Task ThePlatformKillSwitchSurvivesASiloKilledRightAfterTheEngage()
     {

@@ -140,6 +140,25 @@ public sealed class PullTests(ClusterFixture fixture)
     private static async Task<List<JsonElement>> PayloadsAsync(Scenario t, string type) =>
         [.. (await t.LedgerAsync(type: type)).Select(e => JsonDocument.Parse(e.Payload).RootElement)];
 
+    /// <summary>
+    /// An account of a tenant that pulls from nothing activates no pull grain (half the activations of a CRM feed's
+    /// accounts); once the tenant configures a connector, the account's next tick wakes it.
+    /// </summary>
+    [Fact]
+    public async Task AnAccountOfATenantWithoutConnectorsWakesNoPullGrainUntilOneIsConfigured()
+    {
+        var t = new Scenario(_cluster, accountId: "no-pulls");
+        await t.Account.IngestSignalsAsync([new SignalInput("v-1", "WEBSITE_VISIT", null, 0.2, null)], Scenario.Ingest);
+        await t.Account.IngestSignalsAsync([new SignalInput("v-2", "WEBSITE_VISIT", null, 0.2, null)], Scenario.Ingest);
+        var pull = GrainId.Create(GrainType.Create("autonomy.pull"), $"{t.TenantId}/no-pulls");
+        Assert.DoesNotContain(pull, await ActivePullsAsync());
+
+        await _cluster.Grains.GetGrain<ITenantConnectorsGrain>(t.TenantId).PutConnectorAsync(Synthetic("crm"), keepSecret: false, Scenario.Admin);
+        await Eventually.UntilAsync(async () => (await ActivePullsAsync()).Contains(pull), TimeSpan.FromSeconds(30), "a tick wakes the pull grain once the tenant has a connector");
+    }
+
+    private ValueTask<List<GrainId>> ActivePullsAsync() => _cluster.Grains.GetGrain<IManagementGrain>(0).GetActiveGrains(GrainType.Create("autonomy.pull"));
+
     [Fact]
     public async Task APulledAnswerBecomesSignalsAndPostureThroughTheIngestPath()
     {
