@@ -79,5 +79,7 @@ public sealed class MembershipDefaultsTests
         ["ConnectionStrings:Autonomy"] = "Host=127.0.0.1;Username=nobody;Database=never-opened",
         ["Autonomy:Ledger:CheckpointSigningKey"] = TestCheckpointKeys.SigningKey,
         ["Autonomy:Ledger:CheckpointPublicKeys"] = TestCheckpointKeys.PublicKey,
+        // Required in cluster mode; the host is built, never started, so the folder is never written.
+        ["Autonomy:DataProtection:KeyDirectory"] = Path.Combine(Path.GetTempPath(), "autonomy-membership-defaults-keys"),
     };
 }

@@ -26,7 +26,7 @@ public sealed class TestHooks
     /// <summary>Tenants whose kill switches cannot be read (ITenantGrain.GetKillSwitchesAsync and ReadAsync, which carries them, throw).</summary>
     public ConcurrentDictionary<string, bool> SwitchesUnreadable { get; } = new();
 
-    /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout).</summary>
+    /// <summary>Tenants whose internal executor gives no answer (IWorkspaceGrain.ApplyAsync throws a timeout); armed with false, true once it fired.</summary>
     public ConcurrentDictionary<string, bool> ExecutorSilent { get; } = new();
 
     /// <summary>Tenants whose sellers are at their bound of opted-in accounts (ISellerGrain.TrackScheduleOptInAsync refuses).</summary>
@@ -38,7 +38,7 @@ public sealed class TestHooks
     /// <summary>Tenants whose grains' reminder ticks are dropped (the tests' reminders run on real time, every second at the least).</summary>
     public ConcurrentDictionary<string, bool> RemindersHeld { get; } = new();
 
-    /// <summary>Tenants whose calls to an execution grain are lost on the way (IExecutionGrain.ExecuteAsync throws a timeout before it runs).</summary>
+    /// <summary>Tenants whose calls to an execution grain are lost on the way (IExecutionGrain.ExecuteAsync throws a timeout before it runs); armed with false, true once it fired.</summary>
     public ConcurrentDictionary<string, bool> ExecutionCallLost { get; } = new();
 
     /// <summary>Per tenant, once: run when an execution grain is asked to execute, before it acts (after the account's clearance).</summary>
@@ -63,6 +63,7 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
 
         if (method == nameof(Autonomy.Actions.IWorkspaceGrain.ApplyAsync) && hooks.ExecutorSilent.ContainsKey(tenant))
         {
+            hooks.ExecutorSilent.TryUpdate(tenant, true, false);
             throw new TimeoutException("The executor did not answer (test).");
         }
 
@@ -84,6 +85,7 @@ public sealed class FaultInjectionFilter(TestHooks hooks) : IIncomingGrainCallFi
 
         if (method == nameof(Autonomy.Actions.IExecutionGrain.ExecuteAsync) && hooks.ExecutionCallLost.ContainsKey(tenant))
         {
+            hooks.ExecutionCallLost.TryUpdate(tenant, true, false);
             throw new TimeoutException("The call to the execution grain was lost (test).");
         }
 
