@@ -1,8 +1,8 @@
 namespace Autonomy.Accounts;
 
 /// <summary>
-/// Time: the reminder whose period follows heat (rituals, expiry, recovery, the pull grain's wake-up), the one-shot
-/// wake timer for a closing trigger window or a deferred run, and the write-behind snapshot timer of the ingest path.
+/// Time: the reminder whose period follows heat (rituals, expiry, recovery, the pull grain's wake-up), and one timer
+/// per activation for both the wake-up (a closing trigger window, a deferred run) and the ingest path's write-behind snapshot.
 /// </summary>
 public sealed partial class AccountGrain
 {
@@ -58,14 +58,77 @@ public sealed partial class AccountGrain
         ScheduleSnapshot();
     }
 
-    /// <summary>Arms the one-shot timer for the next due work (a closing trigger window or a deferred run).</summary>
+    /// <summary>
+    /// The wake-up for the next due work (a closing trigger window, a deferred run, or a retry's backoff when
+    /// <paramref name="retryIn"/> is given; without it a pending retry gives way to the state's own due time).
+    /// </summary>
     private void ScheduleWake(TimeSpan? retryIn = null)
     {
-        _wake?.Dispose();
-        _wake = null;
-        if ((retryIn ?? state.State.WakeDueAt - time.GetUtcNow()) is { } d)
+        _retryAt = retryIn is { } d ? time.GetUtcNow() + d : null;
+        Arm();
+    }
+
+    /// <summary>
+    /// The account's one timer, armed for whichever comes first: the wake-up or the write-behind snapshot. Changed in
+    /// place (never disposed and registered again per signal), and left alone when its due time did not move.
+    /// </summary>
+    private void Arm()
+    {
+        var wake = _retryAt ?? state.State.WakeDueAt;
+        var due = (wake, _snapshotAt) switch
         {
-            _wake = this.RegisterGrainTimer(_ => WakeAsync(), new GrainTimerCreationOptions { DueTime = d > TimeSpan.Zero ? d : TimeSpan.Zero, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+            (null, var s) => s,
+            (var w, null) => w,
+            var (w, s) => w < s ? w : s,
+        };
+        _timerForWake = wake is not null && wake <= due;
+        _timerForSnapshot = _snapshotAt is not null && _snapshotAt <= due;
+        if (due == _armedFor) return;
+        _armedFor = due;
+        if (due is null)
+        {
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var delay = due.Value - time.GetUtcNow();
+        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        if (_timer is null)
+        {
+            _timer = this.RegisterGrainTimer(_ => OnTimerAsync(), new GrainTimerCreationOptions { DueTime = delay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        }
+        else
+        {
+            _timer.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>The timer fired: the snapshot and the wake-up it was armed for, then armed again for what remains.</summary>
+    private async Task OnTimerAsync()
+    {
+        var (forWake, forSnapshot) = (_timerForWake, _timerForSnapshot);
+        _armedFor = null;
+        try
+        {
+            if (forSnapshot)
+            {
+                try
+                {
+                    await SnapshotAsync();
+                }
+                catch (Exception ex)
+                {
+                    // The store is down: the signals are in the ledger, so nothing is lost; the write is tried again later.
+                    logger.LogWarning(ex, "Snapshot of {TenantId}/{AccountId} not written; trying again in {Delay}", TenantId, AccountId, Options.SnapshotDelay);
+                    ScheduleSnapshot();
+                }
+            }
+
+            if (forWake) await WakeAsync();
+        }
+        finally
+        {
+            Arm();
         }
     }
 
@@ -92,14 +155,16 @@ public sealed partial class AccountGrain
     /// <summary>Writes the in-memory state that ingestion left unsaved (its signals are already in the ledger).</summary>
     private async Task SnapshotAsync()
     {
-        _snapshot?.Dispose();
-        _snapshot = null;
+        _snapshotAt = null;
         if (_unsaved) await WriteAsync(state.State);
     }
 
+    /// <summary>Marks the state unsaved; written at most <see cref="AutonomyEngineOptions.SnapshotDelay"/> after the first unsaved change.</summary>
     private void ScheduleSnapshot()
     {
         _unsaved = true;
-        _snapshot ??= this.RegisterGrainTimer(_ => SnapshotAsync(), new GrainTimerCreationOptions { DueTime = Options.SnapshotDelay, Period = Timeout.InfiniteTimeSpan, Interleave = false });
+        if (_snapshotAt is not null) return;
+        _snapshotAt = time.GetUtcNow() + Options.SnapshotDelay;
+        Arm();
     }
 }

@@ -42,8 +42,12 @@ public sealed partial class AccountGrain(
     private TenantReader _tenant = null!;
     /// <summary>The cost gate this account's runs pass, opened on activation.</summary>
     private RunCostGate _gate = null!;
-    /// <summary>The one-shot timer for a closing trigger window or a deferred run, and the ingest path's write-behind snapshot timer.</summary>
-    private IGrainTimer? _wake, _snapshot;
+    /// <summary>The activation's one timer (wake-up and snapshot alike), the time it is armed for and what for (Arm).</summary>
+    private IGrainTimer? _timer;
+    private DateTimeOffset? _armedFor;
+    private bool _timerForWake, _timerForSnapshot;
+    /// <summary>When the unsaved state is to be written, and when a failed wake-up is retried (instead of the state's own due time).</summary>
+    private DateTimeOffset? _snapshotAt, _retryAt;
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
     private bool _unsaved;
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
