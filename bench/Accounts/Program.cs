@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 // Activation rate and memory per account, as a curve: an embedded silo (shipped defaults) in this process, new
 // accounts brought in by their first signal from many concurrent callers; at each milestone the rate of the last
 // segment, then (once the write-behind snapshots are written and after a full GC) RSS, the managed heap, the
-// activations and the stored bytes, each per account.
+// activations, the process's live timers and the stored bytes, each per account.
 //   dotnet bench/Accounts/bin/Release/net10.0/Autonomy.Bench.Accounts.dll [--milestones 10000,100000] [--concurrency 64]
 //       [--max-rss-mb 6000] [--json out.json] [--md out.md] [--Autonomy:Engine:... silo settings]
 var data = Directory.CreateTempSubdirectory("autonomy-accounts-").FullName;
@@ -25,6 +25,7 @@ string Get(string name, string fallback) => builder.Configuration[name] ?? fallb
 var milestones = Get("milestones", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToArray();
 var concurrency = int.Parse(Get("concurrency", "64"), CultureInfo.InvariantCulture);
 var maxRssMb = long.Parse(Get("max-rss-mb", "6000"), CultureInfo.InvariantCulture);
+var snapshotDelay = TimeSpan.Parse(Get("Autonomy:Engine:SnapshotDelay", "00:00:30"), CultureInfo.InvariantCulture);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.UseOrleans(silo => silo.AddAutonomySilo(builder.Configuration));
 using var host = builder.Build();
@@ -80,12 +81,12 @@ foreach (var milestone in milestones)
     await progress;
     var all = latencies.SelectMany(l => l).Order().ToArray();
     double P(double q) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(q * all.Length))];
-    // The write-behind snapshots (SnapshotDelay, 2 s by default) are written before memory and storage are read.
-    await Task.Delay(TimeSpan.FromSeconds(5));
+    // The write-behind snapshots (SnapshotDelay, 30 s by default) are written before memory and storage are read.
+    await Task.Delay(snapshotDelay + TimeSpan.FromSeconds(5));
     var point = Measure(created, (created - from) / seconds, P(0.5), P(0.99), all.Length == 0 ? double.NaN : all[^1]);
     points.Add(point);
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"\r{created,9:N0} accounts: {point.AccountsPerSecond:N0}/s (p50 {point.P50Ms:0.0} ms, p99 {point.P99Ms:0.0} ms, max {point.MaxMs:0} ms), RSS {PerAccount(point.RssBytes - baseline.RssBytes):0.0} KB/account, heap {PerAccount(point.HeapBytes - baseline.HeapBytes):0.0} KB/account, {point.AccountActivations:N0} account activations, state {PerAccount(point.StateBytes):0.00} KB/account, load {point.LoadAverage}"));
+        $"\r{created,9:N0} accounts: {point.AccountsPerSecond:N0}/s (p50 {point.P50Ms:0.0} ms, p99 {point.P99Ms:0.0} ms, max {point.MaxMs:0} ms), RSS {PerAccount(point.RssBytes - baseline.RssBytes):0.0} KB/account, heap {PerAccount(point.HeapBytes - baseline.HeapBytes):0.0} KB/account, {point.AccountActivations:N0} account activations, {point.Timers:N0} timers, state {PerAccount(point.StateBytes):0.00} KB/account, load {point.LoadAverage}"));
     if (point.RssBytes > maxRssMb * 1048576)
     {
         Console.Error.WriteLine($"RSS over --max-rss-mb {maxRssMb}: stopping before the next milestone");
@@ -112,7 +113,7 @@ Point Measure(int accounts, double rate, double p50, double p99, double max)
     return new Point(
         accounts, rate, p50, p99, max, Rss(), GC.GetTotalMemory(forceFullCollection: false),
         Activations("AccountGrain"), Activations("PullGrain"), statistics.Sum(s => (long)s.ActivationCount),
-        AccountStateBytes(), Files("grains.db"), Files("reminders.db"), Files("ledger.db"), LoadAverage());
+        AccountStateBytes(), Files("grains.db"), Files("reminders.db"), Files("ledger.db"), Timer.ActiveCount, LoadAverage());
 }
 
 long AccountStateBytes()
@@ -144,13 +145,13 @@ void Write(List<Point> points, Point zero, bool stoppedEarly)
     var md = new StringBuilder();
     md.AppendLine(CultureInfo.InvariantCulture, $"New accounts by their first signal: {concurrency} concurrent callers, in process, embedded mode, shipped defaults{(stoppedEarly ? $" (stopped at --max-rss-mb {maxRssMb})" : "")}");
     md.AppendLine();
-    md.AppendLine("| accounts | new accounts/s | p50 ms | p99 ms | max ms | RSS / account | managed heap / account | account activations | stored state / account | grains.db | reminders.db | ledger.db | load |");
-    md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    md.AppendLine("| accounts | new accounts/s | p50 ms | p99 ms | max ms | RSS / account | managed heap / account | account activations | stored state / account | grains.db | reminders.db | ledger.db | timers | load |");
+    md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     foreach (var p in points.Skip(1))
     {
         double Kb(long bytes) => bytes / 1024.0 / p.Accounts;
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"| {p.Accounts:N0} | {p.AccountsPerSecond:N0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0} | {Kb(p.RssBytes - zero.RssBytes):0.0} KB | {Kb(p.HeapBytes - zero.HeapBytes):0.0} KB | {p.AccountActivations:N0} | {Kb(p.StateBytes):0.00} KB | {p.GrainsDbBytes / 1048576.0:0.0} MB | {p.RemindersDbBytes / 1048576.0:0.0} MB | {p.LedgerDbBytes / 1048576.0:0.0} MB | {p.LoadAverage} |");
+            $"| {p.Accounts:N0} | {p.AccountsPerSecond:N0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0} | {Kb(p.RssBytes - zero.RssBytes):0.0} KB | {Kb(p.HeapBytes - zero.HeapBytes):0.0} KB | {p.AccountActivations:N0} | {Kb(p.StateBytes):0.00} KB | {p.GrainsDbBytes / 1048576.0:0.0} MB | {p.RemindersDbBytes / 1048576.0:0.0} MB | {p.LedgerDbBytes / 1048576.0:0.0} MB | {p.Timers:N0} | {p.LoadAverage} |");
     }
 
     Console.WriteLine(md.ToString());
@@ -161,4 +162,4 @@ void Write(List<Point> points, Point zero, bool stoppedEarly)
 
 internal sealed record Point(
     int Accounts, double AccountsPerSecond, double P50Ms, double P99Ms, double MaxMs, long RssBytes, long HeapBytes,
-    long AccountActivations, long PullActivations, long Activations, long StateBytes, long GrainsDbBytes, long RemindersDbBytes, long LedgerDbBytes, string LoadAverage);
+    long AccountActivations, long PullActivations, long Activations, long StateBytes, long GrainsDbBytes, long RemindersDbBytes, long LedgerDbBytes, long Timers, string LoadAverage);
