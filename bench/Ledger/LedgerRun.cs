@@ -7,11 +7,11 @@ using Autonomy.Tests.Support;
 
 namespace Autonomy.Bench.Ledger;
 
-internal sealed record LedgerSettings(IReadOnlyList<string> Stores, int Rounds, int Entries, IReadOnlyList<int> Appenders, int PerAppend, int PayloadBytes, int CeilingBatch);
+internal sealed record LedgerSettings(IReadOnlyList<string> Stores, int Rounds, int Entries, IReadOnlyList<int> Appenders, int PerAppend, int PayloadBytes, IReadOnlyList<int> CeilingBatches);
 
 /// <summary>One measured round of one target: entries/s, latency per append (group) or per batch (ceiling), mean transaction size.</summary>
 internal sealed record RoundResult(
-    string Store, string Target, int Appenders, int Round, int Entries, double Seconds, double EntriesPerSecond, double P50Ms, double P99Ms, double MaxMs,
+    string Store, string Target, int Appenders, int Batch, int Round, int Entries, double Seconds, double EntriesPerSecond, double P50Ms, double P99Ms, double MaxMs,
     double MeanBatch, string LoadAverage);
 
 internal sealed record StoreResult(string Store, IReadOnlyList<RoundResult> Rounds);
@@ -28,28 +28,28 @@ internal static class LedgerRun
         // A short warm-up of each path (JIT, connections, the schema's pages), not recorded.
         var warm = Math.Min(2000, settings.Entries);
         await GroupAsync(target, settings, Rows("warm-g", warm, settings.Appenders[0], settings), batches);
-        await CeilingAsync(target, settings, Rows("warm-c", warm, settings.Appenders[0], settings));
+        await CeilingAsync(target, settings.CeilingBatches[0], Rows("warm-c", warm, settings.Appenders[0], settings));
 
         var rounds = new List<RoundResult>();
         for (var round = 1; round <= settings.Rounds; round++)
         {
             // Alternate which goes first, so neither always meets the bigger table or the warmer cache. The ceiling's
             // rows come from as many streams as the first group's; its batches do not depend on them.
-            var kinds = settings.Appenders.Select(a => ("group", a)).Append(("ceiling", settings.Appenders[0])).ToList();
+            var kinds = settings.Appenders.Select(a => ("group", a)).Concat(settings.CeilingBatches.Select(b => ("ceiling", b))).ToList();
             if (round % 2 == 0)
             {
                 kinds.Reverse();
             }
 
-            foreach (var (kind, appenders) in kinds)
+            foreach (var (kind, size) in kinds)
             {
-                var rows = Rows($"r{round}-{kind}-{appenders}", settings.Entries, appenders, settings);
+                var rows = Rows($"r{round}-{kind}-{size}", settings.Entries, kind == "group" ? size : settings.Appenders[0], settings);
                 var result = kind == "group"
                     ? await GroupAsync(target, settings, rows, batches)
-                    : await CeilingAsync(target, settings, rows);
-                var done = result with { Store = store, Round = round, Appenders = kind == "group" ? appenders : 0 };
+                    : await CeilingAsync(target, size, rows);
+                var done = result with { Store = store, Round = round, Appenders = kind == "group" ? size : 0, Batch = kind == "group" ? 0 : size };
                 rounds.Add(done);
-                var label = kind == "group" ? $"group x{appenders}" : "ceiling";
+                var label = kind == "group" ? $"group x{size}" : $"ceiling /{size}";
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{store} round {round} {label,-10}: {done.EntriesPerSecond,9:N0} entries/s  p50 {done.P50Ms:0.00} ms  p99 {done.P99Ms:0.00} ms  max {done.MaxMs:0.0} ms  mean transaction {done.MeanBatch:0.0} entries  load {done.LoadAverage}"));
             }
@@ -111,13 +111,13 @@ internal static class LedgerRun
         return Result("group", streams.Sum(s => s.Length), seconds, latencies.SelectMany(l => l), batches.Mean);
     }
 
-    private static async Task<RoundResult> CeilingAsync(StoreTarget target, LedgerSettings settings, LedgerEntry[][] streams)
+    private static async Task<RoundResult> CeilingAsync(StoreTarget target, int batch, LedgerEntry[][] streams)
     {
         // The same rows in the order concurrent appenders would interleave them: stream by stream, round robin.
         var rows = Interleave(streams);
         var latencies = new List<double>();
         var watch = Stopwatch.StartNew();
-        foreach (var chunk in rows.Chunk(settings.CeilingBatch))
+        foreach (var chunk in rows.Chunk(batch))
         {
             var started = Stopwatch.GetTimestamp();
             await target.Raw.InsertAsync(chunk);
@@ -125,7 +125,7 @@ internal static class LedgerRun
         }
 
         var seconds = watch.Elapsed.TotalSeconds;
-        return Result("ceiling", rows.Count, seconds, latencies, Math.Min(settings.CeilingBatch, rows.Count));
+        return Result("ceiling", rows.Count, seconds, latencies, Math.Min(batch, rows.Count));
     }
 
     private static List<LedgerEntry> Interleave(LedgerEntry[][] streams)
@@ -149,7 +149,7 @@ internal static class LedgerRun
     {
         var sorted = latencies.Order().ToArray();
         double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-        return new RoundResult("", target, 0, 0, entries, seconds, entries / seconds, P(0.5), P(0.99), sorted.Length == 0 ? double.NaN : sorted[^1], meanBatch, LoadAverage());
+        return new RoundResult("", target, 0, 0, 0, entries, seconds, entries / seconds, P(0.5), P(0.99), sorted.Length == 0 ? double.NaN : sorted[^1], meanBatch, LoadAverage());
     }
 
     internal static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "";

@@ -11,6 +11,8 @@ using Autonomy.Bench.Ledger;
 // Rows are built and hashed before a round starts, for both, so neither pays for hashing (the committer does none).
 //   [--stores sqlite,postgres] [--rounds 3] [--entries 20000] [--appenders 64,512] [--per-append 1] [--payload 400]
 //   [--ceiling-batch 4096] [--json out.json] [--md out.md]
+// --ceiling-batch may list more sizes (4096,64): the ratio is against the first; the others show what the store does
+// with transactions as small as the committer's, and so how much of the gap is the store's cost per transaction.
 // PostgreSQL: a throw-away database on AUTONOMY_TEST_POSTGRES (or the local development server), dropped at the end.
 var options = args.Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
 string Get(string name, string fallback) => options.TryGetValue(name, out var v) ? v : fallback;
@@ -23,7 +25,7 @@ var settings = new LedgerSettings(
     Appenders: Get("appenders", "64,512").Split(',').Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray(),
     PerAppend: GetInt("per-append", 1),
     PayloadBytes: GetInt("payload", 400),
-    CeilingBatch: GetInt("ceiling-batch", 4096));
+    CeilingBatches: Get("ceiling-batch", "4096").Split(',').Select(b => int.Parse(b, CultureInfo.InvariantCulture)).ToArray());
 
 var results = new List<StoreResult>();
 foreach (var store in settings.Stores)
