@@ -211,34 +211,34 @@ internal sealed class StoreTarget : IAsyncDisposable
         switch (store)
         {
             case "sqlite":
-            {
-                var directory = Directory.CreateTempSubdirectory("autonomy-ledger-bench-").FullName;
-                var path = Path.Combine(directory, "ledger.db");
-                var ledger = new SqliteLedger(path, TimeProvider.System);
-                await ledger.InitializeAsync();
-                var raw = new SqliteRawInsert(path);
-                return new StoreTarget(ledger, raw, async () =>
                 {
-                    await raw.DisposeAsync();
-                    await ledger.DisposeAsync();
-                    Directory.Delete(directory, recursive: true);
-                });
-            }
+                    var directory = Directory.CreateTempSubdirectory("autonomy-ledger-bench-").FullName;
+                    var path = Path.Combine(directory, "ledger.db");
+                    var ledger = new SqliteLedger(path, TimeProvider.System);
+                    await ledger.InitializeAsync();
+                    var raw = new SqliteRawInsert(path);
+                    return new StoreTarget(ledger, raw, async () =>
+                    {
+                        await raw.DisposeAsync();
+                        await ledger.DisposeAsync();
+                        Directory.Delete(directory, recursive: true);
+                    });
+                }
 
             case "postgres":
-            {
-                var database = await PostgresDatabase.CreateAsync();
-                await PostgresSchema.ApplyAsync(database.ConnectionString);
-                var ledger = new PostgresLedger(database.ConnectionString, TimeProvider.System);
-                await ledger.InitializeAsync();
-                var raw = await PostgresRawInsert.OpenAsync(database.ConnectionString);
-                return new StoreTarget(ledger, raw, async () =>
                 {
-                    await raw.DisposeAsync();
-                    await ledger.DisposeAsync();
-                    await database.DisposeAsync();
-                });
-            }
+                    var database = await PostgresDatabase.CreateAsync();
+                    await PostgresSchema.ApplyAsync(database.ConnectionString);
+                    var ledger = new PostgresLedger(database.ConnectionString, TimeProvider.System);
+                    await ledger.InitializeAsync();
+                    var raw = await PostgresRawInsert.OpenAsync(database.ConnectionString);
+                    return new StoreTarget(ledger, raw, async () =>
+                    {
+                        await raw.DisposeAsync();
+                        await ledger.DisposeAsync();
+                        await database.DisposeAsync();
+                    });
+                }
 
             default:
                 throw new ArgumentException($"Unknown store '{store}': sqlite or postgres.", nameof(store));
