@@ -31,7 +31,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution first (./test.sh does).");
     }
 
-    public async Task<HostProcess> StartSiloAsync(string name)
+    /// <summary>A silo process, waited for; <paramref name="args"/> are settings of its own (e.g. <c>--Autonomy:Webhooks:AllowPrivateNetworks=true</c>).</summary>
+    public async Task<HostProcess> StartSiloAsync(string name, params string[] args)
     {
         var http = Loopback.FreePort();
         var host = HostProcess.Start(name, HostDll("Silo"), http,
@@ -39,6 +40,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             .. Common(),
             $"--Autonomy:SiloPort={Loopback.FreePort()}",
             $"--Autonomy:GatewayPort={Loopback.FreePort()}",
+            .. args,
         ]);
         _hosts.Add(host);
         await host.WaitReadyAsync();
@@ -137,6 +139,9 @@ public sealed class HostProcess : IAsyncDisposable
     public Uri Address { get; }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The operating system's process id.</summary>
+    public int Id => _process.Id;
 
     public string Log
     {
