@@ -38,6 +38,17 @@ public sealed class MembershipDefaultsTests
         Assert.Equal(TimeSpan.FromSeconds(10), ClientOptions<GatewayOptions>([]).GatewayListRefreshPeriod);
 
     [Fact]
+    public void ASiloWithNothingConfiguredShedsActivationsUnderMemoryPressureAndConfigurationTurnsItOff()
+    {
+        var shipped = SiloOptions<GrainCollectionOptions>([]);
+        Assert.True(shipped.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal(TimeSpan.FromMinutes(15), shipped.CollectionAge);
+
+        Assert.False(SiloOptions<GrainCollectionOptions>(new() { ["Orleans:GrainCollection:EnableActivationSheddingOnMemoryPressure"] = "false" })
+            .EnableActivationSheddingOnMemoryPressure);
+    }
+
+    [Fact]
     public void ConfigurationOverridesEachShippedDefault()
     {
         var membership = SiloOptions<ClusterMembershipOptions>(new()

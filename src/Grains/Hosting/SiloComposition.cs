@@ -70,6 +70,10 @@ public static class SiloComposition
         // Failure detection well inside the gateway's retry deadline (MembershipDefaults); Orleans' own tuning stays
         // reachable from configuration over it, e.g. --Orleans:ClusterMembership:ProbeTimeout=00:00:05.
         services.AddOptions<ClusterMembershipOptions>().Configure(MembershipDefaults.Apply).Bind(configuration.GetSection("Orleans:ClusterMembership"));
+        // Memory bounded by the active set: idle accounts deactivate after Orleans' collection age (15 minutes) and
+        // their reminder wakes them; past 80% of the machine's (or container's) memory the least recently used
+        // activations are shed too (their state is written on deactivation, the ledger replays the rest), down to 75%.
+        services.AddOptions<GrainCollectionOptions>().Configure(o => o.EnableActivationSheddingOnMemoryPressure = true).Bind(configuration.GetSection("Orleans:GrainCollection"));
         services.AddOptions<SiloMessagingOptions>().Configure(o => o.ResponseTimeout = TimeSpan.FromSeconds(30)).Bind(configuration.GetSection("Orleans:Messaging"));
 
         if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)

@@ -47,6 +47,7 @@ public sealed partial class ConfigurationReferenceTests
         ("Orleans:Messaging", [typeof(SiloMessagingOptions), typeof(ClientMessagingOptions)]),
         ("Orleans:ClusterMembership", [typeof(ClusterMembershipOptions)]),
         ("Orleans:Gateway", [typeof(GatewayOptions)]),
+        ("Orleans:GrainCollection", [typeof(GrainCollectionOptions)]),
     ];
 
     /// <summary>Keys read straight from IConfiguration, with no options class: each must still be read by src/.</summary>
