@@ -8,7 +8,7 @@ namespace Autonomy.Bench.Ingest;
 
 /// <summary>
 /// The ceiling of the ingest benchmark: the gateway's JWT authentication and access policies, its JSON setup, problem
-/// details, security headers and signal validation, on the same route, in front of an endpoint that answers what
+/// details, security headers, fair-share limits and signal validation, on the same route, in front of an endpoint that answers what
 /// the gateway would answer for new signals without calling a grain. What the gateway reaches of this is what the
 /// engine behind it costs.
 /// </summary>
@@ -20,6 +20,7 @@ internal static class CeilingHost
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddGatewayAuth();
         builder.AddGatewayProblems();
+        builder.AddGatewayLimits();
         var app = builder.Build();
         app.UseSecurityHeaders();
         app.UseGatewayPipeline();
