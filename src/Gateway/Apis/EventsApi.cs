@@ -18,7 +18,11 @@ public static class EventsApi
     /// <summary>How often an idle stream says it is alive (proxies close silent connections).</summary>
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
-    public static IServiceCollection AddLiveEvents(this IServiceCollection services) => services.AddSingleton<LiveEventHub>();
+    /// <summary>The hub, its periodic subscription check, and the cluster client's word of a lost silo (cluster mode).</summary>
+    public static IServiceCollection AddLiveEvents(this IServiceCollection services) =>
+        services.AddSingleton<LiveEventHub>()
+            .AddHostedService<LiveSubscriptionCheck>()
+            .AddSingleton<IClusterConnectionStatusObserver, LiveSiloLossObserver>();
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
@@ -55,6 +59,7 @@ public static class EventsApi
         {
             var next = await NextAsync(listener, cancellationToken);
             if (listener.TakeOverflow()) yield return new SseItem<LiveEventResponse>(LiveEventResponse.Signal("resync"), "resync");
+            if (ReferenceEquals(next, LiveListener.Wake)) continue;
             if (next is { } e) yield return new SseItem<LiveEventResponse>(LiveEventResponse.From(e), e.Kind);
             else if (!cancellationToken.IsCancellationRequested) yield return new SseItem<LiveEventResponse>(LiveEventResponse.Signal("heartbeat"), "heartbeat");
         }
