@@ -73,8 +73,9 @@ public abstract class LiveEventsTestsBase(GatewayFactory factory)
         var stream = factory.Services.GetRequiredService<IClusterClient>().GetStreamProvider(LiveStreams.Provider).GetStream<LiveEvent>(LiveStreams.Of(tenant));
         foreach (var handle in await stream.GetAllSubscriptionHandles()) await handle.UnsubscribeAsync();
 
+        // The check (the hub's own, every 30 s, may have come first: then this one finds nothing left to renew).
         var hub = factory.Services.GetRequiredService<LiveEventHub>();
-        Assert.Equal(1, await hub.RenewAsync(cancel.Token));
+        Assert.InRange(await hub.RenewAsync(cancel.Token), 0, 1);
         await page.UntilAsync(seen => Has(seen, "resync"), cancel.Token);
         await SignalAsync(tenant);
         await page.UntilAsync(seen => Has(seen, "run"), cancel.Token);

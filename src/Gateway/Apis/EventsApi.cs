@@ -10,8 +10,9 @@ namespace Autonomy.Gateway.Apis;
 /// <summary>
 /// Live events for the control center as Server-Sent Events: what changed (a proposal, an action, an outcome, a run,
 /// a kill switch, the configuration), never its content; a page reloads what it shows from the API when one arrives,
-/// and on every (re)connect (the first event is <c>ready</c>). A page that fell behind gets <c>resync</c>. An open stream
-/// holds no slot of its tenant's fair share (it would hold it for hours); the hub bounds open streams per tenant instead.
+/// and on every (re)connect (the first event is <c>ready</c>). A page that may have missed events (it fell behind, a
+/// silo was lost, a subscription was renewed) gets <c>resync</c>. An open stream holds no slot of its tenant's fair
+/// share (it would hold it for hours); the hub bounds open streams per tenant instead.
 /// </summary>
 public static class EventsApi
 {

@@ -64,7 +64,7 @@ public sealed class LiveEventHub(IClusterClient client, ILogger<LiveEventHub> lo
     {
         Interlocked.Exchange(ref _lostSinceCheck, 1);
         foreach (var feed in Feeds()) feed.Resync();
-        _ = RenewAsync().ContinueWith(
+        _ = RenewAsync(resyncAll: false, CancellationToken.None).ContinueWith(
             t => logger.LogWarning(t.Exception, "Live events: checking the subscriptions after a silo loss failed"),
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
@@ -73,12 +73,14 @@ public sealed class LiveEventHub(IClusterClient client, ILogger<LiveEventHub> lo
     /// Checks each subscription against the cluster's; subscribes again where one is gone and tells that tenant's pages to
     /// reload (every page, when a silo was lost since the last check). Returns how many subscriptions were renewed.
     /// </summary>
-    public async Task<int> RenewAsync(CancellationToken cancellationToken = default)
+    public Task<int> RenewAsync(CancellationToken cancellationToken = default) =>
+        RenewAsync(Interlocked.Exchange(ref _lostSinceCheck, 0) == 1, cancellationToken);
+
+    private async Task<int> RenewAsync(bool resyncAll, CancellationToken cancellationToken)
     {
         await _renewing.WaitAsync(cancellationToken);
         try
         {
-            var resyncAll = Interlocked.Exchange(ref _lostSinceCheck, 0) == 1;
             var renewed = 0;
             foreach (var feed in Feeds())
             {

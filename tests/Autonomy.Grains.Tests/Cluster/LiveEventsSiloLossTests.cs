@@ -82,7 +82,7 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
                         : created;
                     if (posted.StatusCode == HttpStatusCode.Accepted)
                     {
-                        posts.Enqueue(new Post(tenant, account, sent));
+                        posts.Enqueue(new Post(tenant, account, $"s-{n}", sent));
                     }
                     else
                     {
@@ -102,10 +102,12 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
         await Eventually.UntilAsync(async () => await DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
         var deadAt = clock.Elapsed;
 
-        // Every page hears the run of a signal posted after the silo was declared dead: on its open stream, or on the
-        // one it opened again after a resync or the end of its stream. A silently dead stream never does.
+        // Every page is told to reload (events queued on the lost silo are gone), and hears the run of a signal posted
+        // after the silo was declared dead: on its open stream, or on the one it opened again after the end of its stream.
+        // A silently dead stream never does.
         try
         {
+            await Eventually.UntilAsync(() => tenants.All(t => t.Page.Heard.Any(h => h.Kind == "resync" && h.At > killedAt)), Bound, "every page to be told to reload after the kill");
             await Eventually.UntilAsync(() => tenants.All(t => posts.Any(p => p.Tenant == t && p.Sent > deadAt && t.Page.HeardRunOf(p.Account))), Bound, "every page to hear work done after the silo was declared dead");
         }
         catch (TimeoutException)
@@ -127,20 +129,34 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
             await Eventually.UntilAsync(() => tail.All(p => tenant.Page.HeardRunOf(p.Account)), Bound, $"{tenant.Id}'s page to hear its last {Tail} runs");
         }
 
-        // The page catches up from the API: every acknowledged signal's autonomous action is on the seller's timeline.
+        // The page catches up from the API: every acknowledged signal is in the ledger, and its autonomous action on the
+        // seller's timeline once the account has run. A run the lost silo left pending runs when its account is next
+        // activated (here: its account page is opened) or its reminder ticks.
+        var pending = new List<string>();
         foreach (var tenant in tenants)
         {
-            var expected = posts.Where(p => p.Tenant == tenant).Select(p => p.Account).ToHashSet();
-            await Eventually.UntilAsync(
-                async () =>
-                {
-                    var timeline = JsonDocument.Parse(await tenant.Admin.GetStringAsync($"/v1/tenants/{tenant.Id}/sellers/seller-1/timeline?limit=500")).RootElement.GetProperty("items");
-                    return expected.IsSubsetOf(timeline.EnumerateArray().Select(a => a.GetProperty("accountId").GetString()!));
-                },
-                Bound,
-                $"{tenant.Id}'s timeline to show every acknowledged signal's action");
+            var mine = posts.Where(p => p.Tenant == tenant).ToList();
+            var ledgered = (await tenant.Admin.GetStringAsync($"/v1/tenants/{tenant.Id}/ledger/export"))
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(e => e.GetProperty("type").GetString() == "SIGNAL_INGESTED")
+                .SelectMany(e => e.GetProperty("payload").GetProperty("signals").EnumerateArray().Select(x => x.GetProperty("id").GetString()!)).ToHashSet();
+            Assert.Subset(ledgered, mine.Select(p => p.Signal).ToHashSet());
+
+            var shown = await TimelineAsync(tenant);
+            pending.AddRange(mine.Where(p => !shown.Contains(p.Account)).Select(p => $"{tenant.Id}/{p.Account}@{p.Sent.TotalSeconds:0.0}"));
+            foreach (var post in mine.Where(p => !shown.Contains(p.Account)))
+            {
+                Assert.True((await tenant.Admin.GetAsync($"/v1/tenants/{tenant.Id}/accounts/{post.Account}")).IsSuccessStatusCode);
+            }
+
+            await Eventually.UntilAsync(async () => (await TimelineAsync(tenant)).IsSupersetOf(mine.Select(p => p.Account)), Bound, $"{tenant.Id}'s timeline to show every acknowledged signal's action");
         }
 
+        output.WriteLine($"MEASURED runs pending until their account page was opened: {pending.Count} ({string.Join(", ", pending)})");
+        var resynced = tenants.Max(t => t.Page.Heard.First(h => h.Kind == "resync" && h.At > killedAt).At) - killedAt;
+        var afterKill = posts.Where(p => p.Sent > killedAt).ToList();
+        output.WriteLine($"MEASURED live events across a silo kill: declared dead {(deadAt - killedAt).TotalSeconds:0.0} s after SIGKILL; every page told to resync {resynced.TotalSeconds:0.0} s after it; "
+            + $"{afterKill.Count(p => p.Tenant.Page.HeardRunOf(p.Account))} of {afterKill.Count} runs of signals posted after the kill heard on the open streams, {tenants.Sum(t => t.Page.Connections - 1)} reconnections.");
         output.WriteLine($"MEASURED refused posts: {refused.Count}{string.Concat(refused.Take(5).Select(r => "\n  " + r))}");
         foreach (var tenant in tenants)
         {
@@ -166,6 +182,10 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
                 + $"not heard: {string.Join(", ", mine.Where(p => !tenant.Page.HeardRunOf(p.Account)).Select(p => $"{p.Account}@{p.Sent.TotalSeconds:0.0}"))}");
         }
     }
+
+    private static async Task<HashSet<string>> TimelineAsync(Tenant tenant) =>
+        JsonDocument.Parse(await tenant.Admin.GetStringAsync($"/v1/tenants/{tenant.Id}/sellers/seller-1/timeline?limit=500")).RootElement.GetProperty("items")
+            .EnumerateArray().Select(a => a.GetProperty("accountId").GetString()!).ToHashSet();
 
     private async Task<long> DeadSilosAsync(string clusterId)
     {
@@ -195,7 +215,7 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    private sealed record Post(Tenant Tenant, string Account, TimeSpan Sent);
+    private sealed record Post(Tenant Tenant, string Account, string Signal, TimeSpan Sent);
 
     private sealed record Heard(string Kind, string? AccountId, TimeSpan At);
 
