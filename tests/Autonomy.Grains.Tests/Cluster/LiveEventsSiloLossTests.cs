@@ -149,7 +149,27 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
                 Assert.True((await tenant.Admin.GetAsync($"/v1/tenants/{tenant.Id}/accounts/{post.Account}")).IsSuccessStatusCode);
             }
 
-            await Eventually.UntilAsync(async () => (await TimelineAsync(tenant)).IsSupersetOf(mine.Select(p => p.Account)), Bound, $"{tenant.Id}'s timeline to show every acknowledged signal's action");
+            try
+            {
+                await Eventually.UntilAsync(async () => (await TimelineAsync(tenant)).IsSupersetOf(mine.Select(p => p.Account)), Bound, $"{tenant.Id}'s timeline to show every acknowledged signal's action");
+            }
+            catch (TimeoutException)
+            {
+                var now = await TimelineAsync(tenant);
+                foreach (var post in mine.Where(p => !now.Contains(p.Account)))
+                {
+                    var entries = JsonDocument.Parse(await tenant.Admin.GetStringAsync($"/v1/tenants/{tenant.Id}/ledger?accountId={post.Account}&limit=100")).RootElement.GetProperty("items");
+                    output.WriteLine($"{tenant.Id}/{post.Account} (sent at {post.Sent.TotalSeconds:0.0} s) not on the timeline; its ledger: {string.Join(", ", entries.EnumerateArray().Select(e => $"{e.GetProperty("type").GetString()}@{e.GetProperty("at").GetDateTimeOffset():HH:mm:ss.fff}"))}");
+                }
+
+                output.WriteLine($"timeline: {string.Join(", ", now)}");
+                foreach (var host in cluster.Hosts)
+                {
+                    output.WriteLine($"--- {host.Name}:\n{host.Log[^Math.Min(host.Log.Length, 6000)..]}");
+                }
+
+                throw;
+            }
         }
 
         output.WriteLine($"MEASURED runs pending until their account page was opened: {pending.Count} ({string.Join(", ", pending)})");
