@@ -1,7 +1,10 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using Autonomy.Gateway.Infrastructure;
 using Autonomy.Gateway.Tests.Support;
+using Autonomy.Live;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Autonomy.Gateway.Tests;
 
@@ -56,6 +59,42 @@ public abstract class LiveEventsTestsBase(GatewayFactory factory)
         await (await factory.Client(Tokens.Admin(elsewhere)).PutJson($"/v1/tenants/{elsewhere}/autonomy/modes/CREATE_TASK", """{"mode":"AUTO_EXECUTE"}""")).Expect(HttpStatusCode.OK);
         var seen = await otherTenant.UntilAsync(seen => Has(seen, "config"), cancel.Token);
         Assert.DoesNotContain(seen, e => e.Kind is "proposal" or "action" or "run");
+    }
+
+    [Fact]
+    public async Task ASubscriptionTheClusterDroppedIsRenewedAndItsPagesAreToldToReload()
+    {
+        var tenant = await TenantAsync();
+        using var cancel = new CancellationTokenSource(Patience);
+        await using var page = await OpenAsync(Tokens.Seller(tenant, "seller-1"), $"/v1/tenants/{tenant}/sellers/seller-1/events", cancel.Token);
+
+        // What a pulling agent does when it cannot reach the gateway across a silo loss: the stream's pub-sub forgets the
+        // gateway's subscription, and nothing tells the gateway.
+        var stream = factory.Services.GetRequiredService<IClusterClient>().GetStreamProvider(LiveStreams.Provider).GetStream<LiveEvent>(LiveStreams.Of(tenant));
+        foreach (var handle in await stream.GetAllSubscriptionHandles()) await handle.UnsubscribeAsync();
+
+        // The check (the hub's own, every 30 s, may have come first: then this one finds nothing left to renew).
+        var hub = factory.Services.GetRequiredService<LiveEventHub>();
+        Assert.InRange(await hub.RenewAsync(cancel.Token), 0, 1);
+        await page.UntilAsync(seen => Has(seen, "resync"), cancel.Token);
+        await SignalAsync(tenant);
+        await page.UntilAsync(seen => Has(seen, "run"), cancel.Token);
+        Assert.Equal(0, await hub.RenewAsync(cancel.Token));
+    }
+
+    [Fact]
+    public async Task ALostSiloTellsEveryOpenPageToReload()
+    {
+        var tenant = await TenantAsync();
+        using var cancel = new CancellationTokenSource(Patience);
+        await using var seller = await OpenAsync(Tokens.Seller(tenant, "seller-1"), $"/v1/tenants/{tenant}/sellers/seller-1/events", cancel.Token);
+        await using var admin = await OpenAsync(Tokens.Admin(tenant), $"/v1/tenants/{tenant}/events", cancel.Token);
+
+        factory.Services.GetRequiredService<LiveEventHub>().SiloLost();
+        await seller.UntilAsync(seen => Has(seen, "resync"), cancel.Token);
+        await admin.UntilAsync(seen => Has(seen, "resync"), cancel.Token);
+        await SignalAsync(tenant);
+        await seller.UntilAsync(seen => Has(seen, "run"), cancel.Token);
     }
 
     [Theory]

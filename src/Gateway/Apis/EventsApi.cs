@@ -10,15 +10,20 @@ namespace Autonomy.Gateway.Apis;
 /// <summary>
 /// Live events for the control center as Server-Sent Events: what changed (a proposal, an action, an outcome, a run,
 /// a kill switch, the configuration), never its content; a page reloads what it shows from the API when one arrives,
-/// and on every (re)connect (the first event is <c>ready</c>). A page that fell behind gets <c>resync</c>. An open stream
-/// holds no slot of its tenant's fair share (it would hold it for hours); the hub bounds open streams per tenant instead.
+/// and on every (re)connect (the first event is <c>ready</c>). A page that may have missed events (it fell behind, a
+/// silo was lost, a subscription was renewed) gets <c>resync</c>. An open stream holds no slot of its tenant's fair
+/// share (it would hold it for hours); the hub bounds open streams per tenant instead.
 /// </summary>
 public static class EventsApi
 {
     /// <summary>How often an idle stream says it is alive (proxies close silent connections).</summary>
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
-    public static IServiceCollection AddLiveEvents(this IServiceCollection services) => services.AddSingleton<LiveEventHub>();
+    /// <summary>The hub, its periodic subscription check, and the cluster client's word of a lost silo (cluster mode).</summary>
+    public static IServiceCollection AddLiveEvents(this IServiceCollection services) =>
+        services.AddSingleton<LiveEventHub>()
+            .AddHostedService<LiveSubscriptionCheck>()
+            .AddSingleton<IClusterConnectionStatusObserver, LiveSiloLossObserver>();
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
@@ -55,6 +60,7 @@ public static class EventsApi
         {
             var next = await NextAsync(listener, cancellationToken);
             if (listener.TakeOverflow()) yield return new SseItem<LiveEventResponse>(LiveEventResponse.Signal("resync"), "resync");
+            if (ReferenceEquals(next, LiveListener.Wake)) continue;
             if (next is { } e) yield return new SseItem<LiveEventResponse>(LiveEventResponse.From(e), e.Kind);
             else if (!cancellationToken.IsCancellationRequested) yield return new SseItem<LiveEventResponse>(LiveEventResponse.Signal("heartbeat"), "heartbeat");
         }
