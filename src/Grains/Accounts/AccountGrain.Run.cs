@@ -15,6 +15,7 @@ public sealed partial class AccountGrain
         if (s.Trigger.Window is null or { IsParked: true } || (s.DeferredUntil is { } deferred && now < deferred))
         {
             ScheduleWake();
+            await GuardPendingRunAsync();
             return;
         }
 
@@ -39,6 +40,7 @@ public sealed partial class AccountGrain
         }
 
         ScheduleWake();
+        await GuardPendingRunAsync();
     }
 
     /// <summary>A ritual that is due: a run of its own, counted against the hourly cap, marked as started by a schedule.</summary>

@@ -9,6 +9,15 @@ public sealed partial class AccountGrain
     /// <summary>The reminder tick: expire proposals, finish interrupted executions, follow heat, run due rituals, wake the pulls.</summary>
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName == PendingRunReminder)
+        {
+            // The activation that registered it may be gone (a lost silo, a restart): this one runs what is due and
+            // removes the reminder once nothing is pending.
+            _pendingRunGuard ??= await this.GetReminder(PendingRunReminder);
+            await PollAsync();
+            return;
+        }
+
         if (reminderName != TickReminder) return;
         var now = time.GetUtcNow();
         await ExpireOverdueAsync(now);
@@ -56,6 +65,36 @@ public sealed partial class AccountGrain
         // lost in a crash, it only means registering the same reminder once more.
         state.State = state.State with { TickPeriod = period };
         ScheduleSnapshot();
+    }
+
+    /// <summary>
+    /// While a run is pending (an open window, a deferred run) the account keeps a reminder, due a
+    /// <see cref="AutonomyEngineOptions.PendingRunGuard"/> after the run and then every guard period: the timer runs it
+    /// on time, the reminder only when the activation was lost with its silo or process (Orleans reactivates nothing
+    /// by itself). One registration when a run becomes pending, one removal when none is.
+    /// </summary>
+    private async Task GuardPendingRunAsync()
+    {
+        var due = state.State.WakeDueAt;
+        try
+        {
+            if (due is { } at && _pendingRunGuard is null)
+            {
+                var wait = at - time.GetUtcNow();
+                var first = (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + Options.PendingRunGuard;
+                _pendingRunGuard = await this.RegisterOrUpdateReminder(PendingRunReminder, first, Options.PendingRunGuard);
+            }
+            else if (due is null && _pendingRunGuard is { } guard)
+            {
+                await this.UnregisterReminder(guard);
+                _pendingRunGuard = null;
+            }
+        }
+        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        {
+            // The reminder table is briefly unreachable: the next ingest, poll or tick tries again.
+            logger.LogWarning(ex, "Pending-run reminder of {TenantId}/{AccountId} not updated yet", TenantId, AccountId);
+        }
     }
 
     /// <summary>

@@ -32,6 +32,8 @@ public sealed partial class AccountGrain(
     internal const int ExecutorCallsPerRecovery = 1;
 
     private const string TickReminder = "tick";
+    /// <summary>The reminder kept while a run is pending, so a lost activation still runs it (PendingRunGuard).</summary>
+    private const string PendingRunReminder = "pending-run";
     private const string RetryStopped = "A kill switch or the policy stopped the interrupted execution's retry; it was not called again (the interrupted attempt's effect is unknown).";
     private static readonly TimeSpan WakeRetryBase = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan WakeRetryMax = TimeSpan.FromMinutes(5);
@@ -48,6 +50,8 @@ public sealed partial class AccountGrain(
     private bool _timerForWake, _timerForSnapshot;
     /// <summary>When the unsaved state is to be written, and when a failed wake-up is retried (instead of the state's own due time).</summary>
     private DateTimeOffset? _snapshotAt, _retryAt;
+    /// <summary>The pending-run reminder this activation registered (null: none known to this activation).</summary>
+    private IGrainReminder? _pendingRunGuard;
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
     private bool _unsaved;
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
@@ -104,6 +108,7 @@ public sealed partial class AccountGrain(
         await Owners.HandOverAsync(before, moved);
         await EnsureReminderAsync();
         ScheduleWake();
+        await GuardPendingRunAsync();
         return await ViewAsync();
     }
 
@@ -132,6 +137,7 @@ public sealed partial class AccountGrain(
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();
+        await GuardPendingRunAsync();
 
         // Fresh data or a new tier may bring a pull forward; an account with no connector to pull has nothing to bring
         // forward (its first wake after activation, and every reminder tick, still look for newly configured ones). Of a

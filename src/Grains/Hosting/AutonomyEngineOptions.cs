@@ -52,6 +52,13 @@ public sealed class AutonomyEngineOptions
     /// </summary>
     public TimeSpan SnapshotDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How soon an account with a pending run (an open trigger window, a deferred run) is woken after its activation
+    /// was lost with its silo or process: while a run is pending the account keeps a reminder (period and slack past
+    /// the run's due time), removed once nothing is pending. Orleans' minimum reminder period is 1 minute.
+    /// </summary>
+    public TimeSpan PendingRunGuard { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How many signal ids an account remembers for idempotency.</summary>
     public int SignalIdMemory { get; set; } = 4096;
 

@@ -1,0 +1,46 @@
+using Autonomy.Accounts;
+using Autonomy.Ledger;
+using Autonomy.Policy;
+using Autonomy.Tests.Support;
+using Autonomy.Triggers;
+
+namespace Autonomy.Tests.Accounts;
+
+/// <summary>
+/// A run that was pending when its activation was lost (its silo died, its process restarted) still runs, with no
+/// call to the account: Orleans reactivates nothing by itself, and the heat-following tick may be hours away.
+/// </summary>
+public sealed class PendingRunGuardTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task ARunPendingWhenItsActivationIsLostRunsWithoutAnotherCallToTheAccount()
+    {
+        // The shipped tick periods (the shared test clusters tick every second, which would hide the gap), and a
+        // guard of a second instead of a minute.
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Autonomy:Engine:HotTick"] = "00:15:00",
+            ["Autonomy:Engine:WarmTick"] = "01:00:00",
+            ["Autonomy:Engine:ColdTick"] = "04:00:00",
+            ["Autonomy:Engine:PendingRunGuard"] = "00:00:01",
+        });
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.Tenant.SetTriggerAsync(TriggerRegistry.Signal(Scenario.Instant, debounceSeconds: 10, maxWaitSeconds: 10, cooldownSeconds: 0), Scenario.Admin);
+
+        await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+
+        // The activation goes before its window closes, its timer with it; then the window's time passes.
+        await cluster.Cluster.DeactivateAsync((IAddressable)t.Account);
+        cluster.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        await Eventually.UntilAsync(
+            async () => (await t.LedgerAsync(type: LedgerTypes.ActionExecuted)).Length == 1,
+            TimeSpan.FromSeconds(60),
+            "the pending run, with nothing calling the account");
+    }
+}
