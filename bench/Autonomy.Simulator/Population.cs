@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Autonomy.Perception;
+using Autonomy.Schedules;
 using Autonomy.Triggers;
 
 namespace Autonomy.Simulator;
@@ -95,6 +96,7 @@ internal sealed class SimAccount
     public HeatTier Tier;
     public TriggerState Trigger = TriggerState.Empty;
     public DateTimeOffset? LastRunAt;
+    public DateTimeOffset? LastHighValueRunAt;
     public string? LastDigest;
     public DateTimeOffset? DeferredUntil;
     public PullState Pull = null!;
@@ -135,6 +137,24 @@ internal static class Population
     /// <summary>The mean value of a pushed signal of <see cref="SignalKind.Mix"/>.</summary>
     public static readonly double MeanSignalValue = SignalKind.Mix.Sum(k => k.Share * k.Value);
 
+    /// <summary>The account's weekly review occurrence (jitter included) last before <paramref name="start"/>.</summary>
+    public static DateTimeOffset LastWeeklyReview(string key, DateTimeOffset start)
+    {
+        var rituals = RitualConfig.Default;
+        var day = DateOnly.FromDateTime(start.UtcDateTime);
+        for (var d = 0; d <= 8; d++)
+        {
+            var date = day.AddDays(-d);
+            var at = new DateTimeOffset(date.ToDateTime(rituals.WeeklyReviewAt), TimeSpan.Zero) + RitualPlanner.Jitter(rituals, key, TriggerRegistry.WeeklyReview);
+            if (date.DayOfWeek == rituals.WeeklyReviewDay && at < start)
+            {
+                return at;
+            }
+        }
+
+        throw new InvalidOperationException("A week always holds a weekly review.");
+    }
+
     public static SimAccount Create(int index, int seed, int accountsPerTenant, DateTimeOffset start)
     {
         var random = new Rng(((ulong)(uint)seed << 32) | (uint)index);
@@ -164,6 +184,12 @@ internal static class Population
 
         account.Heat = heat;
         account.Tier = heat.Tier;
+
+        // The last run as the days before left it: at the latest the weekly review of the Monday before the start (a
+        // review a week or more after the last run is always worth running, so no account goes a week unreviewed).
+        // Accounts that ran since then ran later, so this is the oldest last run they can have: it overstates what
+        // looking again is worth, never understates it.
+        account.LastRunAt = LastWeeklyReview(account.Key, start);
         account.ScheduledSince = start;
         account.DataAt = start;
         account.LastUpstreamAt = start;

@@ -55,6 +55,14 @@ public static class ReportPage
             <tr><th>budget overshoots</th><td>{r.BudgetOvershoots}</td></tr>
             </table>
             """);
+        html.Append("<h3>Engine calls by what started them</h3><table>");
+        foreach (var (start, calls) in r.EngineCallsBy)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><th>{Esc(start)}</th><td>{calls:N0}</td></tr>\n");
+        }
+
+        html.Append(CultureInfo.InvariantCulture, $"</table><p>Engine calls over the floor per day: {Esc(string.Join(", ", r.PerDayOverFloor().Select(x => x.ToString("0.00", CultureInfo.InvariantCulture) + "×")))}.</p>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<p>What the shipped rules trade for this cost: {Esc(SimReport.TradeOff)}.</p>\n");
         if (r.GateNotAllowed.Count > 0)
         {
             html.Append("<h3>Cost gate: runs not allowed, by reason</h3><table>");

@@ -223,6 +223,7 @@ public sealed class Simulation(SimulationOptions options)
                 if (a.FloorSpanEnds is not { } spanEnds || now >= spanEnds)
                 {
                     _r.HighValueFloor++;
+                    _r.FloorSeries[Hour(now)]++;
                     a.FloorSpanEnds = now + DecisionDeadline;
                 }
             }
@@ -368,6 +369,8 @@ public sealed class Simulation(SimulationOptions options)
             if (window.StartedBySchedule)
             {
                 _r.RitualRuns++;
+                var ritual = window.Signals.First(s => MarginalValue.IsRitual(s.Type)).Type;
+                _r.EngineCall($"ritual {ritual}, {(window.SignalCount > 1 ? "with signals" : a.LastRunAt is null ? "alone, account never ran" : "alone")}");
             }
             else
             {
@@ -375,10 +378,13 @@ public sealed class Simulation(SimulationOptions options)
                 if (window.Signals.Any(s => s.Value >= SignalKind.HighValueThreshold))
                 {
                     _r.HighValueRuns++;
+                    _r.EngineCall(a.LastHighValueRunAt is { } hv && now - hv <= DecisionDeadline ? "high-value, within 15 min of the last high-value run" : "high-value");
+                    a.LastHighValueRunAt = now;
                 }
                 else
                 {
                     _r.LowValueRuns++;
+                    _r.EngineCall($"low-value only, {WireName.Of(a.Tier)} account");
                 }
             }
 

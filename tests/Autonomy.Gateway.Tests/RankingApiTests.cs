@@ -29,7 +29,7 @@ public abstract class RankingApiTestsBase(GatewayFactory factory)
         await (await t.Admin.PutJson($"/v1/tenants/{id}/playbook", Playbook)).Expect(HttpStatusCode.OK);
 
         // Rounds follow each other within seconds: the tenant lets an account run again at once (the production default waits 5 minutes),
-        // and every round's signal (no value, so 0.5, below the default 0.65 that would park it) run.
+        // and every round's signal (no value, so 0.5, below the default 0.7 that would park it) run.
         await (await t.Admin.PutJson($"/v1/tenants/{id}/cost-budget", """{"decisionRunsPerDay":10000,"engineTokensPerDay":2000000,"pullsPerDay":50000,"minRunIntervalSeconds":0,"minMarginalValue":0}""")).Expect(HttpStatusCode.OK);
         foreach (var seller in Favourite.Keys)
         {

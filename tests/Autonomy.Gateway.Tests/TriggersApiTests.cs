@@ -151,7 +151,7 @@ public sealed class TriggersApiTests(GatewayFactory factory)
             $"/v1/tenants/{tenant}/accounts/acc-1/signals",
             """{"signals":[{"id":"s-1","type":"CONTRACT_SIGNED","occurredAt":"2026-01-31T08:00:00Z","value":0.8}]}""")).Expect(HttpStatusCode.Accepted);
 
-        // A high-value signal (0.8) runs at once; one of 0.5 alone would be parked by the gate's default threshold (0.65).
+        // A high-value signal (0.8) runs at once; one of 0.5 alone would be parked by the gate's default threshold (0.7).
         var seller = factory.Client(Tokens.Seller(tenant, "seller-1"));
         await Eventually.FoundAsync(
             async () => (await (await seller.GetAsync($"/v1/tenants/{tenant}/sellers/seller-1/needs-input")).Expect(HttpStatusCode.OK))["items"]!

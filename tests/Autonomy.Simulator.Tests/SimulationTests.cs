@@ -37,6 +37,13 @@ public sealed class SimulationTests
         Assert.InRange(r.HighValueFloor, 1, r.HighValueTriggers - 1);
         Assert.True(r.HighValueRuns + r.RitualRuns >= r.HighValueFloor - (r.HighValueTriggers - r.HighValueDecidedWithin15m), $"{r.HighValueRuns} + {r.RitualRuns} runs under the floor {r.HighValueFloor}");
         Assert.Equal(Math.Round((double)r.EngineCalls / r.HighValueFloor, 3), r.EngineCallsOverFloor);
+        Assert.Equal(r.EngineCalls, r.EngineCallsBy.Values.Sum());
+        Assert.Equal(r.HighValueFloor, r.FloorSeries.Sum());
+        Assert.Equal(r.Days, r.PerDayOverFloor().Count());
+        Assert.Contains(r.Targets, t => t.Target == "engine calls <= 1.5x the floor" && t.Met == (r.EngineCallsOverFloor <= 1.5));
+
+        // Every account starts with the weekly review before the first simulated day as its last run: no first-look briefs.
+        Assert.DoesNotContain(r.EngineCallsBy.Keys, k => k.Contains("never ran", StringComparison.Ordinal));
 
         // Hot accounts are pulled within the hot cadence's maximum of turning hot or of their last pull.
         Assert.True(r.HotStalenessSamples > 0);
@@ -124,6 +131,16 @@ public sealed class SimulationTests
         Assert.True(gated.HighValueDecidedWithin15m >= 0.99 * gated.HighValueTriggers, $"{gated.HighValueDecidedWithin15m} of {gated.HighValueTriggers}");
         Assert.Equal(gated.HighValueTriggers, gated.HighValueDecidedWithin15m + gated.HighValueDecidedLater + gated.HighValueUndecided);
         Assert.Equal(0, gated.BudgetOvershoots);
+    }
+
+    [Fact]
+    public void TheShippedRulesKeepEveryDayWithinOneAndAHalfTimesTheFloorAndDecideHighValueTriggersOnTime()
+    {
+        var r = Simulate(new SimulationOptions { Accounts = 5_000, Days = 2, Seed = 1 });
+
+        Assert.All(r.PerDayOverFloor(), x => Assert.InRange(x, 1, 1.5));
+        Assert.True(r.HighValueDecidedWithin15mShare >= 0.99, $"{r.HighValueDecidedWithin15mShare:P2}");
+        Assert.Equal(0, r.HighValueDecidedLater);
     }
 
     [Fact]

@@ -48,14 +48,15 @@ public sealed record GateThresholds(
     [property: Id(1)] TimeSpan MinRunInterval)
 {
     /// <summary>
-    /// The built-in defaults: a run must be worth at least 0.65 (a lone high-value signal, 0.7 and up: a reply, a
+    /// The built-in defaults: a run must be worth at least 0.7 (a lone high-value signal, 0.7 and up: a reply, a
     /// meeting, an escalation, a champion leaving, a renewal window, runs at once; a lone website visit, 0.2, or usage
-    /// change, 0.5 to 0.6, is parked until more value joins it or the next ritual takes it along; a daily brief, 0.5,
-    /// runs with any signal of 0.2 or more parked for it), and one account
-    /// runs at most once every five minutes (a run asked for sooner is deferred, its signals held, to the end of the
-    /// interval).
+    /// change, 0.5 to 0.6, is parked until more value joins it or the next ritual takes it along, however hot the
+    /// account; a daily brief, 0.5, runs with a usage change or two visits parked for it, not with one), and one
+    /// account runs at most once every 14 minutes (a run asked for sooner is deferred, its signals held, to the end of
+    /// the interval: a high-value signal that arrives just after a run waits at most 14 minutes, inside the 15-minute
+    /// deadline, and joins whatever else arrives meanwhile).
     /// </summary>
-    public static readonly GateThresholds Default = new(0.65, TimeSpan.FromMinutes(5));
+    public static readonly GateThresholds Default = new(0.7, TimeSpan.FromMinutes(14));
 }
 
 /// <summary>The tenant's decision-run budget after asking for one run: granted or not, and the counters.</summary>

@@ -8,28 +8,33 @@ public sealed record MarginalValueTerms(double Signals, double Ritual, double He
 /// <summary>
 /// How much a decision run is worth before it costs anything: the gate compares this with the tenant's threshold.
 /// <code>
-/// value     = signals + (ritual × novelty + min(0.1 × heat, 0.3)) × staleness
+/// value     = signals + (ritual × novelty + min(0.1 × heat, 0.3)) × staleness     (a ritual's run)
+///           = signals                                                           (a run of signals only)
 /// staleness = 1 − 2^(−sinceLastRun / 1 h)                  (1 for an account that never ran)
-/// novelty   = 1                                            when the window holds signals (something new since the
-///                                                          last run), the account never ran, or the ritual is the
+/// novelty   = 1                                            when the account never ran, or the ritual is the
 ///                                                          renewal runway
-///           = 1 − 2^(−sinceLastRun / quiet horizon)        otherwise (a quiet account): daily brief 7 days,
-///                                                          weekly review 1 day
+///           = max(quiet, min(1, news / ritual))            otherwise: news is the value of the window's signals
+///                                                          (what is new since the last run), quiet is
+///                                                          1 − 2^(−sinceLastRun / quiet horizon): daily brief
+///                                                          7 days, weekly review 1 day
 /// </code>
 /// <c>signals</c> is the sum of the window's signal values (each 0..1; ritual ticks excluded), <c>ritual</c> the
-/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now. Heat's
-/// share stops growing at the hot threshold (3, so at most 0.3): beyond it more heat only means more signals, which
-/// count themselves, and heat alone never buys a run at the default threshold (0.65); it tips one over.
-/// New signals are new information and count in full however recently the account ran; what a ritual and the
-/// account's heat add is the value of looking again, which grows with the time since the last look: half of it
-/// an hour after a run, three quarters after two, nearly all of it after a day. A ritual is worth its full value
-/// only when there is something new to look at: every signal since the last run is either in a run already or
-/// held in the account's window (a low-value SKIP parks it there), so "the window holds signals" is exactly "new
-/// since the last run". On a quiet account a ritual's value grows back over its own horizon: a daily brief a day
-/// after a run on an account where nothing changed is worth under a tenth of its value (it is skipped), a weekly
-/// review a week after the last run nearly all of it (a quiet account is still reviewed weekly), the renewal
-/// runway always all of it. Non-finite or negative inputs count as zero, so the value is never NaN and never below
-/// zero; it never falls when signals, heat, ritual value or the time since the last run grow.
+/// own value of the rituals in the window (<see cref="RitualValue"/>), <c>heat</c> the account's heat score now.
+/// New signals are new information and count in full however recently the account ran. What a ritual and the
+/// account's heat add is the value of looking again, which grows with the time since the last look: half of it an
+/// hour after a run, three quarters after two, nearly all of it after a day. Looking again is what a ritual does, so
+/// heat adds only to a ritual's run: a run of signals alone is worth its signals, however hot the account (a hot
+/// account runs on its high-value signals and its rituals often enough; its low-value signals wait for those runs,
+/// or add up to a run of their own). Heat's share stops growing at the hot threshold (3, so at most 0.3) and alone
+/// never buys a run at the default threshold (0.7). A ritual is worth as much of its own value as there is news for
+/// it: every signal since the last run is either in a run already or held in the account's window (a low-value SKIP
+/// parks it there), so the window's signals are exactly what is new; a daily brief (0.5) with a parked visit (0.2)
+/// gets 0.4 of its value, with a usage change (0.5) or more all of it. On a quiet account a ritual's value grows back
+/// over its own horizon: a daily brief a day after a run on an account where nothing changed is worth under a tenth
+/// of its value (it is skipped), a weekly review a week after the last run nearly all of it (a quiet account is still
+/// reviewed weekly), the renewal runway always all of it. Non-finite or negative inputs count as zero, so the value
+/// is never NaN and never below zero; it never falls when signals, heat, ritual value or the time since the last run
+/// grow.
 /// </summary>
 public static class MarginalValue
 {
@@ -67,15 +72,29 @@ public static class MarginalValue
     };
 
     /// <summary>
-    /// The share of a ritual's own value a run gets: all of it when something is new since the last run (or the
-    /// account never ran, or the ritual has no quiet horizon), else growing over the ritual's quiet horizon.
+    /// The share of a ritual's own value a run gets when something is new since the last run (<paramref name="somethingNew"/>:
+    /// news worth the ritual in full), or nothing is.
     /// </summary>
-    public static double Novelty(string ritual, bool somethingNew, TimeSpan? sinceLastRun)
+    public static double Novelty(string ritual, bool somethingNew, TimeSpan? sinceLastRun) =>
+        Novelty(ritual, somethingNew ? double.PositiveInfinity : 0, sinceLastRun);
+
+    /// <summary>
+    /// The share of a ritual's own value a run gets: all of it when the account never ran or the ritual has no quiet
+    /// horizon; otherwise the share of the ritual's value the news (the value of the window's signals) matches, or
+    /// what has grown back over the ritual's quiet horizon, whichever is more.
+    /// </summary>
+    public static double Novelty(string ritual, double news, TimeSpan? sinceLastRun)
     {
         var horizon = QuietHorizon(ritual);
-        return somethingNew || sinceLastRun is null || horizon <= TimeSpan.Zero ? 1
-            : sinceLastRun.Value <= TimeSpan.Zero ? 0
-            : 1 - Math.Pow(2, -(sinceLastRun.Value / horizon));
+        if (sinceLastRun is null || horizon <= TimeSpan.Zero)
+        {
+            return 1;
+        }
+
+        var quiet = sinceLastRun.Value <= TimeSpan.Zero ? 0 : 1 - Math.Pow(2, -(sinceLastRun.Value / horizon));
+        var own = RitualValue(ritual);
+        var matched = double.IsPositiveInfinity(news) ? 1 : Math.Min(1, Clean(news) / own);
+        return Math.Max(quiet, matched);
     }
 
     /// <summary>The share of the looking-again value a run gets this long after the previous one (0 at once, toward 1 later).</summary>
@@ -111,17 +130,18 @@ public static class MarginalValue
         var somethingNew = window.SignalCount > ticks.Length;
 
         // Each ritual's value weighted by its own novelty; the record keeps the share of the ritual value that counted.
-        var weighted = ticks.Sum(t => Clean(t.Value) * Novelty(t.Type, somethingNew, since));
-        var terms = Terms(signals, weighted, heat, since);
-        return terms with { Ritual = ritual, Novelty = ritual > 0 ? weighted / ritual : 1 };
+        // Heat is the value of looking again, which only a ritual's run adds: a run of signals alone is worth its signals.
+        var weighted = ticks.Sum(t => Clean(t.Value) * Novelty(t.Type, somethingNew ? signals : 0, since));
+        var terms = Terms(signals, weighted, ticks.Length > 0 ? heat : 0, since);
+        return terms with { Ritual = ritual, Heat = Clean(heat), Novelty = ritual > 0 ? weighted / ritual : 1 };
     }
 
     /// <summary>
-    /// The value of a run of an account that never ran: a scheduled run is worth <see cref="Ritual"/>, a signal-started
-    /// one its signals; either way plus <see cref="HeatWeight"/> × heat (at most <see cref="HeatCap"/>).
+    /// The value of a run of an account that never ran: a scheduled run is worth <see cref="Ritual"/> plus
+    /// <see cref="HeatWeight"/> × heat (at most <see cref="HeatCap"/>), a signal-started one its signals.
     /// </summary>
     public static double Of(bool startedBySchedule, double signalValueSum, double heat) =>
-        startedBySchedule ? Terms(0, Ritual, heat, null).Value : Terms(signalValueSum, 0, heat, null).Value;
+        startedBySchedule ? Terms(0, Ritual, heat, null).Value : Terms(signalValueSum, 0, 0, null).Value;
 
     private static double Clean(double value) => double.IsFinite(value) && value > 0 ? value : 0;
 }

@@ -25,6 +25,11 @@ public sealed record TriggerRegistry(
     public const string LifecycleChanged = "LIFECYCLE_CHANGED";
     public const string PostureChanged = "POSTURE_CHANGED";
 
+    /// <summary>
+    /// The built-in types. The low-value ones (usage changes, website visits) wait an hour: a window of them alone is
+    /// rarely worth a run (the cost gate parks it), and in that hour a high-value signal or a ritual on the account
+    /// takes them along to a run that happens anyway.
+    /// </summary>
     public static readonly TriggerRegistry Default = new(
         new[]
         {
@@ -32,11 +37,11 @@ public sealed record TriggerRegistry(
             Signal("MEETING_COMPLETED", 30, 300, 0),
             Signal("MEETING_BOOKED", 30, 300, 0),
             Signal("RENEWAL_WINDOW_OPENED", 0, 60, 86_400),
-            Signal("USAGE_DROPPED", 300, 3_600, 21_600),
-            Signal("USAGE_SPIKE", 300, 3_600, 21_600),
+            Signal("USAGE_DROPPED", 3_600, 3_600, 21_600),
+            Signal("USAGE_SPIKE", 3_600, 3_600, 21_600),
             Signal("SUPPORT_TICKET_ESCALATED", 60, 600, 3_600),
             Signal("CHAMPION_LEFT", 0, 60, 86_400),
-            Signal("WEBSITE_VISIT", 600, 3_600, 3_600),
+            Signal("WEBSITE_VISIT", 3_600, 3_600, 3_600),
             Signal(PostureChanged, 60, 600, 3_600),
             Signal(LifecycleChanged, 0, 60, 3_600),
             Signal(DailyBrief, 0, 0, 0),

@@ -180,7 +180,7 @@ public class GateThresholdTests
         var now = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
         var input = new GateInput(1, 0, now.AddMinutes(-1), TimeSpan.Zero, "a", "b", now).With(GateThresholds.Default);
         var result = DecisionCostGate.EvaluateLocal(input);
-        Assert.Equal((GateVerdict.Defer, GateReason.AccountCooldown, (DateTimeOffset?)now.AddMinutes(4)), (result.Verdict, result.Reason, result.RetryAt));
+        Assert.Equal((GateVerdict.Defer, GateReason.AccountCooldown, (DateTimeOffset?)now.AddMinutes(13)), (result.Verdict, result.Reason, result.RetryAt));
     }
 
     [Fact]

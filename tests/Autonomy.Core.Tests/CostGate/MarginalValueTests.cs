@@ -9,13 +9,13 @@ namespace Autonomy.Tests.CostGate;
 public class MarginalValueTests
 {
     [Theory]
-    [InlineData(true, 0.0, 5.0, 1.3)] // heat adds a tenth of itself, at most 0.3
-    [InlineData(false, 0.2, 50.0, 0.5)]
+    [InlineData(true, 0.0, 5.0, 1.3)] // heat adds a tenth of itself, at most 0.3, to a ritual's run
+    [InlineData(false, 0.2, 50.0, 0.2)] // and nothing to a run of signals alone
     [InlineData(true, 3.0, 0.0, 1.0)]
     [InlineData(false, 0.8, 0.0, 0.8)]
-    [InlineData(false, 0.8, 2.0, 1.0)]
+    [InlineData(false, 0.8, 2.0, 0.8)]
     [InlineData(false, 0.0, 0.0, 0.0)]
-    public void ARunOfAnAccountThatNeverRanIsWorthItsRitualOrSignalsAndATenthOfHeat(bool scheduled, double signals, double heat, double expected) =>
+    public void ARunOfAnAccountThatNeverRanIsWorthItsRitualAndATenthOfHeatOrItsSignals(bool scheduled, double signals, double heat, double expected) =>
         Assert.Equal(expected, MarginalValue.Of(scheduled, signals, heat), 9);
 
     [Theory]

@@ -43,12 +43,18 @@ public class RitualNoveltyTests
         Assert.Equal(1, MarginalValue.Novelty(TriggerRegistry.DailyBrief, true, day));
         Assert.Equal(1, MarginalValue.Novelty(TriggerRegistry.DailyBrief, false, null));
 
-        // With the default threshold: a quiet brief is skipped, the same brief with a parked visit runs, the review of a quiet week runs.
+        // With the default threshold: a quiet brief is skipped, and so is the same brief with one parked visit (0.2 is
+        // news for 0.4 of the brief); with a usage change or two visits parked it runs; the review of a quiet week runs.
         var threshold = GateThresholds.Default.MinMarginalValue;
         var lastRun = Now - day;
         Assert.True(MarginalValue.Of(Tick(TriggerRegistry.DailyBrief), 0, lastRun, Now).Value < threshold);
         var withVisit = Tick(TriggerRegistry.DailyBrief).Absorb(TriggerWindow.Open(new SignalRef("v", "WEBSITE_VISIT", Now, 0.2), TimeSpan.Zero, TimeSpan.Zero, Now));
-        Assert.True(MarginalValue.Of(withVisit, 0, lastRun, Now).Value >= threshold);
+        Assert.True(MarginalValue.Of(withVisit, 0, lastRun, Now).Value < threshold);
+        Assert.Equal(0.4, MarginalValue.Of(withVisit, 0, lastRun, Now).Novelty, 9);
+        var withTwoVisits = withVisit.Join(new SignalRef("v2", "WEBSITE_VISIT", Now, 0.2));
+        Assert.True(MarginalValue.Of(withTwoVisits, 0, lastRun, Now).Value >= threshold);
+        var withUsage = Tick(TriggerRegistry.DailyBrief).Absorb(TriggerWindow.Open(new SignalRef("u", "USAGE_SPIKE", Now, 0.5), TimeSpan.Zero, TimeSpan.Zero, Now));
+        Assert.True(MarginalValue.Of(withUsage, 0, lastRun, Now).Value >= threshold);
         Assert.True(MarginalValue.Of(Tick(TriggerRegistry.WeeklyReview), 0, Now - TimeSpan.FromDays(7), Now).Value >= threshold);
         Assert.True(MarginalValue.Of(Tick(TriggerRegistry.RenewalRunway), 0, Now - TimeSpan.FromHours(12), Now).Value >= threshold);
     }
@@ -65,7 +71,7 @@ public class RitualNoveltyTests
 
             var lastRun = since is { } d ? Now - d : (DateTimeOffset?)null;
             var terms = MarginalValue.Of(window, heat, lastRun, Now);
-            var novelty = MarginalValue.Novelty(ritual, values.Length > 0, since);
+            var novelty = MarginalValue.Novelty(ritual, values.Sum(), since);
             var expected = values.Sum() + (((MarginalValue.RitualValue(ritual) * novelty) + Math.Min(0.1 * heat, 0.3)) * MarginalValue.Staleness(since));
             Assert.Equal(expected, terms.Value, 9);
             Assert.Equal(novelty, terms.Novelty, 9);
