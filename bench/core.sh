@@ -9,5 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release bench/Autonomy.Benchmarks -v q >/dev/null
 cd bench/Autonomy.Benchmarks/bin/Release/net10.0
-[ $# -gt 0 ] || set -- --filter '*'
+# Every benchmark unless a --filter is given (BenchmarkDotNet would otherwise ask which to run).
+case " $* " in *" --filter "*) ;; *) set -- "$@" --filter '*' ;; esac
 dotnet Autonomy.Benchmarks.dll --inProcess "$@" --artifacts "$(cd ../../../../.. && pwd)/BenchmarkDotNet.Artifacts"
