@@ -36,13 +36,13 @@ public class CostFloorRulesTests
             var lastRun = since is { } d ? Now - d : (DateTimeOffset?)null;
             var window = Signals(values);
             var terms = MarginalValue.Of(window, heat, lastRun, Now);
-            Assert.Equal(values.Sum(), terms.Value, 9);
-            Assert.Equal(MarginalValue.Of(window, 0, lastRun, Now).Value, terms.Value, 12);
-            Assert.Equal(heat, terms.Heat, 9);
+            Assert.Equal(values.Sum(), terms.Value, 1e-9);
+            Assert.Equal(MarginalValue.Of(window, 0, lastRun, Now).Value, terms.Value, 1e-12);
+            Assert.Equal(heat, terms.Heat, 1e-9);
 
             var brief = TriggerWindow.Scheduled(new SignalRef("b", TriggerRegistry.DailyBrief, Now, 0.5), Now).Absorb(window);
             var staleness = MarginalValue.Staleness(since);
-            Assert.Equal(Math.Min(0.1 * heat, 0.3) * staleness, MarginalValue.Of(brief, heat, lastRun, Now).Value - MarginalValue.Of(brief, 0, lastRun, Now).Value, 9);
+            Assert.Equal(Math.Min(0.1 * heat, 0.3) * staleness, MarginalValue.Of(brief, heat, lastRun, Now).Value - MarginalValue.Of(brief, 0, lastRun, Now).Value, 1e-9);
         }, iter: 3_000);
 
     [Fact]
