@@ -80,7 +80,7 @@ public static class OperatorDashboard
             : context.Request.Cookies[SessionCookie] ?? "";
         var expires = long.TryParse(context.User.FindFirst("exp")?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var exp)
             ? DateTimeOffset.FromUnixTimeSeconds(exp)
-            : DateTimeOffset.UtcNow.AddHours(1);
+            : (context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System).GetUtcNow().AddHours(1);
         context.Response.Cookies.Append(SessionCookie, token, new CookieOptions
         {
             Path = Path,
