@@ -78,10 +78,13 @@ internal static class LedgerRun
             var prev = LedgerHash.Genesis;
             for (var i = 0; i < n; i++)
             {
-                var entryId = LedgerEntryIds.New(at);
+                // Time moves on as it does for a writer (ten entries a millisecond, in the order the appenders
+                // interleave), so entry ids, which start with the time, arrive in order as they do in the product.
+                var entryAt = at.AddTicks((((long)i * appenders) + a) * (TimeSpan.TicksPerMillisecond / 10));
+                var entryId = LedgerEntryIds.New(entryAt);
                 var runId = $"run-{tag}-{a}-{i / 4}";
-                var hash = LedgerHash.Compute(entryId, Tenant, streamId, i + 1, runId, "SIGNAL_INGESTED", at, "system", payload, prev);
-                entries[i] = new LedgerEntry(entryId, Tenant, streamId, i + 1, runId, "SIGNAL_INGESTED", at, "system", payload, prev, hash);
+                var hash = LedgerHash.Compute(entryId, Tenant, streamId, i + 1, runId, "SIGNAL_INGESTED", entryAt, "system", payload, prev);
+                entries[i] = new LedgerEntry(entryId, Tenant, streamId, i + 1, runId, "SIGNAL_INGESTED", entryAt, "system", payload, prev, hash);
                 prev = hash;
             }
 

@@ -22,7 +22,10 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
 
 CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_position ON ledger_entries (tenant_id, position);
 CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_run ON ledger_entries (tenant_id, run_id, position);
-CREATE INDEX IF NOT EXISTS ix_ledger_entries_tenant_account ON ledger_entries (tenant_id, account_id, position);
+-- No index by account: account_id is set only on the account's own stream (account/{tenant_id}/{account_id}), so an
+-- account's page reads that stream through UNIQUE (stream_id, seq), in seq order, which within a stream is position
+-- order. A second per-account index cost every append a random B-tree page of its own in the WAL; older files lose it.
+DROP INDEX IF EXISTS ix_ledger_entries_tenant_account;
 
 -- Append-only: the application never changes or removes an entry. Anyone who drops these triggers to
 -- rewrite history is caught by verification, which recomputes every hash and link.

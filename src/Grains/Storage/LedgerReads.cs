@@ -40,12 +40,23 @@ internal static class LedgerReads
     public static int PreparePage(DbCommand command, LedgerQuery query, LedgerCursor after, bool commitOrdered)
     {
         var limit = LedgerPaging.PageSize(query.Limit);
+        // SQLite keeps no index by account (deploy/sql/sqlite/ledger.sql): an account's page is its stream, read in
+        // seq order through UNIQUE (stream_id, seq). Within one stream seq order is position order (a stream's
+        // appends are sequential), so the page and its cursor are the same. The tenant is still compared (ids are
+        // only unique within a tenant); the unary "+" keeps the planner on the stream's index rather than the tenant's.
+        var byStream = !commitOrdered && query.AccountId is not null;
         var sql = new StringBuilder(commitOrdered
             ? $"SELECT position, tx::text, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND {CommitOrderAfter}"
-            : $"SELECT position, NULL, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after");
+            : byStream
+                ? $"SELECT position, NULL, {Columns} FROM ledger_entries WHERE stream_id = @stream_id AND +tenant_id = @tenant_id AND +position > @after"
+                : $"SELECT position, NULL, {Columns} FROM ledger_entries WHERE tenant_id = @tenant_id AND position > @after");
         AddParameter(command, "tenant_id", query.TenantId);
         AddCursor(command, after, commitOrdered);
-        if (query.AccountId is not null)
+        if (byStream)
+        {
+            AddParameter(command, "stream_id", LedgerStreamIds.ForAccount(query.TenantId, query.AccountId!));
+        }
+        else if (query.AccountId is not null)
         {
             sql.Append(" AND account_id = @account_id");
             AddParameter(command, "account_id", query.AccountId);
@@ -65,7 +76,7 @@ internal static class LedgerReads
 
         AppendTimeFilter(sql, command, query.From, query.To);
         // One row more than the page tells whether a next page exists without a count.
-        sql.Append(commitOrdered ? " ORDER BY tx, position LIMIT @take;" : " ORDER BY position LIMIT @take;");
+        sql.Append(commitOrdered ? " ORDER BY tx, position LIMIT @take;" : byStream ? " ORDER BY seq LIMIT @take;" : " ORDER BY position LIMIT @take;");
         AddParameter(command, "take", limit + 1);
         command.CommandText = sql.ToString();
         return limit;

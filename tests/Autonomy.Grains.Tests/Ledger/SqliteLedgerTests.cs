@@ -49,6 +49,60 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
     }
 
     [Fact]
+    public async Task AnAccountsPageReadsItsStreamThroughTheStreamIndexAndNoAccountIndexIsKept()
+    {
+        // A file from before: the per-account index it had is dropped when the ledger opens it.
+        await using (var ledger = Open())
+        {
+            await AppendManyAsync(ledger, "t1", LedgerStreamIds.ForAccount("t1", "a1"), 3);
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={Path};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var create = connection.CreateCommand();
+            create.CommandText = "CREATE INDEX ix_ledger_entries_tenant_account ON ledger_entries (tenant_id, account_id, position);";
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using (var ledger = Open())
+        {
+            Assert.Equal(3, (await ledger.QueryAsync(new LedgerQuery("t1", AccountId: "a1"))).Items.Count);
+        }
+
+        await using var check = new SqliteConnection($"Data Source={Path};Pooling=False");
+        await check.OpenAsync();
+        await using var indexes = check.CreateCommand();
+        indexes.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_entries';";
+        var names = new List<string>();
+        await using (var reader = await indexes.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                names.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.DoesNotContain("ix_ledger_entries_tenant_account", names);
+
+        // Every filter an account's page can carry: the plan searches the stream's index by stream_id, nothing else.
+        await using var plan = check.CreateCommand();
+        LedgerReads.PreparePage(plan, new LedgerQuery("t1", AccountId: "a1", RunId: "r", Type: "STEP", From: Start, To: Start.AddDays(1)), new LedgerCursor(0, 2), commitOrdered: false);
+        plan.CommandText = "EXPLAIN QUERY PLAN " + plan.CommandText;
+        var steps = new List<string>();
+        await using (var reader = await plan.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                steps.Add(reader.GetString(3));
+            }
+        }
+
+        var step = Assert.Single(steps);
+        Assert.Contains("USING INDEX sqlite_autoindex_ledger_entries_2 (stream_id=?)", step);
+    }
+
+    [Fact]
     public async Task ALedgerFileFromBeforeCheckpointsOpensKeepsVerifyingAndTakesCheckpoints()
     {
         // The ledger file as written before checkpoints: entries only, no checkpoint table.
