@@ -56,9 +56,18 @@ public static class EmbeddedStorage
             new SingleWriterGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(SqliteGrainStorageName)));
 
         silo.AddReminders();
-        // The service id the silo actually runs with, the same one the grain storage keys its rows by.
+        // The service id the silo actually runs with, the same one the grain storage keys its rows by. Range reads
+        // return only what the reminder service would keep: reminders due within its loading window, plus a refresh
+        // period of margin (SqliteReminderTable), on the clock the reminder service reads.
         silo.Services.AddSingleton<IReminderTable>(services =>
-            new SqliteReminderTable(remindersPath, services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
+        {
+            var reminders = services.GetRequiredService<IOptions<ReminderOptions>>().Value;
+            return new SqliteReminderTable(
+                remindersPath,
+                services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                services.GetService<TimeProvider>(),
+                reminders.ReminderLoadingWindow + reminders.RefreshReminderListPeriod);
+        });
 
         return silo;
     }

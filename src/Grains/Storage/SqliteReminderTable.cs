@@ -13,8 +13,16 @@ namespace Autonomy.Hosting;
 /// new one; a removal succeeds only with the current ETag; a range read returns the grains whose
 /// <see cref="GrainId.GetUniformHashCode"/> lies in the ring range (begin, end], which wraps past
 /// <see cref="uint.MaxValue"/> when begin &gt;= end (begin == end is the whole ring).
+/// <para>
+/// With <paramref name="dueWithin"/>, a range read returns only the reminders whose next tick is at most that far
+/// away (computed in SQL as Orleans computes it: the start if it is ahead, else the next start + n × period). Orleans'
+/// reminder service keeps in memory only reminders due within its loading window and drops the rest of every range
+/// read, which it repeats every refresh period; at a million accounts that read was a million rows, hundreds of MB
+/// and seconds of a thread every five minutes. The silo passes the loading window plus the refresh period, so every
+/// row Orleans would keep is still returned. A grain's own read (<see cref="ReadRows(GrainId)"/>) returns all of its rows.
+/// </para>
 /// </remarks>
-public sealed class SqliteReminderTable(string databasePath, string serviceId) : IReminderTable
+public sealed class SqliteReminderTable(string databasePath, string serviceId, TimeProvider? timeProvider = null, TimeSpan? dueWithin = null) : IReminderTable
 {
     private const string Columns = "GrainId, ReminderName, StartAtTicks, PeriodTicks, ETag";
 
@@ -47,15 +55,32 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId) :
         var range = begin < end
             ? "GrainHash > $begin AND GrainHash <= $end"
             : "(GrainHash > $begin OR GrainHash <= $end)";
+        var now = (timeProvider ?? TimeProvider.System).GetUtcNow().UtcDateTime.Ticks;
         return ReadManyAsync(
-            $"SELECT {Columns} FROM OrleansReminders WHERE ServiceId = $serviceId AND {range}",
+            $"SELECT {Columns} FROM OrleansReminders WHERE ServiceId = $serviceId AND {range}{(dueWithin is null ? "" : DueFilter)}",
             command =>
             {
                 command.Parameters.AddWithValue("$begin", (long)begin);
                 command.Parameters.AddWithValue("$end", (long)end);
+                if (dueWithin is { } window)
+                {
+                    command.Parameters.AddWithValue("$now", now);
+                    command.Parameters.AddWithValue("$horizon", now + Math.Max(0, window.Ticks));
+                }
             },
             cancellationToken);
     }
+
+    /// <summary>
+    /// The next tick at or after $now no later than $horizon, in ticks: the start when it is still ahead, otherwise
+    /// now plus what is left of the current period (0 when now is exactly on a tick). A period that is not positive
+    /// is left for Orleans to judge.
+    /// </summary>
+    private const string DueFilter = """
+         AND (PeriodTicks <= 0
+              OR (CASE WHEN StartAtTicks >= $now THEN StartAtTicks
+                       ELSE $now + (PeriodTicks - ($now - StartAtTicks) % PeriodTicks) % PeriodTicks END) <= $horizon)
+        """;
 
     public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) =>
         ReadRow(grainId, reminderName, CancellationToken.None);

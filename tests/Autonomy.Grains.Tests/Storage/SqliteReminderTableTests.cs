@@ -1,5 +1,6 @@
 using Autonomy.Hosting;
 using CsCheck;
+using Microsoft.Extensions.Time.Testing;
 using Orleans.Runtime;
 
 namespace Autonomy.Tests.Storage;
@@ -142,6 +143,65 @@ public sealed class SqliteReminderTableTests : IAsyncLifetime
             },
             iter: 200,
             threads: 1);
+    }
+
+    [Fact]
+    public async Task ARangeReadWithADueWindowReturnsExactlyTheRemindersWhoseNextTickIsWithinIt()
+    {
+        var now = new DateTime(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+        var window = TimeSpan.FromMinutes(15);
+        var table = new SqliteReminderTable(System.IO.Path.Combine(_directory.Path, "due.db"), "service-a", new FakeTimeProvider(new DateTimeOffset(now)), window);
+        await table.StartAsync();
+        var minute = TimeSpan.TicksPerMinute;
+        // Starts from a day before to a day after now, periods from a minute to a day; edges where a tick falls exactly
+        // on now or on the window's end.
+        var start = Gen.Frequency(
+            (3, Gen.Long[-1440 * minute, 1440 * minute].Select(offset => now.AddTicks(offset))),
+            (1, Gen.OneOf(Gen.Const(now), Gen.Const(now + window), Gen.Const(now + window + TimeSpan.FromTicks(1)))));
+        var period = Gen.Frequency(
+            (3, Gen.Long[minute, 1440 * minute].Select(TimeSpan.FromTicks)),
+            (1, Gen.OneOf(Gen.Const(window), Gen.Const(TimeSpan.FromMinutes(1)), Gen.Const(TimeSpan.FromHours(4)))));
+
+        await Gen.Select(start, period).List[1, 30].SampleAsync(
+            async schedules =>
+            {
+                await table.TestOnlyClearTable();
+                var entries = schedules.Select((s, i) => new ReminderEntry
+                {
+                    GrainId = GrainId.Create("autonomy.tests.probe", $"due-{i}"),
+                    ReminderName = "ritual",
+                    StartAt = s.Item1,
+                    Period = s.Item2,
+                }).ToList();
+                foreach (var entry in entries)
+                {
+                    await table.UpsertRow(entry);
+                }
+
+                var expected = entries.Where(e => NextTick(e, now) <= now + window).Select(e => e.GrainId.ToString()).Order();
+                var actual = (await table.ReadRows(0u, 0u)).Reminders.Select(r => r.GrainId.ToString()).Order();
+                Assert.Equal(expected, actual);
+            },
+            iter: 100,
+            threads: 1);
+
+        // A grain's own read is never filtered.
+        var distant = new ReminderEntry { GrainId = GrainId.Create("autonomy.tests.probe", "distant"), ReminderName = "ritual", StartAt = now.AddDays(2), Period = TimeSpan.FromHours(4) };
+        await table.UpsertRow(distant);
+        Assert.Single((await table.ReadRows(distant.GrainId)).Reminders);
+        Assert.DoesNotContain((await table.ReadRows(0u, 0u)).Reminders, r => r.GrainId == distant.GrainId);
+    }
+
+    /// <summary>The next tick at or after <paramref name="now"/> as Orleans' reminder service computes it.</summary>
+    private static DateTime NextTick(ReminderEntry entry, DateTime now)
+    {
+        if (now <= entry.StartAt)
+        {
+            return entry.StartAt;
+        }
+
+        var sinceLast = (now.Ticks - entry.StartAt.Ticks) % entry.Period.Ticks;
+        return sinceLast == 0 ? now : now.AddTicks(entry.Period.Ticks - sinceLast);
     }
 
     [Fact]
