@@ -11,7 +11,8 @@ namespace Autonomy.Benchmarks;
 
 /// <summary>
 /// Each core rule a signal or a run passes, on its longest common path: the policy through all fourteen rules to
-/// AUTO_EXECUTE and on the shipped default (approval required), the budget check with room left, the cost gate
+/// AUTO_EXECUTE, on the shipped default (approval required), blocked by a type's kill switch, below the confidence minimum and
+/// downgraded by the budget; the budget check with room left, the cost gate
 /// allowing a run, a signal joining an open trigger window and opening one, and heat. Inputs are built once;
 /// each call is what the grain makes per proposal, run or signal.
 /// </summary>
@@ -26,6 +27,14 @@ public class CoreBenchmarks
 
     private readonly PolicyInput _approval = new(
         "CREATE_TASK", ActionCatalog.BuiltIns["CREATE_TASK"], AutonomyModeV1.ApprovalRequired, KillSwitchState.None, 0.9, "CUSTOMER",
+        StartedBySchedule: false, AccountOptedInToSchedules: false, PolicyParameters.Default);
+
+    private readonly PolicyInput _switchedOff = new(
+        "CREATE_TASK", ActionCatalog.BuiltIns["CREATE_TASK"], AutonomyModeV1.AutoExecute, new KillSwitchState(false, false, ["CREATE_TASK"]), 0.9, "CUSTOMER",
+        StartedBySchedule: false, AccountOptedInToSchedules: false, PolicyParameters.Default);
+
+    private readonly PolicyInput _unsure = new(
+        "CREATE_TASK", ActionCatalog.BuiltIns["CREATE_TASK"], AutonomyModeV1.AutoExecute, KillSwitchState.None, 0.42, "CUSTOMER",
         StartedBySchedule: false, AccountOptedInToSchedules: false, PolicyParameters.Default);
 
     private readonly AutonomyBudgetConfig _budget = AutonomyBudgetConfig.Default with
@@ -60,6 +69,15 @@ public class CoreBenchmarks
 
     [Benchmark]
     public PolicyResult PolicyApprovalRequired() => AutoApprovalPolicyV1.Evaluate(_approval);
+
+    [Benchmark]
+    public PolicyResult PolicyKillSwitchType() => AutoApprovalPolicyV1.Evaluate(_switchedOff);
+
+    [Benchmark]
+    public PolicyResult PolicyLowConfidence() => AutoApprovalPolicyV1.Evaluate(_unsure);
+
+    [Benchmark]
+    public PolicyResult PolicyBudgetExhausted() => AutoApprovalPolicyV1.BudgetExhausted("3 of 3 autonomous CREATE_TASK actions today");
 
     [Benchmark]
     public BudgetCheck BudgetCheck() => AutonomyBudget.Check(_budget, _usage, "CREATE_TASK", Now);

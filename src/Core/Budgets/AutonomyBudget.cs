@@ -43,9 +43,6 @@ public sealed record BudgetUsage(
     public BudgetUsage On(DateOnly day) => day == Day ? this : this with { Day = day, Total = 0, PerActionType = ImmutableDictionary<string, int>.Empty };
 }
 
-/// <summary>The result of asking the budget, with enough detail to ledger and explain it.</summary>
-public sealed record BudgetCheck(bool Allowed, string Detail, int AccountLimit, int AccountUsed, int? TypeLimit, int TypeUsed);
-
 /// <summary>The autonomy budget rules. Pure: the day is passed in.</summary>
 public static class AutonomyBudget
 {
@@ -78,15 +75,15 @@ public static class AutonomyBudget
 
         if (today.Total >= accountLimit)
         {
-            return new(false, $"{today.Total} of {accountLimit} autonomous actions for this account today", accountLimit, today.Total, typeLimit, typeUsed);
+            return BudgetCheck.AccountSpent(accountLimit, today.Total, typeLimit, typeUsed);
         }
 
         if (typeLimit is { } limit && typeUsed >= limit)
         {
-            return new(false, $"{typeUsed} of {limit} autonomous {actionType} actions today", accountLimit, today.Total, typeLimit, typeUsed);
+            return BudgetCheck.TypeSpent(actionType, accountLimit, today.Total, limit, typeUsed);
         }
 
-        return new(true, $"{today.Total + 1} of {accountLimit} autonomous actions for this account today", accountLimit, today.Total, typeLimit, typeUsed);
+        return BudgetCheck.Within(accountLimit, today.Total, typeLimit, typeUsed);
     }
 
     /// <summary>Records one autonomous action. Call only after <see cref="Check"/> allowed it.</summary>
@@ -98,7 +95,7 @@ public static class AutonomyBudget
     public static BudgetCheck Check(AutonomyBudgetConfig config, BudgetUsage usage, string actionType, DateTimeOffset now, int inFlight, int maxInFlight)
     {
         var check = Check(config, usage, actionType, now);
-        return check.Allowed && inFlight >= maxInFlight ? check with { Allowed = false, Detail = $"{inFlight} executions await their result" } : check;
+        return check.Allowed && inFlight >= maxInFlight ? check.AwaitingResults(inFlight) : check;
     }
 
     public static BudgetUsage Consume(BudgetUsage usage, string actionType, DateTimeOffset now)

@@ -1,7 +1,7 @@
 namespace Autonomy.Policy;
 
 /// <summary>The last check's answer: whether the side effect may happen now, and the policy's result it rests on.</summary>
-public sealed record Clearance(bool Cleared, PolicyResult Policy);
+public readonly record struct Clearance(bool Cleared, PolicyResult Policy);
 
 /// <summary>
 /// The last check before a side effect, on every path (autonomous, human, recovery): the policy re-run on the tenant as

@@ -18,7 +18,7 @@ public enum ApprovalVerdict
 }
 
 /// <summary>The policy's answer to a human's approval, on the configuration in force now.</summary>
-public sealed record ApprovalCheck(ApprovalVerdict Verdict, PolicyResult Policy);
+public readonly record struct ApprovalCheck(ApprovalVerdict Verdict, PolicyResult Policy);
 
 /// <summary>
 /// The rules of the human side: who may act on an account, and whether a proposal may still be approved. An
@@ -33,7 +33,6 @@ public static class HumanApproval
     /// </summary>
     public static PolicyResult Approved(string approver, (PolicyReason Reason, string Explanation, string PolicyVersion) shown, PolicyResult now)
     {
-        ArgumentNullException.ThrowIfNull(now);
         var (reason, explanation) = shown.Reason == PolicyReason.KillSwitch ? (now.Reason, now.Explanation) : (shown.Reason, shown.Explanation);
         return new PolicyResult(PolicyDecision.RequireApproval, reason, $"Approved by {approver}. {explanation}", shown.PolicyVersion, "human-approval");
     }

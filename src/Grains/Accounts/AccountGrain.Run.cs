@@ -156,7 +156,7 @@ public sealed partial class AccountGrain
             if (executed.Outcome != ExecutionOutcome.Stopped) return new RoutedProposal(executed.State, null, executed.Action, []);
 
             // Stopped at the clearance: the proposal waits (or, now disabled, goes) under the policy's answer of that moment.
-            (s, result) = (executed.State, executed.Policy!);
+            (s, result) = (executed.State, executed.Policy!.Value);
         }
 
         if (result.Reason == PolicyReason.ActionTypeDisabled) return new RoutedProposal(s, null, null, []);

@@ -98,7 +98,7 @@ public class PolicyReplayTests
                 if (changes.TryGetValue(d.EntryId, out var change))
                 {
                     Assert.Equal(expected, change.After);
-                    Assert.Same(d.Result, change.Before);
+                    Assert.Equal(d.Result, change.Before);
                     Assert.True(expected.Decision != d.Result.Decision || expected.Reason != d.Result.Reason);
                     Assert.Equal(expected.Decision != d.Result.Decision, change.DecisionChanged);
                 }

@@ -63,7 +63,7 @@ public sealed class PolicyReRunTests(ClusterFixture fixture) : SidePathTests(fix
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
         var checks = (await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked)).Select(Read<KillSwitchCheckedPayload>).ToList();
         Assert.Equal([(false, "before-ledger-flush"), (true, "after-ledger-flush")], checks.Select(c => (c.Stopped, c.Moment)));
-        Assert.Equal(PolicyReason.ActionTypeDisabled, checks[1].Policy!.Reason);
+        Assert.Equal(PolicyReason.ActionTypeDisabled, checks[1].Policy?.Reason);
 
         // The next approval's recheck resolves it: it leaves the queue, BLOCKED.
         var again = await Assert.ThrowsAsync<ConflictException>(() => t.Account.ApproveAsync(task.ProposalId, task.ArgsDigest, t.SellerActor));
@@ -84,7 +84,7 @@ public sealed class PolicyReRunTests(ClusterFixture fixture) : SidePathTests(fix
         Assert.Empty((await t.Workspace.GetAsync()).Items);
         Assert.Empty(await t.LedgerAsync(type: LedgerTypes.ActionExecuted));
         var check = Read<KillSwitchCheckedPayload>(Assert.Single(await t.LedgerAsync(type: LedgerTypes.KillSwitchChecked)));
-        Assert.Equal((true, reason), (check.Stopped, check.Policy!.Reason));
+        Assert.Equal((true, reason), (check.Stopped, check.Policy?.Reason));
         Assert.Equal(0, (await t.Account.GetAsync()).BudgetUse.Used);
         var waiting = (await t.NeedsInputAsync()).Where(p => p.ActionType == "CREATE_TASK").ToList();
         if (mode == AutonomyModeV1.Disabled)
