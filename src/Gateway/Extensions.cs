@@ -4,6 +4,7 @@ using Autonomy.Actions;
 using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Hosting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -53,8 +54,16 @@ public static class Extensions
         {
             builder.Services.AddHostedService(sp => new SigningKeyNotice(keyFile, sp.GetRequiredService<ILogger<SigningKeyNotice>>()));
         }
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
+        // "Bearer" answers from the cache of accepted tokens and asks the JWT handler about the rest.
+        builder.Services.AddSingleton(sp =>
+        {
+            var auth = sp.GetRequiredService<IOptions<AuthOptions>>().Value;
+            return new ValidatedTokenCache(sp.GetService<TimeProvider>() ?? TimeProvider.System, auth.ValidatedTokenCacheAge, auth.ValidatedTokenCacheSize);
+        });
+        builder.Services.AddAuthentication(CachedBearerHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, CachedBearerHandler>(CachedBearerHandler.SchemeName, null)
+            .AddJwtBearer(CachedBearerHandler.ValidatingScheme);
+        builder.Services.AddOptions<JwtBearerOptions>(CachedBearerHandler.ValidatingScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
         {
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters = new TokenValidationParameters

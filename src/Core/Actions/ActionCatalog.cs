@@ -62,10 +62,23 @@ public static class ActionCatalog
             : BuiltIns.GetValueOrDefault(actionType);
 
     /// <summary>Action type names are UPPER_SNAKE_CASE, 2 to 64 characters.</summary>
-    public static bool IsValidName(string? actionType) =>
-        actionType is { Length: >= 2 and <= 64 }
-        && actionType.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_')
-        && actionType[0] is >= 'A' and <= 'Z';
+    public static bool IsValidName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? actionType)
+    {
+        if (actionType is not { Length: >= 2 and <= 64 } || actionType[0] is not (>= 'A' and <= 'Z'))
+        {
+            return false;
+        }
+
+        foreach (var c in actionType)
+        {
+            if (c is not ((>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>The schema an action type's parameters must meet: the tenant's own, else a built-in's default; null for none.</summary>
     public static string? SchemaOf(ActionTypeSpec spec)

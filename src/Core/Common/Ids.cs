@@ -13,10 +13,26 @@ public static class Ids
     /// Tenant, account, seller and signal ids: 1 to 128 of letters, digits, '.', '_', '-', and not only dots (<c>.</c> and
     /// <c>..</c> mean "here" and "up" in paths, file names and URLs an id may end up in).
     /// </summary>
-    public static bool IsValidKey(string? id) =>
-        id is { Length: >= 1 and <= 128 }
-        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
-        && id.Any(c => c != '.');
+    public static bool IsValidKey([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id)
+    {
+        if (id is not { Length: >= 1 and <= 128 })
+        {
+            return false;
+        }
+
+        var notOnlyDots = false;
+        foreach (var c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return false;
+            }
+
+            notOnlyDots |= c != '.';
+        }
+
+        return notOnlyDots;
+    }
 
     public static string AccountKey(string tenantId, string accountId) => $"{tenantId}/{accountId}";
 

@@ -26,6 +26,9 @@ public static class LedgerHash
 
     private const int NullLength = -1;
 
+    // "yyyy-MM-ddTHH:mm:ss.fffffffZ"; years beyond 9999 do not occur in a DateTime.
+    private const int TimeFormatLength = 28;
+
     // Lenient UTF-8 maps every lone surrogate to U+FFFD, so two different strings could hash alike; refuse them.
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -40,8 +43,13 @@ public static class LedgerHash
         DateTimeOffset at,
         string actor,
         string payload,
-        string prevHash) =>
-        Compute(entryId, tenantId, streamId, seq, runId, type, FormatTime(at), actor, payload, prevHash);
+        string prevHash)
+    {
+        // The same text as FormatTime, formatted on the stack: the append path hashes without allocating it.
+        Span<char> atText = stackalloc char[TimeFormatLength];
+        at.UtcDateTime.TryFormat(atText, out var length, TimeFormat, CultureInfo.InvariantCulture);
+        return Compute(entryId, tenantId, streamId, seq, runId, type, atText[..length], actor, payload, prevHash);
+    }
 
     /// <summary>True when the entry's stored hash equals the hash recomputed from its fields.</summary>
     public static bool IsValid(LedgerEntry entry)
@@ -72,6 +80,19 @@ public static class LedgerHash
         string? runId,
         string type,
         string atText,
+        string actor,
+        string payload,
+        string prevHash) =>
+        Compute(entryId, tenantId, streamId, seq, runId, type, atText.AsSpan(), actor, payload, prevHash);
+
+    private static string Compute(
+        string entryId,
+        string tenantId,
+        string streamId,
+        long seq,
+        string? runId,
+        string type,
+        ReadOnlySpan<char> atText,
         string actor,
         string payload,
         string prevHash)

@@ -40,7 +40,7 @@ public static class AccountsApi
             return v.Problem();
         }
 
-        var result = await grains.GetGrain<IAccountGrain>(Ids.AccountKey(tenantId, accountId)).IngestSignalsAsync(signals, user.ToActor());
+        var result = await grains.Account(tenantId, accountId).IngestSignalsAsync(signals, user.ToActor());
         return TypedResults.Accepted((string?)null, new IngestResponse(result.Accepted, result.Duplicates));
     }
 
@@ -57,14 +57,14 @@ public static class AccountsApi
         }
 
         var update = new AccountUpdate(body.OwnerId, body.Lifecycle, posture, body.RenewalDate);
-        var view = await grains.GetGrain<IAccountGrain>(Ids.AccountKey(tenantId, accountId)).UpsertAsync(update, user.ToActor());
+        var view = await grains.Account(tenantId, accountId).UpsertAsync(update, user.ToActor());
         return TypedResults.Ok(AccountResponse.From(view));
     }
 
     public static async Task<Ok<AccountResponse>> GetAccount(
         string tenantId, string accountId, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var view = await grains.GetGrain<IAccountGrain>(Ids.AccountKey(tenantId, accountId)).GetAsync();
+        var view = await grains.Account(tenantId, accountId).GetAsync();
         if (user.IsOnly(Actor.Seller) && !string.Equals(view.OwnerId, user.ToActor().Id, StringComparison.Ordinal))
         {
             throw new ForbiddenException("A seller may read only the accounts it owns.");
@@ -83,7 +83,7 @@ public static class AccountsApi
             return v.Problem();
         }
 
-        var view = await grains.GetGrain<IAccountGrain>(Ids.AccountKey(tenantId, accountId)).SetAutonomousSchedulesAsync(enabled, user.ToActor());
+        var view = await grains.Account(tenantId, accountId).SetAutonomousSchedulesAsync(enabled, user.ToActor());
         return TypedResults.Ok(AccountResponse.From(view));
     }
 }
@@ -106,6 +106,13 @@ public sealed record SignalsRequest(IReadOnlyList<SignalBody>? Signals)
         // A null element gets past the serializer (element nullability is not enforced), so it is checked here.
         for (var i = 0; i < signals.Count; i++)
         {
+            // The usual signal is valid and carries no attributes: it is taken without naming its fields.
+            if (signals[i] is { Attributes: null, Value: null or (>= 0d and <= 1d) } plain && Ids.IsValidKey(plain.Id) && ActionCatalog.IsValidName(plain.Type))
+            {
+                inputs.Add(new SignalInput(plain.Id, plain.Type, plain.OccurredAt, plain.Value, null));
+                continue;
+            }
+
             var field = $"signals[{i}]";
             if (signals[i] is not { } s)
             {

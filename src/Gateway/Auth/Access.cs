@@ -56,15 +56,13 @@ public static class Access
     /// <summary>The caller as the grains see it: the token's sub and roles.</summary>
     public static Actor ToActor(this ClaimsPrincipal user)
     {
-        ArgumentNullException.ThrowIfNull(user);
-        return new Actor(user.FindFirstValue(GatewayClaims.Subject) ?? "unknown", Roles(user));
+        return GatewayCaller.Of(user).Actor;
     }
 
-    public static ImmutableArray<string> Roles(this ClaimsPrincipal user) =>
-        user.FindAll(GatewayClaims.Role).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToImmutableArray();
+    public static ImmutableArray<string> Roles(this ClaimsPrincipal user) => GatewayCaller.Of(user).Roles;
 
     public static bool IsOnly(this ClaimsPrincipal user, string role) =>
-        user.HasClaim(GatewayClaims.Role, role) && !user.HasClaim(GatewayClaims.Role, Actor.Admin);
+        GatewayCaller.Of(user) is var caller && caller.HasRole(role) && !caller.HasRole(Actor.Admin);
 }
 
 public sealed record TenantRequirement : IAuthorizationRequirement;
@@ -80,15 +78,17 @@ public sealed class AccessHandler : IAuthorizationHandler
     {
         ArgumentNullException.ThrowIfNull(context);
         var route = (context.Resource as HttpContext)?.Request.RouteValues;
-        foreach (var requirement in context.PendingRequirements.ToList())
+        var caller = GatewayCaller.Of(context.User);
+        // Every requirement, not only the pending ones: the checks are pure, so deciding one twice changes nothing.
+        foreach (var requirement in context.Requirements)
         {
             var failure = requirement switch
             {
-                TenantRequirement => CheckTenant(context.User, route?["tenantId"] as string),
-                RoleRequirement roles => roles.Roles.Any(r => context.User.HasClaim(GatewayClaims.Role, r))
+                TenantRequirement => CheckTenant(caller, route?["tenantId"] as string),
+                RoleRequirement roles => HasAny(caller, roles.Roles)
                     ? null
                     : $"This needs one of the roles {string.Join(", ", roles.Roles)}; the token has {Describe(context.User)}.",
-                SellerSelfRequirement => CheckSellerSelf(context.User, route?["sellerId"] as string),
+                SellerSelfRequirement => CheckSellerSelf(caller, route?["sellerId"] as string),
                 _ => "skip",
             };
 
@@ -105,9 +105,22 @@ public sealed class AccessHandler : IAuthorizationHandler
         return Task.CompletedTask;
     }
 
-    private static string? CheckTenant(ClaimsPrincipal user, string? routeTenant)
+    private static bool HasAny(GatewayCaller caller, string[] roles)
     {
-        var tenant = user.FindFirstValue(GatewayClaims.Tenant);
+        foreach (var role in roles)
+        {
+            if (caller.HasRole(role))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? CheckTenant(GatewayCaller caller, string? routeTenant)
+    {
+        var tenant = caller.Tenant;
         return tenant is null
             ? "The token carries no tenant claim."
             : routeTenant is not null && !string.Equals(tenant, routeTenant, StringComparison.Ordinal)
@@ -115,25 +128,27 @@ public sealed class AccessHandler : IAuthorizationHandler
                 : null;
     }
 
-    private static string? CheckSellerSelf(ClaimsPrincipal user, string? sellerId)
+    private static string? CheckSellerSelf(GatewayCaller caller, string? sellerId)
     {
-        if (user.HasClaim(GatewayClaims.Role, Actor.Admin))
+        if (caller.HasRole(Actor.Admin))
         {
             return null;
         }
 
-        if (!user.HasClaim(GatewayClaims.Role, Actor.Seller))
+        if (!caller.HasRole(Actor.Seller))
         {
-            return $"This needs the role admin, or seller for your own queue; the token has {Describe(user)}.";
+            return $"This needs the role admin, or seller for your own queue; the token has {Describe(caller.Roles)}.";
         }
 
-        return string.Equals(user.FindFirstValue(GatewayClaims.Subject), sellerId, StringComparison.Ordinal)
+        return string.Equals(caller.Subject, sellerId, StringComparison.Ordinal)
             ? null
             : "A seller may read and change only its own queue, timeline and digest (sellerId must be the token's sub).";
     }
 
-    private static string Describe(ClaimsPrincipal user) =>
-        user.Roles() is { Length: > 0 } roles ? "roles " + string.Join(", ", roles) : "no role";
+    private static string Describe(ClaimsPrincipal user) => Describe(user.Roles());
+
+    private static string Describe(ImmutableArray<string> roles) =>
+        roles is { Length: > 0 } ? "roles " + string.Join(", ", roles) : "no role";
 }
 
 /// <summary>

@@ -24,6 +24,15 @@ public sealed class AuthOptions
     /// <summary>The longest a token may live (exp minus iat, and exp minus nbf): longer ones are refused, and mint-token mints none.</summary>
     public TimeSpan MaxTokenLifetime { get; set; } = DefaultMaxTokenLifetime;
 
+    /// <summary>
+    /// How long an accepted token is trusted without validating it again (<see cref="ValidatedTokenCache"/>); never
+    /// past its exp. Zero turns the cache off.
+    /// </summary>
+    public TimeSpan ValidatedTokenCacheAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The most accepted tokens the cache holds.</summary>
+    public int ValidatedTokenCacheSize { get; set; } = 10_000;
+
     public SymmetricSecurityKey Key() => new(Encoding.UTF8.GetBytes(SigningKey));
 
     /// <summary>What is wrong with the settings, each message naming the setting; empty when they are usable.</summary>
@@ -48,6 +57,11 @@ public sealed class AuthOptions
         if (string.IsNullOrWhiteSpace(Audience))
         {
             yield return "Auth:Audience must be set (the JWT 'aud' the gateway accepts).";
+        }
+
+        if (ValidatedTokenCacheAge < TimeSpan.Zero || ValidatedTokenCacheSize < 0)
+        {
+            yield return "Auth:ValidatedTokenCacheAge and Auth:ValidatedTokenCacheSize must not be negative (zero turns the cache off).";
         }
 
         if (MaxTokenLifetime <= TimeSpan.Zero)

@@ -36,7 +36,7 @@ public static class OperatorDashboard
         }
 
         // After AddGatewayAuth's own events: the cookie is a token source for the dashboard's paths only.
-        builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
+        builder.Services.PostConfigure<JwtBearerOptions>(CachedBearerHandler.ValidatingScheme, jwt =>
         {
             var events = jwt.Events ?? new JwtBearerEvents();
             var received = events.OnMessageReceived;

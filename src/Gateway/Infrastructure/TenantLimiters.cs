@@ -82,15 +82,7 @@ public sealed class TenantLimiters : IAsyncDisposable
     public static string? CallerOf(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var user = context.User;
-        if (user.Identity?.IsAuthenticated != true)
-        {
-            return null;
-        }
-
-        return user.FindFirstValue(GatewayClaims.Tenant) is { Length: > 0 } tenant
-            ? tenant
-            : "sub:" + (user.FindFirstValue(GatewayClaims.Subject) ?? "");
+        return GatewayCaller.Of(context.User).LimiterKey;
     }
 
     public async ValueTask DisposeAsync()

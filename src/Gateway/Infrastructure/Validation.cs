@@ -17,12 +17,14 @@ public sealed class Validation
 {
     public const string Title = "The request is invalid.";
 
-    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    // Made on the first error: a valid request (the usual one) allocates none.
+    private Dictionary<string, List<string>>? _errors;
 
-    public bool IsValid => _errors.Count == 0;
+    public bool IsValid => _errors is null;
 
     public void Add(string field, string message)
     {
+        _errors ??= new(StringComparer.Ordinal);
         if (!_errors.TryGetValue(field, out var messages))
         {
             _errors[field] = messages = [];
@@ -287,10 +289,10 @@ public sealed class Validation
 
     public ValidationProblem Problem() => TypedResults.ValidationProblem(Errors(), detail: Detail(), title: Title);
 
-    public IDictionary<string, string[]> Errors() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    public IDictionary<string, string[]> Errors() => (_errors ?? []).ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 
     private string Detail() =>
-        _errors.Count == 1
+        _errors is null ? "" : _errors.Count == 1
             ? _errors.First().Value[0]
             : $"Fix these fields: {string.Join(", ", _errors.Keys)}. {_errors.First().Value[0]}";
 }
