@@ -136,6 +136,11 @@ public sealed partial class AccountGrain
             entries.AddRange(page);
         }
 
+        // The replay read the stream to its end, so it knows the head: a new account's activation reads nothing more.
+        if (entries.Count > 0) _stream!.StartAt(entries[^1].Seq, entries[^1].Hash);
+        else if (state.State.LedgerSeq == 0) _stream!.StartAt(0, LedgerHash.Genesis);
+        else await _stream!.InitializeAsync(cancellationToken);
+
         var registry = entries.Any(e => e.Type == LedgerTypes.SignalIngested) ? (await _tenant.NowAsync()).Triggers : null;
         (state.State, var replayed) = state.State.Replayed(entries, registry, Options.SignalIdMemory);
         AutonomyMetrics.Replayed(entries.Count);

@@ -64,9 +64,10 @@ public sealed partial class AccountGrain
     /// <summary>The flow of DESIGN.md, one step a line. Nothing reaches the engine unless the gate allows it.</summary>
     private async Task RunAsync(DecisionRun run, AccountState s)
     {
-        using var activity = _runTrace.StartRun(run.RunId, run.StartedBySchedule);
+        using var activity = (_runTrace ?? new RunTrace()).StartRun(run.RunId, run.StartedBySchedule);
+        _runTrace = null; // the run took what it traced: nothing stays resident for the next one
         run.Batch.Add(run.RunId, Actor.System, new TriggerFiredPayload(run.TriggerType, run.StartedBySchedule, run.Window.Signals, run.Window.SignalCount, run.Snapshot.ConfigVersion));
-        var (gate, engine) = await _gate.EvaluateAsync(run, s, ContextOf(run, s));
+        var (gate, engine) = await Gate.EvaluateAsync(run, s, ContextOf(run, s));
         if (gate.Verdict != GateVerdict.Allow)
         {
             await HoldOrSkipAsync(run, s, gate);

@@ -20,6 +20,7 @@ public sealed partial class AccountGrain
 
         if (reminderName != TickReminder) return;
         var now = time.GetUtcNow();
+        _tickAt = status.Period > TimeSpan.Zero ? now + status.Period : null;
         await ExpireOverdueAsync(now);
         await RecoverInFlightAsync();
         var s = state.State;
@@ -49,9 +50,13 @@ public sealed partial class AccountGrain
         // TickPeriod is the period registered with Orleans: zero until the first registration.
         var period = Heat.TickPeriod(state.State.TierAt(time.GetUtcNow()), Options.Ticks);
         if (state.State.TickPeriod == period) return;
+        // A run pending now (a new account's first signal opens a window) is guarded by the tick itself: its first tick
+        // comes when the pending-run reminder's would, so the first signal registers one reminder, not two (and removes none).
+        var due = GuardFirstDue() is { } guard && guard < period ? guard : period;
         try
         {
-            await this.RegisterOrUpdateReminder(TickReminder, period, period);
+            await this.RegisterOrUpdateReminder(TickReminder, due, period);
+            _tickAt = time.GetUtcNow() + due;
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException)
         {
@@ -78,10 +83,11 @@ public sealed partial class AccountGrain
         var due = state.State.WakeDueAt;
         try
         {
-            if (due is { } at && _pendingRunGuard is null)
+            if (GuardFirstDue() is { } first && _pendingRunGuard is null)
             {
-                var wait = at - time.GetUtcNow();
-                var first = (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + Options.PendingRunGuard;
+                // The tick reminder this activation knows of comes first: it polls the pending run, and whatever is
+                // still pending after it is guarded then (each tick ends with a poll).
+                if (_tickAt is { } tick && tick <= time.GetUtcNow() + first) return;
                 _pendingRunGuard = await this.RegisterOrUpdateReminder(PendingRunReminder, first, Options.PendingRunGuard);
             }
             else if (due is null && _pendingRunGuard is { } guard)
@@ -97,6 +103,14 @@ public sealed partial class AccountGrain
         }
     }
 
+    /// <summary>How long from now the pending-run reminder's first tick is due (null: no run pending).</summary>
+    private TimeSpan? GuardFirstDue()
+    {
+        if (state.State.WakeDueAt is not { } at) return null;
+        var wait = at - time.GetUtcNow();
+        return (wait > TimeSpan.Zero ? wait : TimeSpan.Zero) + Options.PendingRunGuard;
+    }
+
     /// <summary>
     /// The wake-up for the next due work (a closing trigger window, a deferred run, or a retry's backoff when
     /// <paramref name="retryIn"/> is given; without it a pending retry gives way to the state's own due time).
@@ -109,7 +123,8 @@ public sealed partial class AccountGrain
 
     /// <summary>
     /// The account's one timer, armed for whichever comes first: the wake-up or the write-behind snapshot. Changed in
-    /// place (never disposed and registered again per signal), and left alone when its due time did not move.
+    /// place while anything is due (never disposed and registered again per signal), left alone when its due time did
+    /// not move, and disposed once nothing is due.
     /// </summary>
     private void Arm()
     {
@@ -126,7 +141,9 @@ public sealed partial class AccountGrain
         _armedFor = due;
         if (due is null)
         {
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // Nothing due: an idle activation keeps no timer (the next signal or tick that needs one registers it again).
+            _timer?.Dispose();
+            _timer = null;
             return;
         }
 

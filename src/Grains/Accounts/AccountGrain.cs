@@ -42,8 +42,8 @@ public sealed partial class AccountGrain(
     private LedgerStream? _stream;
     /// <summary>The tenant as this activation reads it (switches fresh, configuration by version), opened on activation.</summary>
     private TenantReader _tenant = null!;
-    /// <summary>The cost gate this account's runs pass, opened on activation.</summary>
-    private RunCostGate _gate = null!;
+    /// <summary>The cost gate this account's runs pass, opened by the first run of the activation.</summary>
+    private RunCostGate? _gate;
     /// <summary>The activation's one timer (wake-up and snapshot alike), the time it is armed for and what for (Arm).</summary>
     private IGrainTimer? _timer;
     private DateTimeOffset? _armedFor;
@@ -58,8 +58,10 @@ public sealed partial class AccountGrain(
     private int _wakeFailures;
     /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does, when the tenant has connectors).</summary>
     private bool _pullsWoken;
-    /// <summary>The trace of the ingests the next run decides, so the run's span joins the request's trace.</summary>
-    private readonly RunTrace _runTrace = new();
+    /// <summary>The trace of the ingests the next run decides, so the run's span joins the request's trace (null until an ingest is traced).</summary>
+    private RunTrace? _runTrace;
+    /// <summary>When this activation knows its tick reminder fires next (null: not known to it); a run pending before then needs no guard of its own.</summary>
+    private DateTimeOffset? _tickAt;
 
     private AutonomyEngineOptions Options => options.Value;
     private string TenantId => Ids.SplitKey(this.GetPrimaryKeyString()).TenantId;
@@ -70,13 +72,12 @@ public sealed partial class AccountGrain(
     private string SellerId => state.State.OwnerId ?? Unassigned;
     private OwnerViews Owners => new(GrainFactory, TenantId);
     private LedgerBatch NewBatch() => new(_stream!);
+    private RunCostGate Gate => _gate ??= new RunCostGate(GrainFactory, metered, TenantId, JitterKey, new GateThresholds(Options.MinMarginalValue, Options.MinRunInterval));
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _stream = new LedgerStream(ledger, time, TenantId, $"account/{TenantId}/{AccountId}");
         _tenant = new TenantReader(GrainFactory, TenantId, AccountId, Options.TriggerCacheTtl, logger);
-        _gate = new RunCostGate(GrainFactory, metered, TenantId, JitterKey, new GateThresholds(Options.MinMarginalValue, Options.MinRunInterval));
-        await _stream.InitializeAsync(cancellationToken);
         state.State = state.State.Migrated(Options.SignalIdMemory);
         await ReplayAsync(cancellationToken);
         ScheduleWake();
@@ -133,7 +134,7 @@ public sealed partial class AccountGrain(
 
         await batch.FlushAsync();
         state.State = next with { LedgerSeq = Math.Max(next.LedgerSeq, _stream!.Seq) };
-        _runTrace.Join(System.Diagnostics.Activity.Current);
+        if (System.Diagnostics.Activity.Current is { } traced) (_runTrace ??= new()).Join(traced);
         ScheduleSnapshot();
         await EnsureReminderAsync();
         ScheduleWake();

@@ -14,6 +14,9 @@ namespace Autonomy.Hosting;
 /// <summary>The one way to build an Autonomy silo, used by the silo host and by the gateway in embedded mode.</summary>
 public static class SiloComposition
 {
+    /// <summary>The grain addresses an embedded silo caches (recently called grains; Orleans' default is a million).</summary>
+    public const int EmbeddedDirectoryCacheSize = 20_000;
+
     /// <summary>
     /// Adds Autonomy's grains, seams, ledger and storage for the configured mode (section "Autonomy"):
     /// embedded keeps grain state, reminders and the ledger in SQLite files under <c>Autonomy:DataDirectory</c>.
@@ -74,6 +77,12 @@ public static class SiloComposition
         // their reminder wakes them; past 80% of the machine's (or container's) memory the least recently used
         // activations are shed too (their state is written on deactivation, the ledger replays the rest), down to 75%.
         services.AddOptions<GrainCollectionOptions>().Configure(o => o.EnableActivationSheddingOnMemoryPressure = true).Bind(configuration.GetSection("Orleans:GrainCollection"));
+        // The directory's cache of grain addresses holds an entry for every grain called (Orleans' default: a million,
+        // about 400 bytes each, so it outgrew the activations it points at). A lone embedded silo finds its own
+        // activations without it, so there it keeps only the recently called; --Orleans:GrainDirectory:CacheSize sets it.
+        var grainDirectory = services.AddOptions<GrainDirectoryOptions>();
+        if (options.Mode == AutonomyMode.Embedded) grainDirectory.Configure(o => o.CacheSize = EmbeddedDirectoryCacheSize);
+        grainDirectory.Bind(configuration.GetSection("Orleans:GrainDirectory"));
         services.AddOptions<SiloMessagingOptions>().Configure(o => o.ResponseTimeout = TimeSpan.FromSeconds(30)).Bind(configuration.GetSection("Orleans:Messaging"));
 
         if (configuration.GetValue<TimeSpan?>("Autonomy:MinimumReminderPeriod") is { } minimum)

@@ -50,6 +50,17 @@ public sealed class LedgerStream
         }
     }
 
+    /// <summary>
+    /// Takes the head from the stream's own entries that the caller has just read to its end (an activation's replay:
+    /// its last entry, or the genesis of a stream with none), instead of reading it again.
+    /// </summary>
+    public void StartAt(long seq, string hash)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(hash);
+        Enter();
+        (_seq, _hash, _headKnown, _busy) = (seq, hash, true, false);
+    }
+
     /// <summary>Appends one step, of the entry type its payload names, and returns it once it is durable.</summary>
     public Task<LedgerEntry> AppendAsync(string? runId, Actor actor, ILedgerPayload payload, CancellationToken cancellationToken = default)
     {

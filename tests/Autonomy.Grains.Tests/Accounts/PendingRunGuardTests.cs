@@ -3,6 +3,8 @@ using Autonomy.Ledger;
 using Autonomy.Policy;
 using Autonomy.Tests.Support;
 using Autonomy.Triggers;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace Autonomy.Tests.Accounts;
 
@@ -42,5 +44,42 @@ public sealed class PendingRunGuardTests : IDisposable
             async () => (await t.LedgerAsync(type: LedgerTypes.ActionExecuted)).Length == 1,
             TimeSpan.FromSeconds(60),
             "the pending run, with nothing calling the account");
+    }
+
+    [Fact]
+    public async Task ANewAccountsFirstSignalRegistersOnlyItsTickWhichRunsThePendingRunAndTicksOnAfterDeactivation()
+    {
+        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Autonomy:Engine:HotTick"] = "00:15:00",
+            ["Autonomy:Engine:WarmTick"] = "01:00:00",
+            ["Autonomy:Engine:ColdTick"] = "04:00:00",
+            ["Autonomy:Engine:PendingRunGuard"] = "00:00:01",
+        });
+        var t = new Scenario(cluster);
+        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+        await t.Tenant.SetTriggerAsync(TriggerRegistry.Signal(Scenario.Instant, debounceSeconds: 10, maxWaitSeconds: 10, cooldownSeconds: 0), Scenario.Admin);
+        // An account nothing was sent for yet (the scenario's own was created by its set-up).
+        var fresh = new Scenario(cluster, t.TenantId, "acc-new");
+        var reminders = cluster.Cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
+        var grainId = ((IAddressable)fresh.Account).GetGrainId();
+        async Task<string[]> RemindersAsync() => [.. (await reminders.ReadRows(grainId)).Reminders.Select(r => r.ReminderName).Order()];
+
+        await fresh.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
+
+        // One reminder for the new account: its tick, first due when the pending run's guard would be.
+        Assert.Equal(["tick"], await RemindersAsync());
+        Assert.Null((await fresh.Account.GetAsync()).LastTickAt);
+
+        await cluster.Cluster.DeactivateAsync((IAddressable)fresh.Account);
+        cluster.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        await Eventually.UntilAsync(
+            async () => (await fresh.LedgerAsync(type: LedgerTypes.TriggerFired)).Length == 1,
+            TimeSpan.FromSeconds(60),
+            "the pending run, woken by the tick reminder alone");
+        var view = await fresh.Account.GetAsync();
+        Assert.NotNull(view.LastTickAt);
+        Assert.Contains("tick", await RemindersAsync());
     }
 }
