@@ -137,15 +137,18 @@ public sealed partial class AccountGrain
         };
         _timerForWake = wake is not null && wake <= due;
         _timerForSnapshot = _snapshotAt is not null && _snapshotAt <= due;
-        if (due == _armedFor) return;
-        _armedFor = due;
         if (due is null)
         {
-            // Nothing due: an idle activation keeps no timer (the next signal or tick that needs one registers it again).
+            // Nothing due: an idle activation keeps no timer (the next signal or tick that needs one registers it
+            // again). Checked before the "unchanged" return: a timer that just fired cleared _armedFor to null too.
+            _armedFor = null;
             _timer?.Dispose();
             _timer = null;
             return;
         }
+
+        if (due == _armedFor) return;
+        _armedFor = due;
 
         var delay = due.Value - time.GetUtcNow();
         if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
