@@ -7,7 +7,7 @@ namespace Autonomy.Bench.ClusterAccounts;
 
 /// <summary>One measurement: at a milestone (or the baseline, 0 accounts) after the segment that reached it.</summary>
 internal sealed record Point(
-    int Accounts, double Seconds, double AccountsPerSecond, double P50Ms, double P99Ms, double MaxMs, long Non2xx, long RetriedTimeout, long Retried503,
+    int Accounts, double Seconds, double AccountsPerSecond, double P50Ms, double P99Ms, double MaxMs, long Non2xx, long RetriedTimeout, long Retried503, long GatewayRetries,
     IReadOnlyList<long> SiloRssBytes, long GatewayRssBytes, IReadOnlyList<long> SiloAccountActivations, long Activations, long DatabaseBytes, string LoadAverage);
 
 /// <summary>After the last milestone: a second signal to a sample of existing accounts, then the ledger read back for it.</summary>
@@ -27,19 +27,19 @@ internal static class ClusterAccountsReport
         md.AppendLine(CultureInfo.InvariantCulture,
             $"New accounts by their first signal over HTTP: 2 silo processes + 1 gateway on PostgreSQL (shipped defaults), {settings.Concurrency} concurrent callers, {Environment.ProcessorCount} cores{(stopped.Length > 0 ? $"; stopped: {stopped}" : "")}");
         md.AppendLine();
-        md.AppendLine("| accounts | new accounts/s | p50 ms | p99 ms | max ms | non-2xx | retried (timeout/503) | silo RSS MB | RSS / account | gateway RSS MB | account activations | database / account | load |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| accounts | new accounts/s | p50 ms | p99 ms | max ms | non-2xx | retried (timeout/503) | gateway retries | silo RSS MB | RSS / account | gateway RSS MB | account activations | database / account | load |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var p in points)
         {
             var grown = p.SiloRssBytes.Zip(baseline.SiloRssBytes, (now, zero) => now - zero).Sum();
             var activations = p.SiloAccountActivations.Count == 0 ? "n/a" : string.Join(" + ", p.SiloAccountActivations.Select(a => a.ToString("N0", CultureInfo.InvariantCulture)));
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {p.Accounts:N0} | {p.AccountsPerSecond:N0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0} | {p.Non2xx} | {p.RetriedTimeout}/{p.Retried503} | {string.Join(" + ", p.SiloRssBytes.Select(b => (b / 1048576).ToString(CultureInfo.InvariantCulture)))} | {grown / 1024.0 / p.Accounts:0.0} KB | {p.GatewayRssBytes / 1048576} | {activations} | {(p.DatabaseBytes - baseline.DatabaseBytes) / 1024.0 / p.Accounts:0.00} KB | {p.LoadAverage} |");
+                $"| {p.Accounts:N0} | {p.AccountsPerSecond:N0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0} | {p.Non2xx} | {p.RetriedTimeout}/{p.Retried503} | {p.GatewayRetries} | {string.Join(" + ", p.SiloRssBytes.Select(b => (b / 1048576).ToString(CultureInfo.InvariantCulture)))} | {grown / 1024.0 / p.Accounts:0.0} KB | {p.GatewayRssBytes / 1048576} | {activations} | {(p.DatabaseBytes - baseline.DatabaseBytes) / 1024.0 / p.Accounts:0.00} KB | {p.LoadAverage} |");
         }
 
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture,
-            $"RSS per account: both silos' growth over the baseline ({string.Join(" + ", baseline.SiloRssBytes.Select(b => (b / 1048576).ToString(CultureInfo.InvariantCulture)))} MB before the first account), read {settings.SettleSeconds:0} s after the segment (the write-behind snapshots). Non-2xx and retries per segment; final outcomes of first signals: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} × {s.Value:N0}"))}.");
+            $"RSS per account: both silos' growth over the baseline ({string.Join(" + ", baseline.SiloRssBytes.Select(b => (b / 1048576).ToString(CultureInfo.InvariantCulture)))} MB before the first account), read {settings.SettleSeconds:0} s after the segment (the write-behind snapshots). Non-2xx, the caller's retries and the gateway's (SiloLossRetryFilter: a grain call past Orleans' 5 s response timeout, sent again, invisible to the caller) per segment; final outcomes of first signals: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key} × {s.Value:N0}"))}.");
         if (check is not null)
         {
             md.AppendLine();

@@ -46,7 +46,7 @@ try
     // One account first, so the tenant grain and what every account shares are up before the baseline.
     await poster.PostAsync(Path(0), "warm", "WEBSITE_VISIT");
     await Task.Delay(TimeSpan.FromSeconds(5));
-    var baseline = await MeasureAsync(0, 0, 0, [], 0, 0, 0);
+    var baseline = await MeasureAsync(0, 0, 0, [], 0, 0, 0, GatewayRetries());
     Console.Error.WriteLine($"baseline: silo RSS {string.Join(" + ", baseline.SiloRssBytes.Select(b => b / 1048576))} MB, gateway {baseline.GatewayRssBytes / 1048576} MB, load {baseline.LoadAverage}");
 
     var acknowledged = new bool[milestones[^1] + 1];
@@ -57,7 +57,7 @@ try
     foreach (var milestone in milestones)
     {
         var from = created;
-        var (non2xx, timeouts, unavailable) = (poster.Non2xx, poster.RetriedTimeout, poster.Retried503);
+        var (non2xx, timeouts, unavailable, gatewayRetries) = (poster.Non2xx, poster.RetriedTimeout, poster.Retried503, GatewayRetries());
         var latencies = new List<double>[settings.Concurrency];
         var watch = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
@@ -126,10 +126,10 @@ try
         }
 
         var point = await MeasureAsync(reached, (reached - from) / seconds, seconds, all,
-            poster.Non2xx - non2xx, poster.RetriedTimeout - timeouts, poster.Retried503 - unavailable);
+            poster.Non2xx - non2xx, poster.RetriedTimeout - timeouts, poster.Retried503 - unavailable, GatewayRetries() - gatewayRetries);
         points.Add(point);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"\r{reached,9:N0} accounts: {point.AccountsPerSecond:N0}/s (p50 {point.P50Ms:0.0} ms, p99 {point.P99Ms:0.0} ms, max {point.MaxMs:0} ms), non-2xx {point.Non2xx}, retried {point.RetriedTimeout}/{point.Retried503}, silo RSS {string.Join(" + ", point.SiloRssBytes.Select(b => b / 1048576))} MB ({point.SiloRssBytes.Zip(baseline.SiloRssBytes, (a, b) => a - b).Sum() / 1024.0 / Math.Max(1, reached):0.0} KB/account), account activations {string.Join(" + ", point.SiloAccountActivations)}, load {point.LoadAverage}          "));
+            $"\r{reached,9:N0} accounts: {point.AccountsPerSecond:N0}/s (p50 {point.P50Ms:0.0} ms, p99 {point.P99Ms:0.0} ms, max {point.MaxMs:0} ms), non-2xx {point.Non2xx}, retried {point.RetriedTimeout}/{point.Retried503}, gateway retries {point.GatewayRetries}, silo RSS {string.Join(" + ", point.SiloRssBytes.Select(b => b / 1048576))} MB ({point.SiloRssBytes.Zip(baseline.SiloRssBytes, (a, b) => a - b).Sum() / 1024.0 / Math.Max(1, reached):0.0} KB/account), account activations {string.Join(" + ", point.SiloAccountActivations)}, load {point.LoadAverage}          "));
         if (stopped.Length > 0)
         {
             break;
@@ -147,7 +147,10 @@ try
     ClusterAccountsReport.Write(settings, baseline, points, check, statuses, stopped, Get("json", ""), Get("md", ""));
     return stopped.Length == 0 ? 0 : 1;
 
-    async Task<Point> MeasureAsync(int accounts, double rate, double seconds, double[] sorted, long non2xx, long timeouts, long unavailable)
+    // The gateway logs each retry of a grain call (SiloLossRetryFilter at Information, as ProcessCluster starts it).
+    long GatewayRetries() => gateway!.Log.Split('\n').Count(l => l.Contains("Retrying ", StringComparison.Ordinal));
+
+    async Task<Point> MeasureAsync(int accounts, double rate, double seconds, double[] sorted, long non2xx, long timeouts, long unavailable, long retries)
     {
         IReadOnlyList<long> perSilo = [];
         long activations = 0;
@@ -163,7 +166,7 @@ try
         }
 
         return new Point(accounts, seconds, rate, ClusterAccountsReport.Percentile(sorted, 0.5), ClusterAccountsReport.Percentile(sorted, 0.99),
-            sorted.Length == 0 ? double.NaN : sorted[^1], non2xx, timeouts, unavailable, [.. silos.Select(s => ClusterProbe.Rss(s.Id))],
+            sorted.Length == 0 ? double.NaN : sorted[^1], non2xx, timeouts, unavailable, retries, [.. silos.Select(s => ClusterProbe.Rss(s.Id))],
             ClusterProbe.Rss(gateway!.Id), perSilo, activations, await probe.DatabaseBytesAsync(), ClusterProbe.LoadAverage());
     }
 }
