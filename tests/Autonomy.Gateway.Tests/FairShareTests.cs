@@ -1,7 +1,10 @@
 using System.Net;
+using System.Security.Claims;
 using System.Threading.RateLimiting;
+using Autonomy.Gateway.Auth;
 using Autonomy.Gateway.Infrastructure;
 using Autonomy.Gateway.Tests.Support;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -94,6 +97,40 @@ public sealed class FairShareTests(FairShareTests.Gateway gateway) : IClassFixtu
 
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/v1/tenants/{tenant}/ledger/export")).StatusCode);
         await (await admin.GetAsync($"/v1/tenants/{tenant}/ledger/verify")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ALongReadsPermitIsReleasedOnceItsResultHasWrittenTheAnswerNotWhenTheResponseIsDisposed()
+    {
+        // The filter as the endpoints run it, on a request nobody disposes: what frees the permit is the result having
+        // written its answer, so a client reading the end of one export can at once start the next.
+        var limiters = gateway.Factory.Services.GetRequiredService<TenantLimiters>();
+        var http = new DefaultHttpContext
+        {
+            RequestServices = gateway.Factory.Services,
+            User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(GatewayClaims.Tenant, Tokens.FreshTenant())], "test")),
+        };
+        http.Response.Body = new MemoryStream();
+        var key = Assert.IsType<string>(TenantLimiters.CallerOf(http));
+
+        var result = await FairShare.LongReadPermitAsync(
+            new DefaultEndpointFilterInvocationContext(http),
+            _ =>
+            {
+                using var held = limiters.LongReads.AttemptAcquire(key);
+                Assert.False(held.IsAcquired);
+                return ValueTask.FromResult<object?>(Results.Text("answer"));
+            });
+
+        using (var whileUnwritten = limiters.LongReads.AttemptAcquire(key))
+        {
+            Assert.False(whileUnwritten.IsAcquired);
+        }
+
+        await Assert.IsAssignableFrom<IResult>(result).ExecuteAsync(http);
+        Assert.True(http.Response.Body.Length > 0);
+        using var free = limiters.LongReads.AttemptAcquire(key);
+        Assert.True(free.IsAcquired);
     }
 
     [Fact]

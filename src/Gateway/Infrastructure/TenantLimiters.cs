@@ -127,27 +127,66 @@ public static class FairShare
 
     /// <summary>
     /// One export, verify or calibration per tenant at a time (<c>Autonomy:Limits:LongReadsPerTenant</c>): a second
-    /// is refused with 429 at once. The permit is held until the response is complete, streamed exports included.
+    /// is refused with 429 at once. The permit is held until the result has written the response, streamed exports included.
     /// </summary>
     public static TBuilder RequireLongReadPermit<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.AddEndpointFilter(LongReadPermitAsync);
+
+    /// <summary>The filter of <see cref="RequireLongReadPermit{TBuilder}"/>.</summary>
+    internal static async ValueTask<object?> LongReadPermitAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var limiters = http.RequestServices.GetRequiredService<TenantLimiters>();
+        var lease = limiters.LongReads.AttemptAcquire(TenantLimiters.CallerOf(http) ?? "");
+        if (!lease.IsAcquired)
         {
-            var http = context.HttpContext;
-            var limiters = http.RequestServices.GetRequiredService<TenantLimiters>();
-            var lease = limiters.LongReads.AttemptAcquire(TenantLimiters.CallerOf(http) ?? "");
-            if (!lease.IsAcquired)
+            lease.Dispose();
+            await TooManyAsync(
+                http, TimeSpan.FromSeconds(LongReadRetryAfterSeconds), "Too many long reads",
+                "Another ledger export, ledger verification or ranking calibration of this tenant is running on this gateway; one runs at a time (Autonomy:Limits:LongReadsPerTenant). Retry when it has finished.");
+            return Results.Empty;
+        }
+
+        // Released once the result has written its body (a streamed export included), before the response
+        // completes: a client that reads the answer and at once asks for the next long read must find the permit
+        // free, which a release at the response's disposal (after the last byte was sent) did not promise. The
+        // disposal stays as the fallback for a handler that throws or returns something else.
+        var permit = new LongReadPermit(lease);
+        http.Response.RegisterForDispose(permit);
+        var result = await next(context);
+        return result is IResult inner ? new ReleasingResult(inner, permit) : result;
+    }
+
+    /// <summary>A long read's permit, released once whoever comes first releases it.</summary>
+    private sealed class LongReadPermit(RateLimitLease lease) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 lease.Dispose();
-                await TooManyAsync(
-                    http, TimeSpan.FromSeconds(LongReadRetryAfterSeconds), "Too many long reads",
-                    "Another ledger export, ledger verification or ranking calibration of this tenant is running on this gateway; one runs at a time (Autonomy:Limits:LongReadsPerTenant). Retry when it has finished.");
-                return Results.Empty;
             }
+        }
+    }
 
-            http.Response.RegisterForDispose(lease);
-            return await next(context);
-        });
+    /// <summary>Runs the endpoint's result, then releases the permit.</summary>
+    private sealed class ReleasingResult(IResult inner, IDisposable permit) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            try
+            {
+                await inner.ExecuteAsync(httpContext);
+            }
+            finally
+            {
+                permit.Dispose();
+            }
+        }
+    }
 
     /// <summary>429 problem details with Retry-After in whole seconds (at least 1).</summary>
     public static async Task TooManyAsync(HttpContext http, TimeSpan? retryAfter, string title, string detail)
