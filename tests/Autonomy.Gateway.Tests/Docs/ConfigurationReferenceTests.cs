@@ -48,6 +48,7 @@ public sealed partial class ConfigurationReferenceTests
         ("Orleans:ClusterMembership", [typeof(ClusterMembershipOptions)]),
         ("Orleans:Gateway", [typeof(GatewayOptions)]),
         ("Orleans:GrainCollection", [typeof(GrainCollectionOptions)]),
+        ("Orleans:GrainDirectory", [typeof(GrainDirectoryOptions)]),
     ];
 
     /// <summary>Keys read straight from IConfiguration, with no options class: each must still be read by src/.</summary>
