@@ -6,6 +6,8 @@
 # writes bench/results/accounts-<time>.json and .md.
 #   bash bench/accounts.sh [milestones] [silo settings ...]   (default 10000,100000; e.g. 10000,100000,1000000)
 #   Stops before the next milestone once RSS passes --max-rss-mb (6000), so a 1M run cannot take the machine.
+#   Each point has the segment's GC pauses (count, total, longest, and every pause of 200 ms or more with its generation,
+#   kind and reason) and Orleans' reminder ticks delivered; --hold-minutes N then runs N minutes with no new accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release bench/Accounts -v q >/dev/null
