@@ -28,11 +28,11 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId, T
 
     private readonly string _connectionString = SqliteDatabase.ConnectionString(databasePath);
 
-    /// <summary>
-    /// Writes take turns: a second writer finding the file locked would be retried by Microsoft.Data.Sqlite with a
-    /// blocking 150 ms sleep on a thread-pool thread. Reads need no turn (WAL).
-    /// </summary>
-    private readonly SemaphoreSlim _writer = new(1, 1);
+    /// <summary>Upserts and removals, committed in groups by one writer at a time (<see cref="SqliteReminderWriter"/>).</summary>
+    private readonly SqliteReminderWriter _writes = new(SqliteDatabase.ConnectionString(databasePath), serviceId);
+
+    /// <summary>The writer (tests: its turn and its transaction count).</summary>
+    internal SqliteReminderWriter Writes => _writes;
 
     /// <summary>Applies reminders.sql; Orleans calls this before the reminder service first reads the table.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) =>
@@ -106,68 +106,15 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId, T
         var etag = Guid.NewGuid().ToString("N");
         // Orleans hands in UTC (or Unspecified meaning UTC); only a Local time needs converting.
         var startAt = entry.StartAt.Kind == DateTimeKind.Local ? entry.StartAt.ToUniversalTime() : entry.StartAt;
-        await _writer.WaitAsync(cancellationToken);
-        try
-        {
-            await UpsertAsync(entry, startAt, etag, cancellationToken);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-
+        await _writes.UpsertAsync(entry, startAt, etag, cancellationToken);
         return etag;
-    }
-
-    private async Task UpsertAsync(ReminderEntry entry, DateTime startAt, string etag, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, """
-            INSERT INTO OrleansReminders (ServiceId, GrainId, ReminderName, GrainHash, StartAtTicks, PeriodTicks, ETag)
-            VALUES ($serviceId, $grainId, $name, $hash, $startAt, $period, $etag)
-            ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE SET
-                GrainHash = excluded.GrainHash,
-                StartAtTicks = excluded.StartAtTicks,
-                PeriodTicks = excluded.PeriodTicks,
-                ETag = excluded.ETag
-            """);
-        command.Parameters.AddWithValue("$grainId", entry.GrainId.ToString());
-        command.Parameters.AddWithValue("$name", entry.ReminderName);
-        command.Parameters.AddWithValue("$hash", (long)entry.GrainId.GetUniformHashCode());
-        command.Parameters.AddWithValue("$startAt", startAt.Ticks);
-        command.Parameters.AddWithValue("$period", entry.Period.Ticks);
-        command.Parameters.AddWithValue("$etag", etag);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) =>
         RemoveRow(grainId, reminderName, eTag, CancellationToken.None);
 
-    public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
-    {
-        await _writer.WaitAsync(cancellationToken);
-        try
-        {
-            return await RemoveAsync(grainId, reminderName, eTag, cancellationToken);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-    }
-
-    private async Task<bool> RemoveAsync(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, """
-            DELETE FROM OrleansReminders
-            WHERE ServiceId = $serviceId AND GrainId = $grainId AND ReminderName = $name AND ETag = $etag
-            """);
-        command.Parameters.AddWithValue("$grainId", grainId.ToString());
-        command.Parameters.AddWithValue("$name", reminderName);
-        command.Parameters.AddWithValue("$etag", eTag);
-        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
-    }
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag, CancellationToken cancellationToken) =>
+        _writes.RemoveAsync(grainId, reminderName, eTag, cancellationToken);
 
     public Task TestOnlyClearTable() => TestOnlyClearTable(CancellationToken.None);
 
@@ -207,8 +154,8 @@ public sealed class SqliteReminderTable(string databasePath, string serviceId, T
         var connection = new SqliteConnection(_connectionString);
         try
         {
+            // Reads (and the tests' clear) only: the writes go through the writer, which sets the WAL durability.
             await connection.OpenAsync(cancellationToken);
-            await SqliteDatabase.UseWalDurabilityAsync(connection, cancellationToken);
             return connection;
         }
         catch
