@@ -8,10 +8,8 @@
 #   Stops before the next milestone once RSS passes --max-rss-mb (6000), so a 1M run cannot take the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release bench/Accounts -v q >/dev/null
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source bench/lib.sh
+bench_build bench/Accounts
 milestones=${1:-10000,100000}
 shift || true
 dotnet bench/Accounts/bin/Release/net10.0/Autonomy.Bench.Accounts.dll --milestones "$milestones" \
