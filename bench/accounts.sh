@@ -10,10 +10,8 @@
 #   kind and reason) and Orleans' reminder ticks delivered; --hold-minutes N then runs N minutes with no new accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release bench/Accounts -v q >/dev/null
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source bench/lib.sh
+bench_build bench/Accounts
 milestones=${1:-10000,100000}
 shift || true
 dotnet bench/Accounts/bin/Release/net10.0/Autonomy.Bench.Accounts.dll --milestones "$milestones" \

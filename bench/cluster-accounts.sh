@@ -10,12 +10,8 @@
 #   options: --concurrency 64 --sample 1000 --settle 35 (s before memory is read) --attempt-timeout 30 --stall 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release src/Silo -v q >/dev/null
-dotnet build -c Release src/Gateway -v q >/dev/null
-dotnet build -c Release bench/ClusterAccounts -v q >/dev/null
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source bench/lib.sh
+bench_build src/Silo src/Gateway bench/ClusterAccounts
 milestones=${1:-10000,50000,100000}
 shift || true
 dotnet bench/ClusterAccounts/bin/Release/net10.0/Autonomy.Bench.ClusterAccounts.dll --milestones "$milestones" \

@@ -8,12 +8,8 @@
 #   bash bench/killswitch.sh [engagements] [signals/s] [accounts]   (defaults 25 40 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release src/Silo -v q >/dev/null
-dotnet build -c Release src/Gateway -v q >/dev/null
-dotnet build -c Release bench/KillSwitch -v q >/dev/null
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source bench/lib.sh
+bench_build src/Silo src/Gateway bench/KillSwitch
 dotnet bench/KillSwitch/bin/Release/net10.0/Autonomy.Bench.KillSwitch.dll --engagements "${1:-25}" --rate "${2:-40}" \
   --accounts "${3:-1000}" --json "$out/killswitch-$stamp.json" --md "$out/killswitch-$stamp.md"
 echo "results: $out/killswitch-$stamp.json, $out/killswitch-$stamp.md" >&2

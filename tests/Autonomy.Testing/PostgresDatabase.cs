@@ -50,6 +50,22 @@ public sealed class PostgresDatabase : IAsyncDisposable
         await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE);");
     }
 
+    /// <summary>How many silos of <paramref name="clusterId"/> the Orleans membership table in this database lists as active.</summary>
+    public Task<long> ActiveSilosAsync(string clusterId) => SilosAsync(clusterId, status: 3);
+
+    /// <summary>How many silos of <paramref name="clusterId"/> the Orleans membership table in this database lists as dead.</summary>
+    public Task<long> DeadSilosAsync(string clusterId) => SilosAsync(clusterId, status: 6);
+
+    private async Task<long> SilosAsync(string clusterId, int status)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = @status;", connection);
+        command.Parameters.AddWithValue("id", clusterId);
+        command.Parameters.AddWithValue("status", status);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private async Task ExecuteOnServerAsync(string sql)
     {
         var maintenance = new NpgsqlConnectionStringBuilder(_server) { Database = "postgres", Pooling = false };

@@ -21,18 +21,8 @@ public sealed class PendingRunGuardTests : IDisposable
     [Fact]
     public async Task ARunPendingWhenItsActivationIsLostRunsWithoutAnotherCallToTheAccount()
     {
-        // The shipped tick periods (the shared test clusters tick every second, which would hide the gap), and a
-        // guard of a second instead of a minute.
-        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
-        {
-            ["Autonomy:Engine:HotTick"] = "00:15:00",
-            ["Autonomy:Engine:WarmTick"] = "01:00:00",
-            ["Autonomy:Engine:ColdTick"] = "04:00:00",
-            ["Autonomy:Engine:PendingRunGuard"] = "00:00:01",
-        });
-        var t = new Scenario(cluster);
-        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        await t.Tenant.SetTriggerAsync(TriggerRegistry.Signal(Scenario.Instant, debounceSeconds: 10, maxWaitSeconds: 10, cooldownSeconds: 0), Scenario.Admin);
+        var (started, t) = await StartAsync();
+        await using var cluster = started;
 
         await t.Account.IngestSignalsAsync([new SignalInput("s-1", Scenario.Instant, null, 0.8, null)], Scenario.Ingest);
 
@@ -49,16 +39,8 @@ public sealed class PendingRunGuardTests : IDisposable
     [Fact]
     public async Task ANewAccountsFirstSignalRegistersOnlyItsTickWhichRunsThePendingRunAndTicksOnAfterDeactivation()
     {
-        await using var cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
-        {
-            ["Autonomy:Engine:HotTick"] = "00:15:00",
-            ["Autonomy:Engine:WarmTick"] = "01:00:00",
-            ["Autonomy:Engine:ColdTick"] = "04:00:00",
-            ["Autonomy:Engine:PendingRunGuard"] = "00:00:01",
-        });
-        var t = new Scenario(cluster);
-        await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
-        await t.Tenant.SetTriggerAsync(TriggerRegistry.Signal(Scenario.Instant, debounceSeconds: 10, maxWaitSeconds: 10, cooldownSeconds: 0), Scenario.Admin);
+        var (started, t) = await StartAsync();
+        await using var cluster = started;
         // An account nothing was sent for yet (the scenario's own was created by its set-up).
         var fresh = new Scenario(cluster, t.TenantId, "acc-new");
         var reminders = cluster.Cluster.GetSiloServiceProvider().GetRequiredService<IReminderTable>();
@@ -81,5 +63,33 @@ public sealed class PendingRunGuardTests : IDisposable
         var view = await fresh.Account.GetAsync();
         Assert.NotNull(view.LastTickAt);
         Assert.Contains("tick", await RemindersAsync());
+    }
+
+    /// <summary>
+    /// A cluster with the shipped tick periods (the shared test clusters tick every second, which would hide the gap)
+    /// and a guard of a second instead of a minute; the scenario's tenant runs CREATE_TASK on its own, and an instant
+    /// signal's window closes ten seconds after it.
+    /// </summary>
+    private async Task<(AutonomyCluster Cluster, Scenario Scenario)> StartAsync()
+    {
+        var cluster = await AutonomyCluster.StartAsync(_directory.Path, settings: new Dictionary<string, string?>
+        {
+            ["Autonomy:Engine:HotTick"] = "00:15:00",
+            ["Autonomy:Engine:WarmTick"] = "01:00:00",
+            ["Autonomy:Engine:ColdTick"] = "04:00:00",
+            ["Autonomy:Engine:PendingRunGuard"] = "00:00:01",
+        });
+        try
+        {
+            var t = new Scenario(cluster);
+            await t.SetUpAsync(("CREATE_TASK", AutonomyModeV1.AutoExecute));
+            await t.Tenant.SetTriggerAsync(TriggerRegistry.Signal(Scenario.Instant, debounceSeconds: 10, maxWaitSeconds: 10, cooldownSeconds: 0), Scenario.Admin);
+            return (cluster, t);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -16,6 +16,8 @@ namespace Autonomy.Tests.Cluster;
 /// </summary>
 public sealed class ClusterLoad(AutonomyCluster cluster, string tenantId, int accounts)
 {
+    private static readonly TimeSpan SettleBound = TimeSpan.FromSeconds(60);
+
     public ConcurrentDictionary<string, byte> Acknowledged { get; } = new();
 
     public int Failures;
@@ -77,14 +79,39 @@ public sealed class ClusterLoad(AutonomyCluster cluster, string tenantId, int ac
                     }
                     catch (Exception) when (attempt < 19)
                     {
-                        // A silo died under this call: the same id is sent again (signal ids are idempotent).
+                        // A silo died under this call: the same id is sent again (signal ids are idempotent), once
+                        // membership no longer counts a silo the test has killed (at once when the failure had another cause).
                         Interlocked.Increment(ref Failures);
-                        await Task.Delay(100, CancellationToken.None);
+                        await MembershipSettledAsync();
                     }
                 }
             }
         }));
         return (sent, watch.Elapsed);
+    }
+
+    /// <summary>
+    /// Waits, bounded, until the silos that remain count no more active silos than the test has left running: a killed
+    /// silo is declared dead, and a retry goes where its grains can be activated again. A look that fails (the client's
+    /// gateway was the killed silo) is a look that did not see it.
+    /// </summary>
+    private async Task MembershipSettledAsync()
+    {
+        var management = cluster.Grains.GetGrain<IManagementGrain>(0);
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    return (await management.GetHosts(onlyActive: true)).Count <= cluster.Cluster.GetActiveSilos().Count();
+                }
+                catch (Exception)
+                {
+                    return false;
+                }
+            },
+            SettleBound,
+            "membership to declare a killed silo dead before a retry");
     }
 
     private async Task ApproveOneAsync(Scenario account)

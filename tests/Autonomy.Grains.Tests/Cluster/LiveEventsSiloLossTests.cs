@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Autonomy.Tests.Cluster;
@@ -15,7 +14,7 @@ namespace Autonomy.Tests.Cluster;
 /// silently dead stream: it goes on hearing the work done after the kill (on the same stream, or on the one it opened
 /// again when the gateway told it to reload or ended its stream), and everything acknowledged is there when it reloads.
 /// </summary>
-public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
@@ -99,7 +98,7 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
         await Eventually.UntilAsync(() => tenants.All(t => posts.Any(p => p.Tenant == t && t.Page.HeardRunOf(p.Account))), Bound, "every page to hear a run before the kill");
         var killedAt = clock.Elapsed;
         victim.KillHard();
-        await Eventually.UntilAsync(async () => await DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
+        await Eventually.UntilAsync(async () => await _database.DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
         var deadAt = clock.Elapsed;
 
         // Every page is told to reload (events queued on the lost silo are gone), and hears the run of a signal posted
@@ -220,15 +219,6 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
         return shown;
     }
 
-    private async Task<long> DeadSilosAsync(string clusterId)
-    {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 6;", connection);
-        command.Parameters.AddWithValue("id", clusterId);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     private static async Task SetUpAsync(HttpClient admin, string tenant)
     {
         var t = $"/v1/tenants/{tenant}";
@@ -250,8 +240,6 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
 
     private sealed record Post(Tenant Tenant, string Account, string Signal, TimeSpan Sent);
 
-    private sealed record Heard(string Kind, string? AccountId, TimeSpan At);
-
     private sealed record Tenant(string Id, HttpClient Admin, HttpClient Ingest, Page Page) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
@@ -259,123 +247,6 @@ public sealed class LiveEventsSiloLossTests(ITestOutputHelper output) : IAsyncLi
             await Page.DisposeAsync();
             Admin.Dispose();
             Ingest.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// A control center page's live connection, as live.js keeps it: reads the event stream, and when the stream ends or
-    /// fails, opens it again (the page then reloads from the API). Records what it heard and when.
-    /// </summary>
-    private sealed class Page : IAsyncDisposable
-    {
-        private readonly HttpClient _client;
-        private readonly string _path;
-        private readonly Stopwatch _clock;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<Heard> _heard = [];
-        private readonly Task _reading;
-
-        public Page(HostProcess gateway, string token, string path, Stopwatch clock)
-        {
-            _client = gateway.Client(token, Timeout.InfiniteTimeSpan);
-            _path = path;
-            _clock = clock;
-            _reading = Task.Run(ReadAsync);
-        }
-
-        /// <summary>How many times the page got a stream (its <c>ready</c> events).</summary>
-        public int Connections
-        {
-            get
-            {
-                lock (_heard)
-                {
-                    return _heard.Count(h => h.Kind == "ready");
-                }
-            }
-        }
-
-        public IReadOnlyList<Heard> Heard
-        {
-            get
-            {
-                lock (_heard)
-                {
-                    return [.. _heard];
-                }
-            }
-        }
-
-        public bool HeardRunOf(string account)
-        {
-            lock (_heard)
-            {
-                return _heard.Any(h => h.Kind == "run" && h.AccountId == account);
-            }
-        }
-
-        private void Record(string kind, string? accountId = null)
-        {
-            lock (_heard)
-            {
-                _heard.Add(new Heard(kind, accountId, _clock.Elapsed));
-            }
-        }
-
-        private async Task ReadAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                try
-                {
-                    using var response = await _client.GetAsync(_path, HttpCompletionOption.ResponseHeadersRead, _stop.Token);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        Record($"refused-{(int)response.StatusCode}");
-                        await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
-                        continue;
-                    }
-
-                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(_stop.Token));
-                    string? kind = null, data = null;
-                    while (await reader.ReadLineAsync(_stop.Token) is { } line)
-                    {
-                        if (line.StartsWith("event: ", StringComparison.Ordinal))
-                        {
-                            kind = line[7..];
-                        }
-                        else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                        {
-                            data = line[6..];
-                        }
-                        else if (line.Length == 0 && kind is not null)
-                        {
-                            var accountId = data is null ? null : JsonDocument.Parse(data).RootElement.TryGetProperty("accountId", out var a) ? a.GetString() : null;
-                            Record(kind, accountId);
-                            (kind, data) = (null, null);
-                        }
-                    }
-
-                    Record("ended");
-                }
-                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or IOException)
-                {
-                    Record("failed");
-                    await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _reading;
-            _client.Dispose();
-            _stop.Dispose();
         }
     }
 }

@@ -25,8 +25,8 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
     public async Task KillingASiloProcessUnderLoadKeepsTheGatewayAnsweringAndLosesNothing()
     {
         await using var cluster = new ProcessCluster(_database.ConnectionString);
-        await cluster.StartSiloAsync("silo-1");
-        var victim = await cluster.StartSiloAsync("silo-2");
+        var silos = new[] { await cluster.StartSiloAsync("silo-1"), await cluster.StartSiloAsync("silo-2") };
+        var victim = silos[1];
         var gateway = await cluster.StartGatewayAsync("gateway");
         var tenant = "t-proc-" + Guid.NewGuid().ToString("N")[..8];
         using var admin = gateway.Client(await ProcessCluster.MintAsync(tenant, "admin", "alice"));
@@ -58,8 +58,13 @@ public sealed class ProcessClusterTests(ITestOutputHelper output) : IAsyncLifeti
                         // A call that reached the killed silo; the same id is sent again (signal ids are idempotent).
                     }
 
+                    // No sleep: the gateway answers 503 only after its own retry deadline, and a retry waits until the
+                    // membership table no longer lists a silo whose process is gone (at once when nothing was killed).
                     Interlocked.Increment(ref failures);
-                    await Task.Delay(100);
+                    await Eventually.UntilAsync(
+                        async () => await _database.ActiveSilosAsync(cluster.ClusterId) <= silos.Count(s => !s.HasExited),
+                        Bound,
+                        "membership to declare the killed silo dead before a retry");
                 }
             }
         })));

@@ -4,7 +4,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Autonomy.Tests.Support;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Autonomy.Tests.Cluster;
@@ -85,7 +84,7 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         victim.KillHard();
 
         // Keep the load on through the whole failure detection, and a while after the survivor took over.
-        await Eventually.UntilAsync(async () => await DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
+        await Eventually.UntilAsync(async () => await _database.DeadSilosAsync(cluster.ClusterId) >= 1, Bound, "membership to declare the killed silo dead");
         var declaredDead = killed.Elapsed;
         var afterDeath = acknowledged.Count;
         await Eventually.UntilAsync(() => acknowledged.Count >= afterDeath + 100, Bound, "signals to go on being acknowledged after the silo was declared dead");
@@ -126,15 +125,6 @@ public sealed class SiloLossTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.True(elapsed >= TimeSpan.FromSeconds(7), $"answered after {elapsed}, before the 7 s retry deadline");
         Assert.True(gateway.Log.Contains("IAccountGrain.IngestSignalsAsync after", StringComparison.Ordinal), $"after {elapsed}:\n{gateway.Log}");
-    }
-
-    private async Task<long> DeadSilosAsync(string clusterId)
-    {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @id AND Status = 6;", connection);
-        command.Parameters.AddWithValue("id", clusterId);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
