@@ -174,4 +174,19 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
         await using var reopened = Open();
         Assert.Equal((long)Appends, (await reopened.ReadHeadAsync("account/t1/a1"))?.Seq);
     }
+
+    [Fact]
+    public async Task TheCheckpointHookInstallsOnAWritersConnection()
+    {
+        // Otherwise the writer silently keeps SQLite's checkpoints inside its commits.
+        await using (var ledger = Open())
+        {
+            await ledger.InitializeAsync();
+        }
+
+        using var checkpointer = new SqliteWalCheckpointer(Path);
+        await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
+        await connection.OpenAsync();
+        Assert.True(checkpointer.Attach(connection));
+    }
 }
