@@ -61,8 +61,10 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
+            // The only continuation is the loop's wait (appenders never wait to write): it wakes the loop's thread inline.
+            AllowSynchronousContinuations = true,
         });
-        _loop = Task.Run(RunAsync);
+        _loop = StartLoop();
     }
 
     /// <summary>Appends refused because the queue was full (the store behind).</summary>
@@ -128,16 +130,44 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
 
     private void Release() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
 
-    private async Task RunAsync()
+    /// <summary>
+    /// The loop runs on a thread of its own, not on the thread pool: SQLite writes synchronously, so a pooled loop would
+    /// hold one of the pool's few threads (two on two cores) for most of every commit, and each wake-up would queue behind
+    /// the grains' work items. Here an append wakes the thread directly (the queue runs its reader's continuation inline).
+    /// </summary>
+    private Task StartLoop()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run();
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Ledger group commit",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run()
     {
         var reader = _queue.Reader;
         var batch = new List<PendingAppend>();
         var entries = new List<LedgerEntry>();
-        while (await reader.WaitToReadAsync())
+        while (WaitToRead(reader))
         {
             if (Volatile.Read(ref _hold) is { } hold)
             {
-                await hold.Task;
+                hold.Task.Wait();
             }
 
             batch.Clear();
@@ -153,7 +183,8 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
 
             try
             {
-                await CommitAsync(batch, entries);
+                // A store that writes synchronously (SQLite) completes here without blocking on anything else.
+                CommitAsync(batch, entries).GetAwaiter().GetResult();
             }
             catch (Exception ex)
             {
@@ -164,6 +195,13 @@ internal sealed class LedgerGroupCommitter : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>Blocks the loop's own thread until an append is queued (true) or the queue is closed and empty (false).</summary>
+    private static bool WaitToRead(ChannelReader<PendingAppend> reader)
+    {
+        var wait = reader.WaitToReadAsync();
+        return wait.IsCompleted ? wait.GetAwaiter().GetResult() : wait.AsTask().GetAwaiter().GetResult();
     }
 
     private async Task CommitAsync(List<PendingAppend> batch, List<LedgerEntry> entries)

@@ -7,7 +7,8 @@ namespace Autonomy.Ledger;
 /// SQLite under <see cref="SqlLedger"/>: one file in WAL mode, created with its schema
 /// (<c>deploy/sql/sqlite/ledger.sql</c>) on first use; one non-pooled writer connection with
 /// <c>synchronous=NORMAL</c> and a prepared insert run once per entry inside the batch's transaction (SQLite is
-/// in-process: a statement costs no round trip); pooled readers. Its result codes say what a failure means.
+/// in-process: a statement costs no round trip), its WAL checkpointed beside it (<see cref="SqliteWalCheckpointer"/>);
+/// pooled readers. Its result codes say what a failure means.
 /// </summary>
 internal sealed class SqliteLedgerDialect : ILedgerDialect
 {
@@ -35,11 +36,13 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
     private readonly string _path;
     private readonly string _writeConnectionString;
     private readonly string _readConnectionString;
+    private readonly SqliteWalCheckpointer _checkpointer;
 
     public SqliteLedgerDialect(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = path;
+        _checkpointer = new SqliteWalCheckpointer(path);
         // The writer is not pooled: closing it must really release the file, and it is opened once anyway.
         _writeConnectionString = new SqliteConnectionStringBuilder
         {
@@ -90,6 +93,8 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
                 pragma.ExecuteNonQuery();
             }
 
+            // Checkpoints run beside the writer rather than inside its commits (SqliteWalCheckpointer).
+            _checkpointer.Attach(connection);
             return Task.FromResult<ILedgerBulkInsert>(new PreparedInsert(connection));
         }
         catch
@@ -110,9 +115,10 @@ internal sealed class SqliteLedgerDialect : ILedgerDialect
     public LedgerUnavailableException Unavailable(string what, Exception exception) =>
         new($"The ledger file '{_path}' cannot be {what}.", exception);
 
-    /// <summary>Releases the readers' pooled handles on the file.</summary>
+    /// <summary>Stops the checkpoint thread (the writer is closed by then) and releases the readers' pooled handles on the file.</summary>
     public async ValueTask DisposeAsync()
     {
+        _checkpointer.Dispose();
         using (var connection = new SqliteConnection(_readConnectionString))
         {
             SqliteConnection.ClearPool(connection);

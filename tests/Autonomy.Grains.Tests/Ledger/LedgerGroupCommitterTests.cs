@@ -160,6 +160,19 @@ public sealed class LedgerGroupCommitterTests
         Assert.True(seen.GetValueOrDefault("autonomy.ledger.batch_size") >= 3);
     }
 
+    [Fact]
+    public async Task TheWriterRunsOnTheCommittersOwnThreadNotOnTheThreadPool()
+    {
+        // SQLite writes synchronously: a pooled loop would hold one of the pool's few threads through every commit.
+        var writer = new RecordingWriter();
+        await using var committer = new LedgerGroupCommitter(writer, new FakeTimeProvider());
+
+        await committer.AppendAsync([Entry("a")]);
+        await committer.AppendAsync([Entry("b")]);
+
+        Assert.Equal([false, false], writer.OnPoolThread);
+    }
+
     private static LedgerEntry Entry(string stream, string payload = "{}") =>
         new("le_x", "t", stream, 1, null, "STEP", DateTimeOffset.UnixEpoch, "system", payload, LedgerHash.Genesis, "h");
 
@@ -167,12 +180,15 @@ public sealed class LedgerGroupCommitterTests
     {
         public List<LedgerEntry[]> Calls { get; } = [];
 
+        public List<bool> OnPoolThread { get; } = [];
+
         public Func<IReadOnlyList<LedgerEntry>, Exception?> Fail { get; init; } = _ => null;
 
         public ValueTask WriteAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken)
         {
             // Copy: the committer reuses its batch list.
             Calls.Add([.. entries]);
+            OnPoolThread.Add(Thread.CurrentThread.IsThreadPoolThread);
             return Fail(entries) is { } error ? ValueTask.FromException(error) : ValueTask.CompletedTask;
         }
     }

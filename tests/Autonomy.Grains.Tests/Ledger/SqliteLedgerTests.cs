@@ -143,4 +143,50 @@ public sealed class SqliteLedgerTests(ITestOutputHelper output) : LedgerStoreTes
         Assert.NotNull((await new LedgerCheckpointWriter(ledger, keys, Time, "t1").WriteAsync(null)).Written);
         Assert.Equal((true, 3L, 1L), ((await ledger.VerifyAsync("t1")).Ok, (await ledger.VerifyAsync("t1")).CheckpointedEntries, (await ledger.VerifyAsync("t1")).Checkpoints));
     }
+
+    [Fact]
+    public async Task CheckpointsBesideTheWriterKeepTheWalBoundedAndEveryAcknowledgedEntryInTheFile()
+    {
+        // One entry per transaction, ~5 WAL pages each: 2,000 of them would make a WAL of ~10,000 pages if nothing
+        // checkpointed; the writer's own checkpoint past SqliteWalCheckpointer.WriterPages keeps it near that bound.
+        const int Appends = 2000;
+        await using (var ledger = Open())
+        {
+            var writer = new LedgerStream(ledger, Time, "t1", "account/t1/a1");
+            for (var i = 0; i < Appends; i++)
+            {
+                await writer.AppendAsync([new LedgerDraft("STEP", null, "system", new { n = i })]);
+            }
+
+            const long FrameBytes = 4096 + 24;
+            Assert.InRange(new FileInfo(Path + "-wal").Length, 0, (SqliteWalCheckpointer.WriterPages + 1000) * FrameBytes);
+
+            // What a crash leaves: the file as another process opens it while the ledger is still open.
+            await using var other = new SqliteConnection($"Data Source={Path};Pooling=False");
+            await other.OpenAsync();
+            await using var count = other.CreateCommand();
+            count.CommandText = "SELECT count(*), max(seq) FROM ledger_entries WHERE stream_id = 'account/t1/a1';";
+            await using var reader = await count.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            Assert.Equal((Appends, (long)Appends), (reader.GetInt32(0), reader.GetInt64(1)));
+        }
+
+        await using var reopened = Open();
+        Assert.Equal((long)Appends, (await reopened.ReadHeadAsync("account/t1/a1"))?.Seq);
+    }
+
+    [Fact]
+    public async Task TheCheckpointHookInstallsOnAWritersConnection()
+    {
+        // Otherwise the writer silently keeps SQLite's checkpoints inside its commits.
+        await using (var ledger = Open())
+        {
+            await ledger.InitializeAsync();
+        }
+
+        using var checkpointer = new SqliteWalCheckpointer(Path);
+        await using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
+        await connection.OpenAsync();
+        Assert.True(checkpointer.Attach(connection));
+    }
 }
