@@ -40,17 +40,35 @@ public static class Heat
             return state;
         }
 
-        var halves = (now - state.UpdatedAt) / HalfLife;
-        var score = Math.Max(state.PostureBaseline, state.Score * Math.Pow(0.5, halves));
+        var score = Decayed(state, now);
         return state with { Score = score, UpdatedAt = now, Tier = Classify(state.Tier, score) };
+    }
+
+    /// <summary>The tier <see cref="At"/> would give, without building the decayed state (the ingest path asks per signal).</summary>
+    public static HeatTier TierAt(HeatState state, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return now <= state.UpdatedAt ? state.Tier : Classify(state.Tier, Decayed(state, now));
     }
 
     public static HeatState OnSignal(HeatState state, double value, DateTimeOffset now)
     {
-        var decayed = At(state, now);
-        var score = decayed.Score + Math.Clamp(double.IsFinite(value) ? value : 0, 0, 1);
-        return decayed with { Score = score, Tier = Classify(decayed.Tier, score) };
+        ArgumentNullException.ThrowIfNull(state);
+        // As At followed by the signal's value, in one copy: the decayed score, time and tier, then the value added.
+        var (decayed, at, tier) = (state.Score, state.UpdatedAt, state.Tier);
+        if (now > state.UpdatedAt)
+        {
+            decayed = Decayed(state, now);
+            (at, tier) = (now, Classify(state.Tier, decayed));
+        }
+
+        var score = decayed + Math.Clamp(double.IsFinite(value) ? value : 0, 0, 1);
+        return state with { Score = score, UpdatedAt = at, Tier = Classify(tier, score) };
     }
+
+    /// <summary>The score at <paramref name="now"/> (after <c>UpdatedAt</c>) with no new signal: halved per half-life, never below the posture floor.</summary>
+    private static double Decayed(HeatState state, DateTimeOffset now) =>
+        Math.Max(state.PostureBaseline, state.Score * Math.Pow(0.5, (now - state.UpdatedAt) / HalfLife));
 
     /// <summary>Posture (0..1, e.g. intent or risk) sets the floor: <c>baseline = 4 × posture</c>, so posture 1 alone keeps an account hot.</summary>
     public static HeatState WithPosture(HeatState state, double posture, DateTimeOffset now)

@@ -25,12 +25,7 @@ public static class DecisionTrigger
         var window = state.Window is { IsParked: true } parked
             ? TriggerWindow.Open(signal, type.Debounce, type.MaxWait, now).Absorb(parked)
             : state.Window is { } open
-            ? open.Join(signal) with
-            {
-                LastSignalAt = now,
-                Debounce = type.Debounce,
-                MaxWait = type.MaxWait < open.MaxWait ? type.MaxWait : open.MaxWait,
-            }
+            ? open.Join(signal, now, type.Debounce, type.MaxWait < open.MaxWait ? type.MaxWait : open.MaxWait)
             : TriggerWindow.Open(signal, type.Debounce, type.MaxWait, now);
 
         var next = state with { Window = window };

@@ -80,17 +80,36 @@ public sealed record TriggerWindow(
     }
 
     /// <summary>The window with one more signal: kept while there is room (or its type is new), always counted.</summary>
-    public TriggerWindow Join(SignalRef signal)
+    public TriggerWindow Join(SignalRef signal) => Join(signal, LastSignalAt, Debounce, MaxWait);
+
+    /// <summary>
+    /// As <see cref="Join(SignalRef)"/>, with the window's quiet time and waits set in the same copy (a signal on an
+    /// open window moves its last signal time and takes its type's debounce).
+    /// </summary>
+    public TriggerWindow Join(SignalRef signal, DateTimeOffset lastSignalAt, TimeSpan debounce, TimeSpan maxWait)
     {
         ArgumentNullException.ThrowIfNull(signal);
         var kept = Signals.IsDefault ? [] : Signals;
-        var keep = kept.Length < MaxSignals || !kept.Any(s => s.Type == signal.Type);
+        var keep = kept.Length < MaxSignals || !HasType(kept, signal.Type);
         return this with
         {
+            LastSignalAt = lastSignalAt,
+            Debounce = debounce,
+            MaxWait = maxWait,
             Signals = keep ? kept.Add(signal) : kept,
             Count = SignalCount + 1,
             ValueSum = TotalValue + signal.Value,
         };
+    }
+
+    private static bool HasType(ImmutableArray<SignalRef> signals, string type)
+    {
+        foreach (var s in signals)
+        {
+            if (s.Type == type) return true;
+        }
+
+        return false;
     }
 
     /// <summary>

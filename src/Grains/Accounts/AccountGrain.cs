@@ -54,6 +54,8 @@ public sealed partial class AccountGrain(
     private IGrainReminder? _pendingRunGuard;
     /// <summary>Ingested state not yet written (its signals are in the ledger already).</summary>
     private bool _unsaved;
+    /// <summary>The seq of the last entry an ingest folded into the state: its watermark, stored by the next write.</summary>
+    private long _ingestedSeq;
     /// <summary>Failed wake-ups in a row; sets the backoff of the next retry, reset by a run that goes through.</summary>
     private int _wakeFailures;
     /// <summary>Whether this activation has woken its pull grain (the first signal after an activation does, when the tenant has connectors).</summary>
@@ -133,7 +135,9 @@ public sealed partial class AccountGrain(
         }
 
         await batch.FlushAsync();
-        state.State = next with { LedgerSeq = Math.Max(next.LedgerSeq, _stream!.Seq) };
+        // The watermark this state holds goes with the next write (WriteAsync), not into a copy of the state per signal.
+        state.State = next;
+        _ingestedSeq = Math.Max(_ingestedSeq, _stream!.Seq);
         if (System.Diagnostics.Activity.Current is { } traced) (_runTrace ??= new()).Join(traced);
         ScheduleSnapshot();
         await EnsureReminderAsync();
@@ -184,7 +188,7 @@ public sealed partial class AccountGrain(
     {
         if (ReferenceEquals(next, state.State) && !_unsaved) return;
         var previous = state.State;
-        state.State = next with { LedgerSeq = Math.Max(Math.Max(next.LedgerSeq, previous.LedgerSeq), _stream!.Seq) };
+        state.State = next with { LedgerSeq = Math.Max(Math.Max(next.LedgerSeq, previous.LedgerSeq), Math.Max(_stream!.Seq, _ingestedSeq)) };
         try
         {
             await state.WriteStateAsync();

@@ -16,8 +16,9 @@ public sealed partial record AccountState
     public SignalBatch IngestAll(TriggerRegistry registry, ImmutableArray<SignalInput> signals, int memory, DateTimeOffset now)
     {
         var next = this;
-        var accepted = ImmutableArray.CreateBuilder<IngestedSignal>();
-        var suppressed = ImmutableArray.CreateBuilder<(SignalInput, SignalOutcome)>();
+        // Sized for the batch, and the suppressed list only made when a signal is suppressed (the hot path has none).
+        var accepted = ImmutableArray.CreateBuilder<IngestedSignal>(signals.Length);
+        ImmutableArray<(SignalInput, SignalOutcome)>.Builder? suppressed = null;
         var duplicates = 0;
         foreach (var signal in signals)
         {
@@ -32,11 +33,15 @@ public sealed partial record AccountState
             accepted.Add(new IngestedSignal(signal.Id, signal.Type, signal.OccurredAt, value, signal.Attributes is { } a ? JsonNode.Parse(a) : null));
             if (outcome.Verdict != TriggerVerdict.Accepted)
             {
-                suppressed.Add((signal, outcome));
+                (suppressed ??= ImmutableArray.CreateBuilder<(SignalInput, SignalOutcome)>()).Add((signal, outcome));
             }
         }
 
-        return new SignalBatch(next, accepted.ToImmutable(), suppressed.ToImmutable(), duplicates);
+        return new SignalBatch(
+            next,
+            accepted.Count == accepted.Capacity ? accepted.MoveToImmutable() : accepted.ToImmutable(),
+            suppressed?.ToImmutable() ?? [],
+            duplicates);
     }
 
     /// <summary>

@@ -116,11 +116,11 @@ public sealed partial record AccountState
 
     /// <summary>Marks the account as existing (and starts its schedule) the first time anything happens to it.</summary>
     public AccountState Touched(DateTimeOffset now) => Exists
-        ? this with { Heat = Heat ?? HeatState.Cold(now) }
+        ? Heat is null ? this with { Heat = HeatState.Cold(now) } : this
         : this with { Exists = true, ScheduledSince = now, Heat = HeatState.Cold(now), Budget = BudgetUsage.Start(AutonomyBudget.DayOf(now)) };
 
     /// <summary>The heat tier at <paramref name="now"/> (cold for an account not heated yet).</summary>
-    public HeatTier TierAt(DateTimeOffset now) => Perception.Heat.At(Heat ?? HeatState.Cold(now), now).Tier;
+    public HeatTier TierAt(DateTimeOffset now) => Heat is null ? HeatTier.Cold : Perception.Heat.TierAt(Heat, now);
 
     /// <summary>What the account's pulls are planned from at <paramref name="now"/>: whether it exists, its tier, its last signal, the stored cadence.</summary>
     public PullBasis PullBasis(DateTimeOffset now) => new(Exists, TierAt(now), LastSignalAt, Pulls);

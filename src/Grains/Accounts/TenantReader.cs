@@ -47,9 +47,11 @@ internal sealed class TenantReader(IGrainFactory grains, string tenantId, string
     public async Task<bool> HasConnectorsAsync() => (await NowAsync()).EnabledConnectors > 0;
 
     /// <summary>The trigger registry for the ingest path, reused for <c>triggerCacheTtl</c>.</summary>
-    public async Task<TriggerRegistry> TriggersAsync(DateTimeOffset now)
+    public ValueTask<TriggerRegistry> TriggersAsync(DateTimeOffset now) =>
+        _triggers is { } cached && now - cached.ReadAt < triggerCacheTtl ? ValueTask.FromResult(cached.Registry) : ReadTriggersAsync(now);
+
+    private async ValueTask<TriggerRegistry> ReadTriggersAsync(DateTimeOffset now)
     {
-        if (_triggers is { } cached && now - cached.ReadAt < triggerCacheTtl) return cached.Registry;
         var registry = (await NowAsync()).Triggers;
         _triggers = (registry, now);
         return registry;

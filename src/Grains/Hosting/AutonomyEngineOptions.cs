@@ -62,7 +62,10 @@ public sealed class AutonomyEngineOptions
     /// <summary>How many signal ids an account remembers for idempotency.</summary>
     public int SignalIdMemory { get; set; } = 4096;
 
-    public TickPeriods Ticks => new(HotTick, WarmTick, ColdTick);
+    /// <summary>The tick periods by tier (one value while the three settings are unchanged: the ingest path reads it per signal).</summary>
+    public TickPeriods Ticks => _ticks is { } t && t.Hot == HotTick && t.Warm == WarmTick && t.Cold == ColdTick ? t : _ticks = new(HotTick, WarmTick, ColdTick);
+
+    private TickPeriods? _ticks;
 
     public RitualConfig Rituals => RitualConfig.Default with
     {

@@ -26,15 +26,16 @@ public sealed class LedgerBatch(LedgerStream stream)
     }
 
     /// <summary>Makes every step added so far durable. A failed write keeps nothing: the caller's operation fails.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    public Task FlushAsync(CancellationToken cancellationToken = default)
     {
         if (_drafts.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var batch = _drafts.ToArray();
         _drafts.Clear();
-        await stream.AppendAsync(batch, cancellationToken);
+        // The stream's own task, not awaited here: one async frame less per flush on the ingest path.
+        return stream.AppendAsync(batch, cancellationToken);
     }
 }

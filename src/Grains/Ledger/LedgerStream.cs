@@ -81,7 +81,18 @@ public sealed class LedgerStream
             }
 
             var entry = Chain(type, runId, actor, payload, _seq + 1, _hash, _time.GetUtcNow());
-            await WriteAsync([entry], cancellationToken);
+            LedgerEntry[] entries = [entry];
+            try
+            {
+                await _ledger.AppendAsync(entries, cancellationToken);
+            }
+            catch
+            {
+                _headKnown = false;
+                throw;
+            }
+
+            Advance(entries);
             return entry;
         }
         finally
@@ -119,7 +130,17 @@ public sealed class LedgerStream
                 prevHash = entries[i].Hash;
             }
 
-            await WriteAsync(entries, cancellationToken);
+            try
+            {
+                await _ledger.AppendAsync(entries, cancellationToken);
+            }
+            catch
+            {
+                _headKnown = false;
+                throw;
+            }
+
+            Advance(entries);
             return entries;
         }
         finally
@@ -138,19 +159,13 @@ public sealed class LedgerStream
         return new LedgerEntry(entryId, TenantId, StreamId, seq, runId, type, at, actor, json, prevHash, hash);
     }
 
-    private async Task WriteAsync(LedgerEntry[] entries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes <paramref name="entries"/> the head, once the store confirmed them. A write that failed may or may not have
+    /// landed (or another writer holds the seq): only the store knows, so the callers mark the head unknown then. Each
+    /// caller awaits the store itself, which keeps the hot path to one async frame per append.
+    /// </summary>
+    private void Advance(LedgerEntry[] entries)
     {
-        try
-        {
-            await _ledger.AppendAsync(entries, cancellationToken);
-        }
-        catch
-        {
-            // The write may or may not have landed (or another writer holds the seq): only the store knows.
-            _headKnown = false;
-            throw;
-        }
-
         var last = entries[^1];
         _seq = last.Seq;
         _hash = last.Hash;

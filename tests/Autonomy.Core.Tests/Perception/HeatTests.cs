@@ -35,6 +35,22 @@ public class HeatTests
         return state;
     }
 
+    /// <summary>
+    /// The ingest path's one-copy forms give exactly what the composed ones do: a signal is the decayed state plus its
+    /// value (bit for bit, the heat is in every SIGNAL_INGESTED payload), and the tier is the decayed state's.
+    /// </summary>
+    [Fact]
+    public void OnSignalAndTierAtMatchTheDecayedState() =>
+        Gen.Select(Ops, Gen.Int[-60, 20 * 24 * 60], AnyValue).Sample((ops, minutes, value) =>
+        {
+            var state = Run(ops);
+            var at = state.UpdatedAt.AddMinutes(minutes);
+            var decayed = Heat.At(state, at);
+            var score = decayed.Score + Math.Clamp(double.IsFinite(value) ? value : 0, 0, 1);
+            Assert.Equal(decayed with { Score = score, Tier = Heat.Classify(decayed.Tier, score) }, Heat.OnSignal(state, value, at));
+            Assert.Equal(decayed.Tier, Heat.TierAt(state, at));
+        });
+
     [Fact]
     public void ScoreIsNeverNegativeNorBelowTheBaseline() =>
         Ops.Sample(ops => Run(ops, state =>

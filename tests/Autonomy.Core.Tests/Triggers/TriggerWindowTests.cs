@@ -19,6 +19,19 @@ public class TriggerWindowTests
         return signals.Skip(1).Aggregate(window, (w, s) => w.Join(s));
     });
 
+    /// <summary>Joining with new timing is the join followed by the timing, in one copy.</summary>
+    [Fact]
+    public void JoinWithTimingIsJoinThenTiming() =>
+        Gen.Select(Window, Signal, Gen.Int[0, 3_600], Gen.Int[0, 600]).Sample((window, signal, after, debounce) =>
+        {
+            var at = window.LastSignalAt + TimeSpan.FromSeconds(after);
+            var wait = TimeSpan.FromSeconds(debounce * 2);
+            var composed = window.Join(signal) with { LastSignalAt = at, Debounce = TimeSpan.FromSeconds(debounce), MaxWait = wait };
+            var joined = window.Join(signal, at, TimeSpan.FromSeconds(debounce), wait);
+            Assert.Equal(composed with { Signals = [] }, joined with { Signals = [] });
+            Assert.Equal(composed.Signals.ToArray(), joined.Signals.ToArray());
+        });
+
     [Fact]
     public void AWindowKeepsABoundedSampleCountsEverySignalAndHidesNoType() =>
         Signal.Array[1, 500].Sample(signals =>
