@@ -168,8 +168,13 @@ Point Measure(int accounts, double rate, double p50, double p99, double max)
         Activations("AccountGrain"), Activations("PullGrain"), statistics.Sum(s => (long)s.ActivationCount),
         AccountStateBytes(), Files("grains.db"), Files("reminders.db"), Files("ledger.db"), Timer.ActiveCount, LoadAverage())
     {
-        GcPauses = pauses.Count, GcPauseTotalMs = pauses.TotalMs, GcPauseMaxMs = pauses.MaxMs, LongGcPauses = pauses.Long,
-        TicksDelivered = reminderTicks.Delivered, TickTardinessMaxSeconds = tardiness.MaxSeconds, TicksOverOneSecondLate = tardiness.OverOneSecond,
+        GcPauses = pauses.Count,
+        GcPauseTotalMs = pauses.TotalMs,
+        GcPauseMaxMs = pauses.MaxMs,
+        LongGcPauses = pauses.Long,
+        TicksDelivered = reminderTicks.Delivered,
+        TickTardinessMaxSeconds = tardiness.MaxSeconds,
+        TicksOverOneSecondLate = tardiness.OverOneSecond,
     };
 }
 

@@ -69,8 +69,8 @@ public sealed partial class AccountGrain(
     private string TenantId => Ids.SplitKey(this.GetPrimaryKeyString()).TenantId;
     private string AccountId => Ids.SplitKey(this.GetPrimaryKeyString()).Id;
     private string JitterKey => this.GetPrimaryKeyString();
-    private ITenantGrain Tenant => GrainFactory.GetGrain<ITenantGrain>(TenantId);
-    private IPullGrain Pulls => GrainFactory.GetGrain<IPullGrain>(this.GetPrimaryKeyString());
+    private ITenantGrain Tenant => GrainFactory.ByKey<ITenantGrain>(TenantId);
+    private IPullGrain Pulls => GrainFactory.ByKey<IPullGrain>(this.GetPrimaryKeyString());
     private string SellerId => state.State.OwnerId ?? Unassigned;
     private OwnerViews Owners => new(GrainFactory, TenantId);
     private LedgerBatch NewBatch() => new(_stream!);

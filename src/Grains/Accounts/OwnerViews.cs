@@ -10,7 +10,7 @@ namespace Autonomy.Accounts;
 internal readonly struct OwnerViews(IGrainFactory grains, string tenantId)
 {
     /// <summary>The seller grain of <paramref name="sellerId"/>; null for none or <see cref="AccountGrain.Unassigned"/>.</summary>
-    public ISellerGrain? Of(string? sellerId) => sellerId is { } id and not AccountGrain.Unassigned ? grains.GetGrain<ISellerGrain>($"{tenantId}/{id}") : null;
+    public ISellerGrain? Of(string? sellerId) => sellerId is { } id and not AccountGrain.Unassigned ? grains.ByKey<ISellerGrain>($"{tenantId}/{id}") : null;
 
     public Task RemoveAsync(ProposalView? view) => (view is null ? null : Of(view.SellerId)?.RemoveNeedsInputAsync(view.ProposalId)) ?? Task.CompletedTask;
 

@@ -18,7 +18,7 @@ internal sealed class TenantReader(IGrainFactory grains, string tenantId, string
     /// <summary>The tenant now: switches and the opt-in fresh, the configuration as of its current version.</summary>
     public async Task<TenantSnapshot> NowAsync()
     {
-        var reading = await grains.GetGrain<ITenantGrain>(tenantId).ReadAsync(accountId, _config?.ConfigVersion ?? -1);
+        var reading = await grains.ByKey<ITenantGrain>(tenantId).ReadAsync(accountId, _config?.ConfigVersion ?? -1);
         _config = reading.Configuration ?? _config!;
         return _config with { KillSwitches = reading.KillSwitches, AccountOptedIn = reading.AccountOptedIn, Ranking = reading.Ranking };
     }
@@ -60,7 +60,7 @@ internal sealed class TenantReader(IGrainFactory grains, string tenantId, string
     /// <summary>The active ranking model by version, fetched from the ranking grain only after a promotion or rollback (null: the prior).</summary>
     public async Task<RankingModel?> RankingModelAsync(string? version)
     {
-        if (version is not null && _rankingModel.Version != version) _rankingModel = (version, await grains.GetGrain<IRankingGrain>(tenantId).GetModelAsync(version));
+        if (version is not null && _rankingModel.Version != version) _rankingModel = (version, await grains.ByKey<IRankingGrain>(tenantId).GetModelAsync(version));
         return version is null ? null : _rankingModel.Model;
     }
 }

@@ -276,7 +276,7 @@ public sealed partial class TenantGrain(
     public Task<long> SetPlaybookRulesAsync(Playbook playbook, Actor actor) =>
         ChangeAsync("playbook", actor, new PlaybookRules(state.State.Playbook), new PlaybookRules(playbook), s => s with { Playbook = playbook });
 
-    private IPlatformGrain Platform() => GrainFactory.GetGrain<IPlatformGrain>(IPlatformGrain.Key);
+    private IPlatformGrain Platform() => GrainFactory.ByKey<IPlatformGrain>(IPlatformGrain.Key);
 
     private static KillSwitchesView Switches(TenantState s, KillSwitchView platform) =>
         new(platform, s.All ?? new KillSwitchView("all", false, null, null, null, 0), [.. s.TypeSwitches.Values.OrderBy(v => v.Scope, StringComparer.Ordinal)]);
