@@ -178,8 +178,12 @@ public static class LedgerCheckpoints
         return leaf;
     }
 
-    /// <summary>The leaf hash of one stream head, written to <paramref name="destination"/> (32 bytes), encoded on the stack for the usual sizes.</summary>
-    public static void LeafHash(string streamId, long seq, string hash, Span<byte> destination)
+    /// <summary>
+    /// The leaf hash of one stream head, written to <paramref name="destination"/> (32 bytes), encoded on the stack for
+    /// the usual sizes; <paramref name="sha256"/>, when given, is a SHA-256 <see cref="IncrementalHash"/> reused across
+    /// calls (cheaper than a one-shot hash per leaf in a long walk).
+    /// </summary>
+    public static void LeafHash(string streamId, long seq, string hash, Span<byte> destination, IncrementalHash? sha256 = null)
     {
         ArgumentNullException.ThrowIfNull(streamId);
         ArgumentNullException.ThrowIfNull(hash);
@@ -196,7 +200,7 @@ public static class LedgerCheckpoints
             Write(buffer, ref written, streamId);
             Write(buffer, ref written, seqText);
             Write(buffer, ref written, hash);
-            SHA256.HashData(buffer[..written], destination);
+            Sha256(buffer[..written], destination, sha256);
         }
         finally
         {
@@ -242,6 +246,19 @@ public static class LedgerCheckpoints
     }
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>SHA-256 of <paramref name="data"/> into <paramref name="destination"/>, on <paramref name="sha256"/> when given.</summary>
+    internal static void Sha256(ReadOnlySpan<byte> data, Span<byte> destination, IncrementalHash? sha256)
+    {
+        if (sha256 is null)
+        {
+            SHA256.HashData(data, destination);
+            return;
+        }
+
+        sha256.AppendData(data);
+        sha256.GetHashAndReset(destination);
+    }
 
     private static void Write(Span<byte> buffer, ref int written, ReadOnlySpan<char> value)
     {

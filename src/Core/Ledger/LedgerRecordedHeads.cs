@@ -65,7 +65,7 @@ public static class LedgerRecordedHeads
     {
         ArgumentNullException.ThrowIfNull(recordedInOrder);
         ArgumentNullException.ThrowIfNull(current);
-        var walk = new LedgerHeadsWalk(current);
+        using var walk = new LedgerHeadsWalk(current);
         await foreach (var head in recordedInOrder.WithCancellation(cancellationToken))
         {
             walk.Add(head);
@@ -79,13 +79,14 @@ public static class LedgerRecordedHeads
 /// The walk of <see cref="LedgerRecordedHeads.PassAsync"/>, one recorded head at a time: each head's leaf is hashed
 /// once on the stack and serves both roots, and the root with the changes shares every subtree the changes did not
 /// touch (<see cref="MerkleRootPair"/>), so an unchanged head costs one leaf hash and one inner hash, with no
-/// allocation beyond the row the store gave.
+/// allocation beyond the row the store gave; every hash of the walk runs on one reused SHA-256 instance.
 /// </summary>
-public sealed class LedgerHeadsWalk
+public sealed class LedgerHeadsWalk : IDisposable
 {
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly List<LedgerCheckpointHead> _pending;
     private readonly Dictionary<string, LedgerRecordedHead> _found = new(StringComparer.Ordinal);
-    private readonly MerkleRootPair _roots = new();
+    private readonly MerkleRootPair _roots;
     private int _next;
     private string? _previous;
 
@@ -94,6 +95,7 @@ public sealed class LedgerHeadsWalk
     {
         ArgumentNullException.ThrowIfNull(current);
         _pending = current.OrderBy(h => h.StreamId, LedgerCheckpoints.StreamIdComparer).ToList();
+        _roots = new MerkleRootPair(_sha256);
     }
 
     /// <summary>The next recorded head, in canonical order.</summary>
@@ -112,12 +114,12 @@ public sealed class LedgerHeadsWalk
         }
 
         Span<byte> leaf = stackalloc byte[SHA256.HashSizeInBytes];
-        LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash, leaf);
+        LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash, leaf, _sha256);
         if (_next < _pending.Count && string.Equals(_pending[_next].StreamId, head.StreamId, StringComparison.Ordinal))
         {
             var now = _pending[_next++];
             Span<byte> changed = stackalloc byte[SHA256.HashSizeInBytes];
-            LedgerCheckpoints.LeafHash(now.StreamId, now.Seq, now.Hash, changed);
+            LedgerCheckpoints.LeafHash(now.StreamId, now.Seq, now.Hash, changed, _sha256);
             _roots.PushBoth(leaf, changed);
             _found[head.StreamId] = head;
         }
@@ -138,10 +140,13 @@ public sealed class LedgerHeadsWalk
         return new LedgerHeadsPass(_roots.First.Root(), _roots.First.Count, _roots.Second.Root(), _roots.Second.Count, _found);
     }
 
+    /// <inheritdoc />
+    public void Dispose() => _sha256.Dispose();
+
     private void PushNew(LedgerCheckpointHead head)
     {
         Span<byte> leaf = stackalloc byte[SHA256.HashSizeInBytes];
-        LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash, leaf);
+        LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash, leaf, _sha256);
         _roots.PushSecond(leaf);
     }
 }

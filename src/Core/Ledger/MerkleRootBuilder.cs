@@ -7,9 +7,10 @@ namespace Autonomy.Ledger;
 /// number: a stack of perfect subtrees of strictly falling size, the two newest merged whenever they are equal;
 /// at the end the stack is folded from the newest down. The tree is the one <see cref="LedgerCheckpoints.MerkleRoot(IReadOnlyList{byte[]})"/>
 /// builds (it splits at the largest power of two below the count, which is the oldest subtree of the stack). The
-/// stack is one fixed buffer (at most 64 subtrees for any count a long holds): pushing allocates nothing.
+/// stack is one fixed buffer (at most 64 subtrees for any count a long holds): pushing allocates nothing. Inner
+/// hashes use the SHA-256 <see cref="IncrementalHash"/> given (its owner disposes it), or a one-shot hash each.
 /// </summary>
-public sealed class MerkleRootBuilder
+public sealed class MerkleRootBuilder(IncrementalHash? sha256 = null)
 {
     private const int Size = SHA256.HashSizeInBytes;
     private const int MaxLevels = 64;
@@ -96,13 +97,13 @@ public sealed class MerkleRootBuilder
 
     private Span<byte> Slot(int level) => _hashes.AsSpan(level * Size, Size);
 
-    private static void Inner(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
+    private void Inner(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
     {
         Span<byte> buffer = stackalloc byte[1 + (2 * Size)];
         buffer[0] = 0x01;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + Size)..]);
-        SHA256.HashData(buffer, destination);
+        LedgerCheckpoints.Sha256(buffer, destination, sha256);
     }
 }
 
@@ -112,8 +113,9 @@ public sealed class MerkleRootBuilder
 /// have the same shape, and a subtree whose leaves are all the same in both has the same hash: the second tree
 /// takes it from the first instead of hashing it again, so only the log-many inner nodes above a changed leaf cost a
 /// second hash. A leaf only the second tree has (a new stream) ends that sharing; from there the two are built apart.
+/// Both use <paramref name="sha256"/> when given (a SHA-256 <see cref="IncrementalHash"/> its owner disposes).
 /// </summary>
-public sealed class MerkleRootPair
+public sealed class MerkleRootPair(IncrementalHash? sha256 = null)
 {
     private const int MaxLevels = 64;
 
@@ -121,10 +123,10 @@ public sealed class MerkleRootPair
     private bool _aligned = true;
 
     /// <summary>The first tree (as recorded).</summary>
-    public MerkleRootBuilder First { get; } = new();
+    public MerkleRootBuilder First { get; } = new(sha256);
 
     /// <summary>The second tree (with the changes).</summary>
-    public MerkleRootBuilder Second { get; } = new();
+    public MerkleRootBuilder Second { get; } = new(sha256);
 
     /// <summary>The next leaf of both trees: <paramref name="first"/> of the first, <paramref name="second"/> of the second.</summary>
     public void PushBoth(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)

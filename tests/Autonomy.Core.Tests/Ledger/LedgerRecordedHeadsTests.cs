@@ -32,7 +32,8 @@ public sealed class LedgerRecordedHeadsTests
         Gen.Select(Leaf, Gen.Int[0, 3]).Array[0, 300].Sample(steps =>
         {
             // Per step: 0 or 1 the same leaf in both trees, 2 another leaf in the second, 3 a leaf only the second has.
-            var pair = new MerkleRootPair();
+            using var sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var pair = new MerkleRootPair(sha256);
             var first = new List<byte[]>();
             var second = new List<byte[]>();
             foreach (var (leaf, kind) in steps)
