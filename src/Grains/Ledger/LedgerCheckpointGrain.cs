@@ -51,7 +51,8 @@ public sealed record LedgerCheckpointGrainState
 /// again) makes it refuse, log the truncation and write nothing, so a cut tail is never blessed. It also refuses
 /// when the store's checkpoint chain is shorter than the last checkpoint it wrote (its witness, kept in grain
 /// storage, not in the ledger database). A reminder (at least one minute) reactivates it after a restart; a
-/// timer keeps the configured period while it is active. Started by the tenant grain's activation.
+/// timer keeps the configured period while it is active, paced by <see cref="LedgerCheckpointCadence"/> (after a long
+/// pass, the next periodic one waits a multiple of its duration). Started by the tenant grain's activation.
 /// </summary>
 [GrainType("autonomy.ledger-checkpoint")]
 public sealed class LedgerCheckpointGrain(
