@@ -13,10 +13,26 @@ using Autonomy.Bench.Ledger;
 //   [--ceiling-batch 4096] [--json out.json] [--md out.md]
 // --ceiling-batch may list more sizes (4096,64): the ratio is against the first; the others show what the store does
 // with transactions as small as the committer's, and so how much of the gap is the store's cost per transaction.
+// --mode checkpoint instead times one ledger checkpoint pass as a tenant grows (CheckpointRun; bench/checkpoint.sh).
 // PostgreSQL: a throw-away database on AUTONOMY_TEST_POSTGRES (or the local development server), dropped at the end.
 var options = args.Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0].TrimStart('-'), p => p[1]);
 string Get(string name, string fallback) => options.TryGetValue(name, out var v) ? v : fallback;
 int GetInt(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+if (Get("mode", "commit") == "checkpoint")
+{
+    // The checkpoint writer's pass as the tenant grows: --streams 100000,1000000 --changed 1000 --new 0 --rounds 3.
+    var checkpoint = new CheckpointSettings(
+        Store: Get("stores", "sqlite"),
+        Streams: Get("streams", "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(),
+        Changed: GetInt("changed", 1000),
+        NewStreams: GetInt("new", 0),
+        Rounds: GetInt("rounds", 3),
+        FillChunk: GetInt("fill-chunk", 100000));
+    var passes = await CheckpointRun.RunAsync(checkpoint);
+    await CheckpointReport.WriteAsync(checkpoint, passes, Get("json", ""), Get("md", ""));
+    return 0;
+}
 
 var settings = new LedgerSettings(
     Stores: Get("stores", "sqlite,postgres").Split(',', StringSplitOptions.RemoveEmptyEntries),

@@ -173,12 +173,42 @@ public static class LedgerCheckpoints
     /// <summary>The leaf hash of one stream head in the Merkle tree.</summary>
     public static byte[] LeafHash(string streamId, long seq, string hash)
     {
-        var writer = new ArrayBufferWriter<byte>(128);
-        writer.Write([(byte)0x00]);
-        Write(writer, streamId);
-        Write(writer, Number(seq));
-        Write(writer, hash);
-        return SHA256.HashData(writer.WrittenSpan);
+        var leaf = new byte[SHA256.HashSizeInBytes];
+        LeafHash(streamId, seq, hash, leaf);
+        return leaf;
+    }
+
+    /// <summary>
+    /// The leaf hash of one stream head, written to <paramref name="destination"/> (32 bytes), encoded on the stack for
+    /// the usual sizes; <paramref name="sha256"/>, when given, is a SHA-256 <see cref="IncrementalHash"/> reused across
+    /// calls (cheaper than a one-shot hash per leaf in a long walk).
+    /// </summary>
+    public static void LeafHash(string streamId, long seq, string hash, Span<byte> destination, IncrementalHash? sha256 = null)
+    {
+        ArgumentNullException.ThrowIfNull(streamId);
+        ArgumentNullException.ThrowIfNull(hash);
+        Span<char> seqText = stackalloc char[20];
+        seq.TryFormat(seqText, out var seqLength, default, CultureInfo.InvariantCulture);
+        seqText = seqText[..seqLength];
+        var size = 1 + (3 * sizeof(int)) + StrictUtf8.GetByteCount(streamId) + seqLength + StrictUtf8.GetByteCount(hash);
+        byte[]? rented = null;
+        var buffer = size <= 512 ? stackalloc byte[512] : (rented = ArrayPool<byte>.Shared.Rent(size));
+        try
+        {
+            buffer[0] = 0x00;
+            var written = 1;
+            Write(buffer, ref written, streamId);
+            Write(buffer, ref written, seqText);
+            Write(buffer, ref written, hash);
+            Sha256(buffer[..written], destination, sha256);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>The Merkle root (hex) over leaf hashes already in canonical stream order.</summary>
@@ -216,6 +246,26 @@ public static class LedgerCheckpoints
     }
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>SHA-256 of <paramref name="data"/> into <paramref name="destination"/>, on <paramref name="sha256"/> when given.</summary>
+    internal static void Sha256(ReadOnlySpan<byte> data, Span<byte> destination, IncrementalHash? sha256)
+    {
+        if (sha256 is null)
+        {
+            SHA256.HashData(data, destination);
+            return;
+        }
+
+        sha256.AppendData(data);
+        sha256.GetHashAndReset(destination);
+    }
+
+    private static void Write(Span<byte> buffer, ref int written, ReadOnlySpan<char> value)
+    {
+        var length = StrictUtf8.GetBytes(value, buffer[(written + sizeof(int))..]);
+        BinaryPrimitives.WriteInt32BigEndian(buffer[written..], length);
+        written += sizeof(int) + length;
+    }
 
     private static void Write(ArrayBufferWriter<byte> writer, string value)
     {

@@ -9,61 +9,6 @@ public sealed record LedgerRecordedHead(string StreamId, long Seq, string Hash, 
 public sealed record LedgerCheckpointTip(LedgerCheckpoint Checkpoint, string? Cursor);
 
 /// <summary>
-/// The RFC 6962 Merkle root of leaves pushed one at a time in canonical order, in memory logarithmic in their
-/// number: a stack of perfect subtrees of strictly falling size, the two newest merged whenever they are equal;
-/// at the end the stack is folded from the newest down. The tree is the one <see cref="LedgerCheckpoints.MerkleRoot(IReadOnlyList{byte[]})"/>
-/// builds (it splits at the largest power of two below the count, which is the oldest subtree of the stack).
-/// </summary>
-public sealed class MerkleRootBuilder
-{
-    private readonly List<(byte[] Hash, long Size)> _stack = [];
-
-    /// <summary>How many leaves were pushed.</summary>
-    public long Count { get; private set; }
-
-    /// <summary>Adds the next leaf hash (a <see cref="LedgerCheckpoints.LeafHash"/>).</summary>
-    public void Push(byte[] leaf)
-    {
-        ArgumentNullException.ThrowIfNull(leaf);
-        var node = (Hash: leaf, Size: 1L);
-        while (_stack.Count > 0 && _stack[^1].Size == node.Size)
-        {
-            node = (Inner(_stack[^1].Hash, node.Hash), node.Size * 2);
-            _stack.RemoveAt(_stack.Count - 1);
-        }
-
-        _stack.Add(node);
-        Count++;
-    }
-
-    /// <summary>The root (hex) of every leaf pushed so far; <see cref="LedgerCheckpoints.EmptyRoot"/> for none.</summary>
-    public string Root()
-    {
-        if (_stack.Count == 0)
-        {
-            return LedgerCheckpoints.EmptyRoot;
-        }
-
-        var root = _stack[^1].Hash;
-        for (var i = _stack.Count - 2; i >= 0; i--)
-        {
-            root = Inner(_stack[i].Hash, root);
-        }
-
-        return Convert.ToHexStringLower(root);
-    }
-
-    private static byte[] Inner(byte[] left, byte[] right)
-    {
-        Span<byte> buffer = stackalloc byte[1 + (2 * SHA256.HashSizeInBytes)];
-        buffer[0] = 0x01;
-        left.CopyTo(buffer[1..]);
-        right.CopyTo(buffer[(1 + SHA256.HashSizeInBytes)..]);
-        return SHA256.HashData(buffer);
-    }
-}
-
-/// <summary>
 /// What one walk over a tenant's recorded heads (in canonical order) tells the checkpoint writer: the root and
 /// count of the heads as recorded (to compare with the last signed checkpoint), the root and count with the
 /// current heads put in, and the recorded heads of the streams that changed.
@@ -120,50 +65,88 @@ public static class LedgerRecordedHeads
     {
         ArgumentNullException.ThrowIfNull(recordedInOrder);
         ArgumentNullException.ThrowIfNull(current);
-        var pending = current.OrderBy(h => h.StreamId, LedgerCheckpoints.StreamIdComparer).ToList();
-        var wanted = pending.Select(h => h.StreamId).ToHashSet(StringComparer.Ordinal);
-        var found = new Dictionary<string, LedgerRecordedHead>(StringComparer.Ordinal);
-        var before = new MerkleRootBuilder();
-        var after = new MerkleRootBuilder();
-        var next = 0;
-        string? previous = null;
+        using var walk = new LedgerHeadsWalk(current);
         await foreach (var head in recordedInOrder.WithCancellation(cancellationToken))
         {
-            if (previous is not null && LedgerCheckpoints.CompareStreamIds(previous, head.StreamId) >= 0)
-            {
-                throw new InvalidOperationException($"Recorded heads out of canonical order: '{head.StreamId}' after '{previous}'.");
-            }
-
-            previous = head.StreamId;
-            var leaf = LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash);
-            before.Push(leaf);
-            while (next < pending.Count && LedgerCheckpoints.CompareStreamIds(pending[next].StreamId, head.StreamId) < 0)
-            {
-                after.Push(Leaf(pending[next++]));
-            }
-
-            if (next < pending.Count && pending[next].StreamId == head.StreamId)
-            {
-                after.Push(Leaf(pending[next++]));
-            }
-            else
-            {
-                after.Push(leaf);
-            }
-
-            if (wanted.Contains(head.StreamId))
-            {
-                found[head.StreamId] = head;
-            }
+            walk.Add(head);
         }
 
-        while (next < pending.Count)
-        {
-            after.Push(Leaf(pending[next++]));
-        }
+        return walk.Finish();
+    }
+}
 
-        return new LedgerHeadsPass(before.Root(), before.Count, after.Root(), after.Count, found);
+/// <summary>
+/// The walk of <see cref="LedgerRecordedHeads.PassAsync"/>, one recorded head at a time: each head's leaf is hashed
+/// once on the stack and serves both roots, and the root with the changes shares every subtree the changes did not
+/// touch (<see cref="MerkleRootPair"/>), so an unchanged head costs one leaf hash and one inner hash, with no
+/// allocation beyond the row the store gave; every hash of the walk runs on one reused SHA-256 instance.
+/// </summary>
+public sealed class LedgerHeadsWalk : IDisposable
+{
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly List<LedgerCheckpointHead> _pending;
+    private readonly Dictionary<string, LedgerRecordedHead> _found = new(StringComparer.Ordinal);
+    private readonly MerkleRootPair _roots;
+    private int _next;
+    private string? _previous;
+
+    /// <summary>A walk that puts <paramref name="current"/> in (any order; one head per stream).</summary>
+    public LedgerHeadsWalk(IReadOnlyCollection<LedgerCheckpointHead> current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        _pending = current.OrderBy(h => h.StreamId, LedgerCheckpoints.StreamIdComparer).ToList();
+        _roots = new MerkleRootPair(_sha256);
     }
 
-    private static byte[] Leaf(LedgerCheckpointHead head) => LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash);
+    /// <summary>The next recorded head, in canonical order.</summary>
+    public void Add(LedgerRecordedHead head)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        if (_previous is not null && LedgerCheckpoints.CompareStreamIds(_previous, head.StreamId) >= 0)
+        {
+            throw new InvalidOperationException($"Recorded heads out of canonical order: '{head.StreamId}' after '{_previous}'.");
+        }
+
+        _previous = head.StreamId;
+        while (_next < _pending.Count && LedgerCheckpoints.CompareStreamIds(_pending[_next].StreamId, head.StreamId) < 0)
+        {
+            PushNew(_pending[_next++]);
+        }
+
+        Span<byte> leaf = stackalloc byte[SHA256.HashSizeInBytes];
+        LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash, leaf, _sha256);
+        if (_next < _pending.Count && string.Equals(_pending[_next].StreamId, head.StreamId, StringComparison.Ordinal))
+        {
+            var now = _pending[_next++];
+            Span<byte> changed = stackalloc byte[SHA256.HashSizeInBytes];
+            LedgerCheckpoints.LeafHash(now.StreamId, now.Seq, now.Hash, changed, _sha256);
+            _roots.PushBoth(leaf, changed);
+            _found[head.StreamId] = head;
+        }
+        else
+        {
+            _roots.PushBoth(leaf, leaf);
+        }
+    }
+
+    /// <summary>Both roots and counts, once every recorded head was added.</summary>
+    public LedgerHeadsPass Finish()
+    {
+        while (_next < _pending.Count)
+        {
+            PushNew(_pending[_next++]);
+        }
+
+        return new LedgerHeadsPass(_roots.First.Root(), _roots.First.Count, _roots.Second.Root(), _roots.Second.Count, _found);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _sha256.Dispose();
+
+    private void PushNew(LedgerCheckpointHead head)
+    {
+        Span<byte> leaf = stackalloc byte[SHA256.HashSizeInBytes];
+        LedgerCheckpoints.LeafHash(head.StreamId, head.Seq, head.Hash, leaf, _sha256);
+        _roots.PushSecond(leaf);
+    }
 }

@@ -51,7 +51,8 @@ public sealed record LedgerCheckpointGrainState
 /// again) makes it refuse, log the truncation and write nothing, so a cut tail is never blessed. It also refuses
 /// when the store's checkpoint chain is shorter than the last checkpoint it wrote (its witness, kept in grain
 /// storage, not in the ledger database). A reminder (at least one minute) reactivates it after a restart; a
-/// timer keeps the configured period while it is active. Started by the tenant grain's activation.
+/// timer keeps the configured period while it is active, paced by <see cref="LedgerCheckpointCadence"/> (after a long
+/// pass, the next periodic one waits a multiple of its duration). Started by the tenant grain's activation.
 /// </summary>
 [GrainType("autonomy.ledger-checkpoint")]
 public sealed class LedgerCheckpointGrain(
@@ -68,8 +69,11 @@ public sealed class LedgerCheckpointGrain(
     private static readonly Meter Meter = new(LedgerMetrics.MeterName);
     private static readonly Counter<long> Written = Meter.CreateCounter<long>("autonomy.ledger.checkpoints", "{checkpoint}", "Ledger checkpoints written.");
     private static readonly Counter<long> Refusals = Meter.CreateCounter<long>("autonomy.ledger.checkpoint_refusals", "{checkpoint}", "Ledger checkpoints refused because a stream or the checkpoint chain was cut.");
+    private static readonly Histogram<double> PassDuration = Meter.CreateHistogram<double>("autonomy.ledger.checkpoint_pass_duration", "ms", "Duration of one ledger checkpoint pass (the walk over the tenant's recorded heads).");
+    private static readonly Counter<long> Deferrals = Meter.CreateCounter<long>("autonomy.ledger.checkpoint_deferrals", "{tick}", "Periodic checkpoint ticks skipped because the last pass was long (the cadence stretched to bound its CPU share).");
 
     private LedgerCheckpointWriter? _writer;
+    private LedgerCheckpointCadence? _cadence;
     private LedgerAnchorQueue? _unanchored;
     private IGrainTimer? _timer;
     private bool _started;
@@ -144,6 +148,13 @@ public sealed class LedgerCheckpointGrain(
 
     private async Task TickAsync()
     {
+        if (_cadence is { } cadence && !cadence.IsDue())
+        {
+            // The last pass was long: the next waits its cost-bounded pause (the entries stay "not yet checkpointed").
+            Deferrals.Add(1);
+            return;
+        }
+
         try
         {
             await CheckpointAsync(CancellationToken.None, anchored: true);
@@ -165,7 +176,18 @@ public sealed class LedgerCheckpointGrain(
     private async Task<LedgerCheckpointOutcome> CheckpointAsync(CancellationToken cancellationToken, bool anchored)
     {
         _writer ??= new LedgerCheckpointWriter(ledger, keys, time, TenantId, logger);
-        var outcome = await _writer.WriteAsync(Witness(), cancellationToken);
+        var cadence = _cadence ??= new LedgerCheckpointCadence(time, options.Value.CheckpointInterval, options.Value.UncheckpointedAgeLimit());
+        var started = cadence.Start();
+        LedgerCheckpointOutcome outcome;
+        try
+        {
+            outcome = await _writer.WriteAsync(Witness(), cancellationToken);
+        }
+        finally
+        {
+            Paced(cadence, started);
+        }
+
         if (outcome.Refused is { } problem)
         {
             Refusals.Add(1);
@@ -236,6 +258,23 @@ public sealed class LedgerCheckpointGrain(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogWarning(ex, "Checkpoints of tenant {TenantId} not anchored yet ({Count} waiting)", TenantId, queue.Count);
+        }
+    }
+
+    private void Paced(LedgerCheckpointCadence cadence, long started)
+    {
+        var wasStretched = cadence.Stretched;
+        var took = cadence.Passed(started);
+        PassDuration.Record(took.TotalMilliseconds);
+        if (cadence.Stretched)
+        {
+            logger.LogInformation(
+                "Checkpoint pass of tenant {TenantId} took {Took}: the next periodic one waits {Pause} (interval {Interval}) to keep checkpoints under 1/{Share} of a core",
+                TenantId, took, cadence.Pause, options.Value.CheckpointInterval, cadence.CostFactor + 1);
+        }
+        else if (wasStretched)
+        {
+            logger.LogInformation("Checkpoint passes of tenant {TenantId} are back to every {Interval}", TenantId, options.Value.CheckpointInterval);
         }
     }
 

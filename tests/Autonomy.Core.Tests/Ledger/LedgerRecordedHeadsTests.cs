@@ -28,6 +28,58 @@ public sealed class LedgerRecordedHeadsTests
         });
 
     [Fact]
+    public void APairOfRootsSharingUnchangedSubtreesGivesBothRecursiveRoots() =>
+        Gen.Select(Leaf, Gen.Int[0, 3]).Array[0, 300].Sample(steps =>
+        {
+            // Per step: 0 or 1 the same leaf in both trees, 2 another leaf in the second, 3 a leaf only the second has.
+            using var sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var pair = new MerkleRootPair(sha256);
+            var first = new List<byte[]>();
+            var second = new List<byte[]>();
+            foreach (var (leaf, kind) in steps)
+            {
+                var other = kind == 2 ? System.Security.Cryptography.SHA256.HashData(leaf) : leaf;
+                if (kind == 3)
+                {
+                    pair.PushSecond(leaf);
+                    second.Add(leaf);
+                    continue;
+                }
+
+                pair.PushBoth(leaf, other);
+                first.Add(leaf);
+                second.Add(other);
+            }
+
+            Assert.Equal((LedgerCheckpoints.MerkleRoot(first), (long)first.Count), (pair.First.Root(), pair.First.Count));
+            Assert.Equal((LedgerCheckpoints.MerkleRoot(second), (long)second.Count), (pair.Second.Root(), pair.Second.Count));
+        });
+
+    [Fact]
+    public async Task APassOverManyStreamsWithAFewChangedGivesBothRoots()
+    {
+        var recorded = Enumerable.Range(0, 1000).Select(i => new LedgerRecordedHead($"s{i:D4}", 1, $"h{i}", "cp-1")).ToList();
+        LedgerCheckpointHead[] current = [new("s0007", 2, "x"), new("s0512", 3, "y"), new("s0999", 2, "z"), new("s0100", 1, "h100")];
+        var pass = await LedgerRecordedHeads.PassAsync(recorded.ToAsyncEnumerable(), current);
+
+        var next = recorded.Select(r => current.FirstOrDefault(c => c.StreamId == r.StreamId) ?? new LedgerCheckpointHead(r.StreamId, r.Seq, r.Hash)).ToList();
+        Assert.Equal(LedgerCheckpoints.MerkleRoot(recorded.Select(r => new LedgerCheckpointHead(r.StreamId, r.Seq, r.Hash))), pass.RecordedRoot);
+        Assert.Equal((LedgerCheckpoints.MerkleRoot(next), 1000L), (pass.NextRoot, pass.NextCount));
+        Assert.Equal(["s0007", "s0100", "s0512", "s0999"], pass.RecordedOfCurrent.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void ALeafHashWrittenToASpanIsTheAllocatedOneForLongStreamIdsToo()
+    {
+        Span<byte> leaf = stackalloc byte[32];
+        foreach (var id in new[] { "a", "account/t/é", new string('x', 2000) })
+        {
+            LedgerCheckpoints.LeafHash(id, 12345678901, "abc", leaf);
+            Assert.Equal(LedgerCheckpoints.LeafHash(id, 12345678901, "abc"), leaf.ToArray());
+        }
+    }
+
+    [Fact]
     public void APassGivesTheRootAsRecordedTheRootWithTheCurrentHeadsAndTheRecordedHeadsOfThem() =>
         Gen.Select(Heads, Heads).Sample((recordedHeads, current) =>
         {
