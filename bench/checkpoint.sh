@@ -8,10 +8,8 @@
 #   store postgres: AUTONOMY_TEST_POSTGRES, a throw-away database
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release bench/Ledger -v q >/dev/null
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source bench/lib.sh
+bench_build bench/Ledger
 dotnet bench/Ledger/bin/Release/net10.0/Autonomy.Bench.Ledger.dll --mode checkpoint --streams "${1:-100000,1000000}" --changed "${2:-1000}" \
   --new "${3:-0}" --rounds "${4:-3}" --stores "${5:-sqlite}" --json "$out/checkpoint-$stamp.json" --md "$out/checkpoint-$stamp.md"
 echo "results: $out/checkpoint-$stamp.json, $out/checkpoint-$stamp.md" >&2

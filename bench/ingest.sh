@@ -12,13 +12,11 @@
 #   BENCH_PORT=5099 (gateway; the ceiling takes the next port, a baseline the one after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release bench/Ingest -v q >/dev/null
+source bench/lib.sh
+bench_build bench/Ingest
 data=$(mktemp -d)
 port=${BENCH_PORT:-5099}
 cport=$((port + 1))
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
 bin=bench/Ingest/bin/Release/net10.0
 dotnet $bin/Autonomy.Gateway.dll --urls "http://127.0.0.1:$port" --Autonomy:DataDirectory="$data" \
   --Logging:LogLevel:Default=Warning >"$data/gateway.log" 2>&1 &

@@ -9,10 +9,8 @@
 #   BENCH_STORES=sqlite bash bench/ledger.sh ...   one store (PostgreSQL: AUTONOMY_TEST_POSTGRES, a throw-away database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release bench/Ledger -v q >/dev/null
-out=bench/results
-mkdir -p "$out"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+source bench/lib.sh
+bench_build bench/Ledger
 dotnet bench/Ledger/bin/Release/net10.0/Autonomy.Bench.Ledger.dll --stores "${BENCH_STORES:-sqlite,postgres}" \
   --entries "${1:-20000}" --appenders "${2:-64,512}" --rounds "${3:-3}" --per-append "${4:-1}" --ceiling-batch "${BENCH_CEILING_BATCH:-4096}" \
   --json "$out/ledger-$stamp.json" --md "$out/ledger-$stamp.md"

@@ -5,24 +5,8 @@ using Orleans.Runtime;
 
 namespace Autonomy.Tests.Storage;
 
-public sealed class SqliteReminderTableTests : IAsyncLifetime
+public sealed class SqliteReminderTableTests : SqliteReminderTableFixture
 {
-    private readonly TempDirectory _directory = new();
-    private SqliteReminderTable _table = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory.Path);
-        _table = Table("service-a");
-        await _table.StartAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task UpsertedRowReadsBackWithItsETag()
     {
@@ -215,17 +199,6 @@ public sealed class SqliteReminderTableTests : IAsyncLifetime
         Assert.NotNull(await _table.ReadRow(entry.GrainId, "ritual"));
     }
 
-    private SqliteReminderTable Table(string serviceId) =>
-        new(System.IO.Path.Combine(_directory.Path, "reminders.db"), serviceId);
-
     private async Task<IReadOnlyList<GrainId>> GrainsIn(uint begin, uint end) =>
         (await _table.ReadRows(begin, end)).Reminders.Select(r => r.GrainId).ToList();
-
-    private static ReminderEntry Entry(string key, string name) => new()
-    {
-        GrainId = GrainId.Create("autonomy.tests.probe", key),
-        ReminderName = name,
-        StartAt = new DateTime(2026, 3, 1, 8, 30, 0, DateTimeKind.Utc).AddTicks(1234567),
-        Period = TimeSpan.FromMinutes(15),
-    };
 }

@@ -4,24 +4,8 @@ using Orleans.Runtime;
 namespace Autonomy.Tests.Storage;
 
 /// <summary>The reminder table's group commit: writes waiting together go in one transaction, each with its own answer.</summary>
-public sealed class SqliteReminderWriterTests : IAsyncLifetime
+public sealed class SqliteReminderWriterTests : SqliteReminderTableFixture
 {
-    private readonly TempDirectory _directory = new();
-    private SqliteReminderTable _table = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory.Path);
-        _table = new SqliteReminderTable(System.IO.Path.Combine(_directory.Path, "reminders.db"), "service-a");
-        await _table.StartAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        _directory.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task WritesQueuedWhileAnotherHoldsTheTurnAreCommittedInOneTransactionEachWithItsOwnETag()
     {
@@ -122,12 +106,4 @@ public sealed class SqliteReminderWriterTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<Microsoft.Data.Sqlite.SqliteException>(() => b);
         Assert.Null(await _table.ReadRow(first.GrainId, "tick"));
     }
-
-    private static ReminderEntry Entry(string key, string name) => new()
-    {
-        GrainId = GrainId.Create("autonomy.tests.probe", key),
-        ReminderName = name,
-        StartAt = new DateTime(2026, 3, 1, 8, 30, 0, DateTimeKind.Utc).AddTicks(7654321),
-        Period = TimeSpan.FromMinutes(15),
-    };
 }
